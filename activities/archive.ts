@@ -1,0 +1,89 @@
+// Content-addressed archive of every fetched body (DESIGN.md rule 3). Bodies are stored once per
+// sha256, gzipped; each capture of a URL gets its own small metadata file, so parsers can be re-run
+// over the archive without the network and the bundled snapshot uses the very same format.
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+
+export type CaptureOrigin = "live" | "repo" | "snapshot";
+
+export interface Capture {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  /** ISO 8601 time the body was retrieved from its origin. */
+  retrievedAt: string;
+  sha256: string;
+  bytes: number;
+  origin: CaptureOrigin;
+  /** Where a snapshot body's facts really come from, when the body was assembled rather than fetched. */
+  note?: string;
+}
+
+export const sha256Hex = (body: Uint8Array) => createHash("sha256").update(body).digest("hex");
+const urlKey = (url: string) => createHash("sha256").update(url).digest("hex").slice(0, 32);
+
+export class Archive {
+  constructor(readonly root: string) {}
+
+  private bodyPath(sha: string) {
+    return path.join(this.root, "bodies", sha.slice(0, 2), `${sha}.gz`);
+  }
+
+  private capturesDir(url: string) {
+    return path.join(this.root, "captures", urlKey(url));
+  }
+
+  /** Stores the body (if new) and a capture record; returns the record. */
+  async put(body: Uint8Array, meta: Omit<Capture, "sha256" | "bytes">): Promise<Capture> {
+    const sha256 = sha256Hex(body);
+    const capture: Capture = { ...meta, sha256, bytes: body.byteLength };
+    const file = this.bodyPath(sha256);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    try {
+      await fs.access(file);
+    } catch {
+      // Write then rename, so a crash never leaves a truncated body under its final name.
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, gzipSync(body, { level: 9 }));
+      await fs.rename(tmp, file);
+    }
+    await this.record(capture);
+    return capture;
+  }
+
+  /** Adds a capture record for a body that is already in this archive or another one. */
+  async record(capture: Capture): Promise<void> {
+    const dir = this.capturesDir(capture.url);
+    await fs.mkdir(dir, { recursive: true });
+    const name = `${capture.retrievedAt.replace(/[:.]/g, "")}-${capture.sha256.slice(0, 12)}.json`;
+    await fs.writeFile(path.join(dir, name), `${JSON.stringify(capture, null, 2)}\n`);
+  }
+
+  /** Copies a capture and its body from another archive (the bundled snapshot) into this one. */
+  async adopt(from: Archive, capture: Capture): Promise<Capture> {
+    const body = await from.read(capture.sha256);
+    await this.put(body, { ...capture });
+    return capture;
+  }
+
+  async read(sha256: string): Promise<Uint8Array> {
+    const body = gunzipSync(await fs.readFile(this.bodyPath(sha256)));
+    if (sha256Hex(body) !== sha256) throw new Error(`archive body ${sha256} is corrupt (checksum mismatch)`);
+    return body;
+  }
+
+  /** The newest capture of a URL, if any. */
+  async latest(url: string): Promise<Capture | undefined> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.capturesDir(url));
+    } catch {
+      return undefined;
+    }
+    const newest = names.filter((n) => n.endsWith(".json")).sort().at(-1);
+    if (!newest) return undefined;
+    return JSON.parse(await fs.readFile(path.join(this.capturesDir(url), newest), "utf8")) as Capture;
+  }
+}

@@ -1,0 +1,213 @@
+// All of the pipeline's I/O, as Temporal activities built by one factory. Workflows import only the
+// type of what this returns; they pass references (paths, hashes, counts), never bodies or rows.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { Context } from "@temporalio/activity";
+import { ApplicationFailure } from "@temporalio/common";
+import type { ObservatoryConfig } from "../temporal.config.js";
+import { ParseError } from "../sources/parser.js";
+import { parsers } from "../sources/parsers.js";
+import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
+import { withWarehouse } from "../warehouse/db.js";
+import { exportPublicTables, type ExportResult } from "../warehouse/export.js";
+import { loadStages, type RunReport } from "../warehouse/load.js";
+import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
+import type { RecordTable } from "../warehouse/tables.js";
+import { Archive, type Capture } from "./archive.js";
+import { defaultFetchSettings, fetchToArchive, type FetchSettings } from "./fetch.js";
+
+export interface ActivityDeps {
+  config: ObservatoryConfig;
+  /** Project root, for `repo:` URLs and the registry. */
+  projectRoot: string;
+  /** @default "<projectRoot>/sources/registry.yaml" */
+  registryFile?: string;
+  fetchSettings?: Partial<FetchSettings>;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** @default console.error */
+  log?: (message: string) => void;
+}
+
+export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note">;
+
+export interface FetchResult {
+  sourceId: string;
+  captures: CaptureRef[];
+  fromSnapshot: boolean;
+  snapshotReason?: string;
+  startedAt: string;
+}
+
+export interface ParseSummary {
+  sourceId: string;
+  stageDir: string;
+  records: number;
+  rejected: number;
+}
+
+export interface SiteResult {
+  dir: string;
+  seconds: number;
+}
+
+/** Heartbeats when running inside an activity; a no-op when called directly (tests, scripts). */
+function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* not in an activity context */
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { config, projectRoot } = deps;
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? ((m: string) => console.error(m));
+  const registryFile = deps.registryFile ?? path.join(projectRoot, "sources", "registry.yaml");
+  const archive = new Archive(config.paths.archive);
+  const snapshot = new Archive(config.paths.snapshot);
+  const fetchSettings = { ...defaultFetchSettings, ...deps.fetchSettings };
+
+  async function source(sourceId: string): Promise<SourceEntry> {
+    const found = (await loadRegistry(registryFile)).find((s) => s.id === sourceId);
+    if (!found) throw ApplicationFailure.nonRetryable(`unknown source "${sourceId}" (not in ${registryFile})`, "UnknownSource");
+    return found;
+  }
+
+  return {
+    /** Ids of the enabled sources in the registry. */
+    async listSources(): Promise<string[]> {
+      return (await loadRegistry(registryFile)).filter((s) => s.enabled).map((s) => s.id);
+    },
+
+    /** Fetches every URL of a source (following pages) into the archive; returns capture references. */
+    async fetchSource(input: { sourceId: string; offline: boolean }): Promise<FetchResult> {
+      const entry = await source(input.sourceId);
+      const parser = parsers[entry.parser];
+      const startedAt = now().toISOString();
+      const ctx = {
+        sourceId: entry.id,
+        archive,
+        snapshot,
+        projectRoot,
+        allowedHosts: allowedHosts(entry),
+        offline: input.offline,
+        settings: fetchSettings,
+        now,
+      };
+      const queue = [...startUrls(entry)];
+      const seen = new Set<string>();
+      const captures: CaptureRef[] = [];
+      let snapshotReason: string | undefined;
+      while (queue.length > 0) {
+        const url = queue.shift()!;
+        if (seen.has(url)) continue;
+        seen.add(url);
+        const outcome = await fetchToArchive(url, ctx);
+        snapshotReason ??= outcome.snapshotReason;
+        const c = outcome.capture;
+        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
+        heartbeat({ fetched: captures.length, pending: queue.length });
+        if (parser.nextPages) {
+          try {
+            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256) }));
+          } catch (error) {
+            if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+            throw error;
+          }
+        }
+      }
+      log(`${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}`);
+      return { sourceId: entry.id, captures, fromSnapshot: snapshotReason !== undefined, snapshotReason, startedAt };
+    },
+
+    /** Parses archived captures into staged Parquet under data/staged/<runKey>/<source>/. */
+    async parseSource(input: { sourceId: string; runKey: string; captures: CaptureRef[] }): Promise<ParseSummary> {
+      const entry = await source(input.sourceId);
+      const parser = parsers[entry.parser];
+      const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
+      const rejections: StagedRejection[] = [];
+      for (const capture of input.captures) {
+        const body = await archive.read(capture.sha256);
+        let result;
+        try {
+          result = parser.parse({ sourceId: entry.id, url: capture.url, body });
+        } catch (error) {
+          if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+          throw error;
+        }
+        const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
+        for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
+          (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
+        }
+        rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
+      }
+      for (const r of rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
+      const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
+      const manifest = await writeStage(stageDir, entry.id, rows, input.captures, rejections);
+      const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
+      return { sourceId: entry.id, stageDir, records, rejected: rejections.length };
+    },
+
+    /** The one writer: merges all staged sources in one transaction. */
+    async loadStaged(input: { runId: string; reports: RunReport[] }) {
+      const registry = await loadRegistry(registryFile);
+      const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
+      for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
+      return withWarehouse(config.paths.warehouse, (db) =>
+        loadStages(db, {
+          runId: input.runId,
+          loadedAt: now().toISOString(),
+          sources: registry.map((s) => ({
+            source_id: s.id,
+            title: s.title,
+            kind: s.kind,
+            parser: s.parser,
+            urls: startUrls(s),
+            cadence: s.cadence,
+            licence: s.licence,
+            attribution: s.attribution,
+            enabled: s.enabled,
+          })),
+          reports: input.reports,
+          manifests,
+        }),
+      );
+    },
+
+    /** Writes the public Parquet exports and their datapackage.json. */
+    async exportTables(): Promise<ExportResult> {
+      return withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+    },
+
+    /** Builds the Observable Framework site into site/dist from the current exports. */
+    async buildSite(): Promise<SiteResult> {
+      const started = performance.now();
+      const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
+      const output: string[] = [];
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(bin, ["build"], {
+          cwd: config.paths.site,
+          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true" },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        const keep = (chunk: Buffer) => {
+          output.push(chunk.toString());
+          if (output.length > 200) output.shift();
+          heartbeat();
+        };
+        child.stdout.on("data", keep);
+        child.stderr.on("data", keep);
+        child.on("error", reject);
+        child.on("exit", resolve);
+      });
+      if (code !== 0) {
+        throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
+      }
+      return { dir: path.join(config.paths.site, "dist"), seconds: (performance.now() - started) / 1000 };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

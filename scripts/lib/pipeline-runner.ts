@@ -1,0 +1,82 @@
+// Shared by `npm start`, `npm run worker` and the integration tests: build a worker for the
+// observatory's task queue, and start the pipeline with the configured activity settings.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Client } from "@temporalio/client";
+import { NativeConnection, Worker } from "@temporalio/worker";
+import { createActivities, type ActivityDeps } from "../../activities/index.js";
+import { projectRoot, type ObservatoryConfig } from "../../temporal.config.js";
+import type { PipelineInput, PipelineSummary } from "../../workflows/index.js";
+import { pipeline } from "../../workflows/index.js";
+
+export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
+
+export async function createObservatoryWorker(
+  connection: NativeConnection,
+  config: ObservatoryConfig,
+  deps: Partial<ActivityDeps> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath,
+    activities: createActivities({ config, projectRoot, ...deps }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+  });
+}
+
+/** The run's business key: the UTC date, so two starts on one day attach to the same run. */
+export function runKeyFor(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+export interface RunOptions {
+  runKey: string;
+  offline: boolean;
+  buildSite: boolean;
+}
+
+export async function runPipeline(client: Client, config: ObservatoryConfig, options: RunOptions): Promise<PipelineSummary> {
+  const input: PipelineInput = {
+    runKey: options.runKey,
+    offline: options.offline,
+    buildSite: options.buildSite,
+    activities: config.activities,
+  };
+  const handle = await client.workflow.start(pipeline, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `pipeline/${options.runKey}`,
+    args: [input],
+    // A second start while a run is going attaches to it; a finished run may be repeated.
+    workflowIdConflictPolicy: "USE_EXISTING",
+    workflowIdReusePolicy: "ALLOW_DUPLICATE",
+  });
+  return handle.result();
+}
+
+/** A readable per-source table for the terminal. */
+export function formatSummary(summary: PipelineSummary): string {
+  const header = ["source", "status", "fetched", "records", "new", "updated", "rejected", "seconds", "origin"];
+  const rows = summary.sources.map((s) => [
+    s.sourceId,
+    s.status,
+    String(s.fetched),
+    String(s.records),
+    String(s.newRows),
+    String(s.updatedRows),
+    String(s.rejected),
+    s.seconds.toFixed(1),
+    s.fromSnapshot ? "bundled snapshot" : s.status === "ok" ? "live/repo" : "-",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+  const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  for (const s of summary.sources) if (s.error) out.push(`! ${s.sourceId}: ${s.error}`);
+  for (const s of summary.sources) if (s.snapshotReason) out.push(`  ${s.sourceId} came from the bundled snapshot: ${s.snapshotReason}`);
+  if (summary.partial) out.push("Partial success: some sources failed; the others were loaded.");
+  return out.join("\n");
+}
+
+export const exportsHint = (config: ObservatoryConfig) => path.relative(process.cwd(), config.paths.exports) || ".";

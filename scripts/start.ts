@@ -1,0 +1,86 @@
+// `npm start`: the main job. With no TEMPORAL_ADDRESS it provisions and starts a local Temporal dev
+// server, runs a worker and the whole pipeline once, builds the site, and stops what it started.
+// Flags: --offline (replay the bundled snapshot), --no-site, --no-worker (a cluster with its own workers).
+import path from "node:path";
+import { loadConfig } from "../temporal.config.js";
+import { provisionTemporalCli } from "./lib/provision-temporal.js";
+import { createObservatoryWorker, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
+import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
+
+const flags = new Set(process.argv.slice(2));
+for (const flag of flags) {
+  if (!["--offline", "--no-site", "--no-worker"].includes(flag)) {
+    console.error(`Unknown option ${flag}. Options: --offline, --no-site, --no-worker`);
+    process.exit(2);
+  }
+}
+
+const config = loadConfig();
+const cleanups: Array<() => Promise<void>> = [];
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error(`while stopping: ${String(e)}`));
+  }
+  process.exit(code);
+}
+
+process.on("SIGINT", () => {
+  console.error("\nInterrupted: stopping the worker and the dev server…");
+  void stopAll(130);
+});
+process.on("SIGTERM", () => void stopAll(143));
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let address = config.temporal.address;
+  let devServer: DevServer | undefined;
+  if (!address) {
+    const cli = await provisionTemporalCli({ version: config.devServer.cliVersion });
+    devServer = await startDevServer(cli.path, config.devServer, config.temporal.namespace);
+    cleanups.push(() => devServer!.stop());
+    address = devServer.address;
+    console.error(`Temporal UI: ${devServer.uiUrl}`);
+  } else {
+    console.error(`Using Temporal at ${address} (namespace ${config.temporal.namespace}); starting no server.`);
+  }
+  const target = { address, apiKey: config.temporal.apiKey, tls: config.temporal.tls };
+  const client = await connectClient(target, config.temporal.namespace);
+  cleanups.push(() => client.connection.close());
+
+  let workerRun: Promise<void> | undefined;
+  if (!flags.has("--no-worker")) {
+    const connection = await connectWorker(target);
+    const worker = await createObservatoryWorker(connection, config);
+    workerRun = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === "RUNNING") worker.shutdown();
+      await workerRun;
+      await connection.close();
+    });
+  }
+
+  const runKey = runKeyFor(new Date());
+  console.error(`Running pipeline/${runKey}${flags.has("--offline") ? " (offline: bundled snapshot)" : ""}…`);
+  const summary = await runPipeline(client, config, {
+    runKey,
+    offline: flags.has("--offline"),
+    buildSite: !flags.has("--no-site"),
+  });
+  console.log(formatSummary(summary));
+  console.log(`\nWarehouse: ${path.relative(process.cwd(), config.paths.warehouse)}`);
+  console.log(`Exports:   ${path.relative(process.cwd(), summary.exportDir)} (${Object.keys(summary.exportedTables).length} Parquet tables + datapackage.json)`);
+  if (summary.siteDir) {
+    console.log(`Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`);
+  }
+  if (devServer) console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);
+  console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  await stopAll(summary.partial ? 1 : 0);
+}
+
+main().catch(async (error) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+});

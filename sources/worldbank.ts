@@ -1,0 +1,109 @@
+// World Bank Indicators API v2 (JSON): `[paging, observations]`, or `[{message: [...]}]` on error
+// (which arrives with HTTP 200). Pages are followed through `nextPages`.
+import type { RowOf } from "../warehouse/tables.js";
+import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+
+interface Paging {
+  page: number;
+  pages: number;
+  total: number;
+  lastupdated: string | null;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function toInt(v: unknown): number | undefined {
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) ? n : undefined;
+}
+
+function readDocument(input: ParseInput): { paging: Paging; rows: unknown[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(decodeUtf8(input.body));
+  } catch (error) {
+    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(doc) || doc.length === 0) {
+    throw new ParseError(input.sourceId, input.url, "expected a JSON array [paging, observations]");
+  }
+  const head = doc[0];
+  if (isObject(head) && Array.isArray(head.message)) {
+    const messages = head.message
+      .map((m) => (isObject(m) ? `${String(m.id ?? "?")} ${String(m.key ?? "")}: ${String(m.value ?? "")}` : String(m)))
+      .join("; ");
+    throw new ParseError(input.sourceId, input.url, `the API returned an error: ${messages}`);
+  }
+  if (doc.length !== 2 || !isObject(head)) {
+    throw new ParseError(input.sourceId, input.url, `expected [paging, observations], got an array of ${doc.length}`);
+  }
+  const page = toInt(head.page);
+  const pages = toInt(head.pages);
+  const total = toInt(head.total);
+  if (page === undefined || pages === undefined || total === undefined) {
+    throw new ParseError(input.sourceId, input.url, "paging object lacks integer page/pages/total");
+  }
+  // An empty result comes back as `[paging, null]`.
+  const rows = doc[1] === null ? [] : doc[1];
+  if (!Array.isArray(rows)) throw new ParseError(input.sourceId, input.url, "observations element is not an array");
+  const lastupdated = typeof head.lastupdated === "string" ? head.lastupdated : null;
+  return { paging: { page, pages, total, lastupdated }, rows };
+}
+
+/** "GDP (current US$)" → "current US$": the API's `unit` field is almost always empty. */
+export function unitFromName(name: string): string | null {
+  const match = /\(([^()]+)\)\s*$/.exec(name);
+  return match ? match[1].trim() : null;
+}
+
+export function parseWorldBank(input: ParseInput): ParseResult {
+  const { paging, rows } = readDocument(input);
+  const observations: Array<RowOf<"observations">> = [];
+  const indicators = new Map<string, RowOf<"indicators">>();
+  const rejected: Rejection[] = [];
+
+  rows.forEach((row, i) => {
+    const where = `observations[${i}]`;
+    if (!isObject(row)) return rejected.push({ record: where, reason: "not an object" });
+    const indicator = isObject(row.indicator) ? row.indicator : undefined;
+    const code = typeof indicator?.id === "string" ? indicator.id : undefined;
+    if (!code) return rejected.push({ record: where, reason: "missing indicator.id" });
+    const country =
+      typeof row.countryiso3code === "string" && row.countryiso3code !== ""
+        ? row.countryiso3code
+        : isObject(row.country) && typeof row.country.id === "string"
+          ? row.country.id
+          : undefined;
+    if (!country) return rejected.push({ record: `${code} ${where}`, reason: "missing countryiso3code" });
+    const period = typeof row.date === "string" ? row.date : typeof row.date === "number" ? String(row.date) : undefined;
+    if (!period || !/^\d{4}(Q[1-4]|M\d{2})?$/.test(period)) {
+      return rejected.push({ record: `${code} ${where}`, reason: `unrecognised date ${JSON.stringify(row.date)}` });
+    }
+    const value = row.value;
+    if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) {
+      return rejected.push({ record: `${code}/${period}`, reason: `value is not a number: ${JSON.stringify(value)}` });
+    }
+    // The bundled snapshot records where each value really came from; live API rows do not carry this.
+    const sourceUrl = typeof row.source_url === "string" ? row.source_url : input.url;
+    observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: sourceUrl });
+    if (!indicators.has(code)) {
+      const name = typeof indicator?.value === "string" ? indicator.value : code;
+      const unit = typeof row.unit === "string" && row.unit !== "" ? row.unit : unitFromName(name);
+      const note = `World Bank World Development Indicators${paging.lastupdated ? `, last updated ${paging.lastupdated}` : ""}`;
+      indicators.set(code, { indicator_code: code, name, unit, source_note: note });
+    }
+  });
+  return { rows: { observations, indicators: [...indicators.values()] }, rejected };
+}
+
+export function nextWorldBankPages(input: ParseInput): string[] {
+  const { paging } = readDocument(input);
+  if (paging.page >= paging.pages) return [];
+  const url = new URL(input.url);
+  url.searchParams.set("page", String(paging.page + 1));
+  return [url.toString()];
+}
+
+export const worldBankParser: Parser = { parse: parseWorldBank, nextPages: nextWorldBankPages };

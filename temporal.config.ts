@@ -1,0 +1,162 @@
+// Typed configuration for the Temporal side of the observatory: where the server is, how workers run,
+// and how long each kind of activity may take. Every value has a default that suits one laptop and an
+// environment variable that overrides it for a real cluster.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Root of the project checkout; paths below are resolved against it. */
+export const projectRoot = path.dirname(fileURLToPath(import.meta.url));
+
+export interface RetrySettings {
+  /** @default 3 */
+  maximumAttempts: number;
+  /** @default "2s" */
+  initialInterval: string;
+  /** @default 2 */
+  backoffCoefficient: number;
+  /** @default "1m" */
+  maximumInterval: string;
+}
+
+export interface ActivityKindSettings {
+  /** Longest one attempt may run. */
+  startToCloseTimeout: string;
+  /** Longest between heartbeats before the attempt counts as lost; only for long activities. */
+  heartbeatTimeout?: string;
+  retry: RetrySettings;
+}
+
+/** The kinds of activity; each gets its own timeout and retry policy. */
+export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site";
+
+export interface ObservatoryConfig {
+  temporal: {
+    /** host:port of the Temporal frontend. Unset means "start an embedded dev server". @default undefined */
+    address?: string;
+    /** @default "default" */
+    namespace: string;
+    /** API key for Temporal Cloud; sent as a bearer token and implies TLS. @default undefined */
+    apiKey?: string;
+    /** Client certificate and key for mTLS; both or neither. @default undefined */
+    tls?: { certPath: string; keyPath: string; serverNameOverride?: string; serverRootCaPath?: string };
+    /** @default "observatory" */
+    taskQueue: string;
+  };
+  worker: {
+    /** Concurrent activity executions per worker. @default 4 */
+    maxConcurrentActivities: number;
+    /** Concurrent workflow tasks per worker. @default 10 */
+    maxConcurrentWorkflowTasks: number;
+  };
+  activities: Record<ActivityKind, ActivityKindSettings>;
+  devServer: {
+    /** Temporal CLI version to provision when none is found. @default "1.5.1" */
+    cliVersion: string;
+    /** @default "127.0.0.1" */
+    ip: string;
+    /** gRPC frontend port. @default 7233 */
+    port: number;
+    /** Web UI port. @default 8233 */
+    uiPort: number;
+    /** Persistent SQLite file for the embedded server. @default "data/temporal.sqlite" */
+    dbFile: string;
+  };
+  paths: {
+    /** @default "data" */
+    dataDir: string;
+    /** DuckDB warehouse file. @default "data/observatory.duckdb" */
+    warehouse: string;
+    /** Content-addressed archive of every fetched body. @default "data/archive" */
+    archive: string;
+    /** Staged records waiting for the load. @default "data/staged" */
+    staged: string;
+    /** Public Parquet exports. @default "data/exports" */
+    exports: string;
+    /** Bundled offline snapshot (ships with the repo). @default "sources/snapshot" */
+    snapshot: string;
+    /** Observable Framework project. @default "site" */
+    site: string;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function strFrom(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === "" ? fallback : raw;
+}
+
+function resolvePath(env: Env, name: string, fallback: string): string {
+  return path.resolve(projectRoot, strFrom(env, name, fallback));
+}
+
+const retry = (maximumAttempts: number, initialInterval = "2s", maximumInterval = "1m"): RetrySettings => ({
+  maximumAttempts,
+  initialInterval,
+  backoffCoefficient: 2,
+  maximumInterval,
+});
+
+/** Builds the configuration from defaults and the given environment (process.env by default). */
+export function loadConfig(env: Env = process.env): ObservatoryConfig {
+  const certPath = env.TEMPORAL_TLS_CERT;
+  const keyPath = env.TEMPORAL_TLS_KEY;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new Error("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together");
+  }
+  const dataDir = strFrom(env, "OBSERVATORY_DATA_DIR", "data");
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || undefined,
+      namespace: strFrom(env, "TEMPORAL_NAMESPACE", "default"),
+      apiKey: env.TEMPORAL_API_KEY || undefined,
+      tls:
+        certPath && keyPath
+          ? {
+              certPath,
+              keyPath,
+              serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+              serverRootCaPath: env.TEMPORAL_TLS_CA || undefined,
+            }
+          : undefined,
+      taskQueue: strFrom(env, "TEMPORAL_TASK_QUEUE", "observatory"),
+    },
+    worker: {
+      maxConcurrentActivities: intFrom(env, "OBSERVATORY_MAX_ACTIVITIES", 4),
+      maxConcurrentWorkflowTasks: intFrom(env, "OBSERVATORY_MAX_WORKFLOW_TASKS", 10),
+    },
+    activities: {
+      // Network work: retried with backoff; 4xx and parse errors are marked non-retryable where thrown.
+      fetch: { startToCloseTimeout: "5m", heartbeatTimeout: "1m", retry: retry(5, "2s", "2m") },
+      parse: { startToCloseTimeout: "5m", retry: retry(2) },
+      // The load is one transaction; a second attempt is safe because it is idempotent.
+      load: { startToCloseTimeout: "10m", retry: retry(3) },
+      export: { startToCloseTimeout: "10m", retry: retry(3) },
+      site: { startToCloseTimeout: "15m", retry: retry(2) },
+    },
+    devServer: {
+      cliVersion: strFrom(env, "TEMPORAL_CLI_VERSION", "1.5.1"),
+      ip: strFrom(env, "TEMPORAL_DEV_IP", "127.0.0.1"),
+      port: intFrom(env, "TEMPORAL_DEV_PORT", 7233),
+      uiPort: intFrom(env, "TEMPORAL_DEV_UI_PORT", 8233),
+      dbFile: resolvePath(env, "TEMPORAL_DEV_DB", path.join(dataDir, "temporal.sqlite")),
+    },
+    paths: {
+      dataDir: resolvePath(env, "OBSERVATORY_DATA_DIR", "data"),
+      warehouse: resolvePath(env, "OBSERVATORY_WAREHOUSE", path.join(dataDir, "observatory.duckdb")),
+      archive: resolvePath(env, "OBSERVATORY_ARCHIVE_DIR", path.join(dataDir, "archive")),
+      staged: resolvePath(env, "OBSERVATORY_STAGED_DIR", path.join(dataDir, "staged")),
+      exports: resolvePath(env, "OBSERVATORY_EXPORTS_DIR", path.join(dataDir, "exports")),
+      snapshot: resolvePath(env, "OBSERVATORY_SNAPSHOT_DIR", "sources/snapshot"),
+      site: resolvePath(env, "OBSERVATORY_SITE_DIR", "site"),
+    },
+  };
+}

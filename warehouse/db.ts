@@ -1,0 +1,98 @@
+// The one module that opens the DuckDB warehouse. Migrations in warehouse/migrations/ are applied
+// in order on open, each in its own transaction, and recorded in schema_migrations.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+
+const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+
+/** Quotes a string as a SQL literal, for the few places DuckDB takes no parameter (COPY paths). */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+export function sqlIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a safe identifier: ${name}`);
+  return `"${name}"`;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export async function listMigrations(dir = migrationsDir): Promise<Migration[]> {
+  const files = (await fs.readdir(dir)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      version: Number(file.slice(0, 3)),
+      name: file.slice(4, -4),
+      sql: await fs.readFile(path.join(dir, file), "utf8"),
+    })),
+  );
+}
+
+/** Applies pending migrations; returns the versions applied now. */
+export async function migrate(connection: DuckDBConnection, migrations?: Migration[]): Promise<number[]> {
+  await connection.run(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+  );
+  const done = new Set(
+    (await connection.runAndReadAll("SELECT version FROM schema_migrations")).getRowObjectsJson().map((r) => Number(r.version)),
+  );
+  const applied: number[] = [];
+  for (const m of migrations ?? (await listMigrations())) {
+    if (done.has(m.version)) continue;
+    await connection.run("BEGIN TRANSACTION");
+    try {
+      await connection.run(m.sql);
+      await connection.run("INSERT INTO schema_migrations VALUES ($version, $name, now())", { version: m.version, name: m.name });
+      await connection.run("COMMIT");
+    } catch (error) {
+      await connection.run("ROLLBACK");
+      throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`);
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+/** Opens the warehouse file (creating and migrating it as needed), runs fn, and always closes it. */
+export async function withWarehouse<T>(file: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    // Pinned so timestamps read the same on every machine (ICU is built in but loads after open).
+    await connection.run("SET TimeZone = 'UTC'");
+    await migrate(connection);
+    return await fn(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** A throwaway in-memory DuckDB for staging and for reading Parquet. */
+export async function withMemoryDb<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await connection.run("SET TimeZone = 'UTC'");
+    return await fn(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export async function queryRows(
+  connection: DuckDBConnection,
+  sql: string,
+  params?: Record<string, string | number | boolean | null>,
+): Promise<Array<Record<string, unknown>>> {
+  const reader = await connection.runAndReadAll(sql, params as never);
+  return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
+}

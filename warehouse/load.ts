@@ -1,0 +1,195 @@
+// The single writer (DESIGN.md rule 4): merges every source's staged Parquet into the warehouse in
+// one transaction. Loading the same stage twice changes nothing; a failure rolls everything back.
+import path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { queryRows, sqlIdent, sqlString } from "./db.js";
+import type { StageManifest } from "./staging.js";
+import { columnsOf, recordTables, type RecordTable } from "./tables.js";
+
+export interface SourceRow {
+  source_id: string;
+  title: string;
+  kind: string;
+  parser: string;
+  urls: string[];
+  cadence: string;
+  licence: string;
+  attribution: string;
+  enabled: boolean;
+}
+
+/** What one source's ingest reported, successful or not. */
+export interface RunReport {
+  sourceId: string;
+  status: "ok" | "failed";
+  startedAt?: string;
+  finishedAt?: string;
+  fetched: number;
+  records: number;
+  rejected: number;
+  fromSnapshot: boolean;
+  snapshotReason?: string;
+  message?: string;
+  /** Present when status is ok. */
+  stageDir?: string;
+}
+
+export interface LoadCounts {
+  newRows: number;
+  updatedRows: number;
+}
+
+const keyMatch = (table: RecordTable, a: string, b: string) =>
+  ["source_id", ...recordTables[table].key].map((k) => `${a}.${sqlIdent(k)} IS NOT DISTINCT FROM ${b}.${sqlIdent(k)}`).join(" AND ");
+
+async function mergeTable(
+  db: DuckDBConnection,
+  table: RecordTable,
+  parquet: string,
+  sourceId: string,
+  loadedAt: string,
+): Promise<LoadCounts> {
+  const spec = recordTables[table];
+  const cols = columnsOf(table).map(([c]) => sqlIdent(c)).join(", ");
+  const t = sqlIdent(table);
+  await db.run(`CREATE OR REPLACE TEMP TABLE staged AS SELECT ${cols} FROM read_parquet(${sqlString(parquet)})`);
+  const bad = await queryRows(db, "SELECT count(*) AS n FROM staged WHERE source_id <> $sid", { sid: sourceId });
+  if (Number(bad[0].n) > 0) throw new Error(`staged ${table} for ${sourceId} holds rows of another source`);
+  const current = spec.mode === "versioned" ? "t.valid_to IS NULL" : "TRUE";
+
+  const [counts] = await queryRows(
+    db,
+    `SELECT count(*) FILTER (WHERE t.row_hash IS NULL) AS new_rows,
+            count(*) FILTER (WHERE t.row_hash IS NOT NULL AND t.row_hash <> s.row_hash) AS updated_rows
+       FROM staged s LEFT JOIN ${t} t ON ${keyMatch(table, "t", "s")} AND ${current}`,
+  );
+
+  if (spec.mode === "snapshot") {
+    // Remove rows that changed or that the source no longer lists, then add what is not already there.
+    await db.run(
+      `DELETE FROM ${t} t WHERE t.source_id = $sid
+         AND NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash = t.row_hash)`,
+      { sid: sourceId },
+    );
+    await db.run(
+      `INSERT INTO ${t} (${cols}) SELECT ${cols} FROM staged s
+        WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${keyMatch(table, "t", "s")})`,
+    );
+  } else {
+    // Close the open version of each revised row, then open a version for every key without one.
+    await db.run(
+      `UPDATE ${t} t SET valid_to = $at::TIMESTAMPTZ WHERE t.source_id = $sid AND t.valid_to IS NULL
+         AND EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash <> t.row_hash)`,
+      { sid: sourceId, at: loadedAt },
+    );
+    await db.run(
+      `INSERT INTO ${t} (${cols}, valid_from, valid_to) SELECT ${cols}, $at::TIMESTAMPTZ, NULL FROM staged s
+        WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${keyMatch(table, "t", "s")} AND t.valid_to IS NULL)`,
+      { at: loadedAt },
+    );
+  }
+  await db.run("DROP TABLE staged");
+  return { newRows: Number(counts.new_rows), updatedRows: Number(counts.updated_rows) };
+}
+
+async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, runId: string): Promise<void> {
+  for (const c of manifest.captures) {
+    await db.run(
+      `INSERT INTO snapshots VALUES ($sha, $url, $sid, $status, $at::TIMESTAMPTZ, $bytes, $origin, $note) ON CONFLICT DO NOTHING`,
+      {
+        sha: c.sha256,
+        url: c.url,
+        sid: manifest.sourceId,
+        status: c.status,
+        at: c.retrievedAt,
+        bytes: c.bytes,
+        origin: c.origin,
+        note: c.note ?? null,
+      },
+    );
+  }
+  await db.run("DELETE FROM rejections WHERE run_id = $run AND source_id = $sid", { run: runId, sid: manifest.sourceId });
+  for (const r of manifest.rejections) {
+    await db.run("INSERT INTO rejections VALUES ($run, $sid, $url, $record, $reason)", {
+      run: runId,
+      sid: manifest.sourceId,
+      url: r.url,
+      record: r.record,
+      reason: r.reason,
+    });
+  }
+}
+
+async function replaceSources(db: DuckDBConnection, sources: SourceRow[]): Promise<void> {
+  await db.run("DELETE FROM sources");
+  for (const s of sources) {
+    await db.run(
+      `INSERT INTO sources VALUES ($id, $title, $kind, $parser, $urls::VARCHAR[], $cadence, $licence, $attribution, $enabled)`,
+      {
+        id: s.source_id,
+        title: s.title,
+        kind: s.kind,
+        parser: s.parser,
+        urls: JSON.stringify(s.urls),
+        cadence: s.cadence,
+        licence: s.licence,
+        attribution: s.attribution,
+        enabled: s.enabled,
+      },
+    );
+  }
+}
+
+export interface LoadInput {
+  runId: string;
+  loadedAt: string;
+  sources: SourceRow[];
+  reports: RunReport[];
+  manifests: Map<string, StageManifest>;
+}
+
+/** Merges all stages in one transaction and returns new/updated counts per source. */
+export async function loadStages(db: DuckDBConnection, input: LoadInput): Promise<Record<string, LoadCounts>> {
+  const result: Record<string, LoadCounts> = {};
+  await db.run("BEGIN TRANSACTION");
+  try {
+    await replaceSources(db, input.sources);
+    for (const report of input.reports) {
+      const counts: LoadCounts = { newRows: 0, updatedRows: 0 };
+      const manifest = input.manifests.get(report.sourceId);
+      if (report.status === "ok" && manifest && report.stageDir) {
+        for (const [table, info] of Object.entries(manifest.tables) as Array<[RecordTable, { file: string }]>) {
+          const c = await mergeTable(db, table, path.join(report.stageDir, info.file), report.sourceId, input.loadedAt);
+          counts.newRows += c.newRows;
+          counts.updatedRows += c.updatedRows;
+        }
+        await recordCaptures(db, manifest, input.runId);
+      }
+      await db.run(
+        `INSERT OR REPLACE INTO fetch_runs VALUES ($run, $sid, $status, $started::TIMESTAMPTZ, $finished::TIMESTAMPTZ,
+           $fetched, $records, $new, $updated, $rejected, $snap, $reason, $message)`,
+        {
+          run: input.runId,
+          sid: report.sourceId,
+          status: report.status,
+          started: report.startedAt ?? null,
+          finished: report.finishedAt ?? null,
+          fetched: report.fetched,
+          records: report.records,
+          new: counts.newRows,
+          updated: counts.updatedRows,
+          rejected: report.rejected,
+          snap: report.fromSnapshot,
+          reason: report.snapshotReason ?? null,
+          message: report.message ?? null,
+        },
+      );
+      result[report.sourceId] = counts;
+    }
+    await db.run("COMMIT");
+  } catch (error) {
+    await db.run("ROLLBACK");
+    throw error;
+  }
+  return result;
+}
