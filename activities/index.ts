@@ -1,6 +1,7 @@
 // All of the pipeline's I/O, as Temporal activities built by one factory. Workflows import only the
 // type of what this returns; they pass references (paths, hashes, counts), never bodies or rows.
 import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
 import path from "node:path";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
@@ -184,6 +185,9 @@ export function createActivities(deps: ActivityDeps) {
     /** Builds the Observable Framework site into site/dist from the current exports. */
     async buildSite(): Promise<SiteResult> {
       const started = performance.now();
+      // Framework caches loader output keyed on the loader's source, not on the Parquet it reads;
+      // a stale cache would publish the previous run's numbers.
+      await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
       const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
       const output: string[] = [];
       const code = await new Promise<number | null>((resolve, reject) => {

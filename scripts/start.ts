@@ -4,7 +4,7 @@
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
-import { createObservatoryWorker, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
 import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
 
 const flags = new Set(process.argv.slice(2));
@@ -16,6 +16,7 @@ for (const flag of flags) {
 }
 
 const config = loadConfig();
+installRuntime();
 const cleanups: Array<() => Promise<void>> = [];
 let stopping = false;
 

@@ -1,10 +1,11 @@
 // `npm run worker`: one worker on the configured cluster (TEMPORAL_ADDRESS, default 127.0.0.1:7233).
 // Run as many as needed; Ctrl-C drains and stops it.
 import { loadConfig } from "../temporal.config.js";
-import { createObservatoryWorker } from "./lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "./lib/pipeline-runner.js";
 import { connectWorker } from "./lib/temporal-runtime.js";
 
 const config = loadConfig();
+installRuntime();
 const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
 const connection = await connectWorker({ address, apiKey: config.temporal.apiKey, tls: config.temporal.tls });
 const worker = await createObservatoryWorker(connection, config);

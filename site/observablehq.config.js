@@ -5,7 +5,7 @@ export default {
   output: "dist",
   title: "Cambodia National AI Observatory",
   globalStylesheets: [],
-  head: '<meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline and indicators, with their sources.">',
+  head: '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline and indicators, with their sources.">',
   footer: "Cambodia National AI Observatory. Every figure links to its source; data downloads are Parquet under data/exports.",
   pager: false,
   search: false,

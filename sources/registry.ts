@@ -14,7 +14,7 @@ const sourceSchema = z
     title: z.string().min(1),
     kind: z.enum(sourceKinds),
     parser: z.string().refine((p) => parserNames.includes(p), (p) => ({ message: `unknown parser "${p}"; known: ${parserNames.join(", ")}` })),
-    urls: z.array(z.string().min(1)).optional(),
+    urls: z.array(z.string().refine((u) => /^(https?:\/\/|repo:)/.test(u), (u) => ({ message: `"${u}" must start with http://, https:// or repo:` }))).optional(),
     url_template: z.string().optional(),
     indicators: z.array(z.string().regex(/^[A-Za-z0-9._]+$/, "not an indicator code")).optional(),
     cadence: z.enum(cadences),
@@ -31,11 +31,6 @@ const sourceSchema = z
     }
     if (hasTemplate && !(s.indicators?.length ?? 0)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: "`url_template` needs a list of `indicators`", path: ["indicators"] });
-    }
-    for (const url of s.urls ?? []) {
-      if (!/^(https?:\/\/|repo:)/.test(url)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${url}" must start with http://, https:// or repo:`, path: ["urls"] });
-      }
     }
   });
 

@@ -3,13 +3,18 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "@temporalio/client";
-import { NativeConnection, Worker } from "@temporalio/worker";
+import { DefaultLogger, NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { createActivities, type ActivityDeps } from "../../activities/index.js";
 import { projectRoot, type ObservatoryConfig } from "../../temporal.config.js";
 import type { PipelineInput, PipelineSummary } from "../../workflows/index.js";
 import { pipeline } from "../../workflows/index.js";
 
 export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
+
+/** Worker logs at WARN by default (OBSERVATORY_LOG_LEVEL=INFO for the bundler and state chatter). Call once, first. */
+export function installRuntime(level = process.env.OBSERVATORY_LOG_LEVEL ?? "WARN"): void {
+  Runtime.install({ logger: new DefaultLogger(level as "WARN") });
+}
 
 export async function createObservatoryWorker(
   connection: NativeConnection,

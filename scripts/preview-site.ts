@@ -1,0 +1,13 @@
+// `npm run site:preview`: serve the built site (site/dist) on loopback. PORT overrides the port.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { loadConfig } from "../temporal.config.js";
+import { serveStatic } from "./lib/static-server.js";
+
+const dist = path.join(loadConfig().paths.site, "dist");
+if (!(await fs.stat(path.join(dist, "index.html")).catch(() => undefined))) {
+  console.error(`No built site at ${dist}. Run \`npm start\` (or \`npm run site:build\`) first.`);
+  process.exit(1);
+}
+const { url } = await serveStatic(dist, Number(process.env.PORT ?? 3000));
+console.log(`Serving ${dist} at ${url} (Ctrl-C to stop)`);

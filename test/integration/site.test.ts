@@ -1,0 +1,69 @@
+// Builds the real Observable Framework site from exports made by the real activities (no Temporal
+// needed here: the activities are plain functions) and finds the overview's numbers in the output.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createActivities } from "../../activities/index.js";
+import type { ObservatoryConfig } from "../../temporal.config.js";
+import type { RunReport } from "../../warehouse/load.js";
+import { repoRoot, tempConfig } from "../helpers.js";
+
+let config: ObservatoryConfig;
+let dir: string;
+let dist: string;
+
+async function readAll(folder: string, ext: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const entry of await fs.readdir(folder, { recursive: true })) {
+    if (entry.endsWith(ext)) out.set(entry, await fs.readFile(path.join(folder, entry), "utf8"));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  ({ config, dir } = await tempConfig());
+  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
+  const reports: RunReport[] = [];
+  for (const sourceId of await activities.listSources()) {
+    const fetched = await activities.fetchSource({ sourceId, offline: true });
+    const parsed = await activities.parseSource({ sourceId, runKey: "site-test", captures: fetched.captures });
+    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
+  }
+  await activities.loadStaged({ runId: "pipeline/site-test", reports });
+  await activities.exportTables();
+  dist = (await activities.buildSite()).dir;
+}, 300_000);
+
+afterAll(async () => {
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe("The overview site", () => {
+  it("publishes the warehouse's numbers in its data files", async () => {
+    const data = await readAll(path.join(dist, "_file", "data"), ".json");
+    const byName = (prefix: string) => JSON.parse([...data.entries()].find(([name]) => path.basename(name).startsWith(prefix))![1]);
+    const strategy = byName("strategy.");
+    expect(strategy.counts).toEqual({ priorities: 6, measures: 44, flagships: 30, sector_directions: 10 });
+    expect(strategy.priorities.map((p: { measures: number }) => p.measures)).toEqual([10, 7, 8, 0, 9, 10]);
+    const indicators = byName("indicators.");
+    const internet = indicators.latest.find((d: { indicator_code: string }) => d.indicator_code === "IT.NET.USER.ZS");
+    expect(internet).toMatchObject({ period: "2023", value: 60.7171, unit: "% of population" });
+    expect(internet.source_url).toMatch(/^https:\/\/github\.com\/open-numbers\//);
+    expect(byName("timeline.").events).toHaveLength(49);
+    expect(byName("runs.").runs.find((r: { source_id: string }) => r.source_id === "worldbank-wdi").from_snapshot).toBe(true);
+  });
+
+  it("renders the overview page and loads nothing from another host", async () => {
+    const html = await fs.readFile(path.join(dist, "index.html"), "utf8");
+    expect(html).toContain("Cambodia National AI Observatory");
+    expect(html).toContain("Measures by priority and timeframe");
+    const pages = [...(await readAll(dist, ".html")).values(), ...(await readAll(dist, ".js")).values()];
+    for (const text of pages) {
+      // src/href attributes and module imports must be relative; links in the data are not requests.
+      expect(text).not.toMatch(/(?:src|href)=["']https?:\/\//);
+      expect(text).not.toMatch(/import\s*(?:[^'"]*from\s*)?["']https?:\/\//);
+      expect(text).not.toContain("fonts.googleapis.com");
+      expect(text).not.toContain("cdn.jsdelivr.net");
+    }
+  });
+});

@@ -1,0 +1,125 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { queryRows, withWarehouse } from "../../warehouse/db.js";
+import { exportPublicTables } from "../../warehouse/export.js";
+import { loadStages, type RunReport } from "../../warehouse/load.js";
+import { readStage, writeStage } from "../../warehouse/staging.js";
+import { columnsOf, recordTableNames } from "../../warehouse/tables.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-wh-"));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const source = { source_id: "wb", title: "WB", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
+
+async function stageObservations(name: string, values: Array<[string, number | null]>, sha = "a".repeat(64)) {
+  const prov = { source_id: "wb", snapshot_sha256: sha, retrieved_at: "2026-01-01T00:00:00Z" };
+  const rows = {
+    observations: values.map(([period, value]) => ({ indicator_code: "SP.POP.TOTL", country_iso3: "KHM", period, value, source_url: "https://x/", ...prov })),
+    indicators: [{ indicator_code: "SP.POP.TOTL", name: "Population, total", unit: null, source_note: null, ...prov }],
+  };
+  const stageDir = path.join(dir, "staged", name);
+  const captures = [{ url: "https://x/", sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 10, origin: "snapshot" }];
+  await writeStage(stageDir, "wb", rows, captures, [{ url: "https://x/", record: "SP.POP.TOTL/1999", reason: "test rejection" }]);
+  return stageDir;
+}
+
+async function load(db: DuckDBConnection, stageDir: string, runId: string, loadedAt: string) {
+  const report: RunReport = { sourceId: "wb", status: "ok", fetched: 1, records: 3, rejected: 1, fromSnapshot: true, stageDir };
+  return loadStages(db, { runId, loadedAt, sources: [source], reports: [report], manifests: new Map([["wb", await readStage(stageDir)]]) });
+}
+
+describe("Warehouse", () => {
+  it("creates every record table with exactly the columns of warehouse/tables.ts", async () => {
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      for (const table of recordTableNames) {
+        const cols = await queryRows(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t ORDER BY ordinal_position", { t: table });
+        const expected = columnsOf(table).map(([name, type]) => [name, type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : type]);
+        const actual = cols.map((c) => [c.column_name, c.data_type]).filter(([name]) => name !== "valid_from" && name !== "valid_to");
+        expect(actual, table).toEqual(expected);
+      }
+    });
+  });
+
+  it("applies each migration once, recorded in schema_migrations", async () => {
+    const file = path.join(dir, "w.duckdb");
+    await withWarehouse(file, async () => undefined);
+    const rows = await withWarehouse(file, (db) => queryRows(db, "SELECT version, name FROM schema_migrations"));
+    expect(rows).toEqual([{ version: 1, name: "init" }]);
+  });
+
+  it("loads the same stage twice without changing anything the second time", async () => {
+    const stage = await stageObservations("one", [["2022", 17201724], ["2023", 17423880], ["2024", null]]);
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      expect(await load(db, stage, "run-1", "2026-01-01T00:00:00Z")).toEqual({ wb: { newRows: 4, updatedRows: 0 } });
+      const before = await queryRows(db, "SELECT * FROM observations ORDER BY period");
+      expect(await load(db, stage, "run-2", "2026-02-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 0 } });
+      expect(await queryRows(db, "SELECT * FROM observations ORDER BY period")).toEqual(before);
+      expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM indicators")).toEqual([{ n: 1 }]);
+      expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM snapshots")).toEqual([{ n: 1 }]);
+    });
+  });
+
+  it("closes the old row when a value is revised, so the earlier value stays queryable", async () => {
+    const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
+    const revised = await stageObservations("revised", [["2023", 17400000], ["2024", 17638801]], "b".repeat(64));
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await load(db, first, "run-1", "2026-01-01T00:00:00Z");
+      expect(await load(db, revised, "run-2", "2026-03-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 2 } });
+      const rows = await queryRows(
+        db,
+        "SELECT period, value, valid_from::VARCHAR AS valid_from, valid_to::VARCHAR AS valid_to FROM observations ORDER BY period, valid_from",
+      );
+      expect(rows).toEqual([
+        { period: "2023", value: 17423880, valid_from: "2026-01-01 00:00:00+00", valid_to: "2026-03-01 00:00:00+00" },
+        { period: "2023", value: 17400000, valid_from: "2026-03-01 00:00:00+00", valid_to: null },
+        { period: "2024", value: null, valid_from: "2026-01-01 00:00:00+00", valid_to: "2026-03-01 00:00:00+00" },
+        { period: "2024", value: 17638801, valid_from: "2026-03-01 00:00:00+00", valid_to: null },
+      ]);
+      // What the warehouse said in February: the value before the revision.
+      const asOf = await queryRows(
+        db,
+        "SELECT value FROM observations WHERE period = '2023' AND valid_from <= '2026-02-01' AND (valid_to IS NULL OR valid_to > '2026-02-01')",
+      );
+      expect(asOf).toEqual([{ value: 17423880 }]);
+    });
+  });
+
+  it("leaves the warehouse exactly as it was when a load fails part-way", async () => {
+    const good = await stageObservations("good", [["2023", 17423880]]);
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await load(db, good, "run-1", "2026-01-01T00:00:00Z");
+      const before = await queryRows(db, "SELECT * FROM observations");
+      const broken = await stageObservations("broken", [["2023", 1], ["2025", 2]], "c".repeat(64));
+      await fs.writeFile(path.join(broken, "observations.parquet"), "not parquet");
+      await expect(load(db, broken, "run-2", "2026-02-01T00:00:00Z")).rejects.toThrow();
+      expect(await queryRows(db, "SELECT * FROM observations")).toEqual(before);
+      expect(await queryRows(db, "SELECT run_id FROM fetch_runs")).toEqual([{ run_id: "run-1" }]);
+    });
+  });
+
+  it("exports every public table as Parquet with a datapackage listing rows and checksums", async () => {
+    const stage = await stageObservations("one", [["2023", 17423880]]);
+    const exportsDir = path.join(dir, "exports");
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await load(db, stage, "run-1", "2026-01-01T00:00:00Z");
+      const result = await exportPublicTables(db, exportsDir, "2026-01-01T00:00:00Z");
+      expect(result.tables.observations.rows).toBe(1);
+      const back = await queryRows(db, `SELECT indicator_code, value, source_url FROM read_parquet('${exportsDir}/observations.parquet')`);
+      expect(back).toEqual([{ indicator_code: "SP.POP.TOTL", value: 17423880, source_url: "https://x/" }]);
+      const cols = await queryRows(db, `SELECT name FROM parquet_schema('${exportsDir}/observations.parquet') WHERE name = 'row_hash'`);
+      expect(cols).toEqual([]);
+    });
+    const pkg = JSON.parse(await fs.readFile(path.join(exportsDir, "datapackage.json"), "utf8"));
+    const obs = pkg.resources.find((r: { name: string }) => r.name === "observations");
+    expect(obs).toMatchObject({ path: "observations.parquet", rows: 1, format: "parquet" });
+    expect(obs.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
