@@ -133,7 +133,7 @@ export function createActivities(deps: ActivityDeps) {
         const body = await archive.read(capture.sha256);
         let result;
         try {
-          result = parser.parse({ sourceId: entry.id, url: capture.url, body });
+          result = await parser.parse({ sourceId: entry.id, url: capture.url, body });
         } catch (error) {
           if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
           throw error;

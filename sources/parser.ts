@@ -24,7 +24,8 @@ export interface ParseResult {
 }
 
 export interface Parser {
-  parse(input: ParseInput): ParseResult;
+  /** May be async (rss-parser is); must still be pure: same bytes in, same rows out. */
+  parse(input: ParseInput): ParseResult | Promise<ParseResult>;
   /** For paged APIs: further URLs to fetch after this page. */
   nextPages?(input: ParseInput): string[];
 }

