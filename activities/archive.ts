@@ -19,6 +19,15 @@ export interface Capture {
   origin: CaptureOrigin;
   /** Where a snapshot body's facts really come from, when the body was assembled rather than fetched. */
   note?: string;
+  /** The URL the body finally came from, when `url` redirected (within the registry's hosts). */
+  finalUrl?: string;
+  /** The Content-Encoding the body arrived in (`headers` are as received); the archived body is decoded. */
+  decodedFrom?: string;
+  /**
+   * True when the origin answered 304 Not Modified to a conditional request: no body was sent, and
+   * this record re-uses the body of the previous live capture, confirmed current at `retrievedAt`.
+   */
+  revalidated?: boolean;
 }
 
 export const sha256Hex = (body: Uint8Array) => createHash("sha256").update(body).digest("hex");
@@ -74,16 +83,44 @@ export class Archive {
     return body;
   }
 
+  /** True when the body with this sha256 is stored here. */
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await fs.access(this.bodyPath(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Capture record file names of a URL, newest first (names start with the retrieval time). */
+  private async captureNames(url: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.capturesDir(url))).filter((n) => n.endsWith(".json")).sort().reverse();
+    } catch {
+      return [];
+    }
+  }
+
+  private async readCapture(url: string, name: string): Promise<Capture> {
+    return JSON.parse(await fs.readFile(path.join(this.capturesDir(url), name), "utf8")) as Capture;
+  }
+
   /** The newest capture of a URL, if any. */
   async latest(url: string): Promise<Capture | undefined> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.capturesDir(url));
-    } catch {
-      return undefined;
+    const [newest] = await this.captureNames(url);
+    return newest ? this.readCapture(url, newest) : undefined;
+  }
+
+  /**
+   * The newest successful capture of a URL fetched from the network (origin "live", status 2xx),
+   * if any: the one a conditional request revalidates. Snapshot and repo captures never count.
+   */
+  async latestLive(url: string): Promise<Capture | undefined> {
+    for (const name of await this.captureNames(url)) {
+      const capture = await this.readCapture(url, name);
+      if (capture.origin === "live" && capture.status >= 200 && capture.status < 300) return capture;
     }
-    const newest = names.filter((n) => n.endsWith(".json")).sort().at(-1);
-    if (!newest) return undefined;
-    return JSON.parse(await fs.readFile(path.join(this.capturesDir(url), newest), "utf8")) as Capture;
+    return undefined;
   }
 }
