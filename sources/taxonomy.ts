@@ -1,0 +1,274 @@
+// The analyst-editable keyword taxonomy (sources/taxonomy.yaml): transparent rules that tag items with
+// NAIS priorities, sectors, RAM dimensions, AI terms and harms, flag candidate incidents in the news,
+// and group near-duplicate stories across outlets. Khmer is matched on ICU word boundaries (rule 9).
+import fs from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { normaliseText, words } from "./text.js";
+
+export const dimensionIds = ["priority", "sector", "ram_dimension", "ai", "harm"] as const;
+export type Dimension = (typeof dimensionIds)[number];
+
+const KHMER = /[\u1780-\u17FF\u19E0-\u19FF]/;
+
+const englishTerm = z
+  .string()
+  .transform((t) => normaliseText(t))
+  .superRefine((t, ctx) => {
+    if (!/[\p{L}\p{N}]/u.test(t)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: "an English term needs a letter or digit" });
+    if (KHMER.test(t)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}" is Khmer; list it under km` });
+    if (t.slice(0, -1).includes("*")) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}": * is allowed only at the end` });
+  });
+
+const khmerTerm = z
+  .string()
+  .transform((t) => normaliseText(t))
+  .superRefine((t, ctx) => {
+    if (!KHMER.test(t)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}" has no Khmer letters; list it under en` });
+    if (t.includes("*")) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}": * is not supported in Khmer terms` });
+    else if (words(t).length === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}" has no Khmer word in it` });
+  });
+
+const uniqueTerms = <T extends z.ZodTypeAny>(term: T) =>
+  z
+    .array(term)
+    .default([])
+    .superRefine((terms: string[], ctx) => {
+      const seen = new Set<string>();
+      terms.forEach((t, i) => {
+        const key = t.toLowerCase();
+        if (seen.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${t}" is listed twice`, path: [i] });
+        seen.add(key);
+      });
+    });
+
+const tagSchema = z
+  .object({ label: z.string().min(1), en: uniqueTerms(englishTerm), km: uniqueTerms(khmerTerm) })
+  .strict()
+  .refine((t) => t.en.length + t.km.length > 0, { message: "a tag needs at least one en or km term" });
+
+const dimensionSchema = z
+  .object({
+    label: z.string().min(1),
+    tags: z.record(z.string().regex(/^[a-z0-9_]+$/, "tag ids are lower-case letters, digits and _"), tagSchema).refine((t) => Object.keys(t).length > 0, "needs at least one tag"),
+  })
+  .strict();
+
+const taxonomySchema = z
+  .object({ dimensions: z.object(Object.fromEntries(dimensionIds.map((d) => [d, dimensionSchema])) as Record<Dimension, typeof dimensionSchema>).strict() })
+  .strict();
+
+interface Term {
+  /** As written in the taxonomy file; reported as `matched`. */
+  term: string;
+  /** English terms: a whole-word, case-insensitive pattern. */
+  pattern?: RegExp;
+  /** Khmer terms: the term's letters after segmentation and folding (see `words`), spaces removed. */
+  letters?: string;
+}
+
+export interface Taxonomy {
+  dimensions: Array<{ id: Dimension; label: string; tags: Array<{ id: string; label: string; terms: Term[] }> }>;
+}
+
+export interface TagMatch {
+  dimension: Dimension;
+  tag: string;
+  /** The first of the tag's terms (in file order) that matched. */
+  matched: string;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+// Boundaries are Latin letters and digits only: Khmer writers often put "AI" straight against Khmer words.
+const LATIN_WORD = "[\\p{Script=Latin}\\p{Nd}]";
+
+function englishPattern(term: string): RegExp {
+  const open = term.endsWith("*");
+  const body = (open ? term.slice(0, -1) : term)
+    .split(/(\s+|-)/)
+    .map((part) => (/^\s+$/.test(part) ? "[\\s\\-]+" : part === "-" ? "[\\s\\-]?" : escapeRegExp(part)))
+    .join("");
+  return new RegExp(`(?<!${LATIN_WORD})${body}${open ? `${LATIN_WORD}*` : `(?!${LATIN_WORD})`}`, "iu");
+}
+
+function compile(raw: z.infer<typeof taxonomySchema>): Taxonomy {
+  return {
+    dimensions: dimensionIds.map((id) => ({
+      id,
+      label: raw.dimensions[id].label,
+      tags: Object.entries(raw.dimensions[id].tags).map(([tagId, tag]) => ({
+        id: tagId,
+        label: tag.label,
+        terms: [
+          ...tag.en.map((term) => ({ term, pattern: englishPattern(term) })),
+          ...tag.km.map((term) => ({ term, letters: words(term).join("") })),
+        ],
+      })),
+    })),
+  };
+}
+
+/** Validates taxonomy YAML; errors name the file and the path of the bad entry (e.g. `dimensions.harm.tags.scam.km[1]`). */
+export function parseTaxonomy(text: string, file = "sources/taxonomy.yaml"): Taxonomy {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = taxonomySchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const where = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : String(part)), "");
+      return `  ${where || "(top level)"}: ${issue.message}`;
+    });
+    throw new Error(`${file} is invalid:\n${lines.join("\n")}`);
+  }
+  return compile(result.data);
+}
+
+export async function loadTaxonomy(file: string): Promise<Taxonomy> {
+  return parseTaxonomy(await fs.readFile(file, "utf8"), file);
+}
+
+/** Prepared once per text, so every term is checked against the same normalised words. */
+interface PreparedText {
+  text: string;
+  words: string[];
+}
+
+const prepare = (text: string): PreparedText => ({ text: normaliseText(text), words: words(text) });
+
+/**
+ * A Khmer term matches where a run of the text's words spells it exactly, so it starts and ends on word
+ * boundaries. Comparing letters rather than word lists tolerates the dictionary splitting a compound
+ * differently in context (ការឆបោក alone vs. inside a sentence) without ever matching inside a word.
+ */
+function khmerMatches(textWords: string[], letters: string): boolean {
+  for (let i = 0; i < textWords.length; i++) {
+    if (!letters.startsWith(textWords[i])) continue;
+    let spelled = "";
+    for (let j = i; j < textWords.length && spelled.length < letters.length; j++) {
+      spelled += textWords[j];
+      if (spelled === letters) return true;
+      if (!letters.startsWith(spelled)) break;
+    }
+  }
+  return false;
+}
+
+function termMatches(term: Term, text: PreparedText): boolean {
+  if (term.pattern) return term.pattern.test(text.text);
+  return term.letters !== undefined && term.letters !== "" && khmerMatches(text.words, term.letters);
+}
+
+function matchingTerms(taxonomy: Taxonomy, text: PreparedText, only?: Dimension): Array<{ dimension: Dimension; tag: string; terms: string[] }> {
+  const out: Array<{ dimension: Dimension; tag: string; terms: string[] }> = [];
+  for (const dimension of taxonomy.dimensions) {
+    if (only && dimension.id !== only) continue;
+    for (const tag of dimension.tags) {
+      const terms = tag.terms.filter((t) => termMatches(t, text)).map((t) => t.term);
+      if (terms.length) out.push({ dimension: dimension.id, tag: tag.id, terms });
+    }
+  }
+  return out;
+}
+
+/** Every tag whose terms match the text, in taxonomy order, each with the first term that matched. */
+export function tagText(taxonomy: Taxonomy, text: string): TagMatch[] {
+  return matchingTerms(taxonomy, prepare(text)).map(({ dimension, tag, terms }) => ({ dimension, tag, matched: terms[0] }));
+}
+
+export interface IncidentSignal {
+  /** Distinct `ai` terms that matched, in taxonomy order. */
+  aiTerms: string[];
+  /** Distinct `harm` terms that matched, in taxonomy order. */
+  harmTerms: string[];
+  /** The `harm` tags that matched (e.g. scam, deepfake). */
+  harmTags: string[];
+}
+
+/** A possible AI incident: the text names AI and a harm (a deepfake is both). Null when either is missing. */
+export function detectIncidentCandidate(taxonomy: Taxonomy, text: string): IncidentSignal | null {
+  const prepared = prepare(text);
+  const ai = matchingTerms(taxonomy, prepared, "ai");
+  if (ai.length === 0) return null;
+  const harm = matchingTerms(taxonomy, prepared, "harm");
+  if (harm.length === 0) return null;
+  const distinct = (groups: Array<{ terms: string[] }>) => [...new Set(groups.flatMap((g) => g.terms))];
+  return { aiTerms: distinct(ai), harmTerms: distinct(harm), harmTags: harm.map((h) => h.tag) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stories: the same news told by several outlets
+
+export interface StoryItem {
+  item_key: string;
+  title: string | null;
+  /** ISO timestamp (or DuckDB's `TIMESTAMPTZ::VARCHAR` form); null when unknown. */
+  published_at: string | null;
+}
+
+export interface StoryOptions {
+  /** Least Jaccard similarity of two titles' shingles for the same story. @default 0.5 */
+  threshold?: number;
+  /** Most days between two items of the same story. @default 3 */
+  windowDays?: number;
+}
+
+/** A title's words and word pairs: the words carry the topic, the pairs keep word order from counting for nothing. */
+export function titleShingles(title: string): Set<string> {
+  const w = words(title);
+  const shingles = new Set<string>(w);
+  for (let i = 0; i + 1 < w.length; i++) shingles.add(`${w[i]} ${w[i + 1]}`);
+  return shingles;
+}
+
+export function jaccard(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  let shared = 0;
+  for (const s of a) if (b.has(s)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+/**
+ * Groups near-duplicate news items: titles whose shingle similarity reaches `threshold` and whose dates
+ * lie within `windowDays` join one story (transitively, by union-find). The story key is its earliest
+ * item's key (ties broken by key), so the result does not depend on input order. Items without a date
+ * or a title stay stories of their own: without a date the window cannot be checked.
+ */
+export function groupStories(items: StoryItem[], options: StoryOptions = {}): Map<string, string> {
+  const threshold = options.threshold ?? 0.5;
+  const windowMs = (options.windowDays ?? 3) * 86_400_000;
+
+  const byKey = new Map<string, { key: string; time: number; shingles: Set<string> }>();
+  for (const item of items) {
+    if (byKey.has(item.item_key)) continue;
+    const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
+    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
+  }
+  const order = [...byKey.values()].sort((a, b) => {
+    const ta = Number.isNaN(a.time) ? Infinity : a.time;
+    const tb = Number.isNaN(b.time) ? Infinity : b.time;
+    return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  });
+
+  // Union-find over positions in `order`; the root is always the smaller position, i.e. the earliest item.
+  const parent = order.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (let i = 0; i < order.length; i++) {
+    const a = order[i];
+    if (Number.isNaN(a.time) || a.shingles.size === 0) continue;
+    for (let j = i + 1; j < order.length; j++) {
+      const b = order[j];
+      if (Number.isNaN(b.time) || b.time - a.time > windowMs) break;
+      if (jaccard(a.shingles, b.shingles) < threshold) continue;
+      const [ra, rb] = [find(i), find(j)];
+      if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    }
+  }
+  return new Map(order.map((item, i) => [item.key, order[find(i)].key]));
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { ParseError, type ParseInput } from "../../sources/parser.js";
+import { newsItemKey, normaliseLanguage, parseRss, rssParser } from "../../sources/rss.js";
+import { fixture } from "../helpers.js";
+
+const input = async (name: string, options?: ParseInput["options"]): Promise<ParseInput> => ({
+  sourceId: "example-news",
+  url: "https://news.example.kh/feed/",
+  body: await fixture("rss", name),
+  options,
+});
+
+describe("RSS and Atom parser", () => {
+  it("reads a WordPress RSS 2.0 feed into plain-text news items", async () => {
+    const { rows, rejected } = await parseRss(await input("wordpress.xml"));
+    expect(rejected).toEqual([]);
+    expect(rows.news_items?.[0]).toEqual({
+      item_key: newsItemKey("https://news.example.kh/2025/07/02/ministry-condemns-ai-deepfake"),
+      canonical_url: "https://news.example.kh/2025/07/02/ministry-condemns-ai-deepfake",
+      title: "Ministry condemns AI deepfake video",
+      summary: "The ministry said the video, which imitates a senior official’s voice, was made with artificial intelligence …",
+      published_at: "2025-07-02T08:15:00.000Z",
+      outlet: "Example Cambodian News",
+      language: "en",
+      categories: ["National", "Technology"],
+      kind: "news",
+    });
+    expect(rows.news_items?.[1].title).toBe("Cambodia’s draft AI strategy opens for consultation");
+  });
+
+  it("keeps an item with a bad date or an empty excerpt, with those fields null", async () => {
+    const { rows } = await parseRss(await input("wordpress.xml"));
+    expect(rows.news_items?.[2]).toMatchObject({ title: "Rice exports up in first half", published_at: null, summary: null });
+  });
+
+  it("lets the registry options name the outlet and the language", async () => {
+    const { rows } = await parseRss(await input("wordpress.xml", { outlet: "Example News (English)", language: "en-GB" }));
+    expect(rows.news_items?.every((n) => n.outlet === "Example News (English)" && n.language === "en")).toBe(true);
+  });
+
+  it("reads an Atom feed: entry links, HTML titles, categories, xml:lang and published time", async () => {
+    const { rows, rejected } = await parseRss(await input("atom.xml"));
+    expect(rejected).toEqual([]);
+    expect(rows.news_items).toEqual([
+      {
+        item_key: newsItemKey("https://tech.example.kh/2025/07/khmer-chatbots-banks"),
+        canonical_url: "https://tech.example.kh/2025/07/khmer-chatbots-banks",
+        title: "Startups bring Khmer chatbots to banks",
+        summary: "Two banks now answer customers in Khmer.",
+        published_at: "2025-07-03T02:30:00.000Z",
+        outlet: "Example Tech Desk",
+        language: "en",
+        categories: ["Fintech", "ai"],
+        kind: "news",
+      },
+      expect.objectContaining({ title: "Data centre plans announced", summary: "A new data centre is planned near Phnom Penh.", published_at: null }),
+    ]);
+  });
+
+  it("reads a Khmer feed, dropping the zero-width spaces in its titles and taking km from km-KH", async () => {
+    const { rows } = await parseRss(await input("khmer.xml"));
+    const [scam, strategy] = rows.news_items!;
+    expect(scam.title).toBe("ក្រសួងព្រមានពីការឆបោកតាមអនឡាញដោយប្រើបញ្ញាសិប្បនិម្មិត");
+    expect(scam.title).not.toMatch(/\u200B/);
+    expect(scam.summary).toBe("ប្រជាពលរដ្ឋត្រូវប្រុងប្រយ័ត្ន ចំពោះវីដេអូក្លែងក្លាយ។");
+    expect(scam.published_at).toBe("2024-12-06T03:00:00.000Z");
+    expect(scam.language).toBe("km");
+    expect(scam.outlet).toBe("ព័ត៌មានឧទាហរណ៍");
+    expect(scam.categories).toEqual(["សង្គម"]);
+    expect(strategy.title).toBe("យុទ្ធសាស្ត្រជាតិស្ដីពីបញ្ញាសិប្បនិម្មិត");
+  });
+
+  it("strips tracking parameters from links, resolves relative links and quarantines repeats of the same link", async () => {
+    const { rows, rejected } = await parseRss(await input("tracking.xml"));
+    expect(rows.news_items?.map((n) => n.canonical_url)).toEqual([
+      "https://wire.example.kh/news/mou-ai-research?id=7",
+      "https://wire.example.kh/news/hackathon-winners?a=1&b=2",
+    ]);
+    expect(rejected).toEqual([{ record: "items[1]", reason: "repeats an earlier item with the same link" }]);
+  });
+
+  it("gives an item the same key whatever tracking parameters its link carried", async () => {
+    const { rows } = await parseRss(await input("tracking.xml"));
+    expect(rows.news_items?.[0].item_key).toBe(newsItemKey("https://wire.example.kh/news/mou-ai-research?id=7"));
+  });
+
+  it("stores markup in titles and summaries as plain text and rejects javascript: and data: links", async () => {
+    const { rows, rejected } = await parseRss(await input("xss.xml"));
+    expect(rows.news_items).toHaveLength(1);
+    const [item] = rows.news_items!;
+    expect(item.title).toBe("Breaking news");
+    expect(item.summary).toBe("Read this.");
+    expect(item.outlet).toBe("Example Hostile Feed");
+    expect(JSON.stringify(item)).not.toMatch(/<|javascript:|onerror/i);
+    expect(rejected).toEqual([
+      { record: "items[1]", reason: 'link "javascript:alert(document.domain)" is not http(s), so it cannot be linked safely' },
+      { record: "items[2]", reason: expect.stringMatching(/^link "data:text\/html;base64,.*" is not http\(s\), so it cannot be linked safely$/) },
+      { record: "items[3]", reason: "item has neither a link nor a title" },
+    ]);
+  });
+
+  it("keys an item without a link by its guid", async () => {
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>No link</title><guid isPermaLink="false">abc-1</guid></item></channel></rss>`;
+    const { rows } = await parseRss({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+    expect(rows.news_items?.[0]).toMatchObject({ item_key: newsItemKey("guid:abc-1"), canonical_url: null, title: "No link" });
+  });
+
+  it("skips title and link elements that hold markup instead of text rather than failing the feed", async () => {
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+      <item><title><b>bold</b></title><link href="https://news.example.kh/a"/></item>
+      <item><title>Fine</title><link>https://news.example.kh/b</link></item></channel></rss>`;
+    const { rows, rejected } = await parseRss({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+    expect(rows.news_items?.map((n) => n.title)).toEqual(["Fine"]);
+    expect(rejected).toEqual([{ record: "items[0]", reason: "item has neither a link nor a title" }]);
+  });
+
+  it("names the registry option that is wrong", async () => {
+    await expect(parseRss(await input("wordpress.xml", { outlet: 42 }))).rejects.toThrow(/example-news: cannot parse .*: options\.outlet: Expected string, received number/);
+  });
+
+  it("is deterministic: the same bytes give the same rows", async () => {
+    expect(await parseRss(await input("wordpress.xml"))).toEqual(await parseRss(await input("wordpress.xml")));
+  });
+
+  it.each([
+    ["truncated.xml", /example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not a readable RSS or Atom feed \(Unclosed root tag/],
+  ])("rejects %s as a whole with an error naming the source and URL", async (name, message) => {
+    const attempt = async () => rssParser.parse(await input(name));
+    await expect(attempt()).rejects.toThrow(ParseError);
+    await expect(attempt()).rejects.toThrow(message);
+  });
+
+  it("rejects an HTML page and bytes that are not UTF-8 with an error naming the source", async () => {
+    const html = { sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode("<html><body>Not a feed</body></html>") };
+    await expect(parseRss(html)).rejects.toThrow(/example-news: cannot parse .*not a readable RSS or Atom feed \(Feed not recognized/);
+    const latin1 = { ...html, body: new Uint8Array([0x3c, 0x72, 0x73, 0x73, 0xe9, 0x3e]) };
+    await expect(parseRss(latin1)).rejects.toThrow(/not UTF-8 text/);
+  });
+
+  it("normalises language tags to their primary subtag, mapping kh to km", () => {
+    expect([normaliseLanguage("en-US"), normaliseLanguage("km-KH"), normaliseLanguage("KH"), normaliseLanguage(""), normaliseLanguage(undefined)]).toEqual([
+      "en",
+      "km",
+      "km",
+      null,
+      null,
+    ]);
+  });
+});
