@@ -1,0 +1,188 @@
+// AI Incident Database (incidentdatabase.ai) GraphQL responses → the incidents that involve Cambodia.
+// The AIID has no country field (reference/sources.md §e), so Cambodia is found by whole-word match of
+// place and people names in each incident's title, description and report titles.
+import type { RowOf } from "../warehouse/tables.js";
+import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+
+/** Terms that mark an incident as involving Cambodia when `options.match_terms` is not set. */
+export const defaultMatchTerms = ["Cambodia", "Cambodian", "Phnom Penh", "Khmer", "Sihanoukville", "Siem Reap", "Battambang"] as const;
+
+/**
+ * The capital and the 24 provinces, by their usual English names, each with the spellings seen in
+ * English-language reporting. The first name is the one stored.
+ */
+export const cambodianProvinces: ReadonlyArray<readonly [string, ...string[]]> = [
+  ["Phnom Penh"],
+  ["Banteay Meanchey"],
+  ["Battambang"],
+  ["Kampong Cham", "Kompong Cham"],
+  ["Kampong Chhnang", "Kompong Chhnang"],
+  ["Kampong Speu", "Kompong Speu"],
+  ["Kampong Thom", "Kompong Thom"],
+  ["Kampot"],
+  ["Kandal"],
+  ["Kep", "Kep City"],
+  ["Koh Kong"],
+  ["Kratie", "Kratié"],
+  ["Mondulkiri", "Mondul Kiri"],
+  ["Oddar Meanchey", "Otdar Meanchey"],
+  ["Pailin"],
+  ["Preah Sihanouk", "Sihanoukville"],
+  ["Preah Vihear"],
+  ["Prey Veng"],
+  ["Pursat", "Pouthisat"],
+  ["Ratanakiri", "Ratanak Kiri", "Rattanakiri"],
+  ["Siem Reap"],
+  ["Stung Treng", "Stueng Traeng", "Steung Treng"],
+  ["Svay Rieng"],
+  ["Takeo", "Takéo"],
+  ["Tbong Khmum", "Tboung Khmum"],
+];
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A case-insensitive whole-word pattern for any of the terms. `\b` only knows ASCII letters, so the
+ * boundaries are spelled out with Unicode classes ("Kratié" must not stop matching at the "é").
+ */
+export function termPattern(terms: readonly string[], flags = "iu"): RegExp {
+  const alternatives = [...terms]
+    .sort((a, b) => b.length - a.length)
+    .map((t) => t.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+"));
+  return new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])(?:${alternatives.join("|")})(?![\\p{L}\\p{M}\\p{N}])`, flags);
+}
+
+const provincePatterns = cambodianProvinces.map(([name, ...aliases]) => ({ name, pattern: termPattern([name, ...aliases]) }));
+
+/** The province named earliest in the text, by its stored name; null when none is named. */
+export function detectProvince(text: string): string | null {
+  let best: { name: string; at: number } | null = null;
+  for (const { name, pattern } of provincePatterns) {
+    const match = pattern.exec(text);
+    if (match && (best === null || match.index < best.at)) best = { name, at: match.index };
+  }
+  return best?.name ?? null;
+}
+
+/** Maps any listed spelling of a province to its stored name (for analyst sheets). */
+export function canonicalProvince(name: string): string | null {
+  const key = name.trim().normalize("NFC").toLowerCase().replace(/\s+/g, " ");
+  for (const [canonical, ...aliases] of cambodianProvinces) {
+    if ([canonical, ...aliases].some((n) => n.toLowerCase() === key)) return canonical;
+  }
+  return null;
+}
+
+/** Keeps only absolute http(s) links (DESIGN.md rule 7), normalised and without duplicates. */
+export function httpUrls(values: unknown[]): string[] {
+  const out = new Set<string>();
+  for (const value of values) {
+    if (typeof value !== "string") continue;
+    try {
+      const url = new URL(value.trim());
+      if (url.protocol === "http:" || url.protocol === "https:") out.add(url.toString());
+    } catch {
+      // not a URL at all: dropped like any other non-http link
+    }
+  }
+  return [...out];
+}
+
+function matchTermsOf(input: ParseInput): readonly string[] {
+  const terms = input.options?.match_terms;
+  if (terms === undefined) return defaultMatchTerms;
+  if (!Array.isArray(terms) || terms.length === 0 || !terms.every((t) => typeof t === "string" && t.trim() !== "")) {
+    throw new ParseError(input.sourceId, input.url, "options.match_terms must be a non-empty list of non-empty strings");
+  }
+  return terms as string[];
+}
+
+function readIncidents(input: ParseInput): unknown[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(decodeUtf8(input.body));
+  } catch (error) {
+    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
+  }
+  if (!isObject(doc)) throw new ParseError(input.sourceId, input.url, "expected a JSON object with `data` or `errors`");
+  // GraphQL reports failures in `errors`, usually with HTTP 200 and `data: null`.
+  if (Array.isArray(doc.errors) && doc.errors.length > 0) {
+    const messages = doc.errors.map((e) => (isObject(e) && typeof e.message === "string" ? e.message : JSON.stringify(e))).join("; ");
+    throw new ParseError(input.sourceId, input.url, `the API returned errors: ${messages}`);
+  }
+  const incidents = isObject(doc.data) ? doc.data.incidents : undefined;
+  if (!Array.isArray(incidents)) throw new ParseError(input.sourceId, input.url, "expected `data.incidents` to be a list");
+  return incidents;
+}
+
+const text = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v.trim() : null);
+
+function entityNames(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const names = v.map((e) => (isObject(e) ? (text(e.name) ?? text(e.entity_id)) : text(e))).filter((n): n is string => n !== null);
+  return [...new Set(names)];
+}
+
+/** AIID dates are `YYYY-MM-DD` (some exports append a time); anything else is not a date we can store. */
+function incidentDate(v: unknown): string | null | undefined {
+  if (v === null || v === undefined || v === "") return null;
+  if (typeof v !== "string") return undefined;
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]+Z?)?$/.exec(v.trim());
+  if (!match) return undefined;
+  const [, y, m, d] = match;
+  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  return date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) ? `${y}-${m}-${d}` : undefined;
+}
+
+export function parseAiid(input: ParseInput): ParseResult {
+  const isAboutCambodia = termPattern(matchTermsOf(input));
+  const incidents: Array<RowOf<"incidents">> = [];
+  const rejected: Rejection[] = [];
+  const seen = new Set<string>();
+
+  readIncidents(input).forEach((item, i) => {
+    const where = `incidents[${i}]`;
+    if (!isObject(item)) return rejected.push({ record: where, reason: "not an object" });
+    const title = text(item.title);
+    const description = text(item.description);
+    const reports = Array.isArray(item.reports) ? item.reports.filter(isObject) : [];
+    const haystack = [title, description, ...reports.map((r) => text(r.title))].filter((t): t is string => t !== null).join("\n");
+    // Not about Cambodia: out of scope, so neither kept nor reported as bad.
+    if (!isAboutCambodia.test(haystack)) return;
+
+    const id = typeof item.incident_id === "number" || typeof item.incident_id === "string" ? String(item.incident_id).trim() : "";
+    if (!/^\d+$/.test(id)) {
+      return rejected.push({ record: where, reason: `missing or non-numeric incident_id ${JSON.stringify(item.incident_id ?? null)}` });
+    }
+    const label = `incident ${id}`;
+    if (!title) return rejected.push({ record: label, reason: "missing title" });
+    if (seen.has(id)) return rejected.push({ record: label, reason: "incident_id appears more than once in the response" });
+    const date = incidentDate(item.date);
+    if (date === undefined) return rejected.push({ record: label, reason: `date ${JSON.stringify(item.date)} is not YYYY-MM-DD` });
+    seen.add(id);
+
+    incidents.push({
+      incident_key: `aiid:${id}`,
+      source_incident_id: id,
+      occurred_on: date,
+      date_precision: date ? "day" : null,
+      title,
+      description,
+      deployers: entityNames(item.AllegedDeployerOfAISystem),
+      developers: entityNames(item.AllegedDeveloperOfAISystem),
+      harmed_parties: entityNames(item.AllegedHarmedOrNearlyHarmedParties),
+      // The AIID's own fields carry no harm type, sector or severity; taxonomies live in classifications.
+      harm_types: [],
+      sector: null,
+      severity: null,
+      province: detectProvince(haystack),
+      // AIID editors have already reviewed and published these records.
+      status: "published",
+      report_urls: httpUrls(reports.map((r) => r.url)),
+    });
+  });
+  return { rows: { incidents }, rejected };
+}
+
+export const aiidParser: Parser = { parse: parseAiid };

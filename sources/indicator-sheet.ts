@@ -1,0 +1,180 @@
+// Analyst-owned indicator sheets (sources/curated/indicators.csv): figures transcribed from documents
+// such as the UNESCO RAM report, each with its public source URL. Bad lines are quarantined by line number.
+import { CsvError, parse as parseCsv } from "csv-parse/sync";
+import type { RowOf } from "../warehouse/tables.js";
+import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+
+/** Columns a sheet must have, in any order. */
+export const requiredColumns = ["indicator_code", "name", "unit", "period", "value", "source_url"] as const;
+/** Columns a sheet may have. */
+export const optionalColumns = ["country_iso3", "source_page", "note"] as const;
+type Column = (typeof requiredColumns)[number] | (typeof optionalColumns)[number];
+/** The columns in the order the curated sheet writes them. */
+export const sheetColumns = ["indicator_code", "name", "unit", "country_iso3", "period", "value", "source_url", "source_page", "note"] as const;
+const knownColumns = new Set<string>([...requiredColumns, ...optionalColumns]);
+
+const PERIOD = /^(\d{4})(?:-Q([1-4])|-(\d{2}))?$/;
+
+function defaultCountryOf(input: ParseInput): string {
+  const value = input.options?.default_country ?? "KHM";
+  if (typeof value !== "string" || !/^[A-Z]{3}$/.test(value)) {
+    throw new ParseError(input.sourceId, input.url, "options.default_country must be an ISO 3166-1 alpha-3 code such as KHM");
+  }
+  return value;
+}
+
+interface Line {
+  /** The line the record starts on, counting from 1 and including comment lines. */
+  line: number;
+  fields: string[];
+}
+
+function readLines(input: ParseInput): Line[] {
+  let text: string;
+  try {
+    text = decodeUtf8(input.body);
+  } catch (error) {
+    throw new ParseError(input.sourceId, input.url, `not UTF-8 text (${(error as Error).message})`);
+  }
+  // csv-parse miscounts lines when a CRLF file has a blank line; with LF endings its counts are exact.
+  text = text.replace(/\r\n?/g, "\n");
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    records = parseCsv(text, {
+      bom: true,
+      comment: "#",
+      // `#` inside a field (a note, a URL fragment) is text, not the start of a comment.
+      comment_no_infix: true,
+      skip_empty_lines: true,
+      // Field counts are checked per line below, so one short line does not sink the sheet.
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const line = typeof error.lines === "number" ? ` at line ${error.lines}` : "";
+      throw new ParseError(input.sourceId, input.url, `not valid CSV${line} (${error.message})`);
+    }
+    throw error;
+  }
+  // `info.lines` is where the record ends; a quoted field may span lines, so count back to its start.
+  return records.map(({ record, info }) => ({
+    line: info.lines - record.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0),
+    fields: record,
+  }));
+}
+
+function headerOf(input: ParseInput, lines: Line[]): Map<Column, number> {
+  if (lines.length === 0) throw new ParseError(input.sourceId, input.url, "empty sheet: no header line");
+  const names = lines[0].fields.map((f) => f.trim().toLowerCase());
+  if (!names.includes("indicator_code")) {
+    throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: missing header line (expected columns ${sheetColumns.join(",")})`);
+  }
+  const unknown = names.filter((n) => !knownColumns.has(n));
+  if (unknown.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: unknown column(s) ${unknown.join(", ")}`);
+  const repeated = names.filter((n, i) => names.indexOf(n) !== i);
+  if (repeated.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: column(s) ${repeated.join(", ")} appear twice`);
+  const missing = requiredColumns.filter((c) => !names.includes(c));
+  if (missing.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: missing required column(s) ${missing.join(", ")}`);
+  return new Map(names.map((n, i) => [n as Column, i]));
+}
+
+function publicUrl(value: string): URL | string {
+  if (value === "") return "source_url is empty: a public http(s) URL is required";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `source_url "${value}" is not a URL`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `source_url "${value}" must be a public http(s) URL (a repo: path or other scheme is not shown to the public)`;
+  }
+  return url;
+}
+
+export function parseIndicatorSheet(input: ParseInput): ParseResult {
+  const defaultCountry = defaultCountryOf(input);
+  const lines = readLines(input);
+  const columns = headerOf(input, lines);
+  const observations: Array<RowOf<"observations">> = [];
+  const indicators = new Map<string, RowOf<"indicators"> & { line: number; notes: string[] }>();
+  const keys = new Map<string, number>();
+  const rejected: Rejection[] = [];
+
+  for (const { line, fields } of lines.slice(1)) {
+    const problems: string[] = [];
+    const reject = () => rejected.push({ record: `${input.url} line ${line}`, reason: `line ${line}: ${problems.join("; ")}` });
+    if (fields.length !== columns.size) {
+      problems.push(`expected ${columns.size} fields, found ${fields.length}`);
+      reject();
+      continue;
+    }
+    const get = (c: Column): string => {
+      const i = columns.get(c);
+      return i === undefined ? "" : fields[i];
+    };
+
+    const code = get("indicator_code");
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code)) problems.push(code === "" ? "indicator_code is empty" : `indicator_code "${code}" may hold only letters, digits, ".", "_" and "-"`);
+    const name = get("name");
+    if (name === "") problems.push("name is empty");
+    const unit = get("unit") || null;
+    const country = (get("country_iso3") || defaultCountry).toUpperCase();
+    if (!/^[A-Z]{3}$/.test(country)) problems.push(`country_iso3 "${country}" is not a three-letter ISO code`);
+
+    const period = get("period");
+    const p = PERIOD.exec(period);
+    if (!p) problems.push(period === "" ? "period is empty" : `period "${period}" must be YYYY, YYYY-Qn or YYYY-MM`);
+    else if (p[3] && (Number(p[3]) < 1 || Number(p[3]) > 12)) problems.push(`period "${period}" has no month ${p[3]}`);
+
+    const rawValue = get("value");
+    const value = rawValue === "" ? NaN : Number(rawValue);
+    if (rawValue === "") problems.push("value is empty");
+    else if (!Number.isFinite(value)) problems.push(`value "${rawValue}" is not a number${/\d,\d/.test(rawValue) ? " (write it without thousands separators)" : ""}`);
+
+    const url = publicUrl(get("source_url"));
+    if (typeof url === "string") problems.push(url);
+    const page = get("source_page");
+    if (page !== "" && !/^[1-9]\d*$/.test(page)) problems.push(`source_page "${page}" is not a page number`);
+    if (page !== "" && url instanceof URL && url.hash !== "") problems.push("source_url already has a #fragment; give the page in source_page only");
+
+    if (problems.length === 0) {
+      const seenAt = keys.get(`${code}|${country}|${period}`);
+      if (seenAt !== undefined) problems.push(`${code} ${country} ${period} is already given on line ${seenAt}`);
+      const known = indicators.get(code);
+      if (known && (known.name !== name || known.unit !== unit)) {
+        problems.push(`name/unit of ${code} differ from line ${known.line} ("${known.name}", ${JSON.stringify(known.unit)})`);
+      }
+    }
+    if (problems.length > 0 || !(url instanceof URL)) {
+      reject();
+      continue;
+    }
+
+    // PDF viewers open `#page=N` at that page (RFC 8118), so a reader lands on the figure.
+    if (page !== "") url.hash = `page=${page}`;
+    keys.set(`${code}|${country}|${period}`, line);
+    observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: url.toString() });
+    const note = get("note");
+    const indicator = indicators.get(code) ?? { indicator_code: code, name, unit, source_note: null, line, notes: [] };
+    if (note !== "" && !indicator.notes.includes(note)) indicator.notes.push(note);
+    indicators.set(code, indicator);
+  }
+
+  return {
+    rows: {
+      observations,
+      indicators: [...indicators.values()].map(({ indicator_code, name, unit, notes }) => ({
+        indicator_code,
+        name,
+        unit,
+        source_note: notes.length > 0 ? notes.join(" | ") : null,
+      })),
+    },
+    rejected,
+  };
+}
+
+export const indicatorSheetParser: Parser = { parse: parseIndicatorSheet };
