@@ -1,6 +1,7 @@
 // The one module that opens the DuckDB warehouse. Migrations in warehouse/migrations/ are applied
 // in order on open, each in its own transaction, and recorded in schema_migrations.
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
@@ -59,8 +60,25 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
   return applied;
 }
 
+// DuckDB lets one process hold a database file for writing (DESIGN.md rule 4). Activities of one
+// worker share the process, so their opens are queued here rather than failing on the file lock;
+// across workers, the load runs once per pipeline and the lock is DuckDB's own.
+const queues = new Map<string, Promise<unknown>>();
+
 /** Opens the warehouse file (creating and migrating it as needed), runs fn, and always closes it. */
 export async function withWarehouse<T>(file: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+  const key = path.resolve(file);
+  const previous = queues.get(key) ?? Promise.resolve();
+  const current = previous.catch(() => undefined).then(() => openAndRun(key, fn));
+  queues.set(key, current);
+  try {
+    return await current;
+  } finally {
+    if (queues.get(key) === current) queues.delete(key);
+  }
+}
+
+async function openAndRun<T>(file: string, fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const instance = await DuckDBInstance.create(file);
   const connection = await instance.connect();
@@ -95,4 +113,35 @@ export async function queryRows(
 ): Promise<Array<Record<string, unknown>>> {
   const reader = await connection.runAndReadAll(sql, params as never);
   return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
+}
+
+/** `{ 'name': 'TYPE', ... }` for read_json's `columns`, so staged files read with the warehouse's types. */
+export function jsonColumns(columns: Readonly<Record<string, string>>): string {
+  return `{${Object.entries(columns)
+    .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
+    .join(", ")}}`;
+}
+
+/**
+ * Inserts many rows in one statement: written to a temporary NDJSON file and read back with DuckDB's
+ * JSON reader under the given column types (a bulk path; no row-by-row inserts).
+ */
+export async function bulkInsert(
+  connection: DuckDBConnection,
+  table: string,
+  columns: Readonly<Record<string, string>>,
+  rows: Array<Record<string, unknown>>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-bulk-"));
+  const file = path.join(dir, `${table}.ndjson`);
+  try {
+    await fs.writeFile(file, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const names = Object.keys(columns).map(sqlIdent).join(", ");
+    await connection.run(
+      `INSERT INTO ${sqlIdent(table)} (${names}) SELECT ${names} FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${jsonColumns(columns)})`,
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }

@@ -23,6 +23,16 @@ export const publicTables: Record<string, { orderBy: string; description: string
     orderBy: "indicator_code, country_iso3, period, source_id, valid_from",
     description: "Indicator values, versioned: valid_to is null for the current value",
   },
+  publications: { orderBy: "pub_key, source_id", description: "Research publications with Cambodian affiliations or on Khmer language technology" },
+  publication_works: { orderBy: "work_key, pub_key, source_id", description: "One work per publication across sources (DOI, then arXiv id, then title and year)" },
+  news_items: { orderBy: "published_at NULLS LAST, item_key, source_id", description: "Policy news, press releases and digest items about AI in Cambodia" },
+  news_stories: { orderBy: "story_key, item_key", description: "Near-duplicate news items across outlets grouped into one story" },
+  incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", description: "AI incidents involving Cambodia (AI Incident Database and analyst-curated press reports)" },
+  item_tags: {
+    orderBy: "item_kind, item_key, dimension, tag, made_by",
+    description: "Tags linking items to NAIS priorities, sectors, RAM dimensions and harm types, with who made each (rule or analyst)",
+  },
+  // incident_candidates is deliberately absent: candidates are unreviewed and never published.
 };
 
 export interface ExportResult {

@@ -2,7 +2,8 @@
 // one transaction. Loading the same stage twice changes nothing; a failure rolls everything back.
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { queryRows, sqlIdent, sqlString } from "./db.js";
+import { bulkInsert, queryRows, sqlIdent, sqlString } from "./db.js";
+import { deriveTables } from "./derive.js";
 import type { StageManifest } from "./staging.js";
 import { columnsOf, recordTables, type RecordTable } from "./tables.js";
 
@@ -21,7 +22,8 @@ export interface SourceRow {
 /** What one source's ingest reported, successful or not. */
 export interface RunReport {
   sourceId: string;
-  status: "ok" | "failed";
+  /** ok: staged and loaded; unchanged: nothing new to load; skipped: no offline copy; failed: its own error. */
+  status: "ok" | "unchanged" | "skipped" | "failed";
   startedAt?: string;
   finishedAt?: string;
   fetched: number;
@@ -94,51 +96,58 @@ async function mergeTable(
 }
 
 async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, runId: string): Promise<void> {
-  for (const c of manifest.captures) {
-    await db.run(
-      `INSERT INTO snapshots VALUES ($sha, $url, $sid, $status, $at::TIMESTAMPTZ, $bytes, $origin, $note) ON CONFLICT DO NOTHING`,
-      {
-        sha: c.sha256,
-        url: c.url,
-        sid: manifest.sourceId,
-        status: c.status,
-        at: c.retrievedAt,
-        bytes: c.bytes,
-        origin: c.origin,
-        note: c.note ?? null,
-      },
-    );
-  }
+  const captures = manifest.captures.map((c) => ({
+    sha256: c.sha256,
+    url: c.url,
+    source_id: manifest.sourceId,
+    status: c.status,
+    retrieved_at: c.retrievedAt,
+    bytes: c.bytes,
+    origin: c.origin,
+    note: c.note ?? null,
+  }));
+  await db.run("CREATE OR REPLACE TEMP TABLE staged_snapshots AS SELECT * FROM snapshots LIMIT 0");
+  await bulkInsert(db, "staged_snapshots", snapshotColumns, captures);
+  await db.run("INSERT INTO snapshots SELECT DISTINCT * FROM staged_snapshots ON CONFLICT DO NOTHING");
+  await db.run("DROP TABLE staged_snapshots");
   await db.run("DELETE FROM rejections WHERE run_id = $run AND source_id = $sid", { run: runId, sid: manifest.sourceId });
-  for (const r of manifest.rejections) {
-    await db.run("INSERT INTO rejections VALUES ($run, $sid, $url, $record, $reason)", {
-      run: runId,
-      sid: manifest.sourceId,
-      url: r.url,
-      record: r.record,
-      reason: r.reason,
-    });
-  }
+  await bulkInsert(
+    db,
+    "rejections",
+    { run_id: "VARCHAR", source_id: "VARCHAR", url: "VARCHAR", record: "VARCHAR", reason: "VARCHAR" },
+    manifest.rejections.map((r) => ({ run_id: runId, source_id: manifest.sourceId, url: r.url, record: r.record, reason: r.reason })),
+  );
 }
+
+const snapshotColumns = {
+  sha256: "VARCHAR",
+  url: "VARCHAR",
+  source_id: "VARCHAR",
+  status: "INTEGER",
+  retrieved_at: "TIMESTAMPTZ",
+  bytes: "BIGINT",
+  origin: "VARCHAR",
+  note: "VARCHAR",
+} as const;
 
 async function replaceSources(db: DuckDBConnection, sources: SourceRow[]): Promise<void> {
   await db.run("DELETE FROM sources");
-  for (const s of sources) {
-    await db.run(
-      `INSERT INTO sources VALUES ($id, $title, $kind, $parser, $urls::VARCHAR[], $cadence, $licence, $attribution, $enabled)`,
-      {
-        id: s.source_id,
-        title: s.title,
-        kind: s.kind,
-        parser: s.parser,
-        urls: JSON.stringify(s.urls),
-        cadence: s.cadence,
-        licence: s.licence,
-        attribution: s.attribution,
-        enabled: s.enabled,
-      },
-    );
-  }
+  await bulkInsert(
+    db,
+    "sources",
+    {
+      source_id: "VARCHAR",
+      title: "VARCHAR",
+      kind: "VARCHAR",
+      parser: "VARCHAR",
+      urls: "VARCHAR[]",
+      cadence: "VARCHAR",
+      licence: "VARCHAR",
+      attribution: "VARCHAR",
+      enabled: "BOOLEAN",
+    },
+    sources.map((s) => ({ ...s })),
+  );
 }
 
 export interface LoadInput {
@@ -147,6 +156,8 @@ export interface LoadInput {
   sources: SourceRow[];
   reports: RunReport[];
   manifests: Map<string, StageManifest>;
+  /** The analyst-editable keyword taxonomy the derived tags and candidates are computed from. */
+  taxonomyFile?: string;
 }
 
 /** Merges all stages in one transaction and returns new/updated counts per source. */
@@ -187,6 +198,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
       );
       result[report.sourceId] = counts;
     }
+    if (input.taxonomyFile) await deriveTables(db, { taxonomyFile: input.taxonomyFile, derivedAt: input.loadedAt });
     await db.run("COMMIT");
   } catch (error) {
     await db.run("ROLLBACK");

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { sqlString, withMemoryDb } from "./db.js";
+import { jsonColumns, sqlString, withMemoryDb } from "./db.js";
 import { columnsOf, recordTables, type RecordTable } from "./tables.js";
 
 export interface Provenance {
@@ -63,11 +63,9 @@ export async function writeStage(
       const parquetFile = path.join(dir, `${table}.parquet`);
       const lines = tableRows.map((r) => JSON.stringify({ ...r, row_hash: rowHash(table, r) }));
       await fs.writeFile(jsonFile, `${lines.join("\n")}\n`);
-      const columns = columnsOf(table)
-        .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
-        .join(", ");
+      const columns = jsonColumns(Object.fromEntries(columnsOf(table)));
       await db.run(
-        `COPY (SELECT * FROM read_json(${sqlString(jsonFile)}, format = 'newline_delimited', columns = {${columns}})) ` +
+        `COPY (SELECT * FROM read_json(${sqlString(jsonFile)}, format = 'newline_delimited', columns = ${columns})) ` +
           `TO ${sqlString(parquetFile)} (FORMAT parquet)`,
       );
       await fs.rm(jsonFile);

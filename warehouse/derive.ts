@@ -1,0 +1,133 @@
+// Derived tables rebuilt inside the load transaction from what the warehouse now holds: rule-made
+// tags (the analyst-editable taxonomy), news stories across outlets, one work per publication across
+// sources, and candidate incidents detected in news. Analysts' rows are never replaced (rule 6).
+import fs from "node:fs/promises";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { groupWorks } from "../sources/publications.js";
+import { detectIncidentCandidate, groupStories, parseTaxonomy, tagText, type Taxonomy } from "../sources/taxonomy.js";
+import { bulkInsert, queryRows } from "./db.js";
+
+export interface DeriveInput {
+  taxonomyFile: string;
+  derivedAt: string;
+}
+
+export interface DeriveCounts {
+  tags: number;
+  stories: number;
+  works: number;
+  newCandidates: number;
+}
+
+const text = (...parts: unknown[]) => parts.filter((p) => typeof p === "string" && p !== "").join("\n");
+
+async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string): Promise<number> {
+  const items = await queryRows(
+    db,
+    `SELECT 'news' AS kind, item_key AS key, title, summary AS body FROM news_items
+     UNION ALL SELECT 'publication', pub_key, title, abstract FROM publications
+     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents`,
+  );
+  const rows: Array<Record<string, unknown>> = [];
+  for (const item of items) {
+    const seen = new Set<string>();
+    for (const t of tagText(taxonomy, text(item.title, item.body))) {
+      const id = `${t.dimension}/${t.tag}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      rows.push({ item_kind: item.kind, item_key: item.key, dimension: t.dimension, tag: t.tag, matched: t.matched, made_by: "rule", made_at: derivedAt });
+    }
+  }
+  await db.run("DELETE FROM item_tags WHERE made_by = 'rule'");
+  await bulkInsert(db, "item_tags", itemTagColumns, rows);
+  return rows.length;
+}
+
+const itemTagColumns = {
+  item_kind: "VARCHAR",
+  item_key: "VARCHAR",
+  dimension: "VARCHAR",
+  tag: "VARCHAR",
+  matched: "VARCHAR",
+  made_by: "VARCHAR",
+  made_at: "TIMESTAMPTZ",
+} as const;
+
+async function stories(db: DuckDBConnection): Promise<number> {
+  const items = await queryRows(db, "SELECT item_key, title, published_at::VARCHAR AS published_at FROM news_items ORDER BY item_key");
+  const groups = groupStories(items.map((i) => ({ item_key: String(i.item_key), title: String(i.title ?? ""), published_at: (i.published_at as string | null) ?? null })));
+  await db.run("DELETE FROM news_stories");
+  const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
+  await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
+  return new Set(groups.values()).size;
+}
+
+async function works(db: DuckDBConnection): Promise<number> {
+  const pubs = await queryRows(db, "SELECT pub_key, source_id, doi, arxiv_id, title, year FROM publications ORDER BY source_id, pub_key");
+  const rows = groupWorks(
+    pubs.map((p) => ({
+      pub_key: String(p.pub_key),
+      source_id: String(p.source_id),
+      doi: (p.doi as string | null) ?? null,
+      arxiv_id: (p.arxiv_id as string | null) ?? null,
+      title: (p.title as string | null) ?? null,
+      year: p.year == null ? null : Number(p.year),
+    })),
+  );
+  await db.run("DELETE FROM publication_works");
+  await bulkInsert(db, "publication_works", { pub_key: "VARCHAR", source_id: "VARCHAR", work_key: "VARCHAR" }, rows);
+  return new Set(rows.map((r) => r.work_key)).size;
+}
+
+/** New candidates only: a candidate already queued keeps its review status whatever the rules say now. */
+async function candidates(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string): Promise<number> {
+  const items = await queryRows(
+    db,
+    `SELECT n.item_key, n.title, n.summary, n.canonical_url, n.published_at::VARCHAR AS published_at FROM news_items n
+      WHERE NOT EXISTS (SELECT 1 FROM incident_candidates c WHERE c.item_key = n.item_key) ORDER BY n.item_key`,
+  );
+  const rows: Array<Record<string, unknown>> = [];
+  for (const item of items) {
+    const hit = detectIncidentCandidate(taxonomy, text(item.title, item.summary));
+    if (!hit) continue;
+    rows.push({
+      candidate_key: `news:${String(item.item_key)}`,
+      item_key: item.item_key,
+      title: item.title,
+      url: item.canonical_url,
+      published_at: item.published_at,
+      ai_terms: hit.aiTerms,
+      harm_terms: hit.harmTerms,
+      detected_at: derivedAt,
+      review_status: "pending",
+    });
+  }
+  await bulkInsert(
+    db,
+    "incident_candidates",
+    {
+      candidate_key: "VARCHAR",
+      item_key: "VARCHAR",
+      title: "VARCHAR",
+      url: "VARCHAR",
+      published_at: "TIMESTAMPTZ",
+      ai_terms: "VARCHAR[]",
+      harm_terms: "VARCHAR[]",
+      detected_at: "TIMESTAMPTZ",
+      review_status: "VARCHAR",
+    },
+    rows,
+  );
+  return rows.length;
+}
+
+/** Rebuilds the derived tables; call inside the load's transaction so they never disagree with the facts. */
+export async function deriveTables(db: DuckDBConnection, input: DeriveInput): Promise<DeriveCounts> {
+  const taxonomy = parseTaxonomy(await fs.readFile(input.taxonomyFile, "utf8"), input.taxonomyFile);
+  return {
+    tags: await ruleTags(db, taxonomy, input.derivedAt),
+    stories: await stories(db),
+    works: await works(db),
+    newCandidates: await candidates(db, taxonomy, input.derivedAt),
+  };
+}
