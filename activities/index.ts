@@ -15,7 +15,7 @@ import { loadStages, type RunReport } from "../warehouse/load.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { Archive, type Capture } from "./archive.js";
-import { defaultFetchSettings, fetchToArchive, type FetchSettings } from "./fetch.js";
+import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
 export interface ActivityDeps {
   config: ObservatoryConfig;
@@ -35,8 +35,14 @@ export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origi
 export interface FetchResult {
   sourceId: string;
   captures: CaptureRef[];
+  /** Every capture is byte-identical to what the warehouse last loaded for this source. */
+  unchanged: boolean;
   fromSnapshot: boolean;
   snapshotReason?: string;
+  /** Retrieval time of the newest capture taken from the bundled snapshot. */
+  snapshotAsOf?: string;
+  /** Set when the source could not be fetched and no copy exists to replay: why. Nothing to parse. */
+  unavailable?: string;
   startedAt: string;
 }
 
@@ -50,6 +56,65 @@ export interface ParseSummary {
 export interface SiteResult {
   dir: string;
   seconds: number;
+}
+
+/** Same set of bodies as last loaded (order and retrieval times do not matter). */
+function sameCaptures(previous: string[] | undefined, captures: CaptureRef[]): boolean {
+  if (!previous || captures.length === 0) return false;
+  const now = [...new Set(captures.map((c) => c.sha256))].sort();
+  return now.length === previous.length && now.every((sha, i) => sha === previous[i]);
+}
+
+/**
+ * Which capture bodies each source last loaded, kept beside the warehouse file so fetches (which may
+ * not open the warehouse while the one writer has it) can tell "unchanged" without a parse. Ignored
+ * when the warehouse file is gone, so a fresh warehouse always gets a full load.
+ */
+class LoadedState {
+  private readonly file: string;
+  constructor(private readonly warehouse: string) {
+    this.file = `${warehouse}.loaded.json`;
+  }
+
+  private async all(): Promise<Record<string, string[]>> {
+    try {
+      await fs.access(this.warehouse);
+      return JSON.parse(await fs.readFile(this.file, "utf8")) as Record<string, string[]>;
+    } catch {
+      return {};
+    }
+  }
+
+  async read(sourceId: string): Promise<string[] | undefined> {
+    return (await this.all())[sourceId];
+  }
+
+  async write(sourceId: string, captures: Array<{ sha256: string }>): Promise<void> {
+    const state = await this.all();
+    state[sourceId] = [...new Set(captures.map((c) => c.sha256))].sort();
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, `${JSON.stringify(state, null, 1)}\n`);
+    await fs.rename(tmp, this.file);
+  }
+}
+
+/**
+ * Waits inside the fetch layer (pacing, Retry-After): cancellable through the activity context, and cut into
+ * slices with a heartbeat between them, so a long Retry-After never looks like a lost worker.
+ */
+async function activitySleep(ms: number): Promise<void> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    context = undefined;
+  }
+  for (let left = ms; left > 0; left -= 10_000) {
+    const step = Math.min(left, 10_000);
+    if (context) await context.sleep(step);
+    else await new Promise((resolve) => setTimeout(resolve, step));
+    heartbeat();
+  }
 }
 
 /** Heartbeats when running inside an activity; a no-op when called directly (tests, scripts). */
@@ -69,6 +134,7 @@ export function createActivities(deps: ActivityDeps) {
   const archive = new Archive(config.paths.archive);
   const snapshot = new Archive(config.paths.snapshot);
   const fetchSettings = { ...defaultFetchSettings, ...deps.fetchSettings };
+  const loadedState = new LoadedState(config.paths.warehouse);
 
   async function source(sourceId: string): Promise<SourceEntry> {
     const found = (await loadRegistry(registryFile)).find((s) => s.id === sourceId);
@@ -87,40 +153,65 @@ export function createActivities(deps: ActivityDeps) {
       const entry = await source(input.sourceId);
       const parser = parsers[entry.parser];
       const startedAt = now().toISOString();
-      const ctx = {
+      const queue = [...startUrls(entry)];
+      const seen = new Set<string>();
+      const captures: CaptureRef[] = [];
+      let snapshotReason: string | undefined;
+      const ctx: FetchContext = {
         sourceId: entry.id,
         archive,
         snapshot,
         projectRoot,
         allowedHosts: allowedHosts(entry),
         offline: input.offline,
-        settings: fetchSettings,
+        settings: {
+          ...fetchSettings,
+          minIntervalMs: entry.fetch.min_interval_ms ?? fetchSettings.minIntervalMs,
+          maxConcurrentPerHost: entry.fetch.max_concurrency ?? fetchSettings.maxConcurrentPerHost,
+          timeoutMs: entry.fetch.timeout_ms ?? fetchSettings.timeoutMs,
+          maxBytes: entry.fetch.max_bytes ?? fetchSettings.maxBytes,
+        },
         now,
+        sleep: activitySleep,
+        onProgress: (event) => {
+          heartbeat({ fetched: captures.length, pending: queue.length, ...event });
+          if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
+        },
       };
-      const queue = [...startUrls(entry)];
-      const seen = new Set<string>();
-      const captures: CaptureRef[] = [];
-      let snapshotReason: string | undefined;
       while (queue.length > 0) {
         const url = queue.shift()!;
         if (seen.has(url)) continue;
         seen.add(url);
-        const outcome = await fetchToArchive(url, ctx);
+        let outcome;
+        try {
+          outcome = await fetchToArchive(url, ctx);
+        } catch (error) {
+          // No network and nothing archived to replay is not this source's fault: report it, do not fail.
+          if (error instanceof ApplicationFailure && error.type === "NoSnapshot") {
+            return { sourceId: entry.id, captures: [], unchanged: false, fromSnapshot: false, unavailable: error.message, startedAt };
+          }
+          throw error;
+        }
         snapshotReason ??= outcome.snapshotReason;
         const c = outcome.capture;
         captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
         heartbeat({ fetched: captures.length, pending: queue.length });
         if (parser.nextPages) {
           try {
-            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256) }));
+            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), options: entry.options }));
           } catch (error) {
             if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
             throw error;
           }
         }
       }
-      log(`${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}`);
-      return { sourceId: entry.id, captures, fromSnapshot: snapshotReason !== undefined, snapshotReason, startedAt };
+      const unchanged = sameCaptures(await loadedState.read(entry.id), captures);
+      const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
+      log(
+        `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
+          `${unchanged ? ", unchanged since the last load" : ""}`,
+      );
+      return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt };
     },
 
     /** Parses archived captures into staged Parquet under data/staged/<runKey>/<source>/. */
@@ -133,7 +224,7 @@ export function createActivities(deps: ActivityDeps) {
         const body = await archive.read(capture.sha256);
         let result;
         try {
-          result = await parser.parse({ sourceId: entry.id, url: capture.url, body });
+          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });
         } catch (error) {
           if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
           throw error;
@@ -156,7 +247,7 @@ export function createActivities(deps: ActivityDeps) {
       const registry = await loadRegistry(registryFile);
       const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
       for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
-      return withWarehouse(config.paths.warehouse, (db) =>
+      const counts = await withWarehouse(config.paths.warehouse, (db) =>
         loadStages(db, {
           runId: input.runId,
           loadedAt: now().toISOString(),
@@ -173,8 +264,12 @@ export function createActivities(deps: ActivityDeps) {
           })),
           reports: input.reports,
           manifests,
+          taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
         }),
       );
+      // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
+      for (const [sourceId, manifest] of manifests) await loadedState.write(sourceId, manifest.captures);
+      return counts;
     },
 
     /** Writes the public Parquet exports and their datapackage.json. */

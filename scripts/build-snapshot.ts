@@ -1,18 +1,39 @@
-// Builds the bundled offline snapshot (sources/snapshot/) from real published values only:
-// World Bank API v2-shaped responses assembled from shared/reference/indicators.csv, one per
-// series in the registry. Each observation keeps the URL its value was published at. Run once by a
-// developer when the reference file changes: `npx tsx scripts/build-snapshot.ts [indicators.csv]`.
+// Builds the bundled offline snapshot (sources/snapshot/) from real published facts only, each part
+// in the format its parser reads and each capture's note saying how it was assembled:
+// - worldbank: World Bank API v2-shaped responses from shared/reference/indicators.csv, one per series,
+//   each observation keeping the URL its value was published at;
+// - arxiv: an arXiv Atom response holding the Khmer-language paper recorded in the references;
+// - mptc: the MPTC press release of 6 December 2024 (text from shared/seeds) at its published URL, and
+//   a list page linking to it.
+// Run by a developer when the references change:
+//   npx tsx scripts/build-snapshot.ts [--only worldbank,arxiv,mptc] [indicators.csv]
+import fs from "node:fs/promises";
 import path from "node:path";
 import { Archive } from "../activities/archive.js";
 import { loadConfig, projectRoot } from "../temporal.config.js";
 import { loadRegistry, startUrls } from "../sources/registry.js";
 import { queryRows, sqlString, withMemoryDb } from "../warehouse/db.js";
 
-const csvFile = path.resolve(process.argv[2] ?? path.join(projectRoot, "..", "shared", "reference", "indicators.csv"));
+const args = process.argv.slice(2);
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? new Set(args.splice(onlyAt, 2)[1]?.split(",")) : undefined;
+const wanted = (part: string) => !only || only.has(part);
+const sharedDir = path.join(projectRoot, "..", "shared");
+const csvFile = path.resolve(args[0] ?? path.join(sharedDir, "reference", "indicators.csv"));
 const config = loadConfig();
 const snapshot = new Archive(config.paths.snapshot);
 const builtAt = new Date().toISOString();
+const registry = await loadRegistry(path.join(projectRoot, "sources", "registry.yaml"));
+const encode = (text: string) => new TextEncoder().encode(text);
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+function startUrlOf(sourceId: string): string {
+  const source = registry.find((s) => s.id === sourceId);
+  if (!source) throw new Error(`no source "${sourceId}" in sources/registry.yaml`);
+  return startUrls(source)[0];
+}
+
+async function worldBank(): Promise<void> {
 const rows = await withMemoryDb((db) =>
   queryRows(
     db,
@@ -21,7 +42,7 @@ const rows = await withMemoryDb((db) =>
       ORDER BY indicator_code, year DESC`,
   ),
 );
-for (const source of (await loadRegistry(path.join(projectRoot, "sources", "registry.yaml"))).filter((s) => s.parser === "worldbank-v2")) {
+for (const source of registry.filter((s) => s.parser === "worldbank-v2")) {
   const urls = startUrls(source);
   for (const [i, code] of source.indicators!.entries()) {
     const series = rows.filter((r) => r.indicator_code === code);
@@ -56,3 +77,101 @@ for (const source of (await loadRegistry(path.join(projectRoot, "sources", "regi
     console.error(`${code}: ${series.length} values → ${capture.sha256.slice(0, 12)}`);
   }
 }
+}
+
+/** The Khmer NLG paper recorded in shared/reference (arXiv 2512.13552, first version 15 December 2025). */
+async function arxiv(): Promise<void> {
+  const url = startUrlOf("arxiv");
+  const authors = ["Hour Kaing", "Raj Dabre", "Haiyue Song", "Van-Hien Tran", "Hideki Tanaka", "Masao Utiyama"];
+  const title = "PrahokBART: A Pre-trained Sequence-to-Sequence Model for Khmer Natural Language Generation";
+  const feed = `<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">
+  <link href="${escapeXml(url)}" rel="self" type="application/atom+xml"/>
+  <title type="html">ArXiv Query (observatory snapshot)</title>
+  <id>${escapeXml(url)}</id>
+  <updated>${builtAt}</updated>
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <opensearch:startIndex>0</opensearch:startIndex>
+  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>
+  <entry>
+    <id>http://arxiv.org/abs/2512.13552v1</id>
+    <published>2025-12-15T00:00:00Z</published>
+    <updated>2025-12-15T00:00:00Z</updated>
+    <title>${escapeXml(title)}</title>
+    <summary></summary>
+${authors.map((a) => `    <author><name>${escapeXml(a)}</name></author>`).join("\n")}
+    <link href="http://arxiv.org/abs/2512.13552v1" rel="alternate" type="text/html"/>
+    <link title="pdf" href="http://arxiv.org/pdf/2512.13552v1" rel="related" type="application/pdf"/>
+    <arxiv:primary_category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+  </entry>
+</feed>
+`;
+  const capture = await snapshot.put(encode(feed), {
+    url,
+    status: 200,
+    headers: { "content-type": "application/atom+xml; charset=utf-8" },
+    retrievedAt: builtAt,
+    origin: "snapshot",
+    note:
+      `Atom response assembled ${builtAt.slice(0, 10)} with the one paper in shared/reference/sources.md §c: id, title, ` +
+      "authors, category and first-version date as listed by aclanthology.org/2025.coling-main.87 and arxivlens.com; " +
+      "the abstract is left empty and totalResults counts this document only",
+  });
+  console.error(`arxiv: 1 entry → ${capture.sha256.slice(0, 12)}`);
+}
+
+/** The MPTC press release of 6 December 2024: its text from shared/seeds, at the URL it was published at. */
+async function mptc(): Promise<void> {
+  const listUrl = startUrlOf("mptc-press");
+  const detailUrl =
+    "https://mptc.gov.kh/en/2024/12/press-release-on-the-regional-capacity-development-workshop-under-the-theme-artificial-intelligence-in-the-public-sector-policy-considerations-and-best-practices";
+  const seed = await fs.readFile(path.join(sharedDir, "seeds", "mptc-press-release-2024-12-06-ai-public-sector-workshop.txt"), "utf8");
+  const paragraphs = seed
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\*\*/g, "").replace(/\s+/g, " ").trim())
+    .filter(Boolean);
+  const start = paragraphs.findIndex((p) => p.startsWith("The Ministry of Post and Telecommunications (MPTC) has the honor"));
+  if (start < 0) throw new Error("the seed press release no longer starts its body as expected");
+  const body = paragraphs.slice(start);
+  const title =
+    "Press Release on the Regional Capacity Development Workshop under the theme “Artificial Intelligence in the Public Sector: Policy Considerations and Best Practices”";
+  const detail = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
+<meta property="article:published_time" content="2024-12-06T00:00:00+07:00"></head>
+<body><main><article>
+<h1 class="entry-title">${escapeXml(title)}</h1>
+<time datetime="2024-12-06">6 December 2024</time>
+<div class="entry-content">
+${body.map((p) => `<p>${escapeXml(p)}</p>`).join("\n")}
+</div>
+</article></main></body></html>
+`;
+  const list = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>News</title></head>
+<body><main>
+<article><h2 class="entry-title"><a href="${escapeXml(detailUrl)}">${escapeXml(title)}</a></h2><time datetime="2024-12-06">6 December 2024</time></article>
+</main></body></html>
+`;
+  const note =
+    `HTML assembled ${builtAt.slice(0, 10)} from shared/seeds/mptc-press-release-2024-12-06-ai-public-sector-workshop.txt ` +
+    "(the ministry's unofficial English translation); the words are the press release's, the page layout is not the live site's";
+  for (const [url, html] of [
+    [listUrl, list],
+    [detailUrl, detail],
+  ]) {
+    const capture = await snapshot.put(encode(html), {
+      url,
+      status: 200,
+      headers: { "content-type": "text/html; charset=utf-8" },
+      retrievedAt: builtAt,
+      origin: "snapshot",
+      note: url === listUrl ? `${note}; this list page links only that press release` : note,
+    });
+    console.error(`mptc: ${url} → ${capture.sha256.slice(0, 12)}`);
+  }
+}
+
+if (wanted("worldbank")) await worldBank();
+if (wanted("arxiv")) await arxiv();
+if (wanted("mptc")) await mptc();

@@ -1,6 +1,7 @@
 // `npm start`: the main job. With no TEMPORAL_ADDRESS it provisions and starts a local Temporal dev
 // server, runs a worker and the whole pipeline once, builds the site, and stops what it started.
-// Flags: --offline (replay the bundled snapshot), --no-site, --no-worker (a cluster with its own workers).
+// Flags: --offline (replay the bundled snapshot), --reparse (parse unchanged sources again), --no-site,
+// --no-worker (a cluster with its own workers).
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
@@ -9,8 +10,8 @@ import { connectClient, connectWorker, startDevServer, type DevServer } from "./
 
 const flags = new Set(process.argv.slice(2));
 for (const flag of flags) {
-  if (!["--offline", "--no-site", "--no-worker"].includes(flag)) {
-    console.error(`Unknown option ${flag}. Options: --offline, --no-site, --no-worker`);
+  if (!["--offline", "--reparse", "--no-site", "--no-worker"].includes(flag)) {
+    console.error(`Unknown option ${flag}. Options: --offline, --reparse, --no-site, --no-worker`);
     process.exit(2);
   }
 }
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const summary = await runPipeline(client, config, {
     runKey,
     offline: flags.has("--offline"),
+    reparse: flags.has("--reparse"),
     buildSite: !flags.has("--no-site"),
   });
   console.log(formatSummary(summary));

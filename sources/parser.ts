@@ -7,6 +7,8 @@ export interface ParseInput {
   /** The URL the bytes were fetched from (or `repo:<path>` for curated files). */
   url: string;
   body: Uint8Array;
+  /** Per-source settings from the registry entry's `options` (e.g. an outlet name, a language). @default {} */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 /** A record that could not be used; kept (quarantined) with the reason, never silently dropped. */

@@ -1,5 +1,13 @@
 // Parser names used in sources/registry.yaml, mapped to their implementations.
+import { aiidParser } from "./aiid.js";
+import { arxivParser } from "./arxiv.js";
+import { incidentSheetParser } from "./incident-sheet.js";
+import { indicatorSheetParser } from "./indicator-sheet.js";
+import { mptcParser } from "./mptc.js";
+import { newsSheetParser } from "./news-sheet.js";
+import { openAlexParser } from "./openalex.js";
 import type { Parser } from "./parser.js";
+import { rssParser } from "./rss.js";
 import { governanceTimelineParser, naisStrategyParser } from "./strategy.js";
 import { worldBankParser } from "./worldbank.js";
 
@@ -7,6 +15,14 @@ export const parsers: Record<string, Parser> = {
   "nais-strategy": naisStrategyParser,
   "governance-timeline": governanceTimelineParser,
   "worldbank-v2": worldBankParser,
+  "indicator-sheet": indicatorSheetParser,
+  "aiid-graphql": aiidParser,
+  "incident-sheet": incidentSheetParser,
+  "news-sheet": newsSheetParser,
+  "openalex-works": openAlexParser,
+  "arxiv-atom": arxivParser,
+  rss: rssParser,
+  mptc: mptcParser,
 };
 
 export const parserNames = Object.keys(parsers);

@@ -21,6 +21,22 @@ const sourceSchema = z
     licence: z.string().min(1),
     attribution: z.string().min(1),
     enabled: z.boolean().default(true),
+    /** Politeness and safety limits for this source's requests; unset fields take the fetch layer's defaults. */
+    fetch: z
+      .object({
+        /** Least time between two requests to one host, in ms (a host's robots.txt Crawl-delay may ask for more). */
+        min_interval_ms: z.number().int().min(0).max(600_000).optional(),
+        /** Requests in flight to one host at once. */
+        max_concurrency: z.number().int().min(1).max(16).optional(),
+        /** Longest one request may take, in ms. */
+        timeout_ms: z.number().int().min(1000).max(600_000).optional(),
+        /** Largest body accepted (after decompression), in bytes. */
+        max_bytes: z.number().int().min(1024).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Parser-specific settings, handed to the parser as `options` (see README). */
+    options: z.record(z.unknown()).default({}),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -26,7 +26,7 @@ function activitiesFor(kind: ActivityKind, settings: ActivitySettings) {
       initialInterval: s.retry.initialInterval as never,
       backoffCoefficient: s.retry.backoffCoefficient,
       maximumInterval: s.retry.maximumInterval as never,
-      nonRetryableErrorTypes: ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge"],
+      nonRetryableErrorTypes: ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge", "RobotsDisallowed", "RedirectRefused", "MissingFile", "PrivateAddress", "BadEncoding", "HttpUnexpected", "BadSettings"],
     },
   };
   return proxyActivities<Activities>(options);
@@ -37,51 +37,75 @@ export interface IngestInput {
   /** Names the run's staged folder, e.g. the run date. */
   runKey: string;
   offline: boolean;
+  /** Parse even when the bytes are the ones last loaded (after a parser fix). @default false */
+  reparse?: boolean;
   activities: ActivitySettings;
 }
 
 export interface IngestResult {
   sourceId: string;
-  stageDir: string;
+  /** Absent when the source was unchanged and nothing was parsed. */
+  stageDir?: string;
   fetched: number;
   records: number;
   rejected: number;
+  /** Every capture is byte-identical to what the warehouse last loaded: the parse was skipped. */
+  unchanged: boolean;
   fromSnapshot: boolean;
   snapshotReason?: string;
+  /** Retrieval time of the newest snapshot capture used, when any came from the bundled snapshot. */
+  snapshotAsOf?: string;
+  /** Offline (or unreachable) with no archived copy: why nothing was fetched. */
+  unavailable?: string;
   startedAt: string;
-  captures: number;
 }
 
 /** Fetch one source into the archive, then parse it into staged Parquet. Writes nothing to the warehouse. */
 export async function ingestSource(input: IngestInput): Promise<IngestResult> {
   const fetched = await activitiesFor("fetch", input.activities).fetchSource({ sourceId: input.sourceId, offline: input.offline });
   const captures: CaptureRef[] = fetched.captures;
-  const parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
-  return {
+  const base = {
     sourceId: input.sourceId,
-    stageDir: parsed.stageDir,
     fetched: captures.length,
-    records: parsed.records,
-    rejected: parsed.rejected,
     fromSnapshot: fetched.fromSnapshot,
     snapshotReason: fetched.snapshotReason,
+    snapshotAsOf: fetched.snapshotAsOf,
+    unavailable: fetched.unavailable,
     startedAt: fetched.startedAt,
-    captures: captures.length,
   };
+  if (fetched.unavailable) return { ...base, records: 0, rejected: 0, unchanged: false };
+  // Fetch once, parse only what changed (DESIGN.md rule 3): an unchanged source costs no parse and no load.
+  if (fetched.unchanged && !input.reparse) return { ...base, records: 0, rejected: 0, unchanged: true };
+  const parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
+  return { ...base, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
 }
 
 export interface PipelineInput {
-  /** Date or label for this run; child workflow IDs are `ingest/<source>/<runKey>`. */
-  runKey: string;
+  /**
+   * Date or label for this run; child workflow IDs are `ingest/<source>/<runKey>`.
+   * @default the workflow's start time to the minute (schedules leave it out)
+   */
+  runKey?: string;
   offline: boolean;
+  /** Parse every source even when its bytes are the ones last loaded. @default false */
+  reparse?: boolean;
+  /** Only these source ids (a schedule passes the sources of its cadence). @default every enabled source */
+  sources?: string[];
   /** Build the static site after the export. @default true */
   buildSite?: boolean;
   activities: ActivitySettings;
 }
 
+/**
+ * ok: parsed and loaded; unchanged: same bytes as last loaded, nothing parsed; skipped: offline (or the
+ * network unreachable) and no archived or bundled copy exists; failed: the source's own error, the rest
+ * of the run went on.
+ */
+export type SourceStatus = "ok" | "unchanged" | "skipped" | "failed";
+
 export interface SourceSummary {
   sourceId: string;
-  status: "ok" | "failed";
+  status: SourceStatus;
   fetched: number;
   records: number;
   newRows: number;
@@ -89,6 +113,7 @@ export interface SourceSummary {
   rejected: number;
   fromSnapshot: boolean;
   snapshotReason?: string;
+  snapshotAsOf?: string;
   seconds: number;
   error?: string;
 }
@@ -103,21 +128,28 @@ export interface PipelineSummary {
   partial: boolean;
 }
 
-function errorMessage(error: unknown): string {
-  // Child failures wrap the activity failure; the innermost message names the source and URL.
-  let e = error as { message?: string; cause?: unknown } | undefined;
+/** The innermost message (it names the source and URL) and the innermost failure type. */
+function describeFailure(error: unknown): { message: string; type?: string } {
+  let e = error as { message?: string; cause?: unknown; type?: string } | undefined;
   let message = e?.message ?? String(error);
+  let type = e?.type;
   while (e?.cause) {
-    e = e.cause as { message?: string; cause?: unknown };
+    e = e.cause as { message?: string; cause?: unknown; type?: string };
     if (e?.message) message = e.message;
+    if (e?.type) type = e.type;
   }
-  return message;
+  return { message, type };
 }
 
 /** Every enabled source in parallel, then one load, the export and the site build. */
 export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   const runId = workflowInfo().workflowId;
-  const sourceIds = await activitiesFor("fetch", input.activities).listSources();
+  // Date in workflow code is Temporal's deterministic clock, replayed identically.
+  const runKey = input.runKey ?? new Date().toISOString().slice(0, 16).replace(":", "");
+  const enabled = await activitiesFor("fetch", input.activities).listSources();
+  const unknown = (input.sources ?? []).filter((id) => !enabled.includes(id));
+  if (unknown.length > 0) throw ApplicationFailure.nonRetryable(`not enabled in the source registry: ${unknown.join(", ")}`, "UnknownSource");
+  const sourceIds = input.sources ?? enabled;
   if (sourceIds.length === 0) throw ApplicationFailure.nonRetryable("the source registry has no enabled sources");
 
   const outcomes = await Promise.all(
@@ -125,14 +157,13 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
       const t0 = Date.now();
       try {
         const result = await executeChild(ingestSource, {
-          workflowId: `ingest/${sourceId}/${input.runKey}`,
-          args: [{ sourceId, runKey: input.runKey, offline: input.offline, activities: input.activities }],
+          workflowId: `ingest/${sourceId}/${runKey}`,
+          args: [{ sourceId, runKey, offline: input.offline, reparse: input.reparse, activities: input.activities }],
         });
-        // Date in workflow code is Temporal's deterministic clock, replayed identically.
         return { sourceId, result, seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() };
       } catch (error) {
         // One broken source fails alone; the rest of the run goes on (DESIGN.md rule 7).
-        return { sourceId, error: errorMessage(error), seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() };
+        return { sourceId, failure: describeFailure(error), seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() };
       }
     }),
   );
@@ -141,7 +172,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     o.result
       ? {
           sourceId: o.sourceId,
-          status: "ok" as const,
+          status: o.result.unavailable ? ("skipped" as const) : o.result.unchanged ? ("unchanged" as const) : ("ok" as const),
           startedAt: o.result.startedAt,
           finishedAt: o.finishedAt,
           fetched: o.result.fetched,
@@ -150,8 +181,18 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
           fromSnapshot: o.result.fromSnapshot,
           snapshotReason: o.result.snapshotReason,
           stageDir: o.result.stageDir,
+          message: o.result.unavailable,
         }
-      : { sourceId: o.sourceId, status: "failed" as const, finishedAt: o.finishedAt, fetched: 0, records: 0, rejected: 0, fromSnapshot: false, message: o.error },
+      : {
+          sourceId: o.sourceId,
+          status: "failed" as const,
+          finishedAt: o.finishedAt,
+          fetched: 0,
+          records: 0,
+          rejected: 0,
+          fromSnapshot: false,
+          message: o.failure?.message,
+        },
   );
   const counts = await activitiesFor("load", input.activities).loadStaged({ runId, reports });
   const exported = await activitiesFor("export", input.activities).exportTables();
@@ -167,8 +208,9 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     rejected: reports[i].rejected,
     fromSnapshot: reports[i].fromSnapshot,
     snapshotReason: reports[i].snapshotReason,
+    snapshotAsOf: o.result?.snapshotAsOf,
     seconds: o.seconds,
-    error: o.error,
+    error: o.failure?.message ?? o.result?.unavailable,
   }));
   return {
     runId,

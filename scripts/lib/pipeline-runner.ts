@@ -40,6 +40,7 @@ export function runKeyFor(date: Date): string {
 export interface RunOptions {
   runKey: string;
   offline: boolean;
+  reparse?: boolean;
   buildSite: boolean;
 }
 
@@ -47,6 +48,7 @@ export async function runPipeline(client: Client, config: ObservatoryConfig, opt
   const input: PipelineInput = {
     runKey: options.runKey,
     offline: options.offline,
+    reparse: options.reparse,
     buildSite: options.buildSite,
     activities: config.activities,
   };
@@ -73,13 +75,15 @@ export function formatSummary(summary: PipelineSummary): string {
     String(s.updatedRows),
     String(s.rejected),
     s.seconds.toFixed(1),
-    s.fromSnapshot ? "bundled snapshot" : s.status === "ok" ? "live/repo" : "-",
+    s.fromSnapshot ? `snapshot as of ${s.snapshotAsOf?.slice(0, 10) ?? "?"}` : s.snapshotReason ? "archive replay" : s.status === "ok" || s.status === "unchanged" ? "live/repo" : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
   const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
-  for (const s of summary.sources) if (s.error) out.push(`! ${s.sourceId}: ${s.error}`);
-  for (const s of summary.sources) if (s.snapshotReason) out.push(`  ${s.sourceId} came from the bundled snapshot: ${s.snapshotReason}`);
+  for (const s of summary.sources) if (s.error) out.push(`${s.status === "skipped" ? "-" : "!"} ${s.sourceId}: ${s.status === "skipped" ? "no offline copy: " : ""}${s.error}`);
+  for (const s of summary.sources) {
+    if (s.snapshotReason) out.push(`  ${s.sourceId} was not fetched live (${s.fromSnapshot ? "bundled snapshot" : "archive"}): ${s.snapshotReason}`);
+  }
   if (summary.partial) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");
 }

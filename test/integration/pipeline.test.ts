@@ -49,24 +49,47 @@ const countsSql = `
          (SELECT count(*) FROM events)::INTEGER AS events,
          (SELECT count(*) FROM indicators)::INTEGER AS indicators,
          (SELECT count(*) FROM observations)::INTEGER AS observations,
-         (SELECT count(*) FROM observations WHERE valid_to IS NULL)::INTEGER AS current_observations`;
+         (SELECT count(*) FROM observations WHERE valid_to IS NULL)::INTEGER AS current_observations,
+         (SELECT count(*) FROM publications)::INTEGER AS publications,
+         (SELECT count(*) FROM news_items)::INTEGER AS news_items,
+         (SELECT count(*) FROM incidents)::INTEGER AS incidents,
+         (SELECT count(*) FROM incident_candidates)::INTEGER AS candidates`;
+
+// Sources whose bundled snapshot or repo file exists, and those with no offline copy at all.
+const replayable = ["arxiv", "governance-timeline", "incident-sheet", "indicator-sheet", "mptc-press", "nais-strategy", "news-digest", "worldbank-wdi"];
+const noOfflineCopy = ["aiid", "camboja-news", "camboja-news-km", "khmer-times", "openalex"];
 
 describe("pipeline() on a real Temporal dev server", () => {
-  it("ingests the strategy, the governance timeline and the World Bank snapshot into DuckDB, and a second run adds nothing", async () => {
+  it("ingests all five kinds from the bundled snapshot into DuckDB offline, and a second run parses and adds nothing", async () => {
     const first = await runOnce("test-run-1");
     expect(first.partial).toBe(false);
-    expect(first.sources.map((s) => [s.sourceId, s.status]).sort()).toEqual([
-      ["governance-timeline", "ok"],
-      ["nais-strategy", "ok"],
-      ["worldbank-wdi", "ok"],
-    ]);
+    const statuses = Object.fromEntries(first.sources.map((s) => [s.sourceId, s.status]));
+    expect(statuses).toEqual({
+      ...Object.fromEntries(replayable.map((id) => [id, "ok"])),
+      ...Object.fromEntries(noOfflineCopy.map((id) => [id, "skipped"])),
+    });
     const wb = first.sources.find((s) => s.sourceId === "worldbank-wdi")!;
     expect(wb).toMatchObject({ fetched: 10, fromSnapshot: true, snapshotReason: "offline mode", rejected: 0 });
+    expect(wb.snapshotAsOf).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(first.sources.find((s) => s.sourceId === "khmer-times")!.error).toContain("https://www.khmertimeskh.com/feed/");
 
-    const expected = { priorities: 6, measures: 44, flagships: 30, directions: 10, events: 49, indicators: 10, observations: 71, current_observations: 71 };
+    const expected = {
+      priorities: 6,
+      measures: 44,
+      flagships: 30,
+      directions: 10,
+      events: 49,
+      indicators: 11,
+      observations: 72,
+      current_observations: 72,
+      publications: 1,
+      news_items: 16,
+      incidents: 5,
+      candidates: 3,
+    };
     const afterFirst = await withWarehouse(config.paths.warehouse, (db) => queryRows(db, countsSql));
     expect(afterFirst).toEqual([expected]);
-    expect(first.sources.reduce((n, s) => n + s.newRows, 0)).toBe(6 + 44 + 30 + 10 + 49 + 10 + 71);
+    expect(first.sources.reduce((n, s) => n + s.newRows, 0)).toBe(6 + 44 + 30 + 10 + 49 + 11 + 72 + 1 + 16 + 5);
 
     // A real value lands with its unit and the URL it was published at.
     const internet = await withWarehouse(config.paths.warehouse, (db) =>
@@ -81,15 +104,16 @@ describe("pipeline() on a real Temporal dev server", () => {
     ]);
 
     const second = await runOnce("test-run-2");
-    expect(second.sources.every((s) => s.newRows === 0 && s.updatedRows === 0)).toBe(true);
+    expect(second.sources.filter((s) => s.status === "unchanged").map((s) => s.sourceId).sort()).toEqual(replayable);
+    expect(second.sources.every((s) => s.newRows === 0 && s.updatedRows === 0 && s.records === 0)).toBe(true);
     const afterSecond = await withWarehouse(config.paths.warehouse, (db) => queryRows(db, countsSql));
     expect(afterSecond).toEqual([expected]);
     const runs = await withWarehouse(config.paths.warehouse, (db) =>
       queryRows(db, "SELECT run_id, count(*)::INTEGER AS sources FROM fetch_runs GROUP BY run_id ORDER BY run_id"),
     );
     expect(runs).toEqual([
-      { run_id: "pipeline/test-run-1", sources: 3 },
-      { run_id: "pipeline/test-run-2", sources: 3 },
+      { run_id: "pipeline/test-run-1", sources: 13 },
+      { run_id: "pipeline/test-run-2", sources: 13 },
     ]);
 
     // Child workflows carry business ids, so a repeated run is addressable and never a random duplicate.
@@ -97,6 +121,9 @@ describe("pipeline() on a real Temporal dev server", () => {
     expect(child.status.name).toBe("COMPLETED");
 
     const exported = JSON.parse(await fs.readFile(`${config.paths.exports}/datapackage.json`, "utf8"));
-    expect(exported.resources.find((r: { name: string }) => r.name === "strategy_measures").rows).toBe(44);
+    const rows = (name: string) => exported.resources.find((r: { name: string }) => r.name === name)?.rows;
+    expect([rows("strategy_measures"), rows("publications"), rows("news_items"), rows("incidents")]).toEqual([44, 1, 16, 5]);
+    // Candidates are unreviewed: never exported.
+    expect(rows("incident_candidates")).toBeUndefined();
   });
 });
