@@ -49,6 +49,12 @@ export interface ObservatoryConfig {
     maxConcurrentWorkflowTasks: number;
   };
   activities: Record<ActivityKind, ActivityKindSettings>;
+  schedules: {
+    /** IANA time zone the cron times below are read in. @default "Asia/Phnom_Penh" */
+    timezone: string;
+    /** Cron expression per cadence (sources with cadence `manual` get no schedule). */
+    cron: Record<ScheduledCadence, string>;
+  };
   devServer: {
     /** Temporal CLI version to provision when none is found. @default "1.5.1" */
     cliVersion: string;
@@ -78,6 +84,19 @@ export interface ObservatoryConfig {
     site: string;
   };
 }
+
+/** Cadences that become Temporal Schedules (`manual` sources run only with `npm start`). */
+export type ScheduledCadence = "hourly" | "daily" | "weekly" | "monthly" | "quarterly" | "yearly";
+
+// Off the hour, and spread out, so scheduled runs do not start together or hit sources on the hour.
+const defaultCron: Record<ScheduledCadence, string> = {
+  hourly: "17 * * * *",
+  daily: "23 5 * * *",
+  weekly: "41 5 * * 1",
+  monthly: "53 5 2 * *",
+  quarterly: "7 6 3 1,4,7,10 *",
+  yearly: "19 6 4 1 *",
+};
 
 type Env = Record<string, string | undefined>;
 
@@ -141,6 +160,12 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       load: { startToCloseTimeout: "10m", retry: retry(3) },
       export: { startToCloseTimeout: "10m", retry: retry(3) },
       site: { startToCloseTimeout: "15m", retry: retry(2) },
+    },
+    schedules: {
+      timezone: strFrom(env, "OBSERVATORY_SCHEDULE_TZ", "Asia/Phnom_Penh"),
+      cron: Object.fromEntries(
+        Object.entries(defaultCron).map(([cadence, cron]) => [cadence, strFrom(env, `OBSERVATORY_CRON_${cadence.toUpperCase()}`, cron)]),
+      ) as Record<ScheduledCadence, string>,
     },
     devServer: {
       cliVersion: strFrom(env, "TEMPORAL_CLI_VERSION", "1.5.1"),
