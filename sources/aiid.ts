@@ -2,7 +2,7 @@
 // The AIID has no country field (reference/sources.md §e), so Cambodia is found by whole-word match of
 // place and people names in each incident's title, description and report titles.
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseJsonBody, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 /** Terms that mark an incident as involving Cambodia when `options.match_terms` is not set. */
 export const defaultMatchTerms = ["Cambodia", "Cambodian", "Phnom Penh", "Khmer", "Sihanoukville", "Siem Reap", "Battambang"] as const;
@@ -99,12 +99,7 @@ function matchTermsOf(input: ParseInput): readonly string[] {
 }
 
 function readIncidents(input: ParseInput): unknown[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
-  }
+  const doc = parseJsonBody(input);
   if (!isObject(doc)) throw new ParseError(input.sourceId, input.url, "expected a JSON object with `data` or `errors`");
   // GraphQL reports failures in `errors`, usually with HTTP 200 and `data: null`.
   if (Array.isArray(doc.errors) && doc.errors.length > 0) {

@@ -1,10 +1,9 @@
 // Analyst-owned incident sheet (sources/curated/incidents.yaml): press-reported AI incidents involving
 // Cambodia (NAIS measure 5.7). Each entry is validated on its own, so one bad entry is quarantined.
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
 import { canonicalProvince } from "./aiid.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseYamlMapping, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 /** The fixed harm vocabulary; anything else is a typo or a new category to agree on first. */
 export const harmTypes = ["scam", "deepfake", "fraud", "impersonation", "misinformation", "bias", "privacy", "other"] as const;
@@ -93,16 +92,7 @@ const incident = z
 type Incident = z.infer<typeof incident>;
 
 function readSheet(input: ParseInput): unknown[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid YAML (${(error as Error).message})`);
-  }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new ParseError(input.sourceId, input.url, "expected a YAML mapping with an `incidents` list");
-  }
-  const list = (doc as Record<string, unknown>).incidents;
+  const list = parseYamlMapping(input, "a YAML mapping with an `incidents` list").incidents;
   if (!Array.isArray(list)) throw new ParseError(input.sourceId, input.url, "`incidents` must be a list");
   return list;
 }

@@ -5,7 +5,7 @@
 import * as cheerio from "cheerio";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser } from "./parser.js";
+import { decodeUtf8, parseOptions, ParseError, type ParseInput, type ParseResult, type Parser } from "./parser.js";
 import { newsItemKey, normaliseLanguage, SUMMARY_MAX_CHARS } from "./rss.js";
 import { canonicalUrl, htmlToText, normaliseText, parseKhmerDate, truncateText } from "./text.js";
 
@@ -50,12 +50,7 @@ type Page =
   | { kind: "detail"; row: RowOf<"news_items"> | null; problem?: string };
 
 function readOptions(input: ParseInput): MptcOptions {
-  const result = mptcOptionsSchema.safeParse(input.options ?? {});
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `options.${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ParseError(input.sourceId, input.url, issues);
-  }
-  return result.data;
+  return parseOptions(input, mptcOptionsSchema);
 }
 
 /** Page number of a WordPress list URL: `/page/2/`, `?paged=2` or `?page=2`; undefined when it has none. */

@@ -1,10 +1,9 @@
 // The analyst-owned news digest (sources/curated/news.yaml): dated developments summarised in the
 // observatory's words, each linked to its report. Items are validated one by one, so a bad entry is
 // quarantined with its index, id and field while the rest load.
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseYamlMapping, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 import { canonicalUrl, normaliseText } from "./text.js";
 
 const item = z
@@ -24,13 +23,7 @@ const item = z
   .strict();
 
 export function parseNewsSheet(input: ParseInput): ParseResult {
-  let doc: unknown;
-  try {
-    doc = parseYaml(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid YAML (${(error as Error).message})`);
-  }
-  const items = (doc as { items?: unknown })?.items;
+  const items = parseYamlMapping(input, "a YAML mapping with an `items` list").items;
   if (!Array.isArray(items)) throw new ParseError(input.sourceId, input.url, "expected a top-level `items:` list");
 
   const rows: Array<RowOf<"news_items">> = [];

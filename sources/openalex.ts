@@ -2,7 +2,7 @@
 // followed by cursor: the same URL with `cursor=<meta.next_cursor>` until the cursor runs out.
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseOptions, parseJsonBody, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 import { distinctTexts, normaliseArxivId, normaliseDoi, withQueryParam } from "./publications.js";
 import { normaliseText } from "./text.js";
 
@@ -35,21 +35,11 @@ const text = (v: unknown): string | null => (typeof v === "string" && normaliseT
 const integer = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
 
 function readOptions(input: ParseInput): OpenAlexOptions {
-  const result = openAlexOptionsSchema.safeParse(input.options ?? {});
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `options.${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ParseError(input.sourceId, input.url, issues);
-  }
-  return result.data;
+  return parseOptions(input, openAlexOptionsSchema);
 }
 
 function readDocument(input: ParseInput): { meta: Json; results: unknown[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
-  }
+  const doc = parseJsonBody(input);
   if (!isObject(doc)) throw new ParseError(input.sourceId, input.url, "expected a JSON object {meta, results, group_by}");
   // Errors arrive as `{"error": "...", "message": "..."}` (with a 4xx status the fetch may have kept).
   if (doc.error !== undefined && !Array.isArray(doc.results)) {

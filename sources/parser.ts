@@ -1,5 +1,7 @@
 // The contract every source parser meets: a pure function from archived bytes to typed rows.
 // Parsers never touch the network, the clock or the disk, so they can be re-run over the archive.
+import { parse as parseYaml } from "yaml";
+import type { ZodType, ZodTypeDef } from "zod";
 import type { RecordTable, RowOf } from "../warehouse/tables.js";
 
 export interface ParseInput {
@@ -47,4 +49,34 @@ export class ParseError extends Error {
 export function decodeUtf8(body: Uint8Array): string {
   // fatal: a body that is not UTF-8 is an error to report, not text to guess at.
   return new TextDecoder("utf-8", { fatal: true }).decode(body).normalize("NFC");
+}
+
+/** The body as JSON; a ParseError naming the source and URL when it is not. */
+export function parseJsonBody(input: ParseInput): unknown {
+  try {
+    return JSON.parse(decodeUtf8(input.body));
+  } catch (error) {
+    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The body as YAML whose top level is a mapping (`what` says what the mapping should hold). */
+export function parseYamlMapping(input: ParseInput, what = "a YAML mapping at the top level"): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(decodeUtf8(input.body));
+  } catch (error) {
+    throw new ParseError(input.sourceId, input.url, `not valid YAML (${(error as Error).message})`);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ParseError(input.sourceId, input.url, `expected ${what}`);
+  return doc as Record<string, unknown>;
+}
+
+/** The registry entry's `options`, validated; a bad one is a ParseError naming `options.<field>`. */
+export function parseOptions<T>(input: ParseInput, schema: ZodType<T, ZodTypeDef, unknown>): T {
+  const result = schema.safeParse(input.options ?? {});
+  if (!result.success) {
+    throw new ParseError(input.sourceId, input.url, result.error.issues.map((i) => `options.${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return result.data;
 }

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import RssParser from "rss-parser";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { decodeUtf8, parseOptions, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 import { canonicalUrl, htmlToText, normaliseText, truncateText } from "./text.js";
 
 /** Longest summary kept; the full article stays at its URL. */
@@ -51,11 +51,7 @@ export function normaliseLanguage(language: unknown): string | null {
 }
 
 function readOptions(input: ParseInput): RssOptions {
-  const result = rssOptionsSchema.safeParse(input.options ?? {});
-  if (!result.success) {
-    throw new ParseError(input.sourceId, input.url, result.error.issues.map((i) => `options.${i.path.join(".")}: ${i.message}`).join("; "));
-  }
-  return result.data;
+  return parseOptions(input, rssOptionsSchema);
 }
 
 /** xml2js gives an object instead of a string when an element has unexpected children or attributes only. */

@@ -1,10 +1,9 @@
 // Curated reference data transcribed from the seeds: the Draft NAIS 2025-2030 (sources/strategy/nais.yaml)
 // and the governance timeline from MPTC press releases (sources/strategy/governance-timeline.yaml).
 // Each list item is validated on its own, so one bad entry is quarantined and the rest still load.
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseYamlMapping, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 const optionalText = z.string().nullish().transform((v) => v ?? null);
 const textList = z.array(z.string()).nullish().transform((v) => v ?? []);
@@ -72,16 +71,7 @@ const event = z
   .passthrough();
 
 function readYaml(input: ParseInput): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = parseYaml(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid YAML (${(error as Error).message})`);
-  }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new ParseError(input.sourceId, input.url, "expected a YAML mapping at the top level");
-  }
-  return doc as Record<string, unknown>;
+  return parseYamlMapping(input);
 }
 
 function listOf(input: ParseInput, doc: Record<string, unknown>, key: string): unknown[] {

@@ -1,7 +1,7 @@
 // World Bank Indicators API v2 (JSON): `[paging, observations]`, or `[{message: [...]}]` on error
 // (which arrives with HTTP 200). Pages are followed through `nextPages`.
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseJsonBody, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 interface Paging {
   page: number;
@@ -20,12 +20,7 @@ function toInt(v: unknown): number | undefined {
 }
 
 function readDocument(input: ParseInput): { paging: Paging; rows: unknown[] } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(decodeUtf8(input.body));
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not valid JSON (${(error as Error).message})`);
-  }
+  const doc = parseJsonBody(input);
   if (!Array.isArray(doc) || doc.length === 0) {
     throw new ParseError(input.sourceId, input.url, "expected a JSON array [paging, observations]");
   }
