@@ -1,6 +1,7 @@
 // AI Incident Database (incidentdatabase.ai) GraphQL responses → the incidents that involve Cambodia.
 // The AIID has no country field (reference/sources.md §e), so Cambodia is found by whole-word match of
-// place and people names in each incident's title, description and report titles.
+// place and people names in each incident's title, description and report titles. The filter and the
+// row building are shared with the weekly-snapshot parser (aiid-snapshot.ts), so both give the same rows.
 import type { RowOf } from "../warehouse/tables.js";
 import { parseJsonBody, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
@@ -98,6 +99,11 @@ function matchTermsOf(input: ParseInput): readonly string[] {
   return terms as string[];
 }
 
+/** The pattern that marks an AIID incident as Cambodian: `options.match_terms`, else the defaults. */
+export function aiidMatchPattern(input: ParseInput): RegExp {
+  return termPattern(matchTermsOf(input));
+}
+
 function readIncidents(input: ParseInput): unknown[] {
   const doc = parseJsonBody(input);
   if (!isObject(doc)) throw new ParseError(input.sourceId, input.url, "expected a JSON object with `data` or `errors`");
@@ -115,8 +121,7 @@ const text = (v: unknown): string | null => (typeof v === "string" && v.trim() !
 
 function entityNames(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  const names = v.map((e) => (isObject(e) ? (text(e.name) ?? text(e.entity_id)) : text(e))).filter((n): n is string => n !== null);
-  return [...new Set(names)];
+  return v.map((e) => (isObject(e) ? (text(e.name) ?? text(e.entity_id)) : text(e))).filter((n): n is string => n !== null);
 }
 
 /** AIID dates are `YYYY-MM-DD` (some exports append a time); anything else is not a date we can store. */
@@ -130,43 +135,63 @@ function incidentDate(v: unknown): string | null | undefined {
   return date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) ? `${y}-${m}-${d}` : undefined;
 }
 
-export function parseAiid(input: ParseInput): ParseResult {
-  const isAboutCambodia = termPattern(matchTermsOf(input));
-  const incidents: Array<RowOf<"incidents">> = [];
-  const rejected: Rejection[] = [];
-  const seen = new Set<string>();
+/**
+ * One AIID incident as every AIID reader sees it (the GraphQL API, the weekly snapshot), before any
+ * check: raw scalar values, entity names already resolved (a slug where no name is known).
+ */
+export interface AiidIncident {
+  incident_id: unknown;
+  date: unknown;
+  title: unknown;
+  description: unknown;
+  deployers: readonly string[];
+  developers: readonly string[];
+  harmedParties: readonly string[];
+  reports: ReadonlyArray<{ title: unknown; url: unknown }>;
+}
 
-  readIncidents(input).forEach((item, i) => {
-    const where = `incidents[${i}]`;
-    if (!isObject(item)) return rejected.push({ record: where, reason: "not an object" });
-    const title = text(item.title);
-    const description = text(item.description);
-    const reports = Array.isArray(item.reports) ? item.reports.filter(isObject) : [];
-    const haystack = [title, description, ...reports.map((r) => text(r.title))].filter((t): t is string => t !== null).join("\n");
-    // Not about Cambodia: out of scope, so neither kept nor reported as bad.
-    if (!isAboutCambodia.test(haystack)) return;
+/** What became of one incident: a row, out of scope (not about Cambodia), or rejected with a reason. */
+export type AiidOutcome =
+  | { kind: "row"; row: RowOf<"incidents"> }
+  | { kind: "out-of-scope" }
+  | { kind: "rejected"; reason: string; incidentId: string | null };
 
-    const id = typeof item.incident_id === "number" || typeof item.incident_id === "string" ? String(item.incident_id).trim() : "";
-    if (!/^\d+$/.test(id)) {
-      return rejected.push({ record: where, reason: `missing or non-numeric incident_id ${JSON.stringify(item.incident_id ?? null)}` });
-    }
-    const label = `incident ${id}`;
-    if (!title) return rejected.push({ record: label, reason: "missing title" });
-    if (seen.has(id)) return rejected.push({ record: label, reason: "incident_id appears more than once in the response" });
-    const date = incidentDate(item.date);
-    if (date === undefined) return rejected.push({ record: label, reason: `date ${JSON.stringify(item.date)} is not YYYY-MM-DD` });
-    seen.add(id);
+/**
+ * Checks one incident and builds its `incidents` row, so both AIID parsers give the same key
+ * (`aiid:<incident_id>`) and the same columns. `seen` collects the ids already taken in this document;
+ * `document` names it in the duplicate message.
+ */
+export function aiidIncidentRow(item: AiidIncident, isAboutCambodia: RegExp, seen: Set<string>, document = "the response"): AiidOutcome {
+  const title = text(item.title);
+  const description = text(item.description);
+  const haystack = [title, description, ...item.reports.map((r) => text(r.title))].filter((t): t is string => t !== null).join("\n");
+  // Not about Cambodia: out of scope, so neither kept nor reported as bad.
+  if (!isAboutCambodia.test(haystack)) return { kind: "out-of-scope" };
 
-    incidents.push({
+  const id = typeof item.incident_id === "number" || typeof item.incident_id === "string" ? String(item.incident_id).trim() : "";
+  if (!/^\d+$/.test(id)) {
+    return { kind: "rejected", incidentId: null, reason: `missing or non-numeric incident_id ${JSON.stringify(item.incident_id ?? null)}` };
+  }
+  const reject = (reason: string): AiidOutcome => ({ kind: "rejected", incidentId: id, reason });
+  if (!title) return reject("missing title");
+  if (seen.has(id)) return reject(`incident_id appears more than once in ${document}`);
+  const date = incidentDate(item.date);
+  if (date === undefined) return reject(`date ${JSON.stringify(item.date)} is not YYYY-MM-DD`);
+  seen.add(id);
+
+  const names = (list: readonly string[]) => [...new Set(list.map((n) => n.trim()).filter((n) => n !== ""))];
+  return {
+    kind: "row",
+    row: {
       incident_key: `aiid:${id}`,
       source_incident_id: id,
       occurred_on: date,
       date_precision: date ? "day" : null,
       title,
       description,
-      deployers: entityNames(item.AllegedDeployerOfAISystem),
-      developers: entityNames(item.AllegedDeveloperOfAISystem),
-      harmed_parties: entityNames(item.AllegedHarmedOrNearlyHarmedParties),
+      deployers: names(item.deployers),
+      developers: names(item.developers),
+      harmed_parties: names(item.harmedParties),
       // The AIID's own fields carry no harm type, sector or severity; taxonomies live in classifications.
       harm_types: [],
       sector: null,
@@ -174,8 +199,36 @@ export function parseAiid(input: ParseInput): ParseResult {
       province: detectProvince(haystack),
       // AIID editors have already reviewed and published these records.
       status: "published",
-      report_urls: httpUrls(reports.map((r) => r.url)),
-    });
+      report_urls: httpUrls(item.reports.map((r) => r.url)),
+    },
+  };
+}
+
+export function parseAiid(input: ParseInput): ParseResult {
+  const isAboutCambodia = aiidMatchPattern(input);
+  const incidents: Array<RowOf<"incidents">> = [];
+  const rejected: Rejection[] = [];
+  const seen = new Set<string>();
+
+  readIncidents(input).forEach((item, i) => {
+    const where = `incidents[${i}]`;
+    if (!isObject(item)) return rejected.push({ record: where, reason: "not an object" });
+    const outcome = aiidIncidentRow(
+      {
+        incident_id: item.incident_id,
+        date: item.date,
+        title: item.title,
+        description: item.description,
+        deployers: entityNames(item.AllegedDeployerOfAISystem),
+        developers: entityNames(item.AllegedDeveloperOfAISystem),
+        harmedParties: entityNames(item.AllegedHarmedOrNearlyHarmedParties),
+        reports: Array.isArray(item.reports) ? item.reports.filter(isObject).map((r) => ({ title: r.title, url: r.url })) : [],
+      },
+      isAboutCambodia,
+      seen,
+    );
+    if (outcome.kind === "row") incidents.push(outcome.row);
+    if (outcome.kind === "rejected") rejected.push({ record: outcome.incidentId ? `incident ${outcome.incidentId}` : where, reason: outcome.reason });
   });
   return { rows: { incidents }, rejected };
 }

@@ -1,5 +1,6 @@
 // Parser names used in sources/registry.yaml, mapped to their implementations.
 import { aiidParser } from "./aiid.js";
+import { aiidSnapshotParser } from "./aiid-snapshot.js";
 import { arxivParser } from "./arxiv.js";
 import { incidentSheetParser } from "./incident-sheet.js";
 import { indicatorSheetParser } from "./indicator-sheet.js";
@@ -17,6 +18,7 @@ export const parsers: Record<string, Parser> = {
   "worldbank-v2": worldBankParser,
   "indicator-sheet": indicatorSheetParser,
   "aiid-graphql": aiidParser,
+  "aiid-snapshot": aiidSnapshotParser,
   "incident-sheet": incidentSheetParser,
   "news-sheet": newsSheetParser,
   "openalex-works": openAlexParser,
