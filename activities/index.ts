@@ -11,7 +11,8 @@ import { parsers } from "../sources/parsers.js";
 import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
 import { withWarehouse } from "../warehouse/db.js";
 import { exportPublicTables, type ExportResult } from "../warehouse/export.js";
-import { loadStages, type RunReport } from "../warehouse/load.js";
+import { loadStages, type LoadCounts, type RunReport } from "../warehouse/load.js";
+import { runQualityChecks, type QualityResult } from "../warehouse/quality.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { Archive, type Capture } from "./archive.js";
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   projectRoot: string;
   /** @default "<projectRoot>/sources/registry.yaml" */
   registryFile?: string;
+  /** Unit and range rules for the data-quality checks. @default "<projectRoot>/warehouse/quality-rules.yaml" */
+  qualityRulesFile?: string;
   fetchSettings?: Partial<FetchSettings>;
   /** @default () => new Date() */
   now?: () => Date;
@@ -51,6 +54,12 @@ export interface ParseSummary {
   stageDir: string;
   records: number;
   rejected: number;
+}
+
+export interface LoadResult {
+  counts: Record<string, LoadCounts>;
+  /** passed is false when an error-severity check failed: the export must not run. */
+  quality: { passed: boolean; results: QualityResult[] };
 }
 
 export interface SiteResult {
@@ -243,14 +252,19 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The one writer: merges all staged sources in one transaction. */
-    async loadStaged(input: { runId: string; reports: RunReport[] }) {
+    /**
+     * The one writer: merges all staged sources in one transaction, then runs the data-quality checks on
+     * what the warehouse now holds and stores their results with the run.
+     */
+    async loadStaged(input: { runId: string; reports: RunReport[] }): Promise<LoadResult> {
       const registry = await loadRegistry(registryFile);
       const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
       for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
-      const counts = await withWarehouse(config.paths.warehouse, (db) =>
-        loadStages(db, {
+      const loadedAt = now().toISOString();
+      const result = await withWarehouse(config.paths.warehouse, async (db) => {
+        const counts = await loadStages(db, {
           runId: input.runId,
-          loadedAt: now().toISOString(),
+          loadedAt,
           sources: registry.map((s) => ({
             source_id: s.id,
             title: s.title,
@@ -265,11 +279,18 @@ export function createActivities(deps: ActivityDeps) {
           reports: input.reports,
           manifests,
           taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
-        }),
-      );
+        });
+        const quality = await runQualityChecks(db, {
+          runId: input.runId,
+          checkedAt: loadedAt,
+          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+        });
+        return { counts, quality };
+      });
       // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
       for (const [sourceId, manifest] of manifests) await loadedState.write(sourceId, manifest.captures);
-      return counts;
+      return result;
     },
 
     /** Writes the public Parquet exports and their datapackage.json. */

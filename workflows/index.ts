@@ -121,8 +121,12 @@ export interface SourceSummary {
 export interface PipelineSummary {
   runId: string;
   sources: SourceSummary[];
+  /** Row counts of the tables exported by this run; empty when the quality gate blocked the export. */
   exportedTables: Record<string, number>;
-  exportDir: string;
+  exportDir?: string;
+  /** Failed quality checks (errors block the export; warnings are reported only). */
+  qualityFailures: Array<{ check: string; severity: string; count: number; examples: string[] }>;
+  exportBlocked: boolean;
   siteDir?: string;
   siteSeconds?: number;
   partial: boolean;
@@ -194,9 +198,10 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
           message: o.failure?.message,
         },
   );
-  const counts = await activitiesFor("load", input.activities).loadStaged({ runId, reports });
-  const exported = await activitiesFor("export", input.activities).exportTables();
-  const site = input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
+  const { counts, quality } = await activitiesFor("load", input.activities).loadStaged({ runId, reports });
+  // A failed error-severity check blocks publishing: the previous export and site stay as they were.
+  const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
+  const site = !exported || input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
 
   const sources: SourceSummary[] = outcomes.map((o, i) => ({
     sourceId: o.sourceId,
@@ -215,10 +220,14 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   return {
     runId,
     sources,
-    exportedTables: Object.fromEntries(Object.entries(exported.tables).map(([t, v]) => [t, v.rows])),
-    exportDir: exported.dir,
+    exportedTables: Object.fromEntries(Object.entries(exported?.tables ?? {}).map(([t, v]) => [t, v.rows])),
+    exportDir: exported?.dir,
+    qualityFailures: quality.results
+      .filter((r) => r.status === "fail")
+      .map((r) => ({ check: r.check, severity: r.severity, count: r.count, examples: r.examples })),
+    exportBlocked: !quality.passed,
     siteDir: site?.dir,
     siteSeconds: site?.seconds,
-    partial: sources.some((s) => s.status === "failed"),
+    partial: sources.some((s) => s.status === "failed") || !quality.passed,
   };
 }

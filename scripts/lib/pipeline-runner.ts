@@ -84,7 +84,11 @@ export function formatSummary(summary: PipelineSummary): string {
   for (const s of summary.sources) {
     if (s.snapshotReason) out.push(`  ${s.sourceId} was not fetched live (${s.fromSnapshot ? "bundled snapshot" : "archive"}): ${s.snapshotReason}`);
   }
-  if (summary.partial) out.push("Partial success: some sources failed; the others were loaded.");
+  for (const q of summary.qualityFailures) {
+    out.push(`${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`);
+  }
+  if (summary.exportBlocked) out.push("Export blocked: an error-level quality check failed; the previous export and site stay published.");
+  if (summary.sources.some((s) => s.status === "failed")) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");
 }
 

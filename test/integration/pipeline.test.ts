@@ -126,4 +126,38 @@ describe("pipeline() on a real Temporal dev server", () => {
     // Candidates are unreviewed: never exported.
     expect(rows("incident_candidates")).toBeUndefined();
   });
+
+  it("blocks the export when an error-level quality check fails, naming the rows, and leaves the previous export published", async () => {
+    const packageFile = `${config.paths.exports}/datapackage.json`;
+    const before = await fs.readFile(packageFile, "utf8");
+    // A rule no real value meets: internet use capped at 1 % of the population.
+    const strict = `${dir}/strict-rules.yaml`;
+    await fs.writeFile(strict, 'default: { severity: error }\nindicators:\n  IT.NET.USER.ZS: { min: 0, max: 1, severity: error }\n');
+    const queue = `${config.temporal.taskQueue}-strict`;
+    const strictWorker = await createObservatoryWorker(env.nativeConnection, { ...config, temporal: { ...config.temporal, taskQueue: queue } }, {
+      log: () => undefined,
+      qualityRulesFile: strict,
+    });
+    const run = strictWorker.run();
+    try {
+      const blocked = await env.client.workflow.execute(pipeline, {
+        taskQueue: queue,
+        workflowId: "pipeline/test-run-strict",
+        args: [{ runKey: "test-run-strict", offline: true, buildSite: false, activities: config.activities }],
+      });
+      expect(blocked).toMatchObject({ exportBlocked: true, partial: true, exportedTables: {} });
+      expect(blocked.exportDir).toBeUndefined();
+      const failure = blocked.qualityFailures.find((q) => q.check === "range/IT.NET.USER.ZS")!;
+      expect(failure).toMatchObject({ severity: "error" });
+      expect(failure.examples.join("\n")).toMatch(/IT\.NET\.USER\.ZS\/KHM\/2023 value 60\.7171 > max 1/);
+    } finally {
+      strictWorker.shutdown();
+      await run;
+    }
+    expect(await fs.readFile(packageFile, "utf8")).toBe(before);
+    const stored = await withWarehouse(config.paths.warehouse, (db) =>
+      queryRows(db, "SELECT status, severity FROM quality_results WHERE run_id = 'pipeline/test-run-strict' AND check_name = 'range/IT.NET.USER.ZS'"),
+    );
+    expect(stored).toEqual([{ status: "fail", severity: "error" }]);
+  });
 });
