@@ -1,0 +1,432 @@
+// Analysts' decisions (DESIGN.md rule 6): curated indicator values, tag additions and removals, rejected
+// items and NAIS measure statuses. Each call writes its curated row and its curation_log entry in one
+// transaction; nothing here edits or deletes an earlier decision, a later one supersedes it.
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { dimensionIds, type Taxonomy } from "../sources/taxonomy.js";
+import { queryRows } from "./db.js";
+
+/** A curation input that cannot be recorded; `field` names the input property that is wrong. */
+export class CurationInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field} ${message}`);
+    this.name = "CurationInputError";
+  }
+}
+
+export interface CurationOptions {
+  /**
+   * The clock that stamps `curated_at` and the log entry.
+   * @default () => new Date()
+   */
+  now?: () => Date;
+}
+
+/** What a recorded curation returns: its log entry. */
+export interface CurationReceipt {
+  logId: number;
+  /** ISO 8601, UTC. */
+  at: string;
+}
+
+export type ItemKind = "news" | "publication" | "incident";
+export const itemKinds: readonly ItemKind[] = ["news", "publication", "incident"];
+export const measureStatuses = ["not_started", "in_progress", "done", "cancelled"] as const;
+export type MeasureStatus = (typeof measureStatuses)[number];
+
+interface Who {
+  /** The analyst, as they sign their work (e.g. "analyst:sokha"). */
+  curatedBy: string;
+  /** Why: kept in the log for anyone who later asks. */
+  reason: string;
+}
+
+export interface ObservationKey {
+  indicatorCode: string;
+  /** ISO 3166-1 alpha-3, upper case. */
+  countryIso3: string;
+  /** YYYY, YYYY-Qn / YYYYQn or YYYY-MM / YYYYMmm, spelt as the source spells it so the value replaces it. */
+  period: string;
+}
+
+export interface ObservationCuration extends ObservationKey, Who {
+  value: number;
+  /** @default the indicator's unit */
+  unit?: string | null;
+  /** The public document the value comes from (http or https). */
+  sourceUrl: string;
+}
+
+export interface ItemRef {
+  itemKind: ItemKind;
+  /** news item_key, publication pub_key (or, to reject, a work_key) or incident incident_key. */
+  itemKey: string;
+}
+
+export interface Classification extends ItemRef, Who {
+  dimension: string;
+  tag: string;
+  action: "add" | "remove";
+}
+
+export interface ClassificationOptions extends CurationOptions {
+  /** When given, the dimension and tag must be in it (sources/taxonomy.yaml). */
+  taxonomy?: Taxonomy;
+}
+
+export interface MeasureStatusRecord {
+  measureId: string;
+  status: MeasureStatus;
+  /** YYYY-MM-DD: the date the status holds from. */
+  asOf: string;
+  /** What the evidence shows; the log's reason. */
+  note: string;
+  /** Public http(s) links; required for any status but not_started. */
+  evidenceUrls?: string[];
+  recordedBy: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation: pure, before any write; every error names its field.
+
+function text(field: string, value: unknown): string {
+  if (typeof value !== "string") throw new CurationInputError(field, "must be a string");
+  const v = value.normalize("NFC").replace(/\u200b/g, "").trim();
+  if (v === "") throw new CurationInputError(field, "must not be empty");
+  return v;
+}
+
+function httpUrl(field: string, value: unknown): string {
+  const v = text(field, value);
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new CurationInputError(field, `must be an absolute http(s) URL, got ${JSON.stringify(v)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CurationInputError(field, `must be an http(s) URL, got ${JSON.stringify(v)}`);
+  }
+  return url.toString();
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== "string" || !allowed.includes(value as T)) {
+    throw new CurationInputError(field, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+const PERIOD = /^\d{4}(?:-?Q[1-4]|(?:-|M)(?:0[1-9]|1[0-2]))?$/;
+
+function observationKey(input: ObservationKey): ObservationKey {
+  const indicatorCode = text("indicatorCode", input.indicatorCode);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(indicatorCode)) {
+    throw new CurationInputError("indicatorCode", `must be a code such as "SP.POP.TOTL", got ${JSON.stringify(indicatorCode)}`);
+  }
+  const countryIso3 = text("countryIso3", input.countryIso3);
+  if (!/^[A-Z]{3}$/.test(countryIso3)) {
+    throw new CurationInputError("countryIso3", `must be an ISO 3166-1 alpha-3 code such as "KHM", got ${JSON.stringify(countryIso3)}`);
+  }
+  const period = text("period", input.period);
+  if (!PERIOD.test(period)) throw new CurationInputError("period", `must be YYYY, YYYY-Qn or YYYY-MM, got ${JSON.stringify(period)}`);
+  return { indicatorCode, countryIso3, period };
+}
+
+function isoDate(field: string, value: unknown): string {
+  const v = text(field, value);
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || !d || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) {
+    throw new CurationInputError(field, `must be a calendar date YYYY-MM-DD, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function timestamp(now: () => Date): string {
+  const at = now();
+  if (Number.isNaN(at.getTime())) throw new CurationInputError("now", "returned an invalid date");
+  return at.toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writing: the curated row and its log entry, together or not at all.
+
+interface LogEntry {
+  at: string;
+  actor: string;
+  action: string;
+  targetKind: string;
+  targetKey: string;
+  field: string | null;
+  oldValue: string | null;
+  newValue: string | null;
+  reason: string;
+}
+
+async function inTransaction<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await db.run("BEGIN TRANSACTION");
+  try {
+    const result = await fn();
+    await db.run("COMMIT");
+    return result;
+  } catch (error) {
+    await db.run("ROLLBACK");
+    throw error;
+  }
+}
+
+async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
+  const [row] = await queryRows(
+    db,
+    `INSERT INTO curation_log (logged_at, actor, action, target_kind, target_key, field, old_value, new_value, reason)
+     VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id`,
+    { at: e.at, actor: e.actor, action: e.action, kind: e.targetKind, key: e.targetKey, field: e.field, old: e.oldValue, new: e.newValue, reason: e.reason },
+  );
+  return Number(row.log_id);
+}
+
+const itemTables: Record<ItemKind, { table: string; key: string }> = {
+  news: { table: "news_items", key: "item_key" },
+  publication: { table: "publications", key: "pub_key" },
+  incident: { table: "incidents", key: "incident_key" },
+};
+
+async function itemExists(db: DuckDBConnection, item: ItemRef, allowWork: boolean): Promise<boolean> {
+  const { table, key } = itemTables[item.itemKind];
+  const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM ${table} WHERE ${key} = $key`, { key: item.itemKey });
+  if (Number(n) > 0) return true;
+  if (!allowWork || item.itemKind !== "publication") return false;
+  const [{ w }] = await queryRows(db, "SELECT count(*) AS w FROM publication_works WHERE work_key = $key", { key: item.itemKey });
+  return Number(w) > 0;
+}
+
+function itemRef(input: ItemRef): ItemRef {
+  return { itemKind: oneOf("itemKind", input.itemKind, itemKinds), itemKey: text("itemKey", input.itemKey) };
+}
+
+const observationTarget = (k: ObservationKey) => `${k.indicatorCode}/${k.countryIso3}/${k.period}`;
+
+/** The value the public views show for a key now, as text for the log ("v [source]; …" when sources differ). */
+async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<string | null> {
+  const rows = await queryRows(
+    db,
+    `SELECT value, coalesce(source_id, 'analyst') AS source FROM v_observations_current
+      WHERE indicator_code = $code AND country_iso3 = $country AND period = $period ORDER BY source`,
+    { code: k.indicatorCode, country: k.countryIso3, period: k.period },
+  );
+  if (rows.length === 0) return null;
+  if (rows.length === 1) return rows[0].value == null ? null : String(rows[0].value);
+  return rows.map((r) => `${r.value == null ? "null" : String(r.value)} [${String(r.source)}]`).join("; ");
+}
+
+/** Sets an analyst's value for (indicator, country, period); it wins over every source's value for that key. */
+export async function curateObservation(db: DuckDBConnection, input: ObservationCuration, options: CurationOptions = {}): Promise<CurationReceipt> {
+  const key = observationKey(input);
+  if (typeof input.value !== "number" || !Number.isFinite(input.value)) {
+    throw new CurationInputError("value", `must be a finite number, got ${JSON.stringify(input.value)}`);
+  }
+  const unit = input.unit == null ? null : text("unit", input.unit);
+  const sourceUrl = httpUrl("sourceUrl", input.sourceUrl);
+  const curatedBy = text("curatedBy", input.curatedBy);
+  const reason = text("reason", input.reason);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    const [{ n }] = await queryRows(
+      db,
+      "SELECT (SELECT count(*) FROM indicators WHERE indicator_code = $code) + (SELECT count(*) FROM indicator_metadata WHERE indicator_code = $code) AS n",
+      { code: key.indicatorCode },
+    );
+    if (Number(n) === 0) throw new CurationInputError("indicatorCode", `${JSON.stringify(key.indicatorCode)} is not an indicator the warehouse knows`);
+    const logId = await log(db, {
+      at,
+      actor: curatedBy,
+      action: "curate_observation",
+      targetKind: "observation",
+      targetKey: observationTarget(key),
+      field: "value",
+      oldValue: await shownValue(db, key),
+      newValue: String(input.value),
+      reason,
+    });
+    await db.run(
+      `INSERT INTO curated_observations VALUES ($log, 'set', $code, $country, $period, $value, $unit, $url, $by, $at::TIMESTAMPTZ, $reason)`,
+      { log: logId, code: key.indicatorCode, country: key.countryIso3, period: key.period, value: input.value, unit, url: sourceUrl, by: curatedBy, at, reason },
+    );
+    return { logId, at };
+  });
+}
+
+/** Withdraws the analyst's value for a key, so the sources' values show again. */
+export async function withdrawObservationCuration(
+  db: DuckDBConnection,
+  input: ObservationKey & Who,
+  options: CurationOptions = {},
+): Promise<CurationReceipt> {
+  const key = observationKey(input);
+  const curatedBy = text("curatedBy", input.curatedBy);
+  const reason = text("reason", input.reason);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    const current = await queryRows(
+      db,
+      `SELECT action FROM curated_observations WHERE indicator_code = $code AND country_iso3 = $country AND period = $period
+        ORDER BY log_id DESC LIMIT 1`,
+      { code: key.indicatorCode, country: key.countryIso3, period: key.period },
+    );
+    if (current[0]?.action !== "set") throw new CurationInputError("period", `${observationTarget(key)} has no curated value to withdraw`);
+    const logId = await log(db, {
+      at,
+      actor: curatedBy,
+      action: "withdraw_observation",
+      targetKind: "observation",
+      targetKey: observationTarget(key),
+      field: "value",
+      oldValue: await shownValue(db, key),
+      newValue: null,
+      reason,
+    });
+    await db.run(
+      `INSERT INTO curated_observations VALUES ($log, 'withdraw', $code, $country, $period, NULL, NULL, NULL, $by, $at::TIMESTAMPTZ, $reason)`,
+      { log: logId, code: key.indicatorCode, country: key.countryIso3, period: key.period, by: curatedBy, at, reason },
+    );
+    return { logId, at };
+  });
+}
+
+/** Adds a tag the rules missed or removes one they got wrong; a later run of the rules does not undo it. */
+export async function classifyItem(db: DuckDBConnection, input: Classification, options: ClassificationOptions = {}): Promise<CurationReceipt> {
+  const item = itemRef(input);
+  const dimension = oneOf("dimension", input.dimension, dimensionIds);
+  const tag = text("tag", input.tag);
+  if (options.taxonomy) {
+    const tags = options.taxonomy.dimensions.find((d) => d.id === dimension)?.tags.map((t) => t.id) ?? [];
+    if (!tags.includes(tag)) throw new CurationInputError("tag", `must be one of the ${dimension} tags (${tags.join(", ")}), got ${JSON.stringify(tag)}`);
+  } else if (dimension === "priority" && !/^[1-6]$/.test(tag)) {
+    throw new CurationInputError("tag", `must be a NAIS priority "1" to "6", got ${JSON.stringify(tag)}`);
+  }
+  const action = oneOf("action", input.action, ["add", "remove"] as const);
+  const curatedBy = text("curatedBy", input.curatedBy);
+  const reason = text("reason", input.reason);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    if (!(await itemExists(db, item, false))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
+    const [{ n }] = await queryRows(
+      db,
+      "SELECT count(*) AS n FROM v_item_tags_effective WHERE item_kind = $kind AND item_key = $key AND dimension = $dim AND tag = $tag",
+      { kind: item.itemKind, key: item.itemKey, dim: dimension, tag },
+    );
+    const logId = await log(db, {
+      at,
+      actor: curatedBy,
+      action: `classify_${action}`,
+      targetKind: item.itemKind,
+      targetKey: item.itemKey,
+      field: `${dimension}/${tag}`,
+      oldValue: Number(n) > 0 ? "tagged" : "untagged",
+      newValue: action === "add" ? "tagged" : "untagged",
+      reason,
+    });
+    await db.run("INSERT INTO curated_classifications VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)", {
+      log: logId,
+      kind: item.itemKind,
+      key: item.itemKey,
+      dim: dimension,
+      tag,
+      action,
+      by: curatedBy,
+      at,
+      reason,
+    });
+    return { logId, at };
+  });
+}
+
+async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, action: "reject" | "restore", options: CurationOptions): Promise<CurationReceipt> {
+  const item = itemRef(input);
+  const curatedBy = text("curatedBy", input.curatedBy);
+  const reason = text("reason", input.reason);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    if (!(await itemExists(db, item, true))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
+    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM v_rejected_items WHERE item_kind = $kind AND item_key = $key", {
+      kind: item.itemKind,
+      key: item.itemKey,
+    });
+    const was = Number(n) > 0 ? "rejected" : "public";
+    if (action === "restore" && was !== "rejected") throw new CurationInputError("itemKey", `${item.itemKind} ${JSON.stringify(item.itemKey)} is not rejected`);
+    const logId = await log(db, {
+      at,
+      actor: curatedBy,
+      action,
+      targetKind: item.itemKind,
+      targetKey: item.itemKey,
+      field: "visibility",
+      oldValue: was,
+      newValue: action === "reject" ? "rejected" : "public",
+      reason,
+    });
+    await db.run("INSERT INTO curated_rejections VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)", {
+      log: logId,
+      kind: item.itemKind,
+      key: item.itemKey,
+      action,
+      by: curatedBy,
+      at,
+      reason,
+    });
+    return { logId, at };
+  });
+}
+
+/** Hides an item from every public view; a re-ingest of the item does not bring it back. */
+export function rejectItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions = {}): Promise<CurationReceipt> {
+  return recordRejection(db, input, "reject", options);
+}
+
+/** Undoes a rejection: the item shows again. */
+export function restoreItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions = {}): Promise<CurationReceipt> {
+  return recordRejection(db, input, "restore", options);
+}
+
+/** Records a NAIS measure's status from a date, with the evidence for it. */
+export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureStatusRecord, options: CurationOptions = {}): Promise<CurationReceipt> {
+  const measureId = text("measureId", input.measureId);
+  const status = oneOf("status", input.status, measureStatuses);
+  const asOf = isoDate("asOf", input.asOf);
+  const note = text("note", input.note);
+  if (input.evidenceUrls !== undefined && !Array.isArray(input.evidenceUrls)) throw new CurationInputError("evidenceUrls", "must be a list of URLs");
+  const evidenceUrls = [...new Set((input.evidenceUrls ?? []).map((u, i) => httpUrl(`evidenceUrls[${i}]`, u)))];
+  if (status !== "not_started" && evidenceUrls.length === 0) throw new CurationInputError("evidenceUrls", `must hold at least one link for status ${status}`);
+  const recordedBy = text("recordedBy", input.recordedBy);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId });
+    if (Number(n) === 0) throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
+    const previous = await queryRows(
+      db,
+      "SELECT status || ' as of ' || as_of::VARCHAR AS shown FROM measure_status WHERE measure_id = $id ORDER BY as_of DESC, log_id DESC LIMIT 1",
+      { id: measureId },
+    );
+    const logId = await log(db, {
+      at,
+      actor: recordedBy,
+      action: "measure_status",
+      targetKind: "measure",
+      targetKey: measureId,
+      field: "status",
+      oldValue: previous.length > 0 ? String(previous[0].shown) : "not_started",
+      newValue: `${status} as of ${asOf}`,
+      reason: note,
+    });
+    await db.run(
+      "INSERT INTO measure_status VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
+      { log: logId, id: measureId, status, asOf, note, urls: listValue(evidenceUrls), by: recordedBy, at },
+      { urls: LIST(VARCHAR) },
+    );
+    return { logId, at };
+  });
+}
