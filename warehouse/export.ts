@@ -1,82 +1,445 @@
-// Public exports: one zstd Parquet file per public table, in a stable order, plus a small
-// Frictionless-style datapackage.json. Written to a temporary folder and swapped in whole, so
-// readers never see half an export.
+// Public exports for researchers: per public table a zstd Parquet file and a CSV twin, both sorted and
+// byte-for-byte reproducible, described by a Frictionless Data Package (datapackage.json) built from
+// warehouse/metadata.yaml. Written to a temporary folder and swapped in whole, so readers never see half
+// an export; each export is also kept as a dated release under releases/<YYYY-MM-DD>/.
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, sqlIdent, sqlString } from "./db.js";
+import { checkAgainstSchema, citationFor, defaultMetadataFile, licenceOf, loadMetadata, type Licence, type Metadata } from "./metadata.js";
+import { recordTableNames } from "./tables.js";
 
-/** Public tables and the order their rows are written in. */
-export const publicTables: Record<string, { orderBy: string; description: string }> = {
-  sources: { orderBy: "source_id", description: "Source registry: what the observatory reads, cadence and licence" },
-  fetch_runs: { orderBy: "run_id, source_id", description: "Each pipeline run per source, with counts" },
-  snapshots: { orderBy: "retrieved_at, url, sha256", description: "Archived captures that loaded rows come from" },
-  rejections: { orderBy: "run_id, source_id, record", description: "Records set aside by parsers, with the reason" },
-  strategy_priorities: { orderBy: "priority_id", description: "Draft NAIS 2025-2030 strategic priorities" },
-  strategy_measures: { orderBy: "priority_id, seq", description: "Draft NAIS 2025-2030 strategic measures with timeframe and bodies" },
-  strategy_flagships: { orderBy: "priority_id, flagship_id", description: "Draft NAIS flagship activities and the measures they address" },
-  strategy_sector_directions: { orderBy: "direction_id", description: "Draft NAIS sector strategic directions" },
-  events: { orderBy: "date_start NULLS LAST, event_id", description: "AI governance timeline: activities done and planned" },
-  indicators: { orderBy: "indicator_code, source_id", description: "Indicator definitions and units" },
-  observations: {
-    orderBy: "indicator_code, country_iso3, period, source_id, valid_from",
-    description: "Indicator values, versioned: valid_to is null for the current value",
+export interface PublicTable {
+  /** ORDER BY of the written rows. Every column follows as a tie-breaker, so equal keys cannot reorder bytes. */
+  orderBy: string;
+  /**
+   * A query exported instead of the bare table; its columns are what metadata.yaml must describe. A
+   * function gets the export's UTC date, for views that judge "now" (overdue measures) by the build date.
+   */
+  from?: string | ((date: string) => string);
+}
+
+// Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
+// source's definition, else (a source that gave values but no definition) any source's for the code.
+const observationsWithUnits = `
+  WITH own AS (
+    SELECT indicator_code, source_id, name, unit FROM indicators
+    QUALIFY row_number() OVER (PARTITION BY indicator_code, source_id ORDER BY retrieved_at DESC, name, unit) = 1
+  ), any_source AS (
+    SELECT indicator_code, name, unit FROM indicators
+    QUALIFY row_number() OVER (PARTITION BY indicator_code ORDER BY unit IS NULL, source_id, retrieved_at DESC, name) = 1
+  )
+  SELECT o.indicator_code, coalesce(own.name, a.name) AS indicator_name, o.country_iso3, o.period, o.value,
+         coalesce(own.unit, a.unit) AS unit, o.* EXCLUDE (indicator_code, country_iso3, period, value)
+    FROM observations o
+    LEFT JOIN own ON own.indicator_code = o.indicator_code AND own.source_id = o.source_id
+    LEFT JOIN any_source a ON a.indicator_code = o.indicator_code`;
+
+/** Public tables and the order their rows are written in; titles and descriptions are in metadata.yaml. */
+export const publicTables: Record<string, PublicTable> = {
+  sources: { orderBy: "source_id" },
+  fetch_runs: { orderBy: "run_id, source_id" },
+  snapshots: { orderBy: "retrieved_at, url, sha256" },
+  rejections: { orderBy: "run_id, source_id, record" },
+  quality_results: { orderBy: "run_id, check_name" },
+  strategy_priorities: { orderBy: "priority_id" },
+  strategy_measures: { orderBy: "priority_id, seq" },
+  strategy_flagships: { orderBy: "priority_id, flagship_id" },
+  strategy_sector_directions: { orderBy: "direction_id" },
+  measure_status_history: { orderBy: "measure_id, as_of, log_id", from: "SELECT * FROM measure_status" },
+  measures_status: { orderBy: "priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_status_as_of(DATE ${sqlString(date)})` },
+  measures_by_status_timeframe: {
+    orderBy: "end_year NULLS LAST, start_year NULLS LAST, timeframe, status",
+    from: (date) => `SELECT * FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
   },
-  publications: { orderBy: "pub_key, source_id", description: "Research publications with Cambodian affiliations or on Khmer language technology" },
-  publication_works: { orderBy: "work_key, pub_key, source_id", description: "One work per publication across sources (DOI, then arXiv id, then title and year)" },
-  news_items: { orderBy: "published_at NULLS LAST, item_key, source_id", description: "Policy news, press releases and digest items about AI in Cambodia" },
-  news_stories: { orderBy: "story_key, item_key", description: "Near-duplicate news items across outlets grouped into one story" },
-  incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", description: "AI incidents involving Cambodia (AI Incident Database and analyst-curated press reports)" },
-  item_tags: {
-    orderBy: "item_kind, item_key, dimension, tag, made_by",
-    description: "Tags linking items to NAIS priorities, sectors, RAM dimensions and harm types, with who made each (rule or analyst)",
-  },
+  events: { orderBy: "date_start NULLS LAST, event_id" },
+  geographies: { orderBy: "iso3" },
+  indicator_metadata: { orderBy: "indicator_code" },
+  indicators: { orderBy: "indicator_code, source_id" },
+  observations: { orderBy: "indicator_code, country_iso3, period, source_id, valid_from", from: observationsWithUnits },
+  observations_current: { orderBy: "indicator_code, country_iso3, period, source_id NULLS FIRST", from: "SELECT * FROM v_observations_current" },
+  indicator_latest: { orderBy: "indicator_code, country_iso3", from: "SELECT * FROM v_indicator_latest" },
+  // The item tables are their public views: analysts' rejections applied, their tags in force.
+  publications: { orderBy: "pub_key, source_id", from: "SELECT * FROM v_publications_public" },
+  publication_works: { orderBy: "work_key, pub_key, source_id" },
+  publications_by_year: { orderBy: "year NULLS LAST", from: "SELECT * FROM v_publications_by_year" },
+  publications_by_institution: { orderBy: "works DESC, institution", from: "SELECT * FROM v_publications_by_institution" },
+  news_items: { orderBy: "published_at NULLS LAST, item_key, source_id", from: "SELECT * FROM v_news_public" },
+  news_stories: { orderBy: "story_key, item_key" },
+  news_by_month_priority: { orderBy: "month NULLS LAST, priority_id NULLS LAST", from: "SELECT * FROM v_news_by_month_priority" },
+  incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
+  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm" },
+  item_tags: { orderBy: "item_kind, item_key, dimension, tag, made_by", from: "SELECT * FROM v_item_tags_effective" },
+  curation_log: { orderBy: "log_id" },
   // incident_candidates is deliberately absent: candidates are unreviewed and never published.
 };
 
-export interface ExportResult {
-  dir: string;
-  tables: Record<string, { rows: number; sha256: string; bytes: number }>;
+/** Internal load bookkeeping, never published. */
+const internalColumns = new Set(["row_hash"]);
+
+export interface ExportOptions {
+  /**
+   * The catalogue the data package is built from.
+   * @default warehouse/metadata.yaml
+   */
+  metadataFile?: string;
+  /**
+   * Also keep this export as the dated release `releases/<UTC date of builtAt>/` (a second export on the
+   * same day replaces that day's release) and rewrite `releases/index.json`.
+   * @default true
+   */
+  release?: boolean;
 }
 
-async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
+interface FileInfo {
+  sha256: string;
+  bytes: number;
+}
+
+export interface ExportResult {
+  dir: string;
+  /** Per table: exported rows, and the Parquet file's sha256 and size; `csv` is its twin's. */
+  tables: Record<string, { rows: number; sha256: string; bytes: number; csv: FileInfo }>;
+  /** The dated release folder written, when releases are on. */
+  release?: string;
+}
+
+/** One entry of releases/index.json. */
+export interface ReleaseEntry {
+  date: string;
+  created: string;
+  path: string;
+  tables: Record<string, number>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Types: DuckDB → Frictionless Table Schema, and how each is written in the CSV twin.
+
+/** The Table Schema type of a DuckDB column type; undefined for a type the exports do not publish. */
+export function tableSchemaType(duckdbType: string): string | undefined {
+  if (duckdbType.endsWith("[]")) return "array";
+  if (duckdbType === "VARCHAR") return "string";
+  if (/^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT))$/.test(duckdbType)) return "integer";
+  if (/^(DOUBLE|FLOAT|DECIMAL\(\d+,\d+\))$/.test(duckdbType)) return "number";
+  if (duckdbType === "BOOLEAN") return "boolean";
+  if (duckdbType === "DATE") return "date";
+  if (duckdbType === "TIMESTAMP WITH TIME ZONE") return "datetime";
+  return undefined;
+}
+
+// Spreadsheets run a cell that starts with one of these as a formula; scraped text must stay inert
+// (DESIGN.md rule 7), so the CSV twin prefixes such text with an apostrophe, as OWASP advises for CSV
+// meant for spreadsheets. The Parquet files keep the text exactly.
+const FORMULA_START = "^[=+\\-@\\t\\r]";
+
+function csvExpression(column: string, type: string): string {
+  const c = sqlIdent(column);
+  if (type.endsWith("[]")) return `to_json(${c})`;
+  if (type === "TIMESTAMP WITH TIME ZONE") {
+    return `replace(strftime(timezone('UTC', ${c}), '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')`;
+  }
+  if (type === "VARCHAR") return `CASE WHEN regexp_matches(${c}, '${FORMULA_START}') THEN '''' || ${c} ELSE ${c} END`;
+  return c;
+}
+
+const csvDialect = { header: true, delimiter: ",", lineTerminator: "\r\n", quoteChar: '"', doubleQuote: true } as const;
+
+// ---------------------------------------------------------------------------------------------------
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+function relationOf(table: string, date: string): string {
+  const from = publicTables[table].from;
+  if (typeof from === "function") return from(date);
+  return from ?? `SELECT * FROM ${sqlIdent(table)}`;
+}
+
+async function exportedColumns(db: DuckDBConnection, table: string, date: string): Promise<Column[]> {
+  const rows = await queryRows(db, `DESCRIBE SELECT * FROM (${relationOf(table, date)})`);
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })).filter((c) => !internalColumns.has(c.name));
+}
+
+/** The exported columns of every public table, as metadata.yaml must describe them. */
+export async function describePublicTables(db: DuckDBConnection, date = "2025-01-01"): Promise<Record<string, Column[]>> {
+  const out: Record<string, Column[]> = {};
+  for (const table of Object.keys(publicTables)) out[table] = await exportedColumns(db, table, date);
+  return out;
+}
+
+async function fileInfo(file: string): Promise<FileInfo> {
   const body = await fs.readFile(file);
   return { sha256: createHash("sha256").update(body).digest("hex"), bytes: body.byteLength };
 }
 
-export async function exportPublicTables(db: DuckDBConnection, dir: string, builtAt: string): Promise<ExportResult> {
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A declared primary key must hold, or the data package would promise what the data breaks. */
+async function checkPrimaryKey(db: DuckDBConnection, table: string, key: readonly string[], date: string): Promise<void> {
+  const cols = key.map(sqlIdent).join(", ");
+  const rel = relationOf(table, date);
+  const nulls = await queryRows(db, `SELECT count(*) AS n FROM (${rel}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`);
+  if (Number(nulls[0].n) > 0) throw new Error(`export of ${table}: ${nulls[0].n} rows have a null in the primary key (${key.join(", ")})`);
+  const dups = await queryRows(db, `SELECT ${cols}, count(*) AS n FROM (${rel}) GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3`);
+  if (dups.length > 0) {
+    const examples = dups.map((d) => key.map((k) => String(d[k])).join("/")).join("; ");
+    throw new Error(`export of ${table}: primary key (${key.join(", ")}) is not unique, e.g. ${examples}`);
+  }
+}
+
+function dedupeLicences(licences: Licence[]): Licence[] {
+  const seen = new Map<string, Licence>();
+  // The first of each licence is kept (the observatory's own title, when it shares one with a source);
+  // unspecified terms differ by their words, so those are told apart by title.
+  for (const l of licences) {
+    const key = l.name === "notspecified" ? `${l.name}|${l.title}` : `${l.name}|${l.path ?? ""}`;
+    if (!seen.has(key)) seen.set(key, l);
+  }
+  return [...seen.values()];
+}
+
+async function writeTable(db: DuckDBConnection, table: string, columns: Column[], staging: string, date: string) {
+  const rel = relationOf(table, date);
+  const order = [publicTables[table].orderBy, ...columns.map((c) => sqlIdent(c.name))].join(", ");
+  const parquet = path.join(staging, `${table}.parquet`);
+  const csv = path.join(staging, `${table}.csv`);
+  const select = columns.map((c) => sqlIdent(c.name)).join(", ");
+  await db.run(`COPY (SELECT ${select} FROM (${rel}) ORDER BY ${order}) TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+  const csvSelect = columns.map((c) => `${csvExpression(c.name, c.type)} AS ${sqlIdent(c.name)}`).join(", ");
+  await db.run(
+    `COPY (SELECT ${csvSelect} FROM (SELECT ${select} FROM (${rel}) ORDER BY ${order})) TO ${sqlString(csv)}
+       (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n', NULLSTR '')`,
+  );
+  const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM (${rel})`);
+  const rows = Number(n);
+  // Sanity check before anything is published: both files hold every row.
+  const [{ p }] = await queryRows(db, `SELECT num_rows AS p FROM parquet_file_metadata(${sqlString(parquet)})`);
+  const [{ c }] = await queryRows(
+    db,
+    `SELECT count(*) AS c FROM read_csv(${sqlString(csv)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
+  );
+  if (Number(p) !== rows || Number(c) !== rows) throw new Error(`export of ${table}: ${rows} rows, but Parquet holds ${p} and CSV ${c}`);
+  return { rows, parquet: await fileInfo(parquet), csv: await fileInfo(csv) };
+}
+
+function fieldsOf(meta: Metadata["tables"][string], columns: Column[]) {
+  return columns.map((c) => {
+    const m = meta.columns[c.name];
+    return { name: c.name, type: tableSchemaType(c.type)!, description: m.description, ...(m.unit ? { unit: m.unit } : {}) };
+  });
+}
+
+/** Builds releases/index.json from the releases present, newest first. */
+async function writeReleaseIndex(releasesDir: string): Promise<void> {
+  const releases: ReleaseEntry[] = [];
+  for (const name of (await fs.readdir(releasesDir)).filter((n) => /^\d{4}-\d{2}-\d{2}$/.test(n)).sort().reverse()) {
+    const pkgFile = path.join(releasesDir, name, "datapackage.json");
+    if (!(await exists(pkgFile))) continue;
+    const pkg = JSON.parse(await fs.readFile(pkgFile, "utf8")) as { created: string; resources: Array<{ name: string; format: string; rows: number }> };
+    releases.push({
+      date: name,
+      created: pkg.created,
+      path: `${name}/datapackage.json`,
+      tables: Object.fromEntries(pkg.resources.filter((r) => r.format === "parquet").map((r) => [r.name, r.rows])),
+    });
+  }
+  const tmp = path.join(releasesDir, `.index.json.tmp-${process.pid}`);
+  await fs.writeFile(tmp, `${JSON.stringify({ releases }, null, 2)}\n`);
+  await fs.rename(tmp, path.join(releasesDir, "index.json"));
+}
+
+/**
+ * Exports every public table to `dir` (Parquet, CSV twin, datapackage.json), keeps a dated release, and
+ * swaps the whole folder in at the end. Fails, publishing nothing, when metadata.yaml does not describe
+ * exactly the exported columns or a declared primary key does not hold.
+ */
+export async function exportPublicTables(db: DuckDBConnection, dir: string, builtAt: string, options: ExportOptions = {}): Promise<ExportResult> {
+  const built = new Date(builtAt);
+  if (Number.isNaN(built.getTime())) throw new Error(`exportPublicTables: builtAt "${builtAt}" is not a date-time`);
+  const created = built.toISOString();
+  const date = created.slice(0, 10);
+  const metadata = await loadMetadata(options.metadataFile ?? defaultMetadataFile);
+  const schema = await describePublicTables(db, date);
+  checkAgainstSchema(
+    metadata,
+    Object.fromEntries(Object.entries(schema).map(([t, cols]) => [t, cols.map((c) => c.name)])),
+    options.metadataFile ?? "warehouse/metadata.yaml",
+  );
+  for (const [table, cols] of Object.entries(schema)) {
+    for (const c of cols) if (!tableSchemaType(c.type)) throw new Error(`export of ${table}: column ${c.name} has type ${c.type}, which the exports do not publish`);
+    // Metadata order is the published order, so a rebuilt warehouse table cannot reshuffle the files.
+    const order = Object.keys(metadata.tables[table].columns);
+    cols.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    const key = metadata.tables[table].primary_key;
+    if (key) await checkPrimaryKey(db, table, key, date);
+  }
+
   const staging = `${dir}.tmp-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
-  const tables: ExportResult["tables"] = {};
-  for (const [table, spec] of Object.entries(publicTables)) {
-    const file = path.join(staging, `${table}.parquet`);
-    const hasHash = (await queryRows(db, `SELECT count(*) AS n FROM information_schema.columns WHERE table_name = $t AND column_name = 'row_hash'`, { t: table }))[0].n;
-    const select = `SELECT * ${Number(hasHash) > 0 ? "EXCLUDE (row_hash)" : ""} FROM ${sqlIdent(table)} ORDER BY ${spec.orderBy}`;
-    await db.run(`COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
-    const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM ${sqlIdent(table)}`);
-    tables[table] = { rows: Number(n), ...(await sha256File(file)) };
+  try {
+    const tables: ExportResult["tables"] = {};
+    // One thread, so row groups and pages are cut the same way on every machine: identical data gives
+    // identical bytes. The setting is the instance's; it is put back afterwards.
+    const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
+    await db.run("SET threads = 1");
+    try {
+      for (const [table, cols] of Object.entries(schema)) {
+        const written = await writeTable(db, table, cols, staging, date);
+        tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
+      }
+    } finally {
+      await db.run(`SET threads = ${Number(threads)}`);
+    }
+
+    const sources = await queryRows(db, "SELECT source_id, title, urls, licence, attribution FROM sources ORDER BY source_id");
+    const licenceBySource = new Map(sources.map((s) => [String(s.source_id), licenceOf(metadata, String(s.licence))]));
+    const observatory = metadata.licences.observatory;
+    const tableLicences = async (table: string): Promise<Licence[]> => {
+      if (!(recordTableNames as string[]).includes(table)) return [observatory];
+      const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(table)} ORDER BY source_id`);
+      return dedupeLicences([observatory, ...ids.map((r) => licenceBySource.get(String(r.source_id))).filter((l): l is Licence => l !== undefined)]);
+    };
+
+    const resources: unknown[] = [];
+    for (const [table, cols] of Object.entries(schema)) {
+      const meta = metadata.tables[table];
+      const tableSchema = { fields: fieldsOf(meta, cols), ...(meta.primary_key ? { primaryKey: meta.primary_key } : {}) };
+      const licenses = await tableLicences(table);
+      const t = tables[table];
+      resources.push({
+        name: table,
+        type: "table",
+        path: `${table}.parquet`,
+        format: "parquet",
+        mediatype: "application/vnd.apache.parquet",
+        title: meta.title,
+        description: meta.description,
+        bytes: t.bytes,
+        hash: `sha256:${t.sha256}`,
+        rows: t.rows,
+        licenses,
+        schema: tableSchema,
+      });
+      resources.push({
+        name: `${table}-csv`,
+        type: "table",
+        path: `${table}.csv`,
+        format: "csv",
+        mediatype: "text/csv",
+        encoding: "utf-8",
+        title: `${meta.title} (CSV)`,
+        description: `${meta.description} CSV twin of ${table}.parquet: lists are JSON arrays, times ISO 8601 UTC, empty fields are nulls, and text starting with = + - @ is prefixed with an apostrophe so spreadsheets do not run it.`,
+        bytes: t.csv.bytes,
+        hash: `sha256:${t.csv.sha256}`,
+        rows: t.rows,
+        licenses,
+        dialect: csvDialect,
+        schema: tableSchema,
+      });
+    }
+
+    const datapackage = {
+      $schema: "https://datapackage.org/profiles/2.0/datapackage.json",
+      name: metadata.package.name,
+      title: metadata.package.title,
+      description: metadata.package.description,
+      version: date,
+      created,
+      keywords: metadata.package.keywords,
+      contributors: metadata.package.contributors,
+      citation: citationFor(metadata, created),
+      licenses: dedupeLicences([observatory, ...licenceBySource.values()]),
+      sources: sources.map((s) => {
+        const web = (s.urls as string[]).find((u) => /^https?:\/\//.test(u));
+        return { title: String(s.title), ...(web ? { path: web } : {}), id: s.source_id, licence: s.licence, attribution: s.attribution };
+      }),
+      resources,
+    };
+    await fs.writeFile(path.join(staging, "datapackage.json"), `${JSON.stringify(datapackage, null, 2)}\n`);
+
+    const release = options.release === false ? undefined : path.join(dir, "releases", date);
+    await publish(staging, dir, release ? date : undefined);
+    return { dir, tables, ...(release ? { release } : {}) };
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
   }
-  const datapackage = {
-    name: "cambodia-ai-observatory",
-    title: "Cambodia National AI Observatory data",
-    created: builtAt,
-    resources: Object.entries(tables).map(([name, t]) => ({
-      name,
-      path: `${name}.parquet`,
-      format: "parquet",
-      description: publicTables[name].description,
-      bytes: t.bytes,
-      hash: `sha256:${t.sha256}`,
-      rows: t.rows,
-    })),
-  };
-  await fs.writeFile(path.join(staging, "datapackage.json"), `${JSON.stringify(datapackage, null, 2)}\n`);
+}
+
+/** Copies the staged export into releases/<date>/, replacing that day's release whole, and reindexes. */
+async function writeRelease(staging: string, releasesDir: string, date: string): Promise<void> {
+  await fs.mkdir(releasesDir, { recursive: true });
+  const tmp = path.join(releasesDir, `.${date}.tmp-${process.pid}`);
+  const replaced = path.join(releasesDir, `.${date}.replaced-${process.pid}`);
+  const target = path.join(releasesDir, date);
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.rm(replaced, { recursive: true, force: true });
+  await fs.mkdir(tmp);
+  try {
+    for (const f of await fs.readdir(staging)) await fs.copyFile(path.join(staging, f), path.join(tmp, f));
+    if (await exists(target)) await fs.rename(target, replaced);
+    try {
+      await fs.rename(tmp, target);
+    } catch (error) {
+      if (await exists(replaced)) await fs.rename(replaced, target);
+      throw error;
+    }
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.rm(replaced, { recursive: true, force: true });
+  }
+  await writeReleaseIndex(releasesDir);
+}
+
+/**
+ * Makes the staged export live: writes its dated release, swaps the folders, and carries releases/ from
+ * the previous folder into the new one. releases/ is the history: nothing here deletes it, and a
+ * releases/ stranded beside `dir` by an interrupted swap is put back first.
+ */
+async function publish(staging: string, dir: string, date: string | undefined): Promise<void> {
+  const liveReleases = path.join(dir, "releases");
+  await recoverReleases(dir);
+  if (date) await writeRelease(staging, liveReleases, date);
   const old = `${dir}.old-${process.pid}`;
   await fs.rm(old, { recursive: true, force: true });
-  await fs.rename(dir, old).catch(() => undefined);
-  await fs.rename(staging, dir);
+  const hadDir = await exists(dir);
+  if (hadDir) await fs.rename(dir, old);
+  try {
+    await fs.rename(staging, dir);
+  } catch (error) {
+    if (hadDir) await fs.rename(old, dir).catch(() => undefined);
+    throw error;
+  }
+  if (hadDir && (await exists(path.join(old, "releases")))) {
+    try {
+      await fs.rename(path.join(old, "releases"), liveReleases);
+    } catch (error) {
+      throw new Error(`export published, but releases/ is still in ${old} (the next export moves it back): ${(error as Error).message}`);
+    }
+  }
   await fs.rm(old, { recursive: true, force: true });
-  return { dir, tables };
+}
+
+async function recoverReleases(dir: string): Promise<void> {
+  const liveReleases = path.join(dir, "releases");
+  if (await exists(liveReleases)) return;
+  const parent = path.dirname(dir);
+  const prefix = `${path.basename(dir)}.old-`;
+  const siblings = (await fs.readdir(parent).catch(() => [] as string[])).filter((n) => n.startsWith(prefix)).sort();
+  for (const name of siblings) {
+    const stranded = path.join(parent, name, "releases");
+    if (!(await exists(stranded))) continue;
+    await fs.mkdir(dir, { recursive: true });
+    await fs.rename(stranded, liveReleases);
+    await fs.rm(path.join(parent, name), { recursive: true, force: true });
+    return;
+  }
 }
