@@ -1,12 +1,43 @@
-// Observable Framework configuration. The site must build and run with no third-party host:
-// no web fonts from Google (globalStylesheets: []), and every library imported from node_modules.
+// Observable Framework configuration. The site must build and run with no third-party host: no web fonts
+// (globalStylesheets: [], a system font stack that covers Khmer in style.css), and every library imported
+// from node_modules. The quarterly report routes are listed from the export's build date.
+import {existsSync, readFileSync} from "node:fs";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+import {quartersUntil} from "./src/components/quarters.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const exportsDir = process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(here, "../data/exports");
+
+/** The day the exported data was built; the report pages run up to that day's quarter. */
+function dataBuiltOn() {
+  const file = path.join(exportsDir, "datapackage.json");
+  if (!existsSync(file)) return new Date().toISOString().slice(0, 10); // the loaders fail the build anyway
+  return String(JSON.parse(readFileSync(file, "utf8")).created).slice(0, 10);
+}
+
 export default {
   root: "src",
   output: "dist",
   title: "Cambodia National AI Observatory",
+  home: 'Cambodia National AI Observatory <span lang="km">ទិដ្ឋភាពទូទៅ</span>',
+  style: "style.css",
   globalStylesheets: [],
-  head: '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline and indicators, with their sources.">',
-  footer: "Cambodia National AI Observatory. Every figure links to its source; data downloads are Parquet under data/exports.",
+  pages: [
+    {name: "Indicators · សូចនាករ", path: "/indicators"},
+    {name: "Strategy tracker · យុទ្ធសាស្ត្រ", path: "/strategy"},
+    {name: "Governance timeline · អភិបាលកិច្ច", path: "/governance"},
+    {name: "Incidents · ឧប្បត្តិហេតុ", path: "/incidents"},
+    {name: "Publications · ការបោះពុម្ពផ្សាយ", path: "/publications"},
+    {name: "Policy news · ព័ត៌មាន", path: "/news"},
+    {name: "Progress reports · របាយការណ៍", path: "/reports/"},
+    {name: "Data · ទិន្នន័យ", path: "/open-data"},
+    {name: "Methodology · វិធីសាស្ត្រ", path: "/methodology"}
+  ],
+  dynamicPaths: () => quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`),
+  head: '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline, indicators, incidents, research and policy news, with their sources.">',
+  footer: "Cambodia National AI Observatory. Every figure names its source; the data behind every chart can be downloaded as CSV, and every table as Parquet and CSV on the Data page.",
   pager: false,
   search: false,
+  toc: false
 };

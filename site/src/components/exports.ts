@@ -1,27 +1,103 @@
 // Shared by the data loaders: query the public Parquet exports with an in-memory DuckDB.
 // Loaders read the exports, never the live warehouse file (DESIGN.md rule 4).
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 
 export const exportsDir =
   process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../data/exports");
 
+/** The repository's root: the loaders read analyst-owned configuration (the taxonomy) from sources/. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+function checkName(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad table name ${name}`);
+  return name;
+}
+
 /** Path of an exported table, quoted for SQL. */
 export function table(name: string): string {
-  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad table name ${name}`);
-  return `'${path.join(exportsDir, `${name}.parquet`).replaceAll("'", "''")}'`;
+  return `'${path.join(exportsDir, `${checkName(name)}.parquet`).replaceAll("'", "''")}'`;
+}
+
+/** Whether the export holds this table: some tables (measure_status, quality_results…) arrive later. */
+export function hasTable(name: string): boolean {
+  return existsSync(path.join(exportsDir, `${checkName(name)}.parquet`));
 }
 
 export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
+    await connection.run("SET TimeZone = 'UTC'");
     return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+export interface DataPackageResource {
+  name: string;
+  path: string;
+  description?: string;
+  title?: string;
+  rows?: number;
+  bytes?: number;
+  hash?: string;
+  licenses?: Array<{ name?: string; title?: string; path?: string }>;
+  [key: string]: unknown;
+}
+
+export interface DataPackage {
+  name?: string;
+  title?: string;
+  description?: string;
+  created: string;
+  licenses?: Array<{ name?: string; title?: string; path?: string }>;
+  citation?: string;
+  resources: DataPackageResource[];
+  [key: string]: unknown;
+}
+
+/** The export's datapackage.json: the catalogue, and (`created`) the moment the data was built. */
+export function dataPackage(): DataPackage {
+  const file = path.join(exportsDir, "datapackage.json");
+  if (!existsSync(file)) {
+    console.error(`${file} is missing; run the pipeline first.`);
+    process.exit(1);
+  }
+  const pkg = JSON.parse(readFileSync(file, "utf8")) as DataPackage;
+  if (!pkg.created || Number.isNaN(Date.parse(pkg.created)) || !Array.isArray(pkg.resources)) {
+    console.error(`${file} has no valid "created" date or "resources" list.`);
+    process.exit(1);
+  }
+  return pkg;
+}
+
+/**
+ * The data's "today": the day the export was built (UTC). Overdue measures and slipped events are judged
+ * against it rather than the reader's clock, so a page says the same thing whenever it is opened.
+ */
+export function asOf(): string {
+  return dataPackage().created.slice(0, 10);
+}
+
+/** A parameterised loader's `--name=value` arguments (Framework passes the route's parameters so). */
+export function loaderParams(names: string[]): Record<string, string> {
+  const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])), strict: false });
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = values[n];
+    if (typeof v !== "string" || v === "") {
+      console.error(`missing --${n}=… parameter`);
+      process.exit(1);
+    }
+    out[n] = v;
+  }
+  return out;
 }
 
 /** Writes JSON to stdout; refuses to publish an empty dataset (a blank chart hides a broken run). */

@@ -1,0 +1,166 @@
+// Shared page furniture: safe links, number and date formats, the offline-snapshot banner, "last updated",
+// and chart cards that name their source and date and offer their data as CSV. Everything renders through
+// htl's `html`, which escapes interpolated text, so scraped titles stay text (DESIGN.md rule 7).
+import {html} from "htl";
+import * as d3 from "d3";
+
+/** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
+export const palette = {
+  blue: "#0072B2",
+  orange: "#E69F00",
+  green: "#009E73",
+  vermillion: "#D55E00",
+  sky: "#56B4E9",
+  purple: "#CC79A7",
+  yellow: "#F0E442",
+  black: "#000000",
+  grey: "#999999"
+};
+export const categorical = [palette.blue, palette.orange, palette.green, palette.vermillion, palette.sky, palette.purple, palette.black, palette.yellow];
+
+/** Measure and event states, in the order legends list them; each with a colour and a Plot symbol. */
+export const measureStates = ["done", "in progress", "not started", "overdue", "cancelled"];
+export const measureStateColors = [palette.green, palette.blue, palette.grey, palette.vermillion, palette.purple];
+export const eventStates = ["done", "planned", "slipped", "undated"];
+export const eventStateColors = [palette.green, palette.orange, palette.vermillion, palette.grey];
+export const eventStateSymbols = ["circle", "diamond2", "times", "square2"];
+
+/** The URL if it is an absolute http(s) URL, else null: no javascript:, data: or relative links from data. */
+export function safeUrl(url) {
+  if (typeof url !== "string") return null;
+  const u = url.trim();
+  return /^https?:\/\/[^\s<>"]+$/i.test(u) ? u : null;
+}
+
+/** A link when the URL is http(s); otherwise the text alone (the URL shown as text if there is no text). */
+export function link(url, text) {
+  const href = safeUrl(url);
+  const label = text ?? url ?? "";
+  return href ? html`<a href=${href} rel="noopener noreferrer">${label}</a>` : html`<span>${label}</span>`;
+}
+
+export function hostname(url) {
+  try {
+    return new URL(url).hostname.replace(/^www\./, "");
+  } catch {
+    return String(url ?? "");
+  }
+}
+
+export const day = (iso) => (iso ? String(iso).slice(0, 10) : "unknown date");
+
+/** A readable value: 18.4 bn, 2.3 m, 60.72. */
+export function formatValue(v) {
+  if (v == null || Number.isNaN(v)) return "—";
+  const a = Math.abs(v);
+  if (a >= 1e9) return `${(v / 1e9).toFixed(1)} bn`;
+  if (a >= 1e6) return `${(v / 1e6).toFixed(1)} m`;
+  if (a >= 1e4) return d3.format(",.0f")(v);
+  return d3.format(",.4~r")(v);
+}
+
+/** "+3.1 pts since 2022" for percentages, "+5.2% since 2022" otherwise; null when there is no previous value. */
+export function formatChange({value, previous_value, previous_period, unit}) {
+  if (previous_value == null || value == null) return null;
+  const diff = value - previous_value;
+  const sign = diff > 0 ? "+" : diff < 0 ? "−" : "±";
+  const isPct = /%/.test(unit ?? "");
+  const text = isPct
+    ? `${sign}${d3.format(".2~f")(Math.abs(diff))} pts`
+    : previous_value !== 0
+      ? `${sign}${d3.format(".1~f")(Math.abs((diff / Math.abs(previous_value)) * 100))}%`
+      : `${sign}${formatValue(Math.abs(diff))}`;
+  return {text: `${text} since ${previous_period}`, direction: diff > 0 ? "up" : diff < 0 ? "down" : "flat"};
+}
+
+/** Cells that a spreadsheet would run as a formula are prefixed with ' (OWASP CSV injection advice). */
+function csvCell(v) {
+  if (v == null) return "";
+  if (Array.isArray(v)) v = v.join("; ");
+  else if (v instanceof Date) v = v.toISOString();
+  else if (typeof v === "object") v = JSON.stringify(v);
+  if (typeof v === "string" && /^[=+\-@\t\r]/.test(v)) return `'${v}`;
+  return v;
+}
+
+/** Rows (objects) → CSV text, with a byte-order mark so spreadsheets read Khmer as UTF-8. */
+export function toCsv(rows) {
+  const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, csvCell(v)])));
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return `\uFEFF${d3.csvFormat(clean, columns)}\n`;
+}
+
+/**
+ * A link that downloads `rows` as `<name>.csv`. The file is made when the link is clicked, so a filtered
+ * view downloads what it shows (`rows` may be a function returning the current rows).
+ */
+export function downloadCsv(rows, name, label = "Download CSV") {
+  const file = `${String(name).replace(/[^\w.-]+/g, "-")}.csv`;
+  const a = html`<a class="download" href="#" download=${file} aria-label=${`${label}: ${file}`}>${label}</a>`;
+  a.addEventListener("click", () => {
+    const data = typeof rows === "function" ? rows() : rows;
+    const url = URL.createObjectURL(new Blob([toCsv(data ?? [])], {type: "text/csv;charset=utf-8"}));
+    a.href = url;
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  });
+  return a;
+}
+
+/** Where the figures come from: a list of {title, url} (or a string), rendered as links where http(s). */
+function sourceList(source) {
+  const list = (Array.isArray(source) ? source : [source]).filter(Boolean);
+  return list.map((s, i) => html`${i ? "; " : ""}${typeof s === "string" ? s : link(s.url, s.title)}`);
+}
+
+/**
+ * A chart in a card: title, optional subtitle, the chart, then its source, the date of its data and a CSV
+ * download of the rows it draws.
+ */
+export function chartCard({title, subtitle, chart, rows, filename, source, date, note}) {
+  return html`<figure class="card chart-card">
+    <h3>${title}</h3>
+    ${subtitle ? html`<p class="chart-subtitle">${subtitle}</p>` : ""}
+    ${chart}
+    <figcaption class="chart-meta">Source: ${sourceList(source)}. Data as of ${day(date)}.${note ? html` ${note}` : ""}
+      ${rows ? downloadCsv(rows, filename ?? title) : ""}</figcaption>
+  </figure>`;
+}
+
+/** The banner every page shows when some figures come from the bundled offline snapshot (rule 8). */
+export function snapshotBanner(status) {
+  const snap = (status?.runs ?? []).filter((r) => r.from_snapshot);
+  const none = (status?.runs ?? []).filter((r) => r.enabled !== false && !r.data_as_of);
+  if (snap.length === 0 && none.length === 0) return document.createDocumentFragment();
+  const dates = [...new Set(snap.map((r) => day(r.data_as_of)))].sort();
+  return html`<div class="banner" role="status" aria-label="About this data">
+    ${snap.length
+      ? html`<p><strong>Offline snapshot.</strong> ${snap.map((r) => r.title).join("; ")}: these figures come from the observatory’s bundled snapshot of published values (captured ${dates.join(", ")}), not from a live fetch.</p>`
+      : ""}
+    ${none.length
+      ? html`<p>No data yet from ${none.map((r) => r.title).join("; ")}: ${none.length === 1 ? "it has" : "they have"} not been fetched live, and the snapshot holds no copy.</p>`
+      : ""}
+  </div>`;
+}
+
+/** "Last updated" line: the day the data was built, and the newest capture behind the page. */
+export function lastUpdated(asOf, newest) {
+  return html`<p class="last-updated">Data built <time datetime=${day(asOf)}>${day(asOf)}</time>${newest ? html`; newest source capture <time datetime=${day(newest)}>${day(newest)}</time>` : ""}.</p>`;
+}
+
+/** Tags as small labelled chips; `labels` maps tag ids to names. */
+export function tags(list, kind, labels = {}) {
+  return (list ?? []).map((t) => html`<span class=${`tag ${kind}`}>${labels[t] ?? t}</span>`);
+}
+
+export function statusBadge(state) {
+  return html`<span class=${`status ${String(state).replace(/\s+/g, "-")}`}>${state}</span>`;
+}
+
+/** A table of rows with named columns: [{label, value: (row) => node|string, num?}]. */
+export function dataTable(rows, columns, {caption} = {}) {
+  return html`<div class="table-wrap"><table class="data">
+    ${caption ? html`<caption class="small muted" style="text-align:left">${caption}</caption>` : ""}
+    <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
+    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""}>${c.value(r)}</td>`)}</tr>`)}</tbody>
+  </table></div>`;
+}
