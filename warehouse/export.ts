@@ -51,7 +51,8 @@ export const publicTables: Record<string, PublicTable> = {
   measures_status: { orderBy: "priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_status_as_of(DATE ${sqlString(date)})` },
   measures_by_status_timeframe: {
     orderBy: "end_year NULLS LAST, start_year NULLS LAST, timeframe, status",
-    from: (date) => `SELECT * FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
+    // A blank timeframe cell (measure 6.8) is part of the primary key, so it is named rather than null.
+    from: (date) => `SELECT * REPLACE (coalesce(timeframe, 'not given') AS timeframe) FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
   },
   events: { orderBy: "date_start NULLS LAST, event_id" },
   geographies: { orderBy: "iso3" },
