@@ -164,3 +164,37 @@ export function dataTable(rows, columns, {caption} = {}) {
     <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""}>${c.value(r)}</td>`)}</tr>`)}</tbody>
   </table></div>`;
 }
+
+/** What every page starts with: the offline-snapshot banner and the "last updated" line. */
+export function pageTop(runs, newest) {
+  return html`<div class="page-top">${snapshotBanner(runs)}${lastUpdated(runs?.as_of, newest ?? runs?.newest_capture)}</div>`;
+}
+
+/** Said plainly when a list has nothing in it, rather than an empty chart or table. */
+export function empty(text) {
+  return html`<p class="empty" role="note">${text}</p>`;
+}
+
+/** Progress words for the reports (measures_quarterly's vocabulary), with colours in the Okabe–Ito set. */
+export const progressLabels = {done: "done", on_track: "on track", slipping: "slipping", overdue: "overdue", not_started: "not started", not_due: "not yet due", cancelled: "cancelled"};
+export const progressColors = {done: palette.green, on_track: palette.blue, slipping: palette.orange, overdue: palette.vermillion, not_started: palette.grey, not_due: palette.sky, cancelled: palette.purple};
+
+/** Links for a list of URLs, only the http(s) ones as links, each labelled by its host. */
+export function links(urls) {
+  const list = (urls ?? []).filter(Boolean);
+  if (!list.length) return html`<span class="muted">none</span>`;
+  return html`<ul class="links">${list.map((u) => html`<li>${link(u, safeUrl(u) ? hostname(u) : u)}</li>`)}</ul>`;
+}
+
+/** A stable id for an element from a key such as "sheet:hun-sen-deepfake". */
+export function slug(key) {
+  return String(key ?? "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** Bytes as "12.3 kB". */
+export function formatBytes(n) {
+  if (n == null) return "—";
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1000).toFixed(1)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
+}

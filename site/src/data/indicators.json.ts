@@ -1,17 +1,54 @@
-// Current indicator values (valid_to IS NULL) with units and, per value, the URL it was published at.
-import { emit, query, table } from "../components/exports.js";
+// Indicators: each series' current values (analysts' values applied) for Cambodia and any ASEAN peer the
+// export holds, its definition, unit, RAM dimension and source, and the latest value with its change.
+import { readFileSync } from "node:fs";
+import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+
+interface SiteMetadata {
+  ram_dimensions: Array<{ id: string; label: string }>;
+  indicators: Record<string, { ram_dimension: string; nais_priority: number | null; definition: string; unit?: string }>;
+}
+const fallback = JSON.parse(readFileSync(new URL("./indicator-metadata.json", import.meta.url), "utf8")) as SiteMetadata;
+
+const built = asOf();
+const meta = hasTable("indicator_metadata")
+  ? await query(`SELECT indicator_code, definition, ram_dimension, nais_priority, unit_override FROM ${table("indicator_metadata")}`)
+  : Object.entries(fallback.indicators).map(([code, m]) => ({ indicator_code: code, definition: m.definition, ram_dimension: m.ram_dimension, nais_priority: m.nais_priority, unit_override: m.unit ?? null }));
+const metaByCode = new Map(meta.map((m) => [m.indicator_code as string, m]));
 
 const series = await query(`
-  SELECT o.indicator_code, i.name, i.unit, o.period, o.value, o.source_url, o.retrieved_at::VARCHAR AS retrieved_at
-    FROM ${table("observations")} o
-    JOIN ${table("indicators")} i USING (indicator_code, source_id)
-   WHERE o.valid_to IS NULL AND o.value IS NOT NULL AND o.country_iso3 = 'KHM'
-   ORDER BY o.indicator_code, o.period`);
-const latest = await query(`
-  SELECT DISTINCT ON (o.indicator_code) o.indicator_code, i.name, i.unit, o.period, o.value, o.source_url,
-         o.retrieved_at::VARCHAR AS retrieved_at, count(*) OVER (PARTITION BY o.indicator_code)::INTEGER AS points
-    FROM ${table("observations")} o
-    JOIN ${table("indicators")} i USING (indicator_code, source_id)
-   WHERE o.valid_to IS NULL AND o.value IS NOT NULL AND o.country_iso3 = 'KHM'
-   ORDER BY o.indicator_code, o.period DESC`);
-emit("indicators", { series, latest }, ["series", "latest"]);
+  SELECT o.indicator_code, o.country_iso3, o.period, o.value, o.unit, o.source_url, o.value_source,
+         o.retrieved_at::VARCHAR AS retrieved_at
+    FROM ${table("observations_current")} o
+   WHERE o.value IS NOT NULL
+   ORDER BY o.indicator_code, o.country_iso3, o.period`);
+// One row per indicator: its name and note from the source that holds the Cambodian values.
+const definitions = await query(`
+  SELECT i.indicator_code, i.name, i.unit, i.source_note, i.source_id, s.title AS source_title, s.licence, s.attribution
+    FROM ${table("indicators")} i JOIN ${table("sources")} s USING (source_id)
+  QUALIFY row_number() OVER (PARTITION BY i.indicator_code ORDER BY i.unit IS NULL, i.source_id) = 1
+   ORDER BY i.indicator_code`);
+const latestRows = await query(`
+  SELECT l.indicator_code, l.indicator_name AS name, l.unit, l.latest_period AS period, l.latest_value AS value,
+         l.previous_period, l.previous_value, l.change, l.pct_change, l.retrieved_at::VARCHAR AS retrieved_at, l.value_source,
+         o.source_url, (SELECT count(*) FROM ${table("observations_current")} c
+                         WHERE c.indicator_code = l.indicator_code AND c.country_iso3 = 'KHM' AND c.value IS NOT NULL)::INTEGER AS points
+    FROM ${table("indicator_latest")} l
+    LEFT JOIN ${table("observations_current")} o
+      ON o.indicator_code = l.indicator_code AND o.country_iso3 = l.country_iso3 AND o.period = l.latest_period
+   WHERE l.country_iso3 = 'KHM'
+  QUALIFY row_number() OVER (PARTITION BY l.indicator_code ORDER BY o.value_source = 'analyst' DESC, o.source_id) = 1
+   ORDER BY l.indicator_code`);
+const countries = hasTable("geographies")
+  ? await query(`SELECT iso3, name, asean_member FROM ${table("geographies")} ORDER BY iso3 = 'KHM' DESC, name`)
+  : [];
+
+const latest = latestRows.map((l) => {
+  const m = metaByCode.get(l.indicator_code as string);
+  return { ...l, unit: (m?.unit_override as string | null) ?? l.unit, ram_dimension: m?.ram_dimension ?? null, nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? null };
+});
+const indicators = definitions.map((d) => {
+  const m = metaByCode.get(d.indicator_code as string);
+  return { ...d, unit: (m?.unit_override as string | null) ?? d.unit, ram_dimension: m?.ram_dimension ?? "unclassified", nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? d.source_note ?? null };
+});
+
+emit("indicators", { as_of: built, ram_dimensions: fallback.ram_dimensions, indicators, latest, series, countries }, ["indicators", "latest", "series"]);

@@ -1,18 +1,41 @@
-// NAIS priorities and measures for the overview: counts by priority and timeframe, with provenance.
-import { emit, query, table } from "../components/exports.js";
+// The NAIS for the overview and the strategy tracker: priorities, every measure with its status on the
+// build date (measures_status: overdue judged then, not on the reader's clock), evidence, lead bodies,
+// flagship activities and sector directions. The strategy must exist: an empty one fails the build.
+import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 
+const built = asOf();
+const statusSource = hasTable("measures_status")
+  ? `SELECT measure_id, status, overdue, status_as_of::VARCHAR AS status_as_of, status_note, evidence_urls, recorded_by FROM ${table("measures_status")}`
+  : `SELECT measure_id, 'not_started' AS status, coalesce(end_year < year(DATE '${built}'), false) AS overdue, NULL AS status_as_of,
+            NULL AS status_note, CAST([] AS VARCHAR[]) AS evidence_urls, NULL AS recorded_by FROM ${table("strategy_measures")}`;
+
+const measures = await query(`
+  WITH st AS (${statusSource})
+  SELECT m.measure_id, m.priority_id, m.seq, m.text, m.timeframe, m.start_year, m.end_year, m.ongoing,
+         m.lead_bodies, m.participating_bodies, m.note,
+         coalesce(st.status, 'not_started') AS status, coalesce(st.overdue, false) AS overdue,
+         CASE WHEN coalesce(st.overdue, false) THEN 'overdue' ELSE replace(coalesce(st.status, 'not_started'), '_', ' ') END AS state,
+         st.status_as_of, st.status_note, coalesce(st.evidence_urls, CAST([] AS VARCHAR[])) AS evidence_urls, st.recorded_by,
+         CASE WHEN m.ongoing THEN 'Continual 2025–2030'
+              WHEN m.timeframe IS NULL THEN 'No timeframe given'
+              WHEN m.end_year <= 2026 THEN 'By 2026'
+              WHEN m.end_year <= 2028 THEN 'By 2027–2028'
+              ELSE 'By 2029–2030' END AS horizon
+    FROM ${table("strategy_measures")} m LEFT JOIN st USING (measure_id)
+   ORDER BY m.priority_id, m.seq`);
 const priorities = await query(`
   SELECT p.priority_id, p.title, p.short_label, count(m.measure_id)::INTEGER AS measures
     FROM ${table("strategy_priorities")} p LEFT JOIN ${table("strategy_measures")} m USING (priority_id)
    GROUP BY ALL ORDER BY p.priority_id`);
-const measures = await query(`
-  SELECT measure_id, priority_id, seq, text, timeframe, start_year, end_year, ongoing, lead_bodies,
-         CASE WHEN ongoing THEN 'Continual 2025–2030'
-              WHEN timeframe IS NULL THEN 'No timeframe given'
-              WHEN end_year <= 2026 THEN 'By 2026'
-              WHEN end_year <= 2028 THEN 'By 2027–2028'
-              ELSE 'By 2029–2030' END AS horizon
-    FROM ${table("strategy_measures")} ORDER BY priority_id, seq`);
+const flagships = await query(`
+  SELECT flagship_id, priority_id, text, measure_ids, roles, note FROM ${table("strategy_flagships")} ORDER BY priority_id, flagship_id`);
+const sectorDirections = await query(`
+  SELECT direction_id, title, sector_group, focus_areas FROM ${table("strategy_sector_directions")} ORDER BY direction_id`);
+const history = hasTable("measure_status_history")
+  ? await query(`
+      SELECT measure_id, status, as_of::VARCHAR AS as_of, note, evidence_urls, recorded_by, recorded_at::VARCHAR AS recorded_at
+        FROM ${table("measure_status_history")} ORDER BY measure_id, as_of, log_id`)
+  : [];
 const [counts] = await query(`
   SELECT (SELECT count(*) FROM ${table("strategy_priorities")})::INTEGER AS priorities,
          (SELECT count(*) FROM ${table("strategy_measures")})::INTEGER AS measures,
@@ -22,4 +45,9 @@ const provenance = await query(`
   SELECT s.source_id, s.title, max(m.retrieved_at)::VARCHAR AS retrieved_at, any_value(m.snapshot_sha256) AS sha256
     FROM ${table("strategy_measures")} m JOIN ${table("sources")} s USING (source_id) GROUP BY ALL`);
 
-emit("strategy", { counts, priorities, measures, provenance }, ["priorities", "measures", "provenance"]);
+emit("strategy", { as_of: built, counts, priorities, measures, flagships, sector_directions: sectorDirections, history, provenance }, [
+  "priorities",
+  "measures",
+  "flagships",
+  "provenance",
+]);

@@ -1,8 +1,33 @@
-// The governance timeline: each activity from the MPTC press releases, done or planned as reported.
-import { emit, query, table } from "../components/exports.js";
+// The governance timeline: each activity from the MPTC press releases, done or planned as reported, and
+// its state on the build date: a planned activity whose date has passed with no report of it being done
+// has slipped. When the export has events_progress (planned dates against what happened), its outcome wins.
+import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 
+const built = asOf();
 const events = await query(`
   SELECT event_id, track, title, status, date_start::VARCHAR AS date_start, date_end::VARCHAR AS date_end,
-         date_precision, date_text, deadline_kind, reported_in, reported_on::VARCHAR AS reported_on, document_url
+         date_precision, date_text, deadline_kind, reported_in, reported_on::VARCHAR AS reported_on, document_url, note,
+         -- the last day the report's date can mean: 'March 2025' is due by 31 March 2025
+         (CASE date_precision WHEN 'year' THEN date_trunc('year', coalesce(date_end, date_start)) + INTERVAL 1 YEAR - INTERVAL 1 DAY
+                              WHEN 'month' THEN date_trunc('month', coalesce(date_end, date_start)) + INTERVAL 1 MONTH - INTERVAL 1 DAY
+                              ELSE coalesce(date_end, date_start) END)::DATE::VARCHAR AS due_by,
+         CASE WHEN status = 'done' THEN 'done'
+              WHEN date_start IS NULL THEN 'undated'
+              WHEN deadline_kind = 'from' THEN 'planned'
+              WHEN (CASE date_precision WHEN 'year' THEN date_trunc('year', coalesce(date_end, date_start)) + INTERVAL 1 YEAR - INTERVAL 1 DAY
+                                        WHEN 'month' THEN date_trunc('month', coalesce(date_end, date_start)) + INTERVAL 1 MONTH - INTERVAL 1 DAY
+                                        ELSE coalesce(date_end, date_start) END)::DATE < DATE '${built}' THEN 'slipped'
+              ELSE 'planned' END AS state
     FROM ${table("events")} ORDER BY date_start NULLS LAST, event_id`);
-emit("timeline", { events }, ["events"]);
+
+// events_progress arrives from another branch; read whatever it says per event and prefer its judgement.
+const progress = hasTable("events_progress") ? await query(`SELECT * FROM ${table("events_progress")}`) : [];
+const progressStates = new Set(["done", "planned", "slipped", "undated"]);
+for (const row of progress) {
+  const event = events.find((e) => e.event_id === row.event_id);
+  if (!event) continue;
+  event.progress = row;
+  const verdict = [row.state, row.progress, row.outcome, row.status].find((v) => typeof v === "string" && progressStates.has(v));
+  if (verdict) event.state = verdict;
+}
+emit("timeline", { as_of: built, has_progress: progress.length > 0, events }, ["events"]);
