@@ -325,9 +325,24 @@ export function createActivities(deps: ActivityDeps) {
       if (code !== 0) {
         throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
       }
-      return { dir: path.join(config.paths.site, "dist"), seconds: (performance.now() - started) / 1000 };
+      const dist = path.join(config.paths.site, "dist");
+      await copyDownloads(config.paths.exports, path.join(dist, "downloads"));
+      return { dir: dist, seconds: (performance.now() - started) / 1000 };
     },
   };
+}
+
+/**
+ * The Data page's downloads: the export's Parquet and CSV files and datapackage.json, copied beside the
+ * built pages so the site serves them itself. Framework only copies files a page names literally, and the
+ * table list comes from the catalogue, hence a copy after the build rather than file attachments.
+ */
+async function copyDownloads(exportsDir: string, target: string): Promise<void> {
+  await fs.rm(target, { recursive: true, force: true });
+  await fs.mkdir(target, { recursive: true });
+  for (const name of await fs.readdir(exportsDir)) {
+    if (/\.(parquet|csv)$/.test(name) || name === "datapackage.json") await fs.copyFile(path.join(exportsDir, name), path.join(target, name));
+  }
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -198,3 +198,8 @@ export function formatBytes(n) {
   if (n < 1e6) return `${(n / 1000).toFixed(1)} kB`;
   return `${(n / 1e6).toFixed(1)} MB`;
 }
+
+/** A chart's width inside a card from Framework's `width` (0 before the first layout, hence the floor). */
+export function chartWidth(width) {
+  return Math.max(280, Math.min(width || 0, 1100) - 34);
+}
