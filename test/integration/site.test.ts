@@ -56,7 +56,7 @@ describe("The overview site", () => {
   it("renders the overview page and loads nothing from another host", async () => {
     const html = await fs.readFile(path.join(dist, "index.html"), "utf8");
     expect(html).toContain("Cambodia National AI Observatory");
-    expect(html).toContain("Measures by priority and timeframe");
+    expect(html).toContain("NAIS progress at a glance");
     const pages = [...(await readAll(dist, ".html")).values(), ...(await readAll(dist, ".js")).values()];
     for (const text of pages) {
       // src/href attributes and module imports must be relative; links in the data are not requests.

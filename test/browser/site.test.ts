@@ -1,0 +1,337 @@
+// The public site in a real headless Chromium: the offline snapshot run through the real activities into a
+// temp folder, a few test-only rows (Khmer titles, XSS payloads) added to its exports, the real Framework
+// build, served on loopback. Every page must load cleanly, draw its charts, keep untrusted text inert,
+// render Khmer with a Khmer font, filter, and offer its data for download.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createActivities } from "../../activities/index.js";
+import { serveStatic } from "../../scripts/lib/static-server.js";
+import type { ObservatoryConfig } from "../../temporal.config.js";
+import type { RunReport } from "../../warehouse/load.js";
+import { repoRoot, tempConfig } from "../helpers.js";
+
+const screenshots = path.join(repoRoot, "test-results", "screenshots");
+const khmerNews = "ក្រសួងប្រៃសណីយ៍ និងទូរគមនាគមន៍ ប្រកាសយុទ្ធសាស្ត្រជាតិស្តីពីបញ្ញាសិប្បនិម្មិត";
+const khmerIncident = "ការបោកប្រាស់តាមរយៈវីដេអូក្លែងក្លាយ (deepfake) នៅភ្នំពេញ";
+const xssTitle = `<script>window.__xss = "script"</script><img src=x onerror="window.__xss = 'img'"> AI deepfake scam alert`;
+
+/** A SQL string literal. */
+const lit = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * Test-only rows appended to the exports (never to the real data or the bundled snapshot): a news item
+ * and an incident whose text carries script and javascript: payloads, and Khmer-titled items.
+ */
+const fixtureRows: Record<string, string> = {
+  news_items: `
+    SELECT 'test:xss' AS item_key, 'javascript:window.__xss = "link"' AS canonical_url, ${lit(xssTitle)} AS title,
+           '<b onmouseover="window.__xss = 1">bold?</b> Summary' AS summary, TIMESTAMPTZ '2026-11-20 03:00:00+00' AS published_at,
+           'Test Outlet' AS outlet, 'en' AS language, CAST([] AS VARCHAR[]) AS categories, 'news' AS kind, 'news-digest' AS source_id
+    UNION ALL
+    SELECT 'test:km', 'https://example.org/km-story', ${lit(khmerNews)}, 'សេចក្តីសង្ខេប', TIMESTAMPTZ '2026-11-21 03:00:00+00',
+           'Test Outlet KM', 'km', CAST([] AS VARCHAR[]), 'news', 'news-digest'`,
+  news_stories: `SELECT 'test:xss' AS item_key, 'test:xss' AS story_key UNION ALL SELECT 'test:km', 'test:km'`,
+  item_tags: `SELECT 'news' AS item_kind, 'test:km' AS item_key, 'priority' AS dimension, '2' AS tag, 'rule' AS made_by, 'rule' AS tag_source`,
+  incidents: `
+    SELECT 'sheet:test-khmer' AS incident_key, 'test-khmer' AS source_incident_id, DATE '2026-11-15' AS occurred_on, 'day' AS date_precision,
+           ${lit(khmerIncident)} AS title, ${lit(xssTitle)} AS description, ['deepfake', 'fraud'] AS harm_types,
+           ['javascript:window.__xss = "report"', 'https://example.org/report'] AS report_urls, 'finance' AS sector,
+           'reported' AS status, 'incident-sheet' AS source_id`,
+  curation_log: `
+    SELECT 9001 AS log_id, TIMESTAMPTZ '2026-11-16 08:00:00+00' AS logged_at, 'test-analyst' AS actor, 'review' AS action,
+           'incident' AS target_kind, 'sheet:test-khmer' AS target_key, 'status' AS field, 'candidate' AS old_value,
+           'reviewed' AS new_value, 'Two independent reports' AS reason`,
+  publications: `
+    SELECT 'arxiv:test.0001' AS pub_key, 'test.0001' AS arxiv_id, 'ការវិភាគអត្ថបទភាសាខ្មែរ: Khmer text analysis' AS title, 2026 AS year,
+           ['Test Author'] AS authors, ['cs.CL'] AS topics, true AS open_access, 'https://arxiv.org/abs/test.0001' AS url, 'arxiv' AS source_id,
+           'arxiv:test.0001' AS work_key`,
+};
+
+async function appendFixtures(exportsDir: string): Promise<void> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const db = await instance.connect();
+  try {
+    for (const [table, rows] of Object.entries(fixtureRows)) {
+      const file = path.join(exportsDir, `${table}.parquet`);
+      const tmp = `${file}.tmp`;
+      await db.run(`COPY (SELECT * FROM read_parquet('${file}') UNION ALL BY NAME (${rows})) TO '${tmp}' (FORMAT parquet)`);
+      await fs.rename(tmp, file);
+    }
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+let config: ObservatoryConfig;
+let dir: string;
+let dist: string;
+let buildSeconds: number;
+let server: { url: string; close: () => Promise<void> };
+let browser: Browser;
+
+beforeAll(async () => {
+  ({ config, dir } = await tempConfig());
+  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
+  const reports: RunReport[] = [];
+  for (const sourceId of await activities.listSources()) {
+    const fetched = await activities.fetchSource({ sourceId, offline: true });
+    const parsed = await activities.parseSource({ sourceId, runKey: "browser-test", captures: fetched.captures });
+    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
+  }
+  await activities.loadStaged({ runId: "pipeline/browser-test", reports });
+  await activities.exportTables();
+  await appendFixtures(config.paths.exports);
+  const built = await activities.buildSite();
+  dist = built.dir;
+  buildSeconds = built.seconds;
+  server = await serveStatic(dist);
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-background-networking"] });
+  await fs.mkdir(screenshots, { recursive: true });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+interface Visit {
+  page: Page;
+  problems: string[];
+}
+
+/** Opens a page and records every console error or warning, page error, failed request and other host. */
+async function visit(route: string, width = 1280): Promise<Visit> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const problems: string[] = [];
+  const origin = new URL(server.url).origin;
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`failed request: ${r.url()} ${r.failure()?.errorText ?? ""}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin) problems.push(`third-party request: ${url}`);
+  });
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(new URL(route, server.url).href, { waitUntil: "networkidle" });
+  // Framework renders cells after the module loads; wait until the main column has settled.
+  await page.waitForFunction(() => document.querySelector("#observablehq-main h1") && !document.querySelector(".observablehq--loading"));
+  return { page, problems };
+}
+
+const quarter = "2025-Q3";
+const pages = ["", "indicators", "strategy", "governance", "incidents", "publications", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
+const chartPages = ["", "indicators", "strategy", "governance", "incidents", "publications", "news", `reports/${quarter}`, "reports/end-2026"];
+
+describe("The public site in Chromium", () => {
+  it("builds every page, its quarterly reports and the downloads", async () => {
+    for (const route of pages) await expect(fs.stat(path.join(dist, route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`))).resolves.toBeTruthy();
+    await expect(fs.stat(path.join(dist, "reports", "2026-Q4.html"))).resolves.toBeTruthy();
+    await expect(fs.stat(path.join(dist, "downloads", "observations.parquet"))).resolves.toBeTruthy();
+    expect(buildSeconds).toBeGreaterThan(0);
+  });
+
+  for (const route of pages) {
+    it(`loads /${route} at 1280 and 360 px with no errors, no failed and no third-party requests`, async () => {
+      for (const width of [1280, 360]) {
+        const { page, problems } = await visit(route, width);
+        try {
+          expect(problems).toEqual([]);
+          expect(await page.locator(".observablehq--error").count()).toBe(0);
+          expect(await page.locator("h1").count()).toBe(1);
+          // Every page says when its data was built, and that this run's figures come from the offline snapshot.
+          await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(/Data built \d{4}-\d{2}-\d{2}/);
+          await expect(page.locator(".banner").first().textContent()).resolves.toContain("Offline snapshot");
+          // Nothing may be wider than a phone's screen at 360 px except inside a scrolling table.
+          if (width === 360) {
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            expect(overflow).toBeLessThanOrEqual(1);
+          }
+          await page.screenshot({ path: path.join(screenshots, `${route.replace(/\W+/g, "_") || "index"}-${width}.png`), fullPage: true });
+        } finally {
+          await page.close();
+        }
+      }
+    });
+  }
+
+  for (const route of chartPages) {
+    it(`draws labelled charts with marks on /${route}, each with its source, date and a CSV link`, async () => {
+      const { page } = await visit(route);
+      try {
+        const charts = page.locator("figure.chart-card");
+        expect(await charts.count()).toBeGreaterThan(0);
+        for (const chart of await charts.all()) {
+          const svg = chart.locator("svg[aria-label]").first();
+          await expect(svg.getAttribute("aria-label")).resolves.toMatch(/\w{4,}/);
+          // Plot gives each mark a group with aria-label (bar, line, dot…) holding its shapes.
+          const marks = await chart.locator('svg g[aria-label] > :is(rect, path, circle, line)').count();
+          expect(marks, `marks in a chart on /${route}`).toBeGreaterThan(0);
+          await expect(chart.locator(".chart-meta").textContent()).resolves.toMatch(/Source: .+Data as of \d{4}-\d{2}-\d{2}/s);
+          expect(await chart.locator("a.download").count()).toBe(1);
+        }
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  it("narrows the strategy tracker by priority, status and lead body", async () => {
+    const { page, problems } = await visit("strategy");
+    try {
+      const count = page.locator("#measure-count");
+      await expect(count.textContent()).resolves.toContain("Showing 44 of 44 measures");
+      const bars = () => page.locator('figure.chart-card svg g[aria-label="bar"] rect').count();
+      expect(await bars()).toBe(43); // 6.8 has no timeframe to draw
+      const priority = page.getByRole("combobox", { name: "Priority" });
+      await priority.focus();
+      await priority.selectOption({ label: "2. Data & infrastructure" });
+      await page.waitForFunction(() => document.querySelector("#measure-count")?.textContent?.includes("Showing 7 of 44"));
+      expect(await bars()).toBe(7);
+      expect(await page.locator("table.data").first().locator("tbody tr").count()).toBe(7);
+      await page.getByRole("combobox", { name: "Status" }).selectOption({ label: "done" });
+      await page.waitForFunction(() => document.querySelector("#measure-count")?.textContent?.includes("Showing 0 of 44"));
+      await expect(page.locator(".empty").first().textContent()).resolves.toContain("No measure matches");
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("filters the governance timeline by state and searches the news", async () => {
+    const gov = await visit("governance");
+    try {
+      const before = await gov.page.locator("table.data tbody tr").count();
+      await gov.page.getByRole("combobox", { name: "State" }).selectOption({ label: "done" });
+      await gov.page.waitForFunction((n) => document.querySelectorAll("table.data tbody tr").length !== n, before);
+      const states = await gov.page.locator("table.data tbody tr .status").allTextContents();
+      expect(states.length).toBeGreaterThan(0);
+      expect(new Set(states)).toEqual(new Set(["done"]));
+    } finally {
+      await gov.page.close();
+    }
+    const news = await visit("news");
+    try {
+      await news.page.getByRole("textbox", { name: "Search" }).fill("ប្រកាសយុទ្ធសាស្ត្រ");
+      await news.page.waitForFunction(() => document.querySelector("#news-count")?.textContent?.startsWith("Showing 1 stories"));
+      await expect(news.page.locator("#news-list h3").allTextContents()).resolves.toEqual([khmerNews]);
+      await news.page.getByRole("textbox", { name: "Search" }).fill("");
+      await news.page.getByRole("combobox", { name: "NAIS priority" }).selectOption({ label: "2. Data, Infrastructure, and Key Technologies" });
+      await news.page.waitForFunction(() => !document.querySelector("#news-count")?.textContent?.startsWith("Showing 1 stories (1 of"));
+      await expect(news.page.locator("#news-list h3").allTextContents()).resolves.toContain(khmerNews);
+      expect(news.problems).toEqual([]);
+    } finally {
+      await news.page.close();
+    }
+  });
+
+  it("keeps script and javascript: payloads in news and incidents as inert text", async () => {
+    for (const route of ["news", "incidents", ""]) {
+      const { page, problems } = await visit(route);
+      try {
+        await page.locator("details.incident").evaluateAll((els) => els.forEach((e) => ((e as HTMLDetailsElement).open = true)));
+        await page.mouse.move(10, 10);
+        await page.waitForTimeout(200);
+        expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+        expect(await page.locator('a[href^="javascript:" i], [onerror], [onmouseover]').count()).toBe(0);
+        expect(await page.locator("#observablehq-main script").count()).toBe(0);
+        if (route) await expect(page.locator("#observablehq-main").textContent()).resolves.toContain('<script>window.__xss = "script"</script>');
+        // Every link the page draws from data is http(s) or the site's own.
+        const hrefs = await page.locator("#observablehq-main a[href]").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+        for (const href of hrefs) expect(href).toMatch(/^(https?:|blob:)/);
+        expect(problems).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  it("opens an incident's detail from its link, with its reports and the analyst's decision", async () => {
+    const { page } = await visit("incidents#incident-sheet-test-khmer");
+    try {
+      const detail = page.locator("details#incident-sheet-test-khmer");
+      await expect(detail.getAttribute("open")).resolves.not.toBeNull();
+      await expect(detail.locator("summary").textContent()).resolves.toContain(khmerIncident);
+      await expect(detail.locator('a[href="https://example.org/report"]').count()).resolves.toBe(1);
+      await expect(detail.textContent()).resolves.toContain('javascript:window.__xss = "report"');
+      await expect(detail.locator("table.data").textContent()).resolves.toMatch(/test-analyst.*review.*Two independent reports/s);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("renders Khmer titles and headings with a font that has Khmer glyphs", async () => {
+    for (const [route, text] of [["news", khmerNews], ["incidents", khmerIncident], ["", "ទិដ្ឋភាពទូទៅ"]] as const) {
+      const { page } = await visit(route);
+      try {
+        const node = page.getByText(text, { exact: false }).first();
+        await expect(node.isVisible()).resolves.toBe(true);
+        // Ask Chromium which platform fonts actually drew the text: a Khmer font must have drawn most glyphs.
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send("DOM.enable");
+        await cdp.send("CSS.enable");
+        await node.evaluate((el) => el.setAttribute("data-font-probe", ""));
+        const { root } = await cdp.send("DOM.getDocument", { depth: 0 });
+        const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: "[data-font-probe]" });
+        const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+        const khmer = fonts.filter((f) => /khmer/i.test(f.familyName)).reduce((n, f) => n + f.glyphCount, 0);
+        expect(fonts.map((f) => f.familyName).join(", ")).toMatch(/khmer/i);
+        expect(khmer).toBeGreaterThanOrEqual(5);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  it("lists a Khmer language technology work as highlighted research", async () => {
+    const { page } = await visit("publications");
+    try {
+      await page.getByRole("checkbox", { name: "Khmer language technology only" }).check();
+      await page.waitForFunction(() => /Showing \d+ of/.test(document.querySelector("#publication-count")?.textContent ?? ""));
+      const titles = await page.locator("ul.feed li.khmer-highlight h3").allTextContents();
+      expect(titles).toContain("ការវិភាគអត្ថបទភាសាខ្មែរ: Khmer text analysis");
+      expect(titles.some((t) => t.startsWith("PrahokBART"))).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("downloads a table as Parquet and a chart's data as CSV", async () => {
+    const { page } = await visit("open-data");
+    try {
+      const link = page.getByRole("link", { name: "Download observations as Parquet" });
+      const href = await link.getAttribute("href");
+      const response = await page.request.get(new URL(href!, page.url()).href);
+      expect(response.status()).toBe(200);
+      const body = await response.body();
+      expect(body.subarray(0, 4).toString()).toBe("PAR1");
+      expect(body.equals(await fs.readFile(path.join(config.paths.exports, "observations.parquet")))).toBe(true);
+      const csv = await page.request.get(new URL("downloads/observations.csv", page.url()).href);
+      expect((await csv.text()).split("\n")[0]).toContain("indicator_code");
+    } finally {
+      await page.close();
+    }
+    const indicators = await visit("indicators");
+    try {
+      const [download] = await Promise.all([indicators.page.waitForEvent("download"), indicators.page.locator("figure.chart-card a.download").first().click()]);
+      const text = await fs.readFile((await download.path())!, "utf8");
+      const [header, first] = text.replace(/^\uFEFF/, "").split("\n");
+      expect(header.split(",")).toEqual(expect.arrayContaining(["indicator_code", "country_iso3", "period", "value", "source_url"]));
+      expect(first).toMatch(/^[A-Z.]+,KHM,\d{4},/);
+    } finally {
+      await indicators.page.close();
+    }
+  });
+});
