@@ -301,7 +301,6 @@ export function createActivities(deps: ActivityDeps) {
     /** Builds the Observable Framework site into site/dist from the current exports. */
     async buildSite(): Promise<SiteResult> {
       const started = performance.now();
-      // Framework sends anonymous telemetry to its own host by default; the build must call no third party.
       // Framework caches loader output keyed on the loader's source, not on the Parquet it reads;
       // a stale cache would publish the previous run's numbers.
       await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
@@ -310,6 +309,7 @@ export function createActivities(deps: ActivityDeps) {
       const code = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(bin, ["build"], {
           cwd: config.paths.site,
+          // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
           env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
           stdio: ["ignore", "pipe", "pipe"],
         });
