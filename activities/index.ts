@@ -309,7 +309,8 @@ export function createActivities(deps: ActivityDeps) {
       const code = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(bin, ["build"], {
           cwd: config.paths.site,
-          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true" },
+          // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
+          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
           stdio: ["ignore", "pipe", "pipe"],
         });
         const keep = (chunk: Buffer) => {

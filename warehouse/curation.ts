@@ -189,6 +189,22 @@ async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
   return Number(row.log_id);
 }
 
+/**
+ * Evidence links, validated and de-duplicated; `requiredWhy` set (possibly to "") demands at least one,
+ * and completes the error message ("… for status done").
+ */
+function evidenceList(value: unknown, requiredWhy: string | null): string[] {
+  if (!Array.isArray(value)) throw new CurationInputError("evidenceUrls", "must be a list of URLs");
+  const urls = [...new Set(value.map((u, i) => httpUrl(`evidenceUrls[${i}]`, u)))];
+  if (requiredWhy !== null && urls.length === 0) throw new CurationInputError("evidenceUrls", `must hold at least one link${requiredWhy ? ` ${requiredWhy}` : ""}`);
+  return urls;
+}
+
+/** Runs an INSERT whose `$urls` parameter is the list of evidence links. */
+async function insertEvidenced(db: DuckDBConnection, sql: string, params: Record<string, unknown> & { urls: string[] }): Promise<void> {
+  await db.run(sql, { ...params, urls: listValue(params.urls) }, { urls: LIST(VARCHAR) });
+}
+
 const itemTables: Record<ItemKind, { table: string; key: string }> = {
   news: { table: "news_items", key: "item_key" },
   publication: { table: "publications", key: "pub_key" },
@@ -398,9 +414,7 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
   const status = oneOf("status", input.status, measureStatuses);
   const asOf = isoDate("asOf", input.asOf);
   const note = text("note", input.note);
-  if (input.evidenceUrls !== undefined && !Array.isArray(input.evidenceUrls)) throw new CurationInputError("evidenceUrls", "must be a list of URLs");
-  const evidenceUrls = [...new Set((input.evidenceUrls ?? []).map((u, i) => httpUrl(`evidenceUrls[${i}]`, u)))];
-  if (status !== "not_started" && evidenceUrls.length === 0) throw new CurationInputError("evidenceUrls", `must hold at least one link for status ${status}`);
+  const evidenceUrls = evidenceList(input.evidenceUrls ?? [], status === "not_started" ? null : `for status ${status}`);
   const recordedBy = text("recordedBy", input.recordedBy);
   const at = timestamp(options.now ?? (() => new Date()));
   return inTransaction(db, async () => {
@@ -422,11 +436,62 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
       newValue: `${status} as of ${asOf}`,
       reason: note,
     });
-    await db.run(
-      "INSERT INTO measure_status VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
-      { log: logId, id: measureId, status, asOf, note, urls: listValue(evidenceUrls), by: recordedBy, at },
-      { urls: LIST(VARCHAR) },
+    await insertEvidenced(db, "INSERT INTO measure_status VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
+      log: logId, id: measureId, status, asOf, note, urls: evidenceUrls, by: recordedBy, at,
+    });
+    return { logId, at };
+  });
+}
+
+export const eventOutcomes = ["happened", "rescheduled", "cancelled"] as const;
+export type EventOutcome = (typeof eventOutcomes)[number];
+
+export interface EventOutcomeRecord {
+  /** A governance-timeline activity (events.event_id). */
+  eventId: string;
+  outcome: EventOutcome;
+  /** YYYY-MM-DD: the day it happened, or the new planned date when rescheduled; omitted when cancelled. */
+  onDate?: string | null;
+  /** What the evidence shows; the log's reason. */
+  note: string;
+  /** Public http(s) links; at least one. */
+  evidenceUrls: string[];
+  recordedBy: string;
+}
+
+/** Records what actually happened to a planned governance activity, so the timeline can show done vs slipped. */
+export async function recordEventOutcome(db: DuckDBConnection, input: EventOutcomeRecord, options: CurationOptions = {}): Promise<CurationReceipt> {
+  const eventId = text("eventId", input.eventId);
+  const outcome = oneOf("outcome", input.outcome, eventOutcomes);
+  const onDate = input.onDate == null || input.onDate === "" ? null : isoDate("onDate", input.onDate);
+  if (outcome !== "cancelled" && onDate === null) throw new CurationInputError("onDate", `is required when the outcome is ${outcome}`);
+  const note = text("note", input.note);
+  const evidenceUrls = evidenceList(input.evidenceUrls, "");
+  const recordedBy = text("recordedBy", input.recordedBy);
+  const at = timestamp(options.now ?? (() => new Date()));
+  return inTransaction(db, async () => {
+    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId });
+    if (Number(n) === 0) throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
+    const previous = await queryRows(
+      db,
+      "SELECT outcome || coalesce(' on ' || on_date::VARCHAR, '') AS shown FROM event_outcomes WHERE event_id = $id ORDER BY log_id DESC LIMIT 1",
+      { id: eventId },
     );
+    const newValue = onDate ? `${outcome} on ${onDate}` : outcome;
+    const logId = await log(db, {
+      at,
+      actor: recordedBy,
+      action: "event_outcome",
+      targetKind: "event",
+      targetKey: eventId,
+      field: "outcome",
+      oldValue: previous.length > 0 ? String(previous[0].shown) : null,
+      newValue,
+      reason: note,
+    });
+    await insertEvidenced(db, "INSERT INTO event_outcomes VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
+      log: logId, id: eventId, outcome, onDate, note, urls: evidenceUrls, by: recordedBy, at,
+    });
     return { logId, at };
   });
 }

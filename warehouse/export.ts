@@ -54,7 +54,14 @@ export const publicTables: Record<string, PublicTable> = {
     // A blank timeframe cell (measure 6.8) is part of the primary key, so it is named rather than null.
     from: (date) => `SELECT * REPLACE (coalesce(timeframe, 'not given') AS timeframe) FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
   },
+  measures_quarterly: { orderBy: "quarter, priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_quarterly_as_of(DATE ${sqlString(date)})` },
+  measures_quarterly_summary: {
+    orderBy: "quarter, priority_id, progress",
+    from: (date) => `SELECT * FROM measures_quarterly_summary_as_of(DATE ${sqlString(date)})`,
+  },
   events: { orderBy: "date_start NULLS LAST, event_id" },
+  event_outcomes: { orderBy: "event_id, log_id" },
+  events_progress: { orderBy: "due_on NULLS LAST, event_id", from: (date) => `SELECT * FROM events_progress_as_of(DATE ${sqlString(date)})` },
   geographies: { orderBy: "iso3" },
   indicator_metadata: { orderBy: "indicator_code" },
   indicators: { orderBy: "indicator_code, source_id" },

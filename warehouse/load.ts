@@ -7,6 +7,19 @@ import { deriveTables } from "./derive.js";
 import type { StageManifest } from "./staging.js";
 import { columnsOf, recordTables, type RecordTable } from "./tables.js";
 
+/** The sources table's columns and their DuckDB types. */
+export const sourceColumns = {
+  source_id: "VARCHAR",
+  title: "VARCHAR",
+  kind: "VARCHAR",
+  parser: "VARCHAR",
+  urls: "VARCHAR[]",
+  cadence: "VARCHAR",
+  licence: "VARCHAR",
+  attribution: "VARCHAR",
+  enabled: "BOOLEAN",
+} as const;
+
 export interface SourceRow {
   source_id: string;
   title: string;
@@ -135,17 +148,7 @@ async function replaceSources(db: DuckDBConnection, sources: SourceRow[]): Promi
   await bulkInsert(
     db,
     "sources",
-    {
-      source_id: "VARCHAR",
-      title: "VARCHAR",
-      kind: "VARCHAR",
-      parser: "VARCHAR",
-      urls: "VARCHAR[]",
-      cadence: "VARCHAR",
-      licence: "VARCHAR",
-      attribution: "VARCHAR",
-      enabled: "BOOLEAN",
-    },
+    sourceColumns,
     sources.map((s) => ({ ...s })),
   );
 }

@@ -11,6 +11,7 @@ import { bulkInsert, queryRows, sqlString, withMemoryDb, withWarehouse } from ".
 import { describePublicTables, exportPublicTables, publicTables, tableSchemaType, type ExportResult } from "../../warehouse/export.js";
 import { buildDictionary, dictionaryFile } from "../../warehouse/dictionary.js";
 import { checkAgainstSchema, licenceOf, loadMetadata, parseMetadata } from "../../warehouse/metadata.js";
+import { sourceColumns } from "../../warehouse/load.js";
 import { classifyItem, curateObservation, rejectItem } from "../../warehouse/curation.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
 import { repoRoot } from "../helpers.js";
@@ -27,18 +28,6 @@ afterEach(async () => {
 // Fixture: a small warehouse with the values that trip exports up: revised values, a source with values
 // but no indicator definition, Khmer text, quotes, commas, newlines, a spreadsheet formula, lists,
 // empty strings beside nulls and sub-second times.
-
-const sourceColumns = {
-  source_id: "VARCHAR",
-  title: "VARCHAR",
-  kind: "VARCHAR",
-  parser: "VARCHAR",
-  urls: "VARCHAR[]",
-  cadence: "VARCHAR",
-  licence: "VARCHAR",
-  attribution: "VARCHAR",
-  enabled: "BOOLEAN",
-} as const;
 
 const sources = [
   { source_id: "worldbank-wdi", title: "World Bank WDI", kind: "indicator", parser: "worldbank-v2", urls: ["https://api.worldbank.org/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true },
