@@ -51,8 +51,7 @@ export const publicTables: Record<string, PublicTable> = {
   measures_status: { orderBy: "priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_status_as_of(DATE ${sqlString(date)})` },
   measures_by_status_timeframe: {
     orderBy: "end_year NULLS LAST, start_year NULLS LAST, timeframe, status",
-    // A blank timeframe cell (measure 6.8) is part of the primary key, so it is named rather than null.
-    from: (date) => `SELECT * REPLACE (coalesce(timeframe, 'not given') AS timeframe) FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
+    from: (date) => `SELECT * FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
   },
   measures_quarterly: { orderBy: "quarter, priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_quarterly_as_of(DATE ${sqlString(date)})` },
   measures_quarterly_summary: {
