@@ -35,7 +35,7 @@ export function measuresByPriority(measures, priorities, filename) {
     {label: "Measure", value: (m) => m.text},
     {label: "Timeframe", value: (m) => m.timeframe ?? "not given"},
     {label: "Lead", value: (m) => (m.lead_bodies ?? []).join(", ")},
-    {label: "Progress", value: (m) => html`<span class=${`status ${m.progress === "overdue" ? "overdue" : m.progress === "done" ? "done" : m.progress === "on_track" ? "in-progress" : "not-started"}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
+    {label: "Progress", value: (m) => html`<span class=${`status ${String(progressLabels[m.progress] ?? m.progress).replace(/\s+/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
     {label: "Evidence", value: (m) => html`${m.note ? html`<div class="small">${m.note}</div>` : ""}${links(m.evidence_urls)}`}
   ])}`)}<p class="small">${downloadCsv(measures, filename)}</p>`;
 }

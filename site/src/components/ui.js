@@ -21,9 +21,9 @@ export const categorical = [palette.blue, palette.orange, palette.green, palette
 /** Measure and event states, in the order legends list them; each with a colour and a Plot symbol. */
 export const measureStates = ["done", "in progress", "not started", "overdue", "cancelled"];
 export const measureStateColors = [palette.green, palette.blue, palette.grey, palette.vermillion, palette.purple];
-export const eventStates = ["done", "planned", "slipped", "undated"];
-export const eventStateColors = [palette.green, palette.orange, palette.vermillion, palette.grey];
-export const eventStateSymbols = ["circle", "diamond2", "times", "square2"];
+export const eventStates = ["done", "planned", "slipped", "unconfirmed", "cancelled", "undated"];
+export const eventStateColors = [palette.green, palette.orange, palette.vermillion, palette.sky, palette.purple, palette.grey];
+export const eventStateSymbols = ["circle", "diamond2", "times", "triangle2", "square", "square2"];
 
 /** The URL if it is an absolute http(s) URL, else null: no javascript:, data: or relative links from data. */
 export function safeUrl(url) {
@@ -176,8 +176,8 @@ export function empty(text) {
 }
 
 /** Progress words for the reports (measures_quarterly's vocabulary), with colours in the Okabe–Ito set. */
-export const progressLabels = {done: "done", on_track: "on track", slipping: "slipping", overdue: "overdue", not_started: "not started", not_due: "not yet due", cancelled: "cancelled"};
-export const progressColors = {done: palette.green, on_track: palette.blue, slipping: palette.orange, overdue: palette.vermillion, not_started: palette.grey, not_due: palette.sky, cancelled: palette.purple};
+export const progressLabels = {done: "done", on_track: "on track", slipping: "slipping", overdue: "overdue", not_started: "not started", not_due: "not yet due", undated: "no timeframe", cancelled: "cancelled"};
+export const progressColors = {done: palette.green, on_track: palette.blue, slipping: palette.orange, overdue: palette.vermillion, not_started: palette.grey, not_due: palette.sky, undated: palette.black, cancelled: palette.purple};
 
 /** Links for a list of URLs, only the http(s) ones as links, each labelled by its host. */
 export function links(urls) {

@@ -3,6 +3,7 @@
 // the build date while the year is still running.
 import { asOf, emit, query, table } from "../components/exports.js";
 import { measuresOn, progressOrder } from "../components/progress.js";
+import { quarterOf } from "../components/quarters.js";
 
 const built = asOf();
 const priorities = await query(`SELECT priority_id, short_label, title FROM ${table("strategy_priorities")} ORDER BY priority_id`);
@@ -11,7 +12,7 @@ for (const year of [2026, 2028]) {
   const end = `${year}-12-31`;
   const interim = end > built;
   const judgedOn = interim ? built : end;
-  const { rows, basis } = await measuresOn(judgedOn, interim ? undefined : `${year}-Q4`);
+  const { rows, basis } = await measuresOn(judgedOn, interim ? quarterOf(built) : `${year}-Q4`);
   const due = rows.filter((m) => m.ongoing || (m.end_year != null && Number(m.end_year) <= year));
   reports.push({ year, end, interim, judged_on: judgedOn, basis, measures: due, later: rows.length - due.length });
 }

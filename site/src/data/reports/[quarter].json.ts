@@ -17,6 +17,7 @@ const judgedOn = interim ? built : q.end;
 const between = (col: string) => `${col} >= DATE '${q.start}' AND ${col} <= DATE '${q.end}'`;
 
 const { rows: measures, basis } = await measuresOn(judgedOn, q.id);
+const checked = measures.filter((m) => m.updated_in_quarter).length;
 const priorities = await query(`SELECT priority_id, short_label, title FROM ${table("strategy_priorities")} ORDER BY priority_id`);
 const changes = hasTable("measure_status_history")
   ? await query(`SELECT measure_id, status, as_of::VARCHAR AS as_of, note, evidence_urls, recorded_by FROM ${table("measure_status_history")}
@@ -37,6 +38,6 @@ const [counts] = await query(`
 
 emit(
   "report",
-  { quarter: q, as_of: built, judged_on: judgedOn, interim, basis, progress_order: progressOrder, priorities, measures, changes, events, incidents, news, counts },
+  { quarter: q, as_of: built, judged_on: judgedOn, interim, basis, checked, progress_order: progressOrder, priorities, measures, changes, events, incidents, news, counts },
   ["measures", "priorities"],
 );
