@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Callbacks passed to page.evaluate and waitForFunction run in the browser, hence the DOM types.
 // The public site in a real headless Chromium: the offline snapshot run through the real activities into a
 // temp folder, a few test-only rows (Khmer titles, XSS payloads) added to its exports, the real Framework
 // build, served on loopback. Every page must load cleanly, draw its charts, keep untrusted text inert,
@@ -303,6 +305,23 @@ describe("The public site in Chromium", () => {
       const titles = await page.locator("ul.feed li.khmer-highlight h3").allTextContents();
       expect(titles).toContain("ការវិភាគអត្ថបទភាសាខ្មែរ: Khmer text analysis");
       expect(titles.some((t) => t.startsWith("PrahokBART"))).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("prints a quarterly report without the navigation, filters or buttons", async () => {
+    const { page } = await visit(`reports/${quarter}`);
+    try {
+      await expect(page.locator(".print-button").isVisible()).resolves.toBe(true);
+      await page.emulateMedia({ media: "print" });
+      await expect(page.locator("#observablehq-sidebar").isVisible()).resolves.toBe(false);
+      await expect(page.locator(".print-button").isVisible()).resolves.toBe(false);
+      await expect(page.locator("a.download").first().isVisible()).resolves.toBe(false);
+      await expect(page.locator(".report h1").isVisible()).resolves.toBe(true);
+      const pdf = await page.pdf({ format: "A4", printBackground: true });
+      expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+      await fs.writeFile(path.join(screenshots, `report-${quarter}.pdf`), pdf);
     } finally {
       await page.close();
     }
