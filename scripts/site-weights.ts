@@ -1,0 +1,32 @@
+// `npm run site:weights`: what each built page makes a reader download by default — its HTML, the
+// JavaScript and CSS it preloads, and the data files it registers (FileAttachment) — read from site/dist.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { loadConfig } from "../temporal.config.js";
+
+const dist = path.join(loadConfig().paths.site, "dist");
+
+async function size(file: string): Promise<number> {
+  return (await fs.stat(file)).size;
+}
+
+const rows: Array<{ page: string; html: number; js: number; css: number; data: number; total: number }> = [];
+for (const entry of (await fs.readdir(dist, { recursive: true })).filter((f) => f.endsWith(".html")).sort()) {
+  const file = path.join(dist, entry);
+  const text = await fs.readFile(file, "utf8");
+  const here = path.dirname(file);
+  const hrefs = (pattern: RegExp) => [...new Set([...text.matchAll(pattern)].map((m) => path.resolve(here, m[1])))];
+  const js = hrefs(/<link rel="modulepreload" href="([^"]+)"/g);
+  const css = hrefs(/<link rel="stylesheet" type="text\/css" href="([^"]+)"/g);
+  // Framework writes each attached file's size into the page: registerFile("…", {…, "size": N}).
+  const data = [...text.matchAll(/registerFile\("[^"]+", \{[^}]*"size":(\d+)\}/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const sum = async (files: string[]) => (await Promise.all(files.map(size))).reduce((a, b) => a + b, 0);
+  const row = { page: `/${entry.replace(/(index)?\.html$/, "")}`, html: text.length, js: await sum(js), css: await sum(css), data, total: 0 };
+  row.total = Buffer.byteLength(text) + row.js + row.css + row.data;
+  rows.push(row);
+}
+const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+console.log("| page | HTML | JS | CSS | data | total |\n| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const r of rows) console.log(`| ${r.page} | ${kb(r.html)} | ${kb(r.js)} | ${kb(r.css)} | ${kb(r.data)} | ${kb(r.total)} |`);
+const heaviest = rows.reduce((a, b) => (b.data > a.data ? b : a));
+console.log(`\nUncompressed bytes from ${dist}. Most data on one page: ${heaviest.page} (${kb(heaviest.data)}).`);
