@@ -10,10 +10,14 @@ interface SiteMetadata {
 const fallback = JSON.parse(readFileSync(new URL("./indicator-metadata.json", import.meta.url), "utf8")) as SiteMetadata;
 
 const built = asOf();
-const meta = hasTable("indicator_metadata")
+// The export's indicator_metadata wins; the site's file covers codes it does not hold (yet).
+const exported = hasTable("indicator_metadata")
   ? await query(`SELECT indicator_code, definition, ram_dimension, nais_priority, unit_override FROM ${table("indicator_metadata")}`)
-  : Object.entries(fallback.indicators).map(([code, m]) => ({ indicator_code: code, definition: m.definition, ram_dimension: m.ram_dimension, nais_priority: m.nais_priority, unit_override: m.unit ?? null }));
-const metaByCode = new Map(meta.map((m) => [m.indicator_code as string, m]));
+  : [];
+const metaByCode = new Map<string, Record<string, unknown>>(
+  Object.entries(fallback.indicators).map(([code, m]) => [code, { indicator_code: code, definition: m.definition, ram_dimension: m.ram_dimension, nais_priority: m.nais_priority, unit_override: m.unit ?? null }]),
+);
+for (const m of exported) metaByCode.set(m.indicator_code as string, m);
 
 const series = await query(`
   SELECT o.indicator_code, o.country_iso3, o.period, o.value, o.unit, o.source_url, o.value_source,

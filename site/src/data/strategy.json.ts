@@ -23,6 +23,15 @@ const measures = await query(`
               ELSE 'By 2029–2030' END AS horizon
     FROM ${table("strategy_measures")} m LEFT JOIN st USING (measure_id)
    ORDER BY m.priority_id, m.seq`);
+// The current quarter's judgement (slipping = not started with half of the timeframe gone), when exported.
+const progress = hasTable("measures_quarterly")
+  ? await query(`SELECT measure_id, progress, quarter FROM ${table("measures_quarterly")} QUALIFY row_number() OVER (PARTITION BY measure_id ORDER BY quarter DESC) = 1`)
+  : [];
+for (const m of measures) {
+  const p = progress.find((r) => r.measure_id === m.measure_id);
+  m.progress = p?.progress ?? null;
+  m.progress_quarter = p?.quarter ?? null;
+}
 const priorities = await query(`
   SELECT p.priority_id, p.title, p.short_label, count(m.measure_id)::INTEGER AS measures
     FROM ${table("strategy_priorities")} p LEFT JOIN ${table("strategy_measures")} m USING (priority_id)
