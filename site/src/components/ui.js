@@ -156,12 +156,12 @@ export function statusBadge(state) {
   return html`<span class=${`status ${String(state).replace(/\s+/g, "-")}`}>${state}</span>`;
 }
 
-/** A table of rows with named columns: [{label, value: (row) => node|string, num?}]. */
+/** A table of rows with named columns: [{label, value: (row) => node|string, num?}]; on a phone each row stacks as a card (style.css). */
 export function dataTable(rows, columns, {caption} = {}) {
   return html`<div class="table-wrap"><table class="data">
     ${caption ? html`<caption class="small muted" style="text-align:left">${caption}</caption>` : ""}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
-    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""}>${c.value(r)}</td>`)}</tr>`)}</tbody>
+    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""} data-label=${c.label}>${c.value(r)}</td>`)}</tr>`)}</tbody>
   </table></div>`;
 }
 
