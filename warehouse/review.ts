@@ -343,8 +343,9 @@ export async function recordReviewDecision(
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM review_decisions WHERE review_id = $id", { id });
     if (Number(n) > 0) throw new CurationInputError("reviewId", `${id} is already decided`);
-    const entry = (targetKind: string, field: string | null, oldValue: string | null, newValue: string | null) =>
-      appendCurationLog(db, { at, actor: by, action: `review_${input.action}`, targetKind, targetKey: ref.key, field, oldValue, newValue, reason });
+    // An entry about a published incident is keyed by the incident, so the site shows it beside it.
+    const entry = (targetKind: string, field: string | null, oldValue: string | null, newValue: string | null, targetKey = ref.key) =>
+      appendCurationLog(db, { at, actor: by, action: `review_${input.action}`, targetKind, targetKey, field, oldValue, newValue, reason });
     let logId: number;
     let effect: string;
 
@@ -362,7 +363,7 @@ export async function recordReviewDecision(
         const [{ t }] = await queryRows(db, "SELECT count(*) AS t FROM v_incidents_public WHERE incident_key = $k", { k: target });
         if (Number(t) === 0) throw new CurationInputError("fields.attach_to", `${JSON.stringify(target)} is not a published incident`);
         if (!item.url) throw new CurationInputError("key", "the candidate has no http(s) link to attach");
-        logId = await entry("incident", "report_urls", null, `${target} + ${item.url}`);
+        logId = await entry("incident", "report_urls", null, `later report ${item.url} (candidate ${ref.key})`, target);
         await db.run("INSERT INTO incident_updates VALUES ($log, $inc, $key, $url, $title, $pub::TIMESTAMPTZ, $by, $at::TIMESTAMPTZ, $reason)", {
           log: logId, inc: target, key: ref.key, url: item.url, title: str(c.title), pub: str(c.published_at), by, at, reason,
         });
@@ -382,7 +383,7 @@ export async function recordReviewDecision(
           province: merged.province || null,
           occurred_on: date.on,
         };
-        logId = await entry("incident", "published", null, `${incidentKey} ${JSON.stringify(classification)}`);
+        logId = await entry("incident", "published", `candidate ${ref.key}`, JSON.stringify(classification), incidentKey);
         await db.run(
           `INSERT INTO reviewed_incidents VALUES ($log, $inc, $key, $on::DATE, $precision, $title, $description, $deployers, $developers,
              $harmed, $harms, $sector, $severity, $province, $urls, $sid, $sha, $retrieved::TIMESTAMPTZ, $by, $at::TIMESTAMPTZ, $reason)`,
@@ -478,14 +479,4 @@ export async function recordReviewDecision(
     await recordDecisionRow(db, logId, ref, input, fields, at);
     return { logId, at, effect };
   });
-}
-
-/** Log entries and decisions about one review item, oldest first (for `review show` and the console). */
-export async function reviewHistory(db: DuckDBConnection, ref: ReviewRef): Promise<Array<Record<string, unknown>>> {
-  return queryRows(
-    db,
-    `SELECT log_id, strftime(timezone('UTC', logged_at), '%Y-%m-%dT%H:%M:%SZ') AS logged_at, actor, action, target_kind, target_key, field, old_value, new_value, reason
-       FROM curation_log WHERE target_key = $key ORDER BY log_id`,
-    { key: ref.key },
-  );
 }

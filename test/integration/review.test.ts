@@ -162,7 +162,7 @@ describe("review workflows on a real Temporal dev server", () => {
     const log = await exported("curation_log", "actor, action, target_key, reason", "action LIKE 'review_%'");
     expect(log).toEqual(
       expect.arrayContaining([
-        { actor: "analyst:sokha", action: "review_approve", target_key: approvedKey, reason: "confirmed with the outlet's report" },
+        { actor: "analyst:sokha", action: "review_approve", target_key: `review:${approvedKey}`, reason: "confirmed with the outlet's report" },
         { actor: "analyst:dara", action: "review_reject", target_key: rejectedKey, reason: "not an AI incident: a generic scam warning" },
       ]),
     );
@@ -243,7 +243,7 @@ describe("review workflows on a real Temporal dev server", () => {
       expect(approved.status).toBe(200);
       expect(await approved.json()).toMatchObject({ outcome: "recorded", effect: expect.stringContaining("published as incident review:") });
       const log = await withWarehouse(config.paths.warehouse, (db) =>
-        queryRows(db, "SELECT actor, action, reason FROM curation_log WHERE target_key = $k ORDER BY log_id", { k: candidate.replace("review/incident/", "") }),
+        queryRows(db, "SELECT actor, action, reason FROM curation_log WHERE target_key = $k ORDER BY log_id", { k: `review:${candidate.replace("review/incident/", "")}` }),
       );
       expect(log).toEqual([{ actor: "analyst:vanna", action: "review_approve", reason: "two outlets report it" }]);
     } finally {

@@ -111,8 +111,8 @@ describe("review decisions in the warehouse", () => {
       expect(await published()).toEqual(expected);
       const log = await queryRows(db, "SELECT actor, action, target_kind, target_key, reason FROM curation_log ORDER BY log_id");
       expect(log).toEqual([
-        { actor: "analyst:sokha", action: "review_approve", target_kind: "incident", target_key: a.key, reason: "confirmed with the police statement" },
-        { actor: "analyst:sokha", action: "review_approve", target_kind: "incident", target_key: b.key, reason: "a second outlet's report" },
+        { actor: "analyst:sokha", action: "review_approve", target_kind: "incident", target_key: "review:news:https://news.example/a", reason: "confirmed with the police statement" },
+        { actor: "analyst:sokha", action: "review_approve", target_kind: "incident", target_key: "review:news:https://news.example/a", reason: "a second outlet's report" },
       ]);
 
       await load(db, "run-2");
