@@ -17,6 +17,7 @@ import { loadQualityRules, runQualityChecks, type QualityResult } from "../wareh
 import {
   describeReview,
   pendingReviews,
+  recordedDecision,
   recordReviewDecision,
   reviewId,
   type ReviewDecisionInput,
@@ -353,7 +354,12 @@ export function createActivities(deps: ActivityDeps) {
     /** Writes an analyst's decision and its curation_log entry in one transaction. */
     async applyReviewDecision(input: { kind: ReviewKind; key: string; proposal: Record<string, string>; decision: ReviewDecisionInput }): Promise<ReviewReceipt> {
       const receipt = await curationCall(() =>
-        withWarehouse(config.paths.warehouse, (db) => recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal })),
+        withWarehouse(config.paths.warehouse, async (db) => {
+          // A retry of an attempt that committed but never reported back gets the first attempt's receipt.
+          const earlier = await recordedDecision(db, input);
+          if (earlier && earlier.decision === input.decision.action && earlier.by === input.decision.by) return earlier;
+          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal });
+        }),
       );
       log(`${reviewId(input.kind, input.key)}: ${input.decision.action} by ${input.decision.by}: ${receipt.effect}`);
       return receipt;

@@ -480,3 +480,24 @@ export async function recordReviewDecision(
     return { logId, at, effect };
   });
 }
+
+/**
+ * The decision already recorded for an item, if any: lets the decision activity answer a retry (after a
+ * worker died between the commit and reporting it) with the first attempt's receipt instead of a refusal.
+ */
+export async function recordedDecision(db: DuckDBConnection, ref: ReviewRef): Promise<(ReviewReceipt & { decision: string; by: string }) | undefined> {
+  const [row] = await queryRows(
+    db,
+    `SELECT log_id, strftime(timezone('UTC', decided_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS at, decision, decided_by FROM review_decisions
+      WHERE review_id = $id ORDER BY log_id LIMIT 1`,
+    { id: reviewId(ref.kind, ref.key) },
+  );
+  if (!row) return undefined;
+  return {
+    logId: Number(row.log_id),
+    at: String(row.at),
+    decision: String(row.decision),
+    by: String(row.decided_by),
+    effect: `already recorded: ${String(row.decision)} by ${String(row.decided_by)} (curation_log ${Number(row.log_id)})`,
+  };
+}

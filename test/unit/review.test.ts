@@ -7,7 +7,7 @@ import { CurationInputError } from "../../warehouse/curation.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
 import { loadQualityRules } from "../../warehouse/quality.js";
-import { describeReview, parseReviewId, pendingReviews, recordReviewDecision, reviewId } from "../../warehouse/review.js";
+import { describeReview, parseReviewId, pendingReviews, recordedDecision, recordReviewDecision, reviewId } from "../../warehouse/review.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { repoRoot } from "../helpers.js";
 import { durationMs, loadConfig } from "../../temporal.config.js";
@@ -147,7 +147,10 @@ describe("review decisions in the warehouse", () => {
       expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { attach_to: "aiid:404" } }))).toBe("fields.attach_to");
       expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { severity: "catastrophic" } }))).toBe("fields.severity");
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM curation_log")).toEqual([{ n: 0 }]);
-      await recordReviewDecision(db, ref, { action: "reject", by: "a", reason: "r" });
+      expect(await recordedDecision(db, ref)).toBeUndefined();
+      const first = await recordReviewDecision(db, ref, { action: "reject", by: "a", reason: "r" });
+      // What the decision activity hands a retry of an attempt that had already committed.
+      expect(await recordedDecision(db, ref)).toMatchObject({ logId: first.logId, decision: "reject", by: "a" });
       expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "b", reason: "r" }))).toBe("reviewId");
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM curation_log")).toEqual([{ n: 1 }]);
     });
