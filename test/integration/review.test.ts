@@ -7,10 +7,10 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
-import type { Worker } from "@temporalio/worker";
+import { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime, workflowsPath } from "../../scripts/lib/pipeline-runner.js";
 import { startConsole, type RunningConsole } from "../../scripts/lib/console-server.js";
 import { decide, listReviews, reviewState } from "../../scripts/lib/review-client.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
@@ -287,6 +287,10 @@ describe("review workflows on a real Temporal dev server", () => {
       { status: "in_progress", as_of: "2026-11-01", recorded_by: "analyst:dara" },
       { status: "in_progress", as_of: "2026-12-01", recorded_by: "analyst:sokha" },
     ]);
+    // The recorded histories replay on today's workflow code: no non-determinism crept in.
+    for (const id of [second.workflowId, "pipeline/review-run-3"]) {
+      await Worker.runReplayHistory({ workflowsPath }, await env.client.workflow.getHandle(id).fetchHistory());
+    }
     console.error(`durability: worker restart round trip ${workerRestart.toFixed(1)} s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }, 180_000);
 });
