@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CurationInputError } from "../../warehouse/curation.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
-import { loadQualityRules } from "../../warehouse/quality.js";
+import { loadQualityRules, runQualityChecks } from "../../warehouse/quality.js";
 import { describeReview, parseReviewId, pendingReviews, recordedDecision, recordReviewDecision, reviewId } from "../../warehouse/review.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { repoRoot } from "../helpers.js";
@@ -74,7 +74,14 @@ describe("review decisions in the warehouse", () => {
         { kind: "range", key: "wb/SP.POP.TOTL/KHM/2024=17" },
       ]);
       expect(parseReviewId(reviewId("indicator", pending[2].key))).toEqual(pending[2]);
+      const rangeCheck = async (runId: string) =>
+        (await runQualityChecks(db, { runId, checkedAt: "2026-01-01T00:00:00Z", rulesFile: path.join(repoRoot, "warehouse", "quality-rules.yaml"), cadences: {} })).results.find(
+          (r) => r.check === "range/SP.POP.TOTL",
+        );
+      expect(await rangeCheck("before")).toMatchObject({ status: "fail", severity: "error", count: 1 });
       await recordReviewDecision(db, pending[3], { action: "approve", by: "analyst:dara", reason: "the source really says 17 (thousands); accepted pending its fix" });
+      // The analyst accepted exactly this value: it no longer blocks the export.
+      expect(await rangeCheck("after")).toMatchObject({ status: "pass", count: 0 });
       expect((await pendingReviews(db, { rules: await rules() })).map((p) => p.kind)).toEqual(["incident", "incident", "indicator"]);
     });
   });
