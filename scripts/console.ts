@@ -10,7 +10,11 @@ if (!config.console.token) {
   console.error("OBSERVATORY_CONSOLE_TOKEN is not set: the console needs a token (at least 16 characters) and does not start without one.\n  e.g. export OBSERVATORY_CONSOLE_TOKEN=$(openssl rand -hex 24)");
   process.exit(2);
 }
-const client = await connectReviewClient(config);
+const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
+const client = await connectReviewClient(config).catch((error: unknown) => {
+  console.error(`console: cannot reach Temporal at ${address} (${error instanceof Error ? error.message : String(error)}); start it with npm start -- --keep-running, or set TEMPORAL_ADDRESS`);
+  process.exit(1);
+});
 try {
   const running = await startConsole({ client, token: config.console.token, host: config.console.host, port: config.console.port, archiveDir: config.paths.archive });
   console.error(`Analyst console on ${running.url}/ (sign in with OBSERVATORY_CONSOLE_TOKEN); Ctrl-C to stop.`);
