@@ -122,7 +122,7 @@ describe("review workflows on a real Temporal dev server", () => {
 
     const second = await runPipeline("review-run-2");
     expect(second.reviews).toEqual({ pending: first.reviews.pending, opened: 0 });
-  });
+  }, 180_000);
 
   it("waits for a person, answers its query, sends its reminder and then escalates on its timers, logging both", async () => {
     const id = candidates[2];
@@ -179,7 +179,7 @@ describe("review workflows on a real Temporal dev server", () => {
       { candidate_key: approvedKey, review_status: "approved" },
       { candidate_key: rejectedKey, review_status: "rejected" },
     ]);
-  });
+  }, 120_000);
 
   it("approves a sheet value through the CLI, which signals the review, and the value reaches the exports only then", async () => {
     const cliEnv = { ...process.env, ...configEnv, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: "default" };
