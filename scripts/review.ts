@@ -1,19 +1,20 @@
-// `npm run review -- list|show|approve|reject|edit|propose-measure`: the analyst's review queue on the
+// `npm run review -- list|show|approve|reject|edit|propose-measure|propose-event`: the analyst's review queue on the
 // configured Temporal cluster (the dev server at 127.0.0.1:7233 unless TEMPORAL_ADDRESS is set), through
 // queries and signals. A decision needs --by and --reason; a worker writes it to the warehouse.
 import { loadConfig } from "../temporal.config.js";
 import { CurationInputError } from "../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../warehouse/review.js";
 import { publish } from "../workflows/index.js";
-import { connectReviewClient, decide, listReviews, proposeMeasureStatus, resolveReviewId, reviewState } from "./lib/review-client.js";
+import { connectReviewClient, decide, listReviews, proposeEventOutcome, proposeMeasureStatus, resolveReviewId, reviewState } from "./lib/review-client.js";
 
 const usage = `Usage: npm run review -- <command>
-  list [--kind K] [--status S] [--q TEXT] [--all]     the queue (kinds: incident, indicator, range, classification, measure)
+  list [--kind K] [--status S] [--q TEXT] [--all]     the queue (kinds: incident, indicator, range, classification, measure, event)
   show <id>                                          one review: the item, its links, the proposal, reminders
   approve <id> --by NAME --reason TEXT [--FIELD VALUE …]
   reject  <id> --by NAME --reason TEXT
   edit    <id> --by NAME --reason TEXT --FIELD VALUE [--FIELD VALUE …]
   propose-measure <measure> --status S --as-of YYYY-MM-DD --evidence URL[,URL] --note TEXT
+  propose-event <event> --outcome happened|rescheduled|cancelled [--on-date YYYY-MM-DD] --evidence URL[,URL] --note TEXT
   publish                                            quality checks + export on the worker (then npm run site:build)
 <id> is the full review/<kind>/<key> or any fragment matching one open review.
 Fields: ${Object.entries(reviewFields).map(([k, f]) => `${k}: ${f.join(", ")}`).join("; ")}`;
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
       console.log(`Exported ${Object.keys(summary.exportedTables).length} tables to ${summary.exportDir} (incidents: ${summary.exportedTables.incidents ?? 0} rows). Now: npm run site:build`);
       return 0;
     }
-    if (!target) throw new Error(`${command} needs a review id or measure\n${usage}`);
+    if (!target) throw new Error(`${command} needs a review id, a measure or an event\n${usage}`);
 
     if (command === "propose-measure") {
       for (const f of ["status", "as-of", "evidence", "note"]) if (!options[f]) throw new Error(`propose-measure needs --${f}`);
@@ -100,6 +101,20 @@ async function main(): Promise<number> {
         measureId: target,
         status: options.status,
         asOf: options["as-of"],
+        note: options.note,
+        evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
+      });
+      console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
+      return 0;
+    }
+
+    if (command === "propose-event") {
+      for (const f of ["outcome", "evidence", "note"]) if (!options[f]) throw new Error(`propose-event needs --${f}`);
+      if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
+      const id = await proposeEventOutcome(client, config, {
+        eventId: target,
+        outcome: options.outcome,
+        onDate: options["on-date"],
         note: options.note,
         evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
       });

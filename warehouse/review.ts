@@ -10,6 +10,7 @@ import {
   CurationInputError,
   httpUrl,
   inTransaction,
+  recordEventOutcome,
   recordMeasureStatus,
   rejectItem,
   text,
@@ -19,7 +20,7 @@ import {
 import { queryRows } from "./db.js";
 import { rangeFailures, type QualityRules } from "./quality.js";
 
-export const reviewKinds = ["incident", "indicator", "range", "classification", "measure"] as const;
+export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event"] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 export const reviewActions = ["approve", "reject", "edit"] as const;
 export type ReviewAction = (typeof reviewActions)[number];
@@ -31,6 +32,7 @@ export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = {
   range: ["value", "unit", "source_url"],
   classification: ["add", "remove"],
   measure: ["status", "as_of", "note", "evidence"],
+  event: ["outcome", "on_date", "note", "evidence"],
 };
 
 /** The workflow id of an item's review: `review/<kind>/<key>`, so a repeated start is a no-op. */
@@ -249,6 +251,21 @@ export async function describeReview(db: DuckDBConnection, ref: ReviewRef, propo
       proposal: { tags: tags.map((t) => String(t.t)).join(", "), ...proposal },
     };
   }
+  if (ref.kind === "event") {
+    // A proposed outcome of a governance activity, like a measure status, lives in its workflow until decided.
+    const eventId = ref.key.split("/")[0];
+    const [e] = await queryRows(db, "SELECT event_id, title, date_text, document_url FROM events WHERE event_id = $id LIMIT 1", { id: eventId });
+    if (!e) throw new CurationInputError("key", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
+    return {
+      ...base,
+      title: `Governance activity ${String(e.event_id)} (${String(e.date_text)}): ${proposal.outcome ?? "?"}${proposal.on_date ? ` on ${proposal.on_date}` : ""}`,
+      summary: String(e.title),
+      url: webUrl(proposal.evidence?.split(",")[0]?.trim()) ?? webUrl(e.document_url),
+      sourceId: null,
+      snapshotSha256: null,
+      proposal,
+    };
+  }
   // A proposed measure status lives in its workflow until decided; the warehouse knows the measure.
   const [m] = await queryRows(db, "SELECT measure_id, text, timeframe FROM strategy_measures WHERE measure_id = $id LIMIT 1", { id: ref.key.split("/")[0] });
   if (!m) throw new CurationInputError("key", `${JSON.stringify(ref.key.split("/")[0])} is not a NAIS measure in the warehouse`);
@@ -459,6 +476,21 @@ export async function recordReviewDecision(
           }
         }
         effect = Object.keys(fields).length > 0 ? `tags changed: ${JSON.stringify(fields)}` : "classification confirmed as the rules made it";
+      }
+    } else if (ref.kind === "event") {
+      const eventId = ref.key.split("/")[0];
+      const merged = { ...(options.proposal ?? {}), ...fields };
+      if (input.action === "reject") {
+        logId = await entry("event", "outcome", null, `proposal rejected: ${merged.outcome ?? "?"}`, eventId);
+        effect = "proposal rejected; the activity's outcome is unchanged";
+      } else {
+        const receipt = await recordEventOutcome(
+          db,
+          { eventId, outcome: merged.outcome as never, onDate: merged.on_date || null, note: merged.note || reason, evidenceUrls: list(merged.evidence), recordedBy: by },
+          { now: () => new Date(at) },
+        );
+        logId = receipt.logId;
+        effect = `activity ${eventId} recorded as ${merged.outcome}${merged.on_date ? ` on ${merged.on_date}` : ""}`;
       }
     } else {
       const measureId = ref.key.split("/")[0];

@@ -133,29 +133,46 @@ export async function decide(client: Client, id: string, action: ReviewAction, d
   }
 }
 
+/** Starts the review of something proposed (a measure status, an activity's outcome) that lives in its review. */
+async function proposeReview(client: Client, config: ObservatoryConfig, kind: "measure" | "event", key: string, proposal: Record<string, string>): Promise<string> {
+  const id = `review/${kind}/${key}`;
+  await client.workflow.start(review, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: id,
+    args: [{ kind, key, proposal, remindAfterMs: config.review.remindAfterMs, escalateAfterMs: config.review.escalateAfterMs, activities: config.activities }],
+    memo: { kind, key, status: "opening" },
+    workflowIdConflictPolicy: "USE_EXISTING",
+  });
+  return id;
+}
+
 /** Starts a review of a proposed NAIS measure status (a second analyst approves it into measure_status). */
-export async function proposeMeasureStatus(
+export function proposeMeasureStatus(
   client: Client,
   config: ObservatoryConfig,
   proposal: { measureId: string; status: string; asOf: string; note: string; evidence: string[] },
 ): Promise<string> {
-  const key = `${proposal.measureId}/${proposal.asOf}`;
-  const id = `review/measure/${key}`;
-  await client.workflow.start(review, {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: id,
-    args: [
-      {
-        kind: "measure",
-        key,
-        proposal: { status: proposal.status, as_of: proposal.asOf, note: proposal.note, evidence: proposal.evidence.join(",") },
-        remindAfterMs: config.review.remindAfterMs,
-        escalateAfterMs: config.review.escalateAfterMs,
-        activities: config.activities,
-      },
-    ],
-    memo: { kind: "measure", key, status: "opening" },
-    workflowIdConflictPolicy: "USE_EXISTING",
+  return proposeReview(client, config, "measure", `${proposal.measureId}/${proposal.asOf}`, {
+    status: proposal.status,
+    as_of: proposal.asOf,
+    note: proposal.note,
+    evidence: proposal.evidence.join(","),
   });
-  return id;
+}
+
+/**
+ * Starts a review of what happened to a governance-timeline activity (happened on a date, rescheduled to
+ * one, or cancelled); once approved it is in event_outcomes and the timeline shows done or slipped by it.
+ */
+export function proposeEventOutcome(
+  client: Client,
+  config: ObservatoryConfig,
+  proposal: { eventId: string; outcome: string; onDate?: string; note: string; evidence: string[] },
+): Promise<string> {
+  return proposeReview(client, config, "event", `${proposal.eventId}/${proposal.outcome}${proposal.onDate ? `-${proposal.onDate}` : ""}`, {
+    outcome: proposal.outcome,
+    on_date: proposal.onDate ?? "",
+    note: proposal.note,
+    evidence: proposal.evidence.join(","),
+  });
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 import { createObservatoryWorker, installRuntime, workflowsPath } from "../../scripts/lib/pipeline-runner.js";
 import { startConsole, type RunningConsole } from "../../scripts/lib/console-server.js";
-import { decide, listReviews, reviewState } from "../../scripts/lib/review-client.js";
+import { decide, listReviews, proposeEventOutcome, reviewState } from "../../scripts/lib/review-client.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
@@ -250,6 +250,31 @@ describe("review workflows on a real Temporal dev server", () => {
       await consoleServer.close();
     }
   });
+
+  it("records what happened to a governance activity once a second analyst approves the proposal, and the timeline counts it done and late", async () => {
+    const eventId = "cambodian-ai-governance-ethics-guidelines-draft-2025-05";
+    const id = await proposeEventOutcome(env.client, config, {
+      eventId,
+      outcome: "happened",
+      onDate: "2025-06-20",
+      note: "First draft circulated to ministries",
+      evidence: ["https://example.org/evidence/guidelines-draft"],
+    });
+    expect(id).toBe(`review/event/${eventId}/happened-2025-06-20`);
+    await waiting(id);
+    const state = await reviewState(env.client, id);
+    expect(state.item?.title).toContain("happened on 2025-06-20");
+    const before = await withWarehouse(config.paths.warehouse, (db) =>
+      queryRows(db, `SELECT state FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`),
+    );
+    expect(before).toEqual([{ state: "slipped" }]);
+    const result = await decide(env.client, id, "approve", { by: "analyst:dara", reason: "checked the circular" });
+    expect(result.outcome).toBe("recorded");
+    const after = await withWarehouse(config.paths.warehouse, (db) =>
+      queryRows(db, `SELECT state, days_late, recorded_by FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`),
+    );
+    expect(after).toEqual([{ state: "done", days_late: 21, recorded_by: "analyst:dara" }]);
+  }, 60_000);
 
   it("keeps a waiting review across a worker restart and a dev server restart from its SQLite file, and the later decision lands", async () => {
     const started = performance.now();

@@ -8,7 +8,7 @@
 CREATE TABLE review_decisions (
   log_id     BIGINT PRIMARY KEY,         -- the decision's entry in curation_log
   review_id  VARCHAR NOT NULL,
-  kind       VARCHAR NOT NULL CHECK (kind IN ('incident', 'indicator', 'range', 'classification', 'measure')),
+  kind       VARCHAR NOT NULL CHECK (kind IN ('incident', 'indicator', 'range', 'classification', 'measure', 'event')),
   item_key   VARCHAR NOT NULL,
   decision   VARCHAR NOT NULL CHECK (decision IN ('approve', 'reject', 'edit')),
   fields     VARCHAR,                    -- JSON of the fields an approve or edit set, when any
