@@ -27,7 +27,7 @@ export interface ActivityKindSettings {
 }
 
 /** The kinds of activity; each gets its own timeout and retry policy. */
-export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site";
+export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site" | "review";
 
 export interface ObservatoryConfig {
   temporal: {
@@ -54,6 +54,32 @@ export interface ObservatoryConfig {
     timezone: string;
     /** Cron expression per cadence (sources with cadence `manual` get no schedule). */
     cron: Record<ScheduledCadence, string>;
+  };
+  review: {
+    /**
+     * How long a review waits for an analyst before its reminder is sent (OBSERVATORY_REVIEW_REMIND_AFTER,
+     * e.g. "3d", "12h", "90s", "500ms"). @default "3d"
+     */
+    remindAfter: string;
+    /** The same in milliseconds, as the review workflow receives it. @default 259200000 */
+    remindAfterMs: number;
+    /**
+     * How long after it opened a review counts as overdue and is escalated (OBSERVATORY_REVIEW_ESCALATE_AFTER);
+     * must be longer than remindAfter. @default "7d"
+     */
+    escalateAfter: string;
+    /** @default 604800000 */
+    escalateAfterMs: number;
+    /** Append-only JSON-lines log of reminders and escalations (OBSERVATORY_REVIEW_EVENTS). @default "data/review-events.jsonl" */
+    eventsLog: string;
+  };
+  console: {
+    /** Loopback address the analyst console listens on (OBSERVATORY_CONSOLE_HOST). @default "127.0.0.1" */
+    host: string;
+    /** OBSERVATORY_CONSOLE_PORT. @default 8340 */
+    port: number;
+    /** Shared secret analysts sign in with (OBSERVATORY_CONSOLE_TOKEN); the console refuses to start without one. @default undefined */
+    token?: string;
   };
   devServer: {
     /** Temporal CLI version to provision when none is found. @default "1.5.1" */
@@ -113,6 +139,16 @@ function strFrom(env: Env, name: string, fallback: string): string {
   return raw === undefined || raw === "" ? fallback : raw;
 }
 
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as "3d", "12h", "90s" or "500ms", in milliseconds; errors name the variable. */
+export function durationMs(name: string, value: string): number {
+  const m = DURATION.exec(value.trim());
+  if (!m || Number(m[1]) <= 0) throw new Error(`${name} must be a positive duration such as 3d, 12h, 90s or 500ms, got "${value}"`);
+  return Number(m[1]) * unitMs[m[2]];
+}
+
 function resolvePath(env: Env, name: string, fallback: string): string {
   return path.resolve(projectRoot, strFrom(env, name, fallback));
 }
@@ -160,6 +196,14 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       load: { startToCloseTimeout: "10m", retry: retry(3) },
       export: { startToCloseTimeout: "10m", retry: retry(3) },
       site: { startToCloseTimeout: "15m", retry: retry(2) },
+      // Review activities read or write one item in the warehouse; a lock held by the load is worth a retry.
+      review: { startToCloseTimeout: "2m", retry: retry(5, "2s", "30s") },
+    },
+    review: reviewSettings(env, dataDir),
+    console: {
+      host: strFrom(env, "OBSERVATORY_CONSOLE_HOST", "127.0.0.1"),
+      port: intFrom(env, "OBSERVATORY_CONSOLE_PORT", 8340),
+      token: env.OBSERVATORY_CONSOLE_TOKEN || undefined,
     },
     schedules: {
       timezone: strFrom(env, "OBSERVATORY_SCHEDULE_TZ", "Asia/Phnom_Penh"),
@@ -183,5 +227,22 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       snapshot: resolvePath(env, "OBSERVATORY_SNAPSHOT_DIR", "sources/snapshot"),
       site: resolvePath(env, "OBSERVATORY_SITE_DIR", "site"),
     },
+  };
+}
+
+function reviewSettings(env: Env, dataDir: string): ObservatoryConfig["review"] {
+  const remindAfter = strFrom(env, "OBSERVATORY_REVIEW_REMIND_AFTER", "3d");
+  const escalateAfter = strFrom(env, "OBSERVATORY_REVIEW_ESCALATE_AFTER", "7d");
+  const remindAfterMs = durationMs("OBSERVATORY_REVIEW_REMIND_AFTER", remindAfter);
+  const escalateAfterMs = durationMs("OBSERVATORY_REVIEW_ESCALATE_AFTER", escalateAfter);
+  if (escalateAfterMs <= remindAfterMs) {
+    throw new Error(`OBSERVATORY_REVIEW_ESCALATE_AFTER (${escalateAfter}) must be longer than OBSERVATORY_REVIEW_REMIND_AFTER (${remindAfter})`);
+  }
+  return {
+    remindAfter,
+    remindAfterMs,
+    escalateAfter,
+    escalateAfterMs,
+    eventsLog: resolvePath(env, "OBSERVATORY_REVIEW_EVENTS", path.join(dataDir, "review-events.jsonl")),
   };
 }

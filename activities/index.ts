@@ -11,8 +11,20 @@ import { parsers } from "../sources/parsers.js";
 import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
 import { withWarehouse } from "../warehouse/db.js";
 import { exportPublicTables, type ExportResult } from "../warehouse/export.js";
+import { CurationInputError } from "../warehouse/curation.js";
 import { loadStages, type LoadCounts, type RunReport } from "../warehouse/load.js";
-import { runQualityChecks, type QualityResult } from "../warehouse/quality.js";
+import { loadQualityRules, runQualityChecks, type QualityResult } from "../warehouse/quality.js";
+import {
+  describeReview,
+  pendingReviews,
+  recordedDecision,
+  recordReviewDecision,
+  reviewId,
+  type ReviewDecisionInput,
+  type ReviewItem,
+  type ReviewKind,
+  type ReviewReceipt,
+} from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { Archive, type Capture } from "./archive.js";
@@ -60,6 +72,23 @@ export interface LoadResult {
   counts: Record<string, LoadCounts>;
   /** passed is false when an error-severity check failed: the export must not run. */
   quality: { passed: boolean; results: QualityResult[] };
+}
+
+/** The items waiting for a person, as review workflow ids, and the worker's review timers. */
+export interface PendingReviews {
+  items: Array<{ id: string; kind: ReviewKind; key: string }>;
+  remindAfterMs: number;
+  escalateAfterMs: number;
+}
+
+/** A curation the warehouse refuses cannot succeed on retry: the workflow reports it to the analyst. */
+async function curationCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CurationInputError) throw ApplicationFailure.nonRetryable(error.message, "CurationInputError");
+    throw error;
+  }
 }
 
 export interface SiteResult {
@@ -291,6 +320,56 @@ export function createActivities(deps: ActivityDeps) {
       // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
       for (const [sourceId, manifest] of manifests) await loadedState.write(sourceId, manifest.captures);
       return result;
+    },
+
+    /** The data-quality checks alone, on what the warehouse holds now (a publish after reviews). */
+    async checkQuality(input: { runId: string }): Promise<{ passed: boolean; results: QualityResult[] }> {
+      const registry = await loadRegistry(registryFile);
+      return withWarehouse(config.paths.warehouse, (db) =>
+        runQualityChecks(db, {
+          runId: input.runId,
+          checkedAt: now().toISOString(),
+          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+        }),
+      );
+    },
+
+    /** Items that need a person (incident candidates, sheet values, range failures, uncertain tags) with no decision yet. */
+    async listPendingReviews(): Promise<PendingReviews> {
+      const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
+      const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+      return {
+        items: refs.map((r) => ({ id: reviewId(r.kind, r.key), ...r })),
+        remindAfterMs: config.review.remindAfterMs,
+        escalateAfterMs: config.review.escalateAfterMs,
+      };
+    },
+
+    /** What the analyst needs to see about one review item (small: title, links, the proposal). */
+    async describeReviewItem(input: { kind: ReviewKind; key: string; proposal: Record<string, string> }): Promise<ReviewItem> {
+      return curationCall(() => withWarehouse(config.paths.warehouse, (db) => describeReview(db, input, input.proposal)));
+    },
+
+    /** Writes an analyst's decision and its curation_log entry in one transaction. */
+    async applyReviewDecision(input: { kind: ReviewKind; key: string; proposal: Record<string, string>; decision: ReviewDecisionInput }): Promise<ReviewReceipt> {
+      const receipt = await curationCall(() =>
+        withWarehouse(config.paths.warehouse, async (db) => {
+          // A retry of an attempt that committed but never reported back gets the first attempt's receipt.
+          const earlier = await recordedDecision(db, input);
+          if (earlier && earlier.decision === input.decision.action && earlier.by === input.decision.by) return earlier;
+          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal });
+        }),
+      );
+      log(`${reviewId(input.kind, input.key)}: ${input.decision.action} by ${input.decision.by}: ${receipt.effect}`);
+      return receipt;
+    },
+
+    /** Appends a reminder or escalation to the review events log (JSON lines) and says so on the worker's stderr. */
+    async recordReviewEvent(input: { reviewId: string; event: "reminder" | "escalation"; at: string; title: string; openedAt: string }): Promise<void> {
+      await fs.mkdir(path.dirname(config.review.eventsLog), { recursive: true });
+      await fs.appendFile(config.review.eventsLog, `${JSON.stringify({ ...input, loggedAt: now().toISOString() })}\n`);
+      log(`${input.event === "reminder" ? "Reminder" : "ESCALATION (overdue)"}: ${input.reviewId} "${input.title}" waits for an analyst since ${input.openedAt}`);
     },
 
     /** Writes the public Parquet exports and their datapackage.json. */

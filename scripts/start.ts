@@ -1,7 +1,8 @@
 // `npm start`: the main job. With no TEMPORAL_ADDRESS it provisions and starts a local Temporal dev
 // server, runs a worker and the whole pipeline once, builds the site, and stops what it started.
 // Flags: --offline (replay the bundled snapshot), --reparse (parse unchanged sources again), --no-site,
-// --no-worker (a cluster with its own workers).
+// --no-worker (a cluster with its own workers), --keep-running (after the run, keep the dev server and the
+// worker up so analysts can review with `npm run review` / `npm run console`; Ctrl-C stops them).
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
@@ -10,8 +11,8 @@ import { connectClient, connectWorker, startDevServer, type DevServer } from "./
 
 const flags = new Set(process.argv.slice(2));
 for (const flag of flags) {
-  if (!["--offline", "--reparse", "--no-site", "--no-worker"].includes(flag)) {
-    console.error(`Unknown option ${flag}. Options: --offline, --reparse, --no-site, --no-worker`);
+  if (!["--offline", "--reparse", "--no-site", "--no-worker", "--keep-running"].includes(flag)) {
+    console.error(`Unknown option ${flag}. Options: --offline, --reparse, --no-site, --no-worker, --keep-running`);
     process.exit(2);
   }
 }
@@ -84,6 +85,13 @@ async function main(): Promise<void> {
   }
   if (devServer) console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);
   console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (flags.has("--keep-running")) {
+    console.log(
+      `Keeping the Temporal server and the worker running for reviews (Ctrl-C stops them): npm run review -- list, npm run console, ` +
+        `then npm run review -- publish and npm run site:build.`,
+    );
+    return;
+  }
   await stopAll(summary.partial ? 1 : 0);
 }
 

@@ -90,16 +90,16 @@ export interface MeasureStatusRecord {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Validation: pure, before any write; every error names its field.
+// Validation: pure, before any write; every error names its field. Exported for warehouse/review.ts.
 
-function text(field: string, value: unknown): string {
+export function text(field: string, value: unknown): string {
   if (typeof value !== "string") throw new CurationInputError(field, "must be a string");
   const v = value.normalize("NFC").replace(/\u200b/g, "").trim();
   if (v === "") throw new CurationInputError(field, "must not be empty");
   return v;
 }
 
-function httpUrl(field: string, value: unknown): string {
+export function httpUrl(field: string, value: unknown): string {
   const v = text(field, value);
   let url: URL;
   try {
@@ -113,7 +113,7 @@ function httpUrl(field: string, value: unknown): string {
   return url.toString();
 }
 
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== "string" || !allowed.includes(value as T)) {
     throw new CurationInputError(field, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
   }
@@ -136,7 +136,7 @@ function observationKey(input: ObservationKey): ObservationKey {
   return { indicatorCode, countryIso3, period };
 }
 
-function isoDate(field: string, value: unknown): string {
+export function isoDate(field: string, value: unknown): string {
   const v = text(field, value);
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
   const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
@@ -146,7 +146,7 @@ function isoDate(field: string, value: unknown): string {
   return v;
 }
 
-function timestamp(now: () => Date): string {
+export function timestamp(now: () => Date): string {
   const at = now();
   if (Number.isNaN(at.getTime())) throw new CurationInputError("now", "returned an invalid date");
   return at.toISOString();
@@ -167,16 +167,32 @@ interface LogEntry {
   reason: string;
 }
 
-async function inTransaction<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+// Connections with a transaction open here: a curation called inside another (a review decision that
+// curates a value) joins the outer transaction, so both commit or roll back together.
+const inTransactionNow = new WeakSet<DuckDBConnection>();
+
+/** Runs fn in one transaction, or inside the caller's when one of these is already open on db. */
+export async function inTransaction<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  if (inTransactionNow.has(db)) return fn();
   await db.run("BEGIN TRANSACTION");
+  inTransactionNow.add(db);
   try {
     const result = await fn();
+    inTransactionNow.delete(db);
     await db.run("COMMIT");
     return result;
   } catch (error) {
+    inTransactionNow.delete(db);
     await db.run("ROLLBACK");
     throw error;
   }
+}
+
+export type { LogEntry as CurationLogEntry };
+
+/** Appends one entry to curation_log and returns its log_id; call inside inTransaction with the row it explains. */
+export async function appendCurationLog(db: DuckDBConnection, e: LogEntry): Promise<number> {
+  return log(db, e);
 }
 
 async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {

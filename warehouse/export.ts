@@ -22,6 +22,7 @@ export interface PublicTable {
 
 // Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
 // source's definition, else (a source that gave values but no definition) any source's for the code.
+// Only published rows: analyst-sheet values once approved, no rejected value (migration 007).
 const observationsWithUnits = `
   WITH own AS (
     SELECT indicator_code, source_id, name, unit FROM indicators
@@ -32,7 +33,7 @@ const observationsWithUnits = `
   )
   SELECT o.indicator_code, coalesce(own.name, a.name) AS indicator_name, o.country_iso3, o.period, o.value,
          coalesce(own.unit, a.unit) AS unit, o.* EXCLUDE (indicator_code, country_iso3, period, value)
-    FROM observations o
+    FROM v_observations_published o
     LEFT JOIN own ON own.indicator_code = o.indicator_code AND own.source_id = o.source_id
     LEFT JOIN any_source a ON a.indicator_code = o.indicator_code`;
 
@@ -79,7 +80,8 @@ export const publicTables: Record<string, PublicTable> = {
   incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm" },
   item_tags: { orderBy: "item_kind, item_key, dimension, tag, made_by", from: "SELECT * FROM v_item_tags_effective" },
   curation_log: { orderBy: "log_id" },
-  // incident_candidates is deliberately absent: candidates are unreviewed and never published.
+  // incident_candidates is deliberately absent: candidates are unreviewed and never published; an
+  // approved one reaches `incidents` through reviewed_incidents (migration 007).
 };
 
 /** Internal load bookkeeping, never published. */

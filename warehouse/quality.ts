@@ -190,11 +190,9 @@ function boundsRows(rules: QualityRules): string {
   return rows.join(" UNION ALL ");
 }
 
-/** (a) Every current value within its indicator's bounds, and finite; indicators without a rule take the default. */
-async function rangeChecks(db: DuckDBConnection, rules: QualityRules, max: number): Promise<QualityResult[]> {
-  const rows = await queryRows(
-    db,
-    `WITH bounds AS (${boundsRows(rules)}),
+/** The CTEs `bounds`, `judged` and `problems` (one row per current value, `problem` null when it passes). */
+function rangeProblemsSql(rules: QualityRules): string {
+  return `WITH bounds AS (${boundsRows(rules)}),
      judged AS (
        SELECT o.indicator_code, o.country_iso3, o.period, o.value, o.source_id,
               g.indicator_code IS NOT NULL AS ruled,
@@ -204,13 +202,40 @@ async function rangeChecks(db: DuckDBConnection, rules: QualityRules, max: numbe
          FROM observations o
          LEFT JOIN bounds g ON g.indicator_code = o.indicator_code AND g.country_iso3 IS NULL
          LEFT JOIN bounds k ON k.indicator_code = o.indicator_code AND k.country_iso3 = o.country_iso3
-        WHERE o.valid_to IS NULL AND o.value IS NOT NULL),
+        WHERE o.valid_to IS NULL AND o.value IS NOT NULL
+          -- An analyst who approved (or rejected) exactly this value has decided on it (migration 007).
+          AND NOT EXISTS (SELECT 1 FROM v_observation_reviews_in_force r
+                           WHERE r.source_id = o.source_id AND r.indicator_code = o.indicator_code AND r.country_iso3 = o.country_iso3
+                             AND r.period = o.period AND r.value IS NOT DISTINCT FROM o.value)),
      problems AS (
        SELECT CASE WHEN ruled THEN indicator_code END AS rule_code, *,
               CASE WHEN NOT isfinite(value) THEN 'finite'
                    WHEN value < lo OR (lo_strict AND value = lo) THEN 'low'
                    WHEN value > hi THEN 'high' END AS problem
-         FROM judged)
+         FROM judged)`;
+}
+
+/**
+ * Current values failing their range rule that no analyst has decided on yet, for the review queue
+ * (values from analyst sheets are reviewed as sheet values instead).
+ */
+export async function rangeFailures(db: DuckDBConnection, rules: QualityRules): Promise<Array<{ source_id: string; indicator_code: string; country_iso3: string; period: string; value: number; problem: string }>> {
+  const rows = await queryRows(
+    db,
+    `${rangeProblemsSql(rules)}
+     SELECT source_id, indicator_code, country_iso3, period, value, problem FROM problems
+      WHERE problem IS NOT NULL AND isfinite(value)
+        AND source_id NOT IN (SELECT source_id FROM sources WHERE parser = 'indicator-sheet')
+      ORDER BY indicator_code, country_iso3, period, source_id`,
+  );
+  return rows as never;
+}
+
+/** (a) Every current value within its indicator's bounds, and finite; indicators without a rule take the default. */
+async function rangeChecks(db: DuckDBConnection, rules: QualityRules, max: number): Promise<QualityResult[]> {
+  const rows = await queryRows(
+    db,
+    `${rangeProblemsSql(rules)}
      SELECT *, count(*) OVER (PARTITION BY rule_code) AS failing_total FROM problems WHERE problem IS NOT NULL
      QUALIFY row_number() OVER (PARTITION BY rule_code ORDER BY indicator_code, country_iso3, period, source_id) <= ${max}
      ORDER BY indicator_code, country_iso3, period, source_id`,

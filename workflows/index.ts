@@ -1,10 +1,14 @@
 // Orchestration only (DESIGN.md rules 1 and 2): no I/O, clocks or Node modules here. Activity
 // timeouts and retries arrive in the input, built from temporal.config.ts by whoever starts the run.
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from "@temporalio/workflow";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
+import { ApplicationFailure, executeChild, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from "@temporalio/workflow";
 import type { ActivityOptions } from "@temporalio/workflow";
 import type { Activities, CaptureRef } from "../activities/index.js";
+import { review } from "./review.js";
 
-export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site";
+export * from "./review.js";
+
+export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site" | "review";
 
 /** Plain-data activity settings (temporal.config.ts → activities), safe to carry in workflow input. */
 export type ActivitySettings = Record<
@@ -17,7 +21,8 @@ export type ActivitySettings = Record<
 >;
 
 function activitiesFor(kind: ActivityKind, settings: ActivitySettings) {
-  const s = settings[kind];
+  // Inputs made before the review kind existed (a schedule's) carry no settings for it.
+  const s = settings[kind] ?? settings.load;
   const options: ActivityOptions = {
     startToCloseTimeout: s.startToCloseTimeout as ActivityOptions["startToCloseTimeout"],
     heartbeatTimeout: s.heartbeatTimeout as ActivityOptions["heartbeatTimeout"],
@@ -129,6 +134,8 @@ export interface PipelineSummary {
   exportBlocked: boolean;
   siteDir?: string;
   siteSeconds?: number;
+  /** Items waiting for a person after this run, and how many of their reviews this run opened. */
+  reviews: { pending: number; opened: number };
   partial: boolean;
 }
 
@@ -199,6 +206,9 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
         },
   );
   const { counts, quality } = await activitiesFor("load", input.activities).loadStaged({ runId, reports });
+  // Before the export: a range failure blocks it, and its review is how an analyst unblocks it. Patched,
+  // so a pipeline that was running when this was deployed replays as it ran.
+  const reviews = patched("open-reviews") ? await openReviews(input.activities) : { pending: 0, opened: 0 };
   // A failed error-severity check blocks publishing: the previous export and site stay as they were.
   const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
   const site = !exported || input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
@@ -228,6 +238,68 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     exportBlocked: !quality.passed,
     siteDir: site?.dir,
     siteSeconds: site?.seconds,
+    reviews,
     partial: sources.some((s) => s.status === "failed") || !quality.passed,
+  };
+}
+
+/**
+ * Starts a review workflow for every item that waits for a person. They are child workflows that the
+ * pipeline abandons (they outlive the run by days); the workflow id review/<kind>/<key> makes a start for
+ * an item whose review is open, or was decided, a no-op. The activity lists keys only, never the items.
+ */
+async function openReviews(settings: ActivitySettings): Promise<{ pending: number; opened: number }> {
+  const pending = await activitiesFor("review", settings).listPendingReviews();
+  const started = await Promise.all(
+    pending.items.map(async (item) => {
+      try {
+        await startChild(review, {
+          workflowId: item.id,
+          args: [{ kind: item.kind, key: item.key, remindAfterMs: pending.remindAfterMs, escalateAfterMs: pending.escalateAfterMs, activities: settings }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          // A decided review is never reopened by a run; the warehouse's review_decisions say so for good.
+          workflowIdReusePolicy: "REJECT_DUPLICATE",
+          memo: { kind: item.kind, key: item.key, status: "opening" },
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+        throw error;
+      }
+    }),
+  );
+  return { pending: pending.items.length, opened: started.filter(Boolean).length };
+}
+
+export interface PublishInput {
+  /** Names the quality check run, e.g. the minute the publish started. */
+  runKey: string;
+  activities: ActivitySettings;
+}
+
+export interface PublishSummary {
+  runId: string;
+  exportBlocked: boolean;
+  qualityFailures: PipelineSummary["qualityFailures"];
+  exportedTables: Record<string, number>;
+  exportDir?: string;
+}
+
+/**
+ * After analysts decide: the quality checks again (an approved out-of-range value no longer fails), then
+ * the export, run by a worker like every other write (DESIGN.md rule 4). `npm run site:build` follows.
+ */
+export async function publish(input: PublishInput): Promise<PublishSummary> {
+  const runId = workflowInfo().workflowId;
+  const quality = await activitiesFor("load", input.activities).checkQuality({ runId });
+  const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
+  return {
+    runId,
+    exportBlocked: !quality.passed,
+    qualityFailures: quality.results
+      .filter((r) => r.status === "fail")
+      .map((r) => ({ check: r.check, severity: r.severity, count: r.count, examples: r.examples })),
+    exportedTables: Object.fromEntries(Object.entries(exported?.tables ?? {}).map(([t, v]) => [t, v.rows])),
+    exportDir: exported?.dir,
   };
 }

@@ -87,6 +87,9 @@ export function formatSummary(summary: PipelineSummary): string {
   for (const q of summary.qualityFailures) {
     out.push(`${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`);
   }
+  if (summary.reviews?.pending) {
+    out.push(`${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- list, or npm run console`);
+  }
   if (summary.exportBlocked) out.push("Export blocked: an error-level quality check failed; the previous export and site stay published.");
   if (summary.sources.some((s) => s.status === "failed")) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");

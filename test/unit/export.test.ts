@@ -13,6 +13,7 @@ import { buildDictionary, dictionaryFile } from "../../warehouse/dictionary.js";
 import { checkAgainstSchema, licenceOf, loadMetadata, parseMetadata } from "../../warehouse/metadata.js";
 import { sourceColumns } from "../../warehouse/load.js";
 import { classifyItem, curateObservation, rejectItem } from "../../warehouse/curation.js";
+import { recordReviewDecision } from "../../warehouse/review.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
 import { repoRoot } from "../helpers.js";
 
@@ -47,7 +48,7 @@ async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Reco
 }
 
 /** Fills the warehouse; `reversed` inserts every table's rows in the opposite order. */
-async function seed(db: DuckDBConnection, { reversed = false, population = 17423880 } = {}) {
+async function seed(db: DuckDBConnection, { reversed = false, population = 17423880, approveSheet = true } = {}) {
   const order = <T>(rows: T[]) => (reversed ? [...rows].reverse() : rows);
   await bulkInsert(db, "sources", sourceColumns, order(sources));
   await insert(db, "indicators", order([
@@ -74,6 +75,15 @@ async function seed(db: DuckDBConnection, { reversed = false, population = 17423
     { item_kind: "news", item_key: "https://kt.example/1", dimension: "ai", tag: "ai", matched: "AI", made_by: "rule", made_at: "2026-01-01T00:00:00Z" },
     { item_kind: "news", item_key: "https://kt.example/1", dimension: "priority", tag: "2", matched: "policy", made_by: "rule", made_at: "2026-01-01T00:00:00Z" },
   ]));
+  // A sheet value is published only once an analyst has approved it (issue 6, migration 007).
+  if (approveSheet) {
+    await recordReviewDecision(
+      db,
+      { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" },
+      { action: "approve", by: "analyst:dara", reason: "checked against page 12 of the report" },
+      { now: () => new Date("2026-01-02T00:00:00Z") },
+    );
+  }
 }
 
 async function seededWarehouse(name: string, options?: Parameters<typeof seed>[1]) {
@@ -346,6 +356,33 @@ describe("Public exports", () => {
     expect(asOf).toEqual([{ value: 60 }]);
   });
 
+  it("keeps an analyst-sheet value out of every public table until an analyst approves it, and a rejected value out for good", async () => {
+    const file = await seededWarehouse("w", { approveSheet: false });
+    const exportsDir = path.join(dir, "exports");
+    const sheetRows = async () => {
+      const read = (table: string, where: string) =>
+        withMemoryDb((db) => queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))}) WHERE ${where}`));
+      return {
+        observations: (await read("observations", "source_id = 'indicator-sheet'"))[0].n,
+        current: (await read("observations_current", "source_id = 'indicator-sheet'"))[0].n,
+        latest: (await read("indicator_latest", "latest_period = '2024'"))[0].n,
+      };
+    };
+    await exportAt(file, exportsDir, "2026-05-01T10:00:00Z");
+    expect(await sheetRows()).toEqual({ observations: 0, current: 0, latest: 0 });
+    const key = "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5";
+    await withWarehouse(file, (db) => recordReviewDecision(db, { kind: "indicator", key }, { action: "approve", by: "analyst:dara", reason: "matches the report" }));
+    await exportAt(file, exportsDir, "2026-05-01T11:00:00Z");
+    expect(await sheetRows()).toEqual({ observations: 1, current: 1, latest: 1 });
+    // A value the World Bank gives can be rejected too: it leaves every public table.
+    await withWarehouse(file, (db) =>
+      recordReviewDecision(db, { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" }, { action: "reject", by: "analyst:dara", reason: "a transcription error at the source" }),
+    );
+    await exportAt(file, exportsDir, "2026-05-01T12:00:00Z");
+    const values = await withMemoryDb((db) => queryRows(db, `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = 'IT.NET.USER.ZS' ORDER BY period`));
+    expect(values).toEqual([{ period: "2023" }, { period: "2024" }]);
+  });
+
   it("publishes what analysts decided: a rejected incident and a removed tag are left out, a curated value wins, and the log says who and why", async () => {
     const file = await seededWarehouse("w");
     const now = () => new Date("2026-04-01T08:00:00Z");
@@ -362,6 +399,7 @@ describe("Public exports", () => {
     expect(await read("item_tags", "dimension, tag")).toEqual([{ dimension: "ai", tag: "ai" }]);
     expect(await read("indicator_latest", "latest_period, latest_value, value_source")).toContainEqual({ latest_period: "2024", latest_value: 63, value_source: "analyst" });
     expect(await read("curation_log", "actor, action, target_key, reason")).toEqual([
+      { actor: "analyst:dara", action: "review_approve", target_key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5", reason: "checked against page 12 of the report" },
       { actor: "analyst:sokha", action: "reject", target_key: "aiid:1", reason: "not in Cambodia" },
       { actor: "analyst:sokha", action: "classify_remove", target_key: "https://kt.example/1", reason: "not about governance" },
       { actor: "analyst:dara", action: "curate_observation", target_key: "IT.NET.USER.ZS/KHM/2024", reason: "the report's corrected table" },

@@ -1,0 +1,174 @@
+// `npm run review -- list|show|approve|reject|edit|propose-measure|propose-event`: the analyst's review queue on the
+// configured Temporal cluster (the dev server at 127.0.0.1:7233 unless TEMPORAL_ADDRESS is set), through
+// queries and signals. A decision needs --by and --reason; a worker writes it to the warehouse.
+import { loadConfig } from "../temporal.config.js";
+import { CurationInputError } from "../warehouse/curation.js";
+import { reviewFields, type ReviewAction, type ReviewKind } from "../warehouse/review.js";
+import { publish } from "../workflows/index.js";
+import { connectReviewClient, decide, listReviews, proposeEventOutcome, proposeMeasureStatus, resolveReviewId, reviewState } from "./lib/review-client.js";
+
+const usage = `Usage: npm run review -- <command>
+  list [--kind K] [--status S] [--q TEXT] [--all]     the queue (kinds: incident, indicator, range, classification, measure, event)
+  show <id>                                          one review: the item, its links, the proposal, reminders
+  approve <id> --by NAME --reason TEXT [--FIELD VALUE …]
+  reject  <id> --by NAME --reason TEXT
+  edit    <id> --by NAME --reason TEXT --FIELD VALUE [--FIELD VALUE …]
+  propose-measure <measure> --status S --as-of YYYY-MM-DD --evidence URL[,URL] --note TEXT
+  propose-event <event> --outcome happened|rescheduled|cancelled [--on-date YYYY-MM-DD] --evidence URL[,URL] --note TEXT
+  publish                                            quality checks + export on the worker (then npm run site:build)
+<id> is the full review/<kind>/<key> or any fragment matching one open review.
+Fields: ${Object.entries(reviewFields).map(([k, f]) => `${k}: ${f.join(", ")}`).join("; ")}`;
+
+/** Positional arguments and --name value (or --name=value) options; a bare --flag is "true". */
+function parseArgs(argv: string[]): { positional: string[]; options: Record<string, string> } {
+  const positional: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("--")) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    if (eq > 0) options[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) options[a.slice(2)] = argv[++i];
+    else options[a.slice(2)] = "true";
+  }
+  return { positional, options };
+}
+
+const progress = (text: string) => {
+  if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`);
+};
+const endProgress = () => {
+  if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+};
+
+async function main(): Promise<number> {
+  const { positional, options } = parseArgs(process.argv.slice(2));
+  const [command, target] = positional;
+  if (!command || command === "help" || options.help) {
+    console.log(usage);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  const client = await connectReviewClient(config);
+  try {
+    if (command === "list") {
+      const rows = await listReviews(client, {
+        kind: options.kind,
+        status: options.status,
+        q: options.q,
+        includeClosed: options.all === "true",
+        onProgress: (n) => progress(`reading the queue… ${n} reviews`),
+      });
+      endProgress();
+      if (rows.length === 0) {
+        console.log("No reviews waiting.");
+        return 0;
+      }
+      const counts = new Map<string, number>();
+      for (const r of rows) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+      for (const r of rows) console.log(`${r.status.padEnd(8)}  ${r.openedAt.slice(0, 16).replace("T", " ")}  ${r.id}\n          ${r.title}`);
+      console.log(`\n${rows.length} review(s): ${[...counts].map(([k, n]) => `${n} ${k}`).join(", ")}`);
+      return 0;
+    }
+    if (command === "publish") {
+      const runKey = new Date().toISOString().slice(0, 16).replace(":", "");
+      const handle = await client.workflow.start(publish, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `publish/${runKey}`,
+        args: [{ runKey, activities: config.activities }],
+        workflowIdConflictPolicy: "USE_EXISTING",
+      });
+      const t0 = Date.now();
+      const timer = setInterval(() => progress(`quality checks and export on the worker… ${Math.round((Date.now() - t0) / 1000)} s`), 500);
+      const summary = await handle.result().finally(() => clearInterval(timer));
+      endProgress();
+      for (const q of summary.qualityFailures) console.log(`${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count}): ${q.examples.slice(0, 3).join("; ")}`);
+      if (summary.exportBlocked) {
+        console.log("Export blocked by an error-level quality check; the previous export stays published.");
+        return 1;
+      }
+      console.log(`Exported ${Object.keys(summary.exportedTables).length} tables to ${summary.exportDir} (incidents: ${summary.exportedTables.incidents ?? 0} rows). Now: npm run site:build`);
+      return 0;
+    }
+    if (!target) throw new Error(`${command} needs a review id, a measure or an event\n${usage}`);
+
+    if (command === "propose-measure") {
+      for (const f of ["status", "as-of", "evidence", "note"]) if (!options[f]) throw new Error(`propose-measure needs --${f}`);
+      const id = await proposeMeasureStatus(client, config, {
+        measureId: target,
+        status: options.status,
+        asOf: options["as-of"],
+        note: options.note,
+        evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
+      });
+      console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
+      return 0;
+    }
+
+    if (command === "propose-event") {
+      for (const f of ["outcome", "evidence", "note"]) if (!options[f]) throw new Error(`propose-event needs --${f}`);
+      if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
+      const id = await proposeEventOutcome(client, config, {
+        eventId: target,
+        outcome: options.outcome,
+        onDate: options["on-date"],
+        note: options.note,
+        evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
+      });
+      console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
+      return 0;
+    }
+
+    const id = await resolveReviewId(client, target);
+    if (command === "show") {
+      const s = await reviewState(client, id);
+      console.log(`${s.id}\n  status:   ${s.status}${s.overdue ? " (OVERDUE)" : ""}\n  opened:   ${s.openedAt}\n  reminder: ${s.remindedAt ? `sent ${s.remindedAt}` : `due ${s.remindAt}`}\n  escalate: ${s.escalatedAt ? `escalated ${s.escalatedAt}` : `due ${s.escalateAt}`}`);
+      if (s.item) {
+        console.log(`  title:    ${s.item.title}`);
+        if (s.item.summary) console.log(`  summary:  ${s.item.summary}`);
+        if (s.item.url) console.log(`  link:     ${s.item.url}`);
+        if (s.item.snapshotSha256) console.log(`  capture:  ${s.item.snapshotSha256} (source ${s.item.sourceId}; data/archive)`);
+        if (s.item.relatedIncident) console.log(`  related:  ${s.item.relatedIncident} (same story: approve with --attach_to ${s.item.relatedIncident} to add it as a later report)`);
+        for (const [k, v] of Object.entries(s.item.proposal)) console.log(`  proposed ${k}: ${v}`);
+      }
+      for (const r of s.refused) console.log(`  refused:  ${r.action} by ${r.by} at ${r.at}: ${r.message}`);
+      if (s.outcome) console.log(`  decided:  ${s.decision?.action} by ${s.decision?.by}: ${s.outcome.effect} (curation_log ${s.outcome.logId})`);
+      console.log(`  fields:   ${reviewFields[s.kind as ReviewKind].join(", ")}`);
+      return 0;
+    }
+    if (command === "approve" || command === "reject" || command === "edit") {
+      const { by, reason, ...rest } = options;
+      if (!by) throw new CurationInputError("--by", "is required: who decides (e.g. --by analyst:sokha)");
+      if (!reason) throw new CurationInputError("--reason", "is required: why, for the curation log");
+      const result = await decide(client, id, command as ReviewAction, { by, reason, fields: rest }, {
+        onWait: (s) => progress(`waiting for a worker to record the decision… ${s} s`),
+      });
+      endProgress();
+      if (result.outcome === "recorded") {
+        console.log(`${id}: ${result.state.outcome?.effect} (curation_log entry ${result.state.outcome?.logId})`);
+        return 0;
+      }
+      if (result.outcome === "refused") {
+        console.error(`${id}: the warehouse refused the ${command}: ${result.message}\nThe review is still waiting.`);
+        return 1;
+      }
+      console.log(`${id}: ${command} signalled; no worker has recorded it yet. It lands when a worker runs (npm run worker).`);
+      return 0;
+    }
+    throw new Error(`unknown command "${command}"\n${usage}`);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    endProgress();
+    console.error(`review: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof CurationInputError ? 2 : 1);
+  },
+);
