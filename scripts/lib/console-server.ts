@@ -118,7 +118,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       "Content-Type": type,
       "Cache-Control": "no-store",
       "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
+      // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on the console's own
+      // form posts, which the cross-origin check must refuse. Links out carry rel=noreferrer anyway.
+      "Referrer-Policy": "same-origin",
       "X-Frame-Options": "DENY",
       "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
       ...extra,

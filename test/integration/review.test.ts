@@ -8,6 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 import { createObservatoryWorker, installRuntime, workflowsPath } from "../../scripts/lib/pipeline-runner.js";
@@ -246,6 +247,29 @@ describe("review workflows on a real Temporal dev server", () => {
         queryRows(db, "SELECT actor, action, reason FROM curation_log WHERE target_key = $k ORDER BY log_id", { k: `review:${candidate.replace("review/incident/", "")}` }),
       );
       expect(log).toEqual([{ actor: "analyst:vanna", action: "review_approve", reason: "two outlets report it" }]);
+
+      // The same sign-in and form in real Chromium: its own Origin, cookie and referrer handling, not
+      // hand-made headers (a no-referrer policy once made Chromium send "Origin: null" and the form failed).
+      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-background-networking"] });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${consoleServer.url}/login`);
+        await page.fill("input[name=token]", token);
+        await page.click("button");
+        await page.waitForURL(`${consoleServer.url}/`);
+        const open = (await listReviews(env.client)).find((r) => r.id.startsWith("review/classification/"));
+        expect(open, "a classification review still waiting").toBeDefined();
+        await page.goto(`${consoleServer.url}/review?id=${encodeURIComponent(open!.id)}`);
+        const reject = page.locator("form", { has: page.locator("button[value=reject]") });
+        await reject.locator("input[name=by]").fill("analyst:chanthou");
+        await reject.locator("textarea[name=reason]").fill("not about AI policy in Cambodia");
+        await reject.locator("button[value=reject]").click();
+        await page.waitForLoadState();
+        expect(await page.textContent("body")).toContain("Recorded:");
+        expect(await reviewState(env.client, open!.id)).toMatchObject({ status: "decided", decision: { action: "reject", by: "analyst:chanthou" } });
+      } finally {
+        await browser.close();
+      }
     } finally {
       await consoleServer.close();
     }
