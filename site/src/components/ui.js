@@ -200,6 +200,15 @@ export function formatBytes(n) {
 }
 
 /** A chart's width inside a card from Framework's `width` (0 before the first layout, hence the floor). */
+/**
+ * Whole-number ticks for a count axis, 0 to max in at most about eight steps: with `tickFormat: "d"` alone,
+ * Plot's fractional ticks on a small count (0, 0.5, 1…) print as 0, 1, 1, 2, 2.
+ */
+export function countTicks(max) {
+  const top = Math.max(1, Math.ceil(Number(max) || 0));
+  return d3.range(0, top + 1, Math.max(1, Math.ceil(top / 8)));
+}
+
 export function chartWidth(width) {
   return Math.max(280, Math.min(width || 0, 1100) - 34);
 }
