@@ -95,29 +95,17 @@ async function main(): Promise<number> {
     }
     if (!target) throw new Error(`${command} needs a review id, a measure or an event\n${usage}`);
 
-    if (command === "propose-measure") {
-      for (const f of ["status", "as-of", "evidence", "note"]) if (!options[f]) throw new Error(`propose-measure needs --${f}`);
-      const id = await proposeMeasureStatus(client, config, {
-        measureId: target,
-        status: options.status,
-        asOf: options["as-of"],
-        note: options.note,
-        evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
-      });
-      console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
-      return 0;
-    }
-
-    if (command === "propose-event") {
-      for (const f of ["outcome", "evidence", "note"]) if (!options[f]) throw new Error(`propose-event needs --${f}`);
-      if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
-      const id = await proposeEventOutcome(client, config, {
-        eventId: target,
-        outcome: options.outcome,
-        onDate: options["on-date"],
-        note: options.note,
-        evidence: options.evidence.split(",").map((s) => s.trim()).filter(Boolean),
-      });
+    if (command === "propose-measure" || command === "propose-event") {
+      const required = command === "propose-measure" ? ["status", "as-of", "evidence", "note"] : ["outcome", "evidence", "note"];
+      for (const f of required) if (!options[f]) throw new Error(`${command} needs --${f}`);
+      const evidence = options.evidence.split(",").map((s) => s.trim()).filter(Boolean);
+      let id: string;
+      if (command === "propose-measure") {
+        id = await proposeMeasureStatus(client, config, { measureId: target, status: options.status, asOf: options["as-of"], note: options.note, evidence });
+      } else {
+        if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
+        id = await proposeEventOutcome(client, config, { eventId: target, outcome: options.outcome, onDate: options["on-date"], note: options.note, evidence });
+      }
       console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
       return 0;
     }

@@ -3,7 +3,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createActivities, type Activities } from "../activities/index.js";
 import { loadConfig, type ObservatoryConfig } from "../temporal.config.js";
+import type { RunReport } from "../warehouse/load.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -24,4 +26,21 @@ export async function tempConfig(extra: Record<string, string> = {}): Promise<{ 
     ...extra,
   });
   return { config, dir };
+}
+
+/**
+ * Runs every source offline (the bundled snapshot and the repository's sheets) through fetch, parse,
+ * load and export with the real activities, without Temporal, into the temp folders of `config`.
+ */
+export async function offlineExport(config: ObservatoryConfig, runKey: string): Promise<Activities> {
+  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
+  const reports: RunReport[] = [];
+  for (const sourceId of await activities.listSources()) {
+    const fetched = await activities.fetchSource({ sourceId, offline: true });
+    const parsed = await activities.parseSource({ sourceId, runKey, captures: fetched.captures });
+    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
+  }
+  await activities.loadStaged({ runId: `pipeline/${runKey}`, reports });
+  await activities.exportTables();
+  return activities;
 }

@@ -7,11 +7,9 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../activities/index.js";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import type { RunReport } from "../../warehouse/load.js";
-import { repoRoot, tempConfig } from "../helpers.js";
+import { offlineExport, repoRoot, tempConfig } from "../helpers.js";
 
 const emptied = ["incidents", "incidents_by_year_harm", "news_items", "news_stories", "news_by_month_priority", "publications", "publications_by_year", "publications_by_institution"];
 
@@ -47,15 +45,7 @@ function runLoader(loader: string, exportsDir: string, args: string[] = []): { s
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
-  const reports: RunReport[] = [];
-  for (const sourceId of await activities.listSources()) {
-    const fetched = await activities.fetchSource({ sourceId, offline: true });
-    const parsed = await activities.parseSource({ sourceId, runKey: "empty-test", captures: fetched.captures });
-    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
-  }
-  await activities.loadStaged({ runId: "pipeline/empty-test", reports });
-  await activities.exportTables();
+  const activities = await offlineExport(config, "empty-test");
   await empty(config.paths.exports, emptied);
   const { dir: dist } = await activities.buildSite();
   server = await serveStatic(dist);

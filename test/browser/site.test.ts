@@ -9,11 +9,9 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../activities/index.js";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import type { RunReport } from "../../warehouse/load.js";
-import { repoRoot, tempConfig } from "../helpers.js";
+import { offlineExport, repoRoot, tempConfig } from "../helpers.js";
 
 const screenshots = path.join(repoRoot, "test-results", "screenshots");
 const khmerNews = "ក្រសួងប្រៃសណីយ៍ និងទូរគមនាគមន៍ ប្រកាសយុទ្ធសាស្ត្រជាតិស្តីពីបញ្ញាសិប្បនិម្មិត";
@@ -77,15 +75,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
-  const reports: RunReport[] = [];
-  for (const sourceId of await activities.listSources()) {
-    const fetched = await activities.fetchSource({ sourceId, offline: true });
-    const parsed = await activities.parseSource({ sourceId, runKey: "browser-test", captures: fetched.captures });
-    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
-  }
-  await activities.loadStaged({ runId: "pipeline/browser-test", reports });
-  await activities.exportTables();
+  const activities = await offlineExport(config, "browser-test");
   await appendFixtures(config.paths.exports);
   const built = await activities.buildSite();
   dist = built.dir;

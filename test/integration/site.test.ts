@@ -3,10 +3,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createActivities } from "../../activities/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import type { RunReport } from "../../warehouse/load.js";
-import { repoRoot, tempConfig } from "../helpers.js";
+import { offlineExport, tempConfig } from "../helpers.js";
 
 let config: ObservatoryConfig;
 let dir: string;
@@ -22,15 +20,7 @@ async function readAll(folder: string, ext: string): Promise<Map<string, string>
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
-  const reports: RunReport[] = [];
-  for (const sourceId of await activities.listSources()) {
-    const fetched = await activities.fetchSource({ sourceId, offline: true });
-    const parsed = await activities.parseSource({ sourceId, runKey: "site-test", captures: fetched.captures });
-    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
-  }
-  await activities.loadStaged({ runId: "pipeline/site-test", reports });
-  await activities.exportTables();
+  const activities = await offlineExport(config, "site-test");
   dist = (await activities.buildSite()).dir;
 }, 300_000);
 
