@@ -172,7 +172,10 @@ async function exportedColumns(db: DuckDBConnection, table: string, date: string
   return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })).filter((c) => !internalColumns.has(c.name));
 }
 
-/** The exported columns of every public table, as metadata.yaml must describe them. */
+/**
+ * The exported columns of every public table, as metadata.yaml must describe them. `date` only feeds the
+ * views that judge "now"; their columns do not depend on it, so any date describes them.
+ */
 export async function describePublicTables(db: DuckDBConnection, date = "2025-01-01"): Promise<Record<string, Column[]>> {
   const out: Record<string, Column[]> = {};
   for (const table of Object.keys(publicTables)) out[table] = await exportedColumns(db, table, date);
