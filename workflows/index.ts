@@ -1,41 +1,14 @@
 // Orchestration only (DESIGN.md rules 1 and 2): no I/O, clocks or Node modules here. Activity
 // timeouts and retries arrive in the input, built from temporal.config.ts by whoever starts the run.
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
-import { ApplicationFailure, executeChild, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from "@temporalio/workflow";
-import type { ActivityOptions } from "@temporalio/workflow";
-import type { Activities, CaptureRef } from "../activities/index.js";
+import { ApplicationFailure, executeChild, ParentClosePolicy, patched, startChild, workflowInfo } from "@temporalio/workflow";
+import type { CaptureRef } from "../activities/index.js";
+import { activitiesFor, type ActivitySettings } from "./activity-options.js";
 import { review } from "./review.js";
 
 export * from "./review.js";
 
-export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site" | "review";
-
-/** Plain-data activity settings (temporal.config.ts → activities), safe to carry in workflow input. */
-export type ActivitySettings = Record<
-  ActivityKind,
-  {
-    startToCloseTimeout: string;
-    heartbeatTimeout?: string;
-    retry: { maximumAttempts: number; initialInterval: string; backoffCoefficient: number; maximumInterval: string };
-  }
->;
-
-function activitiesFor(kind: ActivityKind, settings: ActivitySettings) {
-  // Inputs made before the review kind existed (a schedule's) carry no settings for it.
-  const s = settings[kind] ?? settings.load;
-  const options: ActivityOptions = {
-    startToCloseTimeout: s.startToCloseTimeout as ActivityOptions["startToCloseTimeout"],
-    heartbeatTimeout: s.heartbeatTimeout as ActivityOptions["heartbeatTimeout"],
-    retry: {
-      maximumAttempts: s.retry.maximumAttempts,
-      initialInterval: s.retry.initialInterval as never,
-      backoffCoefficient: s.retry.backoffCoefficient,
-      maximumInterval: s.retry.maximumInterval as never,
-      nonRetryableErrorTypes: ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge", "RobotsDisallowed", "RedirectRefused", "MissingFile", "PrivateAddress", "BadEncoding", "HttpUnexpected", "BadSettings"],
-    },
-  };
-  return proxyActivities<Activities>(options);
-}
+export type { ActivityKind, ActivitySettings } from "./activity-options.js";
 
 export interface IngestInput {
   sourceId: string;

@@ -2,11 +2,9 @@
 // approve / reject / edit signal, answers a `state` query, sends a reminder and then escalates on timers,
 // and hands the decision to an activity that writes it to the warehouse with its curation_log entry.
 // Orchestration only: no I/O, clocks (Date is Temporal's replayed clock) or Node modules.
-import { ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertMemo, workflowInfo } from "@temporalio/workflow";
-import type { ActivityOptions } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.js";
+import { ApplicationFailure, condition, defineQuery, defineSignal, setHandler, upsertMemo, workflowInfo } from "@temporalio/workflow";
 import type { ReviewItem, ReviewKind, ReviewReceipt } from "../warehouse/review.js";
-import type { ActivitySettings } from "./index.js";
+import { activitiesFor, type ActivitySettings } from "./activity-options.js";
 
 export type { ReviewKind } from "../warehouse/review.js";
 
@@ -55,21 +53,8 @@ export interface ReviewState {
   refused: Array<{ action: string; by: string; at: string; message: string }>;
 }
 
-function reviewActivities(settings: ActivitySettings) {
-  // Schedules created before the review kind existed carry no settings for it: the load's suit it.
-  const s = settings.review ?? settings.load;
-  const options: ActivityOptions = {
-    startToCloseTimeout: s.startToCloseTimeout as ActivityOptions["startToCloseTimeout"],
-    retry: {
-      maximumAttempts: s.retry.maximumAttempts,
-      initialInterval: s.retry.initialInterval as never,
-      backoffCoefficient: s.retry.backoffCoefficient,
-      maximumInterval: s.retry.maximumInterval as never,
-      nonRetryableErrorTypes: ["CurationInputError", "BadSettings"],
-    },
-  };
-  return proxyActivities<Activities>(options);
-}
+// Refused input is shown to the analyst and the review keeps waiting; retrying it cannot help.
+const reviewActivities = (settings: ActivitySettings) => activitiesFor("review", settings, ["CurationInputError", "BadSettings"]);
 
 function messageOf(error: unknown): string {
   let e = error as { message?: string; cause?: unknown } | undefined;
