@@ -19,10 +19,10 @@ export class CurationInputError extends Error {
 
 export interface CurationOptions {
   /**
-   * The clock that stamps `curated_at` and the log entry.
-   * @default () => new Date()
+   * The clock that stamps `curated_at` and the log entry. Required, so that no caller (a test above all)
+   * records a decision at whatever the machine's clock says: the activities pass their own injected clock.
    */
-  now?: () => Date;
+  now: () => Date;
 }
 
 /** What a recorded curation returns: its log entry. */
@@ -256,7 +256,7 @@ async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<stri
 }
 
 /** Sets an analyst's value for (indicator, country, period); it wins over every source's value for that key. */
-export async function curateObservation(db: DuckDBConnection, input: ObservationCuration, options: CurationOptions = {}): Promise<CurationReceipt> {
+export async function curateObservation(db: DuckDBConnection, input: ObservationCuration, options: CurationOptions): Promise<CurationReceipt> {
   const key = observationKey(input);
   if (typeof input.value !== "number" || !Number.isFinite(input.value)) {
     throw new CurationInputError("value", `must be a finite number, got ${JSON.stringify(input.value)}`);
@@ -265,7 +265,7 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
   const sourceUrl = httpUrl("sourceUrl", input.sourceUrl);
   const curatedBy = text("curatedBy", input.curatedBy);
   const reason = text("reason", input.reason);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(
       db,
@@ -296,12 +296,12 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
 export async function withdrawObservationCuration(
   db: DuckDBConnection,
   input: ObservationKey & Who,
-  options: CurationOptions = {},
+  options: CurationOptions,
 ): Promise<CurationReceipt> {
   const key = observationKey(input);
   const curatedBy = text("curatedBy", input.curatedBy);
   const reason = text("reason", input.reason);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     const current = await queryRows(
       db,
@@ -330,7 +330,7 @@ export async function withdrawObservationCuration(
 }
 
 /** Adds a tag the rules missed or removes one they got wrong; a later run of the rules does not undo it. */
-export async function classifyItem(db: DuckDBConnection, input: Classification, options: ClassificationOptions = {}): Promise<CurationReceipt> {
+export async function classifyItem(db: DuckDBConnection, input: Classification, options: ClassificationOptions): Promise<CurationReceipt> {
   const item = itemRef(input);
   const dimension = oneOf("dimension", input.dimension, dimensionIds);
   const tag = text("tag", input.tag);
@@ -343,7 +343,7 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
   const action = oneOf("action", input.action, ["add", "remove"] as const);
   const curatedBy = text("curatedBy", input.curatedBy);
   const reason = text("reason", input.reason);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, false))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
     const [{ n }] = await queryRows(
@@ -381,7 +381,7 @@ async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, actio
   const item = itemRef(input);
   const curatedBy = text("curatedBy", input.curatedBy);
   const reason = text("reason", input.reason);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, true))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM v_rejected_items WHERE item_kind = $kind AND item_key = $key", {
@@ -415,24 +415,24 @@ async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, actio
 }
 
 /** Hides an item from every public view; a re-ingest of the item does not bring it back. */
-export function rejectItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions = {}): Promise<CurationReceipt> {
+export function rejectItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions): Promise<CurationReceipt> {
   return recordRejection(db, input, "reject", options);
 }
 
 /** Undoes a rejection: the item shows again. */
-export function restoreItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions = {}): Promise<CurationReceipt> {
+export function restoreItem(db: DuckDBConnection, input: ItemRef & Who, options: CurationOptions): Promise<CurationReceipt> {
   return recordRejection(db, input, "restore", options);
 }
 
 /** Records a NAIS measure's status from a date, with the evidence for it. */
-export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureStatusRecord, options: CurationOptions = {}): Promise<CurationReceipt> {
+export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureStatusRecord, options: CurationOptions): Promise<CurationReceipt> {
   const measureId = text("measureId", input.measureId);
   const status = oneOf("status", input.status, measureStatuses);
   const asOf = isoDate("asOf", input.asOf);
   const note = text("note", input.note);
   const evidenceUrls = evidenceList(input.evidenceUrls ?? [], status === "not_started" ? null : `for status ${status}`);
   const recordedBy = text("recordedBy", input.recordedBy);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId });
     if (Number(n) === 0) throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
@@ -476,7 +476,7 @@ export interface EventOutcomeRecord {
 }
 
 /** Records what actually happened to a planned governance activity, so the timeline can show done vs slipped. */
-export async function recordEventOutcome(db: DuckDBConnection, input: EventOutcomeRecord, options: CurationOptions = {}): Promise<CurationReceipt> {
+export async function recordEventOutcome(db: DuckDBConnection, input: EventOutcomeRecord, options: CurationOptions): Promise<CurationReceipt> {
   const eventId = text("eventId", input.eventId);
   const outcome = oneOf("outcome", input.outcome, eventOutcomes);
   const onDate = input.onDate == null || input.onDate === "" ? null : isoDate("onDate", input.onDate);
@@ -484,7 +484,7 @@ export async function recordEventOutcome(db: DuckDBConnection, input: EventOutco
   const note = text("note", input.note);
   const evidenceUrls = evidenceList(input.evidenceUrls, "");
   const recordedBy = text("recordedBy", input.recordedBy);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId });
     if (Number(n) === 0) throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);

@@ -349,13 +349,13 @@ export async function recordReviewDecision(
   db: DuckDBConnection,
   ref: ReviewRef,
   input: ReviewDecisionInput,
-  options: CurationOptions & { proposal?: Record<string, string> } = {},
+  options: CurationOptions & { proposal?: Record<string, string> },
 ): Promise<ReviewReceipt> {
   validateDecision(ref.kind, input);
   const fields = checkFields(ref.kind, input);
   const by = text("by", input.by);
   const reason = text("reason", input.reason);
-  const at = timestamp(options.now ?? (() => new Date()));
+  const at = timestamp(options.now);
   const id = reviewId(ref.kind, ref.key);
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM review_decisions WHERE review_id = $id", { id });

@@ -8,7 +8,6 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 import { createObservatoryWorker, installRuntime, workflowsPath } from "../../scripts/lib/pipeline-runner.js";
@@ -17,7 +16,8 @@ import { decide, listReviews, proposeEventOutcome, reviewState } from "../../scr
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
-import { repoRoot } from "../helpers.js";
+import { launchChromium } from "../browser-launch.js";
+import { repoRoot, testClock } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -29,13 +29,19 @@ let config: ObservatoryConfig;
 let configEnv: Record<string, string>;
 let dir: string;
 const dbFile = () => path.join(dir, "temporal.sqlite");
+/**
+ * The activities' clock: decisions, loads and exports are dated from here, so the views judged on fixed
+ * dates below (events_progress_as_of 2026-12-01) hold on any day the suite runs. Review timers are the dev
+ * server's and stay real.
+ */
+const activityClock = testClock("2026-11-20T08:00:00Z");
 
 async function startEnv(): Promise<void> {
   env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: cliPath }, dbFilename: dbFile() } });
 }
 
 async function startWorker(): Promise<void> {
-  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined });
+  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined, now: activityClock });
   workerRun = worker.run();
 }
 
@@ -54,6 +60,7 @@ beforeAll(async () => {
     OBSERVATORY_ARCHIVE_DIR: path.join(dir, "archive"),
     OBSERVATORY_STAGED_DIR: path.join(dir, "staged"),
     OBSERVATORY_EXPORTS_DIR: path.join(dir, "exports"),
+    OBSERVATORY_SITE_OUTPUT: path.join(dir, "site"),
     OBSERVATORY_REVIEW_EVENTS: path.join(dir, "review-events.jsonl"),
     // Short real timers: the dev server runs on the machine's clock (no time skipping with it).
     OBSERVATORY_REVIEW_REMIND_AFTER: "2s",
@@ -250,7 +257,7 @@ describe("review workflows on a real Temporal dev server", () => {
 
       // The same sign-in and form in real Chromium: its own Origin, cookie and referrer handling, not
       // hand-made headers (a no-referrer policy once made Chromium send "Origin: null" and the form failed).
-      const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-background-networking"] });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.goto(`${consoleServer.url}/login`);

@@ -16,7 +16,10 @@ import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { columnsOf } from "../../warehouse/tables.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, testClock } from "../helpers.js";
+
+/** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
+const clock = { now: testClock("2026-01-10T09:00:00Z") };
 
 let dir: string;
 beforeEach(async () => {
@@ -144,7 +147,7 @@ describe("Curation", () => {
         { action: "curate_observation", actor: "analyst:sokha", old_value: "17423880", new_value: "1" },
         { action: "withdraw_observation", actor: "analyst:dara", old_value: "1", new_value: null },
       ]);
-      await expect(withdrawObservationCuration(db, { ...key, ...analyst })).rejects.toThrow(/no curated value/);
+      await expect(withdrawObservationCuration(db, { ...key, ...analyst }, clock)).rejects.toThrow(/no curated value/);
     });
   });
 
@@ -185,8 +188,8 @@ describe("Curation", () => {
       const ruleTags = await queryRows(db, "SELECT dimension, tag FROM item_tags WHERE item_key = 'a1' AND made_by = 'rule' ORDER BY dimension, tag");
       expect(ruleTags).toContainEqual({ dimension: "harm", tag: "deepfake" });
 
-      await classifyItem(db, { itemKind: "news", itemKey: "a1", dimension: "harm", tag: "deepfake", action: "remove", curatedBy: "analyst:sokha", reason: "The video was a cheap edit, not a deepfake" });
-      await classifyItem(db, { itemKind: "news", itemKey: "c1", dimension: "priority", tag: "2", action: "add", curatedBy: "analyst:sokha", reason: "The bridge carries the new fibre backbone" });
+      await classifyItem(db, { itemKind: "news", itemKey: "a1", dimension: "harm", tag: "deepfake", action: "remove", curatedBy: "analyst:sokha", reason: "The video was a cheap edit, not a deepfake" }, clock);
+      await classifyItem(db, { itemKind: "news", itemKey: "c1", dimension: "priority", tag: "2", action: "add", curatedBy: "analyst:sokha", reason: "The bridge carries the new fibre backbone" }, clock);
       await load(db, [await feed("two", "b", items)], "run-2", "2026-01-03T00:00:00Z");
 
       const effective = await queryRows(db, "SELECT item_key, dimension, tag, tag_source FROM v_item_tags_effective ORDER BY item_key, dimension, tag");
@@ -212,7 +215,7 @@ describe("Curation", () => {
       await load(db, [openalex, arxiv], "run-1", "2026-01-01T00:00:00Z");
       expect(await queryRows(db, "SELECT year, works FROM v_publications_by_year")).toEqual([{ year: 2025, works: 1 }]);
 
-      await rejectItem(db, { itemKind: "publication", itemKey: "doi:10.1234/khmer.1", curatedBy: "analyst:sokha", reason: "Retracted by the publisher" });
+      await rejectItem(db, { itemKind: "publication", itemKey: "doi:10.1234/khmer.1", curatedBy: "analyst:sokha", reason: "Retracted by the publisher" }, clock);
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM v_publications_public")).toEqual([{ n: 0 }]);
       expect(await queryRows(db, "SELECT * FROM v_publications_by_year")).toEqual([]);
       await load(db, [openalex, arxiv], "run-2", "2026-02-01T00:00:00Z");
@@ -231,26 +234,26 @@ describe("Curation", () => {
       const item = { itemKind: "news" as const, itemKey: "c1", dimension: "priority", tag: "2", action: "add" as const, ...analyst };
       const status = { measureId: "1.2", status: "done" as const, asOf: "2026-05-01", note: "Cohort graduated", evidenceUrls: ["https://example.org/news"], recordedBy: "analyst:sokha" };
       const cases: Array<[string, () => Promise<unknown>]> = [
-        ["countryIso3", () => curateObservation(db, { ...obs, countryIso3: "kh" })],
-        ["period", () => curateObservation(db, { ...obs, period: "2023-13" })],
-        ["value", () => curateObservation(db, { ...obs, value: Number.NaN })],
-        ["sourceUrl", () => curateObservation(db, { ...obs, sourceUrl: "javascript:alert(1)" })],
-        ["reason", () => curateObservation(db, { ...obs, reason: " \u200b " })],
-        ["curatedBy", () => curateObservation(db, { ...obs, curatedBy: "" })],
-        ["indicatorCode", () => curateObservation(db, { ...obs, indicatorCode: "NO.SUCH.CODE" })],
-        ["itemKind", () => classifyItem(db, { ...item, itemKind: "tweet" as never })],
-        ["itemKey", () => classifyItem(db, { ...item, itemKey: "missing" })],
-        ["dimension", () => classifyItem(db, { ...item, dimension: "mood" })],
-        ["tag", () => classifyItem(db, { ...item, tag: "9" })],
-        ["action", () => classifyItem(db, { ...item, action: "toggle" as never })],
-        ["itemKey", () => rejectItem(db, { itemKind: "incident", itemKey: "c1", ...analyst })],
-        ["itemKey", () => restoreItem(db, { itemKind: "news", itemKey: "c1", ...analyst })],
-        ["measureId", () => recordMeasureStatus(db, { ...status, measureId: "9.9" })],
-        ["status", () => recordMeasureStatus(db, { ...status, status: "finished" as never })],
-        ["asOf", () => recordMeasureStatus(db, { ...status, asOf: "2026-02-30" })],
-        ["evidenceUrls", () => recordMeasureStatus(db, { ...status, evidenceUrls: [] })],
-        ["evidenceUrls[1]", () => recordMeasureStatus(db, { ...status, evidenceUrls: ["https://example.org/a", "ftp://example.org/b"] })],
-        ["note", () => recordMeasureStatus(db, { ...status, note: "" })],
+        ["countryIso3", () => curateObservation(db, { ...obs, countryIso3: "kh" }, clock)],
+        ["period", () => curateObservation(db, { ...obs, period: "2023-13" }, clock)],
+        ["value", () => curateObservation(db, { ...obs, value: Number.NaN }, clock)],
+        ["sourceUrl", () => curateObservation(db, { ...obs, sourceUrl: "javascript:alert(1)" }, clock)],
+        ["reason", () => curateObservation(db, { ...obs, reason: " \u200b " }, clock)],
+        ["curatedBy", () => curateObservation(db, { ...obs, curatedBy: "" }, clock)],
+        ["indicatorCode", () => curateObservation(db, { ...obs, indicatorCode: "NO.SUCH.CODE" }, clock)],
+        ["itemKind", () => classifyItem(db, { ...item, itemKind: "tweet" as never }, clock)],
+        ["itemKey", () => classifyItem(db, { ...item, itemKey: "missing" }, clock)],
+        ["dimension", () => classifyItem(db, { ...item, dimension: "mood" }, clock)],
+        ["tag", () => classifyItem(db, { ...item, tag: "9" }, clock)],
+        ["action", () => classifyItem(db, { ...item, action: "toggle" as never }, clock)],
+        ["itemKey", () => rejectItem(db, { itemKind: "incident", itemKey: "c1", ...analyst }, clock)],
+        ["itemKey", () => restoreItem(db, { itemKind: "news", itemKey: "c1", ...analyst }, clock)],
+        ["measureId", () => recordMeasureStatus(db, { ...status, measureId: "9.9" }, clock)],
+        ["status", () => recordMeasureStatus(db, { ...status, status: "finished" as never }, clock)],
+        ["asOf", () => recordMeasureStatus(db, { ...status, asOf: "2026-02-30" }, clock)],
+        ["evidenceUrls", () => recordMeasureStatus(db, { ...status, evidenceUrls: [] }, clock)],
+        ["evidenceUrls[1]", () => recordMeasureStatus(db, { ...status, evidenceUrls: ["https://example.org/a", "ftp://example.org/b"] }, clock)],
+        ["note", () => recordMeasureStatus(db, { ...status, note: "" }, clock)],
       ];
       for (const [field, call] of cases) {
         const error = await call().then(
@@ -269,10 +272,10 @@ describe("Curation", () => {
   it("writes neither the curated row nor its log entry when the second write fails", async () => {
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await load(db, [await feed("one", "a", [newsItem("c1", "New bridge", "2025-07-03T10:00:00Z")])], "run-1", "2026-01-01T00:00:00Z");
-      const first = await rejectItem(db, { itemKind: "news", itemKey: "c1", ...analyst });
+      const first = await rejectItem(db, { itemKind: "news", itemKey: "c1", ...analyst }, clock);
       // Take the next log id's slot in curated_rejections so the curated insert fails after the log insert.
       await db.run(`INSERT INTO curated_rejections VALUES (${first.logId + 1}, 'news', 'x', 'reject', 'test', now(), 'blocker')`);
-      await expect(restoreItem(db, { itemKind: "news", itemKey: "c1", ...analyst })).rejects.toThrow(/[Cc]onstraint/);
+      await expect(restoreItem(db, { itemKind: "news", itemKey: "c1", ...analyst }, clock)).rejects.toThrow(/[Cc]onstraint/);
       expect(await queryRows(db, "SELECT log_id FROM curation_log")).toEqual([{ log_id: String(first.logId) }]);
       expect(await queryRows(db, "SELECT item_key FROM v_news_public")).toEqual([]);
     });

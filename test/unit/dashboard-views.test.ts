@@ -6,6 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { classifyItem, curateObservation, recordMeasureStatus, rejectItem } from "../../warehouse/curation.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
+import { testClock } from "../helpers.js";
+
+/** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
+const clock = { now: testClock("2026-01-20T09:00:00Z") };
 
 let dir: string;
 beforeEach(async () => {
@@ -78,7 +82,7 @@ describe("Dashboard views", () => {
       ]);
 
       // An analyst's value takes over the latest period.
-      await curateObservation(db, { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM", period: "2024", value: 17700000, unit: "people", sourceUrl: "https://example.org/", ...analyst });
+      await curateObservation(db, { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM", period: "2024", value: 17700000, unit: "people", sourceUrl: "https://example.org/", ...analyst }, clock);
       expect(await queryRows(db, "SELECT latest_value, unit, source_id, value_source FROM v_indicator_latest WHERE indicator_code = 'SP.POP.TOTL'")).toEqual([
         { latest_value: 17700000, unit: "people", source_id: null, value_source: "analyst" },
       ]);
@@ -130,7 +134,7 @@ describe("Dashboard views", () => {
         { institution: "Institute of Technology of Cambodia", works: 2, first_year: 2024, last_year: 2025 },
         { institution: "Royal University of Phnom Penh", works: 2, first_year: 2024, last_year: 2025 },
       ]);
-      await rejectItem(db, { itemKind: "publication", itemKey: "openalex:W3", ...analyst });
+      await rejectItem(db, { itemKind: "publication", itemKey: "openalex:W3", ...analyst }, clock);
       expect(await queryRows(db, "SELECT institution, works FROM v_publications_by_institution")).toEqual([
         { institution: "Royal University of Phnom Penh", works: 2 },
         { institution: "Institute of Technology of Cambodia", works: 1 },
@@ -150,7 +154,7 @@ describe("Dashboard views", () => {
         incident("undated", null, ["fraud"]),
         incident("rejected-2025", "2025-02-01", ["bias"]),
       ]);
-      await rejectItem(db, { itemKind: "incident", itemKey: "rejected-2025", ...analyst });
+      await rejectItem(db, { itemKind: "incident", itemKey: "rejected-2025", ...analyst }, clock);
       expect(await queryRows(db, "SELECT * FROM v_incidents_by_year_harm")).toEqual([
         { year: 2024, harm_type: "deepfake", incidents: 1 },
         { year: 2024, harm_type: "scam", incidents: 2 },
@@ -188,9 +192,9 @@ describe("Dashboard views", () => {
         { item_kind: "VARCHAR", item_key: "VARCHAR", dimension: "VARCHAR", tag: "VARCHAR", matched: "VARCHAR", made_by: "VARCHAR", made_at: "TIMESTAMPTZ" },
         [tag("a", "1"), tag("b", "1"), tag("b2", "1"), tag("c", "1"), tag("c", "2"), tag("d", "2")],
       );
-      await classifyItem(db, { itemKind: "news", itemKey: "c", dimension: "priority", tag: "1", action: "remove", ...analyst });
-      await classifyItem(db, { itemKind: "news", itemKey: "a", dimension: "priority", tag: "2", action: "add", ...analyst });
-      await rejectItem(db, { itemKind: "news", itemKey: "d", ...analyst });
+      await classifyItem(db, { itemKind: "news", itemKey: "c", dimension: "priority", tag: "1", action: "remove", ...analyst }, clock);
+      await classifyItem(db, { itemKind: "news", itemKey: "a", dimension: "priority", tag: "2", action: "add", ...analyst }, clock);
+      await rejectItem(db, { itemKind: "news", itemKey: "d", ...analyst }, clock);
       expect(await queryRows(db, "SELECT * FROM v_news_by_month_priority")).toEqual([
         { month: "2025-07", priority_id: 1, priority_label: "Skills", items: 1, stories: 1 },
         { month: "2025-07", priority_id: 2, priority_label: "Data & infrastructure", items: 1, stories: 1 },

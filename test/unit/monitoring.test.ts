@@ -8,6 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CurationInputError, recordEventOutcome, recordMeasureStatus } from "../../warehouse/curation.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
+import { testClock } from "../helpers.js";
+
+/** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
+const clock = { now: testClock("2025-05-01T09:00:00Z") };
 
 let dir: string;
 beforeEach(async () => {
@@ -124,10 +128,10 @@ describe("Governance timeline against what happened", () => {
     await withDb(async (db) => {
       await insert(db, "events", [event("e1", "planned", "2025-05-30", "day", "by")]);
       const base = { eventId: "e1", outcome: "happened" as const, onDate: "2025-06-01", note: "n", evidenceUrls: evidence, recordedBy: "a" };
-      await expect(recordEventOutcome(db, { ...base, onDate: null })).rejects.toThrow(new CurationInputError("onDate", "is required when the outcome is happened"));
-      await expect(recordEventOutcome(db, { ...base, evidenceUrls: [] })).rejects.toThrow(/evidenceUrls must hold at least one link/);
-      await expect(recordEventOutcome(db, { ...base, evidenceUrls: ["javascript:alert(1)"] })).rejects.toThrow(/evidenceUrls\[0\] must be an http\(s\) URL/);
-      await expect(recordEventOutcome(db, { ...base, eventId: "nope" })).rejects.toThrow(/eventId "nope" is not a governance-timeline event/);
+      await expect(recordEventOutcome(db, { ...base, onDate: null }, clock)).rejects.toThrow(new CurationInputError("onDate", "is required when the outcome is happened"));
+      await expect(recordEventOutcome(db, { ...base, evidenceUrls: [] }, clock)).rejects.toThrow(/evidenceUrls must hold at least one link/);
+      await expect(recordEventOutcome(db, { ...base, evidenceUrls: ["javascript:alert(1)"] }, clock)).rejects.toThrow(/evidenceUrls\[0\] must be an http\(s\) URL/);
+      await expect(recordEventOutcome(db, { ...base, eventId: "nope" }, clock)).rejects.toThrow(/eventId "nope" is not a governance-timeline event/);
       const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM event_outcomes");
       expect(Number(n)).toBe(0);
     });

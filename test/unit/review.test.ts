@@ -9,9 +9,12 @@ import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load
 import { loadQualityRules, runQualityChecks } from "../../warehouse/quality.js";
 import { describeReview, parseReviewId, pendingReviews, recordedDecision, recordReviewDecision, reviewId } from "../../warehouse/review.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, testClock } from "../helpers.js";
 import { durationMs, loadConfig } from "../../temporal.config.js";
 import { escapeHtml, sameSecret } from "../../scripts/lib/console-server.js";
+
+/** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
+const clock = { now: testClock("2026-01-05T09:00:00Z") };
 
 let dir: string;
 beforeEach(async () => {
@@ -79,7 +82,7 @@ describe("review decisions in the warehouse", () => {
           (r) => r.check === "range/SP.POP.TOTL",
         );
       expect(await rangeCheck("before")).toMatchObject({ status: "fail", severity: "error", count: 1 });
-      await recordReviewDecision(db, pending[3], { action: "approve", by: "analyst:dara", reason: "the source really says 17 (thousands); accepted pending its fix" });
+      await recordReviewDecision(db, pending[3], { action: "approve", by: "analyst:dara", reason: "the source really says 17 (thousands); accepted pending its fix" }, clock);
       // The analyst accepted exactly this value: it no longer blocks the export.
       expect(await rangeCheck("after")).toMatchObject({ status: "pass", count: 0 });
       expect((await pendingReviews(db, { rules: await rules() })).map((p) => p.kind)).toEqual(["incident", "incident", "indicator"]);
@@ -131,12 +134,12 @@ describe("review decisions in the warehouse", () => {
   it("hides a rejected candidate for good, and an edited sheet value publishes the analyst's figure in place of the sheet's", async () => {
     await withWarehouse(warehouse(), async (db) => {
       await load(db, "run-1");
-      await recordReviewDecision(db, { kind: "incident", key: "news:https://news.example/a" }, { action: "reject", by: "analyst:dara", reason: "a drill, not an incident" });
+      await recordReviewDecision(db, { kind: "incident", key: "news:https://news.example/a" }, { action: "reject", by: "analyst:dara", reason: "a drill, not an incident" }, clock);
       await load(db, "run-2");
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM v_incidents_public")).toEqual([{ n: 0 }]);
       expect(await queryRows(db, "SELECT review_status FROM incident_candidates WHERE candidate_key = 'news:https://news.example/a'")).toEqual([{ review_status: "rejected" }]);
 
-      await recordReviewDecision(db, { kind: "indicator", key: "sheet/RAM.GERD.PCT_GDP/KHM/2025=0.09" }, { action: "edit", by: "analyst:dara", reason: "the report's table says 0.1", fields: { value: "0.1" } });
+      await recordReviewDecision(db, { kind: "indicator", key: "sheet/RAM.GERD.PCT_GDP/KHM/2025=0.09" }, { action: "edit", by: "analyst:dara", reason: "the report's table says 0.1", fields: { value: "0.1" } }, clock);
       expect(await queryRows(db, "SELECT value, value_source FROM v_observations_current WHERE indicator_code = 'RAM.GERD.PCT_GDP'")).toEqual([{ value: 0.1, value_source: "analyst" }]);
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM v_observations_published WHERE source_id = 'sheet'")).toEqual([{ n: 0 }]);
       expect((await queryRows(db, "SELECT action FROM curation_log ORDER BY log_id")).map((r) => r.action)).toEqual(["review_reject", "review_edit", "curate_observation"]);
@@ -148,17 +151,17 @@ describe("review decisions in the warehouse", () => {
       await load(db, "run-1");
       const ref = { kind: "incident" as const, key: "news:https://news.example/a" };
       const refusal = (p: Promise<unknown>) => p.then(() => "written", (e: unknown) => (e instanceof CurationInputError ? e.field : String(e)));
-      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { colour: "red" } }))).toBe("fields.colour");
-      expect(await refusal(recordReviewDecision(db, ref, { action: "edit", by: "a", reason: "r" }))).toBe("fields");
-      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: " " }))).toBe("reason");
-      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { attach_to: "aiid:404" } }))).toBe("fields.attach_to");
-      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { severity: "catastrophic" } }))).toBe("fields.severity");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { colour: "red" } }, clock))).toBe("fields.colour");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "edit", by: "a", reason: "r" }, clock))).toBe("fields");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: " " }, clock))).toBe("reason");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { attach_to: "aiid:404" } }, clock))).toBe("fields.attach_to");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "a", reason: "r", fields: { severity: "catastrophic" } }, clock))).toBe("fields.severity");
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM curation_log")).toEqual([{ n: 0 }]);
       expect(await recordedDecision(db, ref)).toBeUndefined();
-      const first = await recordReviewDecision(db, ref, { action: "reject", by: "a", reason: "r" });
+      const first = await recordReviewDecision(db, ref, { action: "reject", by: "a", reason: "r" }, clock);
       // What the decision activity hands a retry of an attempt that had already committed.
       expect(await recordedDecision(db, ref)).toMatchObject({ logId: first.logId, decision: "reject", by: "a" });
-      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "b", reason: "r" }))).toBe("reviewId");
+      expect(await refusal(recordReviewDecision(db, ref, { action: "approve", by: "b", reason: "r" }, clock))).toBe("reviewId");
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM curation_log")).toEqual([{ n: 1 }]);
     });
   });
