@@ -82,8 +82,6 @@ export interface ObservatoryConfig {
     token?: string;
   };
   devServer: {
-    /** Temporal CLI version to provision when none is found. @default "1.5.1" */
-    cliVersion: string;
     /** @default "127.0.0.1" */
     ip: string;
     /** gRPC frontend port. @default 7233 */
@@ -108,6 +106,8 @@ export interface ObservatoryConfig {
     snapshot: string;
     /** Observable Framework project. @default "site" */
     site: string;
+    /** Where the built site goes, replaced whole after each successful build. @default "<site>/dist" */
+    siteOutput: string;
   };
 }
 
@@ -212,7 +212,6 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       ) as Record<ScheduledCadence, string>,
     },
     devServer: {
-      cliVersion: strFrom(env, "TEMPORAL_CLI_VERSION", "1.5.1"),
       ip: strFrom(env, "TEMPORAL_DEV_IP", "127.0.0.1"),
       port: intFrom(env, "TEMPORAL_DEV_PORT", 7233),
       uiPort: intFrom(env, "TEMPORAL_DEV_UI_PORT", 8233),
@@ -226,6 +225,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       exports: resolvePath(env, "OBSERVATORY_EXPORTS_DIR", path.join(dataDir, "exports")),
       snapshot: resolvePath(env, "OBSERVATORY_SNAPSHOT_DIR", "sources/snapshot"),
       site: resolvePath(env, "OBSERVATORY_SITE_DIR", "site"),
+      siteOutput: resolvePath(env, "OBSERVATORY_SITE_OUTPUT", path.join(strFrom(env, "OBSERVATORY_SITE_DIR", "site"), "dist")),
     },
   };
 }

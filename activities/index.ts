@@ -1,6 +1,5 @@
 // All of the pipeline's I/O, as Temporal activities built by one factory. Workflows import only the
 // type of what this returns; they pass references (paths, hashes, counts), never bodies or rows.
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Context } from "@temporalio/activity";
@@ -28,6 +27,7 @@ import {
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { Archive, type Capture } from "./archive.js";
+import { buildSite, SiteBuildError } from "./site-build.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
 export interface ActivityDeps {
@@ -379,50 +379,20 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Builds the Observable Framework site into site/dist from the current exports. */
     async buildSite(): Promise<SiteResult> {
-      const started = performance.now();
-      // Framework caches loader output keyed on the loader's source, not on the Parquet it reads;
-      // a stale cache would publish the previous run's numbers.
-      await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
-      const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
-      const output: string[] = [];
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(bin, ["build"], {
-          cwd: config.paths.site,
-          // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
-          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
-          stdio: ["ignore", "pipe", "pipe"],
+      try {
+        return await buildSite({
+          siteDir: config.paths.site,
+          output: config.paths.siteOutput,
+          exportsDir: config.paths.exports,
+          projectRoot,
+          onOutput: () => heartbeat(),
         });
-        const keep = (chunk: Buffer) => {
-          output.push(chunk.toString());
-          if (output.length > 200) output.shift();
-          heartbeat();
-        };
-        child.stdout.on("data", keep);
-        child.stderr.on("data", keep);
-        child.on("error", reject);
-        child.on("exit", resolve);
-      });
-      if (code !== 0) {
-        throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
+      } catch (error) {
+        if (error instanceof SiteBuildError) throw ApplicationFailure.retryable(error.message, "SiteBuildFailed");
+        throw error;
       }
-      const dist = path.join(config.paths.site, "dist");
-      await copyDownloads(config.paths.exports, path.join(dist, "downloads"));
-      return { dir: dist, seconds: (performance.now() - started) / 1000 };
     },
   };
-}
-
-/**
- * The Data page's downloads: the export's Parquet and CSV files and datapackage.json, copied beside the
- * built pages so the site serves them itself. Framework only copies files a page names literally, and the
- * table list comes from the catalogue, hence a copy after the build rather than file attachments.
- */
-async function copyDownloads(exportsDir: string, target: string): Promise<void> {
-  await fs.rm(target, { recursive: true, force: true });
-  await fs.mkdir(target, { recursive: true });
-  for (const name of await fs.readdir(exportsDir)) {
-    if (/\.(parquet|csv)$/.test(name) || name === "datapackage.json") await fs.copyFile(path.join(exportsDir, name), path.join(target, name));
-  }
 }
 
 export type Activities = ReturnType<typeof createActivities>;

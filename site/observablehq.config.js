@@ -1,9 +1,10 @@
-// Observable Framework configuration. The site must build and run with no third-party host: no web fonts
-// (globalStylesheets: [], a system font stack that covers Khmer in style.css), and every library imported
-// from node_modules. The quarterly report routes are listed from the export's build date.
+// Observable Framework configuration. The site must build and run with no third-party host: no remote
+// stylesheets (globalStylesheets: []), a Khmer web font served by the site itself (fonts.js), and every
+// library imported from node_modules. The quarterly report routes are listed from the export's build date.
 import {existsSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+import {fontFaceStyle} from "./fonts.js";
 import {quartersUntil} from "./src/components/quarters.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,7 +38,9 @@ export default {
     {name: "Methodology · វិធីសាស្ត្រ", path: "/methodology"}
   ],
   dynamicPaths: () => quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`),
-  head: '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline, indicators, incidents, research and policy news, with their sources.">',
+  head: ({path}) =>
+    '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline, indicators, incidents, research and policy news, with their sources.">' +
+    fontFaceStyle(path),
   footer: "Cambodia National AI Observatory. Every figure names its source; the data behind every chart can be downloaded as CSV, and every table as Parquet and CSV on the Data page.",
   pager: false,
   search: false,

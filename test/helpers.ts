@@ -13,7 +13,7 @@ export async function fixture(...parts: string[]): Promise<Uint8Array> {
   return fs.readFile(path.join(repoRoot, "test", "fixtures", ...parts));
 }
 
-/** A config whose data/, warehouse, archive, staging and exports all live in a fresh temp folder. */
+/** A config whose data/, warehouse, archive, staging, exports and built site all live in a fresh temp folder. */
 export async function tempConfig(extra: Record<string, string> = {}): Promise<{ config: ObservatoryConfig; dir: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-test-"));
   const config = loadConfig({
@@ -22,6 +22,8 @@ export async function tempConfig(extra: Record<string, string> = {}): Promise<{ 
     OBSERVATORY_ARCHIVE_DIR: path.join(dir, "archive"),
     OBSERVATORY_STAGED_DIR: path.join(dir, "staged"),
     OBSERVATORY_EXPORTS_DIR: path.join(dir, "exports"),
+    OBSERVATORY_SITE_OUTPUT: path.join(dir, "site"),
+    OBSERVATORY_REVIEW_EVENTS: path.join(dir, "review-events.jsonl"),
     TEMPORAL_TASK_QUEUE: `test-${path.basename(dir)}`,
     ...extra,
   });
@@ -30,10 +32,11 @@ export async function tempConfig(extra: Record<string, string> = {}): Promise<{ 
 
 /**
  * Runs every source offline (the bundled snapshot and the repository's sheets) through fetch, parse,
- * load and export with the real activities, without Temporal, into the temp folders of `config`.
+ * load and export with the real activities, without Temporal, into the temp folders of `config`. `now` is
+ * the activities' clock: it dates the export, and so which quarterly reports the site has.
  */
-export async function offlineExport(config: ObservatoryConfig, runKey: string): Promise<Activities> {
-  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined });
+export async function offlineExport(config: ObservatoryConfig, runKey: string, now: () => Date): Promise<Activities> {
+  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined, now });
   const reports: RunReport[] = [];
   for (const sourceId of await activities.listSources()) {
     const fetched = await activities.fetchSource({ sourceId, offline: true });
@@ -43,4 +46,15 @@ export async function offlineExport(config: ObservatoryConfig, runKey: string): 
   await activities.loadStaged({ runId: `pipeline/${runKey}`, reports });
   await activities.exportTables();
   return activities;
+}
+
+/**
+ * A clock for the code under test: it starts at `startIso` and moves on `stepMs` at every reading, so
+ * decisions made in one test keep their order and no test depends on the machine's clock.
+ */
+export function testClock(startIso: string, stepMs = 1000): () => Date {
+  const start = Date.parse(startIso);
+  if (Number.isNaN(start)) throw new Error(`testClock: ${JSON.stringify(startIso)} is not a date`);
+  let readings = 0;
+  return () => new Date(start + stepMs * readings++);
 }

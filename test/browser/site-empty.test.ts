@@ -5,11 +5,12 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import { offlineExport, repoRoot, tempConfig } from "../helpers.js";
+import { launchChromium } from "../browser-launch.js";
+import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
 
 const emptied = ["incidents", "incidents_by_year_harm", "news_items", "news_stories", "news_by_month_priority", "publications", "publications_by_year", "publications_by_institution"];
 
@@ -45,11 +46,11 @@ function runLoader(loader: string, exportsDir: string, args: string[] = []): { s
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "empty-test");
+  const activities = await offlineExport(config, "empty-test", testClock("2026-11-25T06:00:00Z"));
   await empty(config.paths.exports, emptied);
   const { dir: dist } = await activities.buildSite();
   server = await serveStatic(dist);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-background-networking"] });
+  browser = await launchChromium();
 }, 600_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import { offlineExport, tempConfig } from "../helpers.js";
+import { offlineExport, tempConfig, testClock } from "../helpers.js";
 
 let config: ObservatoryConfig;
 let dir: string;
@@ -20,7 +20,7 @@ async function readAll(folder: string, ext: string): Promise<Map<string, string>
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "site-test");
+  const activities = await offlineExport(config, "site-test", testClock("2026-11-25T06:00:00Z"));
   dist = (await activities.buildSite()).dir;
 }, 300_000);
 
