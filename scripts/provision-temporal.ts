@@ -1,9 +1,8 @@
 // `npm run temporal:provision`: find or obtain the Temporal CLI and print its path (used by .ci/run).
-import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
 
 try {
-  const result = await provisionTemporalCli({ version: loadConfig().devServer.cliVersion });
+  const result = await provisionTemporalCli();
   console.log(result.path);
 } catch (error) {
   console.error((error as Error).message);

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   let address = config.temporal.address;
   let devServer: DevServer | undefined;
   if (!address) {
-    const cli = await provisionTemporalCli({ version: config.devServer.cliVersion });
+    const cli = await provisionTemporalCli();
     devServer = await startDevServer(cli.path, config.devServer, config.temporal.namespace);
     cleanups.push(() => devServer!.stop());
     address = devServer.address;
