@@ -1,10 +1,10 @@
-// `npm run site:preview`: serve the built site (site/dist) on loopback. PORT overrides the port.
+// `npm run site:preview`: serve the built site (site/dist, or OBSERVATORY_SITE_OUTPUT) on loopback. PORT overrides the port.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { serveStatic } from "./lib/static-server.js";
 
-const dist = path.join(loadConfig().paths.site, "dist");
+const dist = loadConfig().paths.siteOutput;
 if (!(await fs.stat(path.join(dist, "index.html")).catch(() => undefined))) {
   console.error(`No built site at ${dist}. Run \`npm start\` (or \`npm run site:build\`) first.`);
   process.exit(1);

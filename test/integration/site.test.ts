@@ -4,7 +4,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservatoryConfig } from "../../temporal.config.js";
-import { offlineExport, tempConfig, testClock } from "../helpers.js";
+import { createActivities } from "../../activities/index.js";
+import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
 
 let config: ObservatoryConfig;
 let dir: string;
@@ -40,7 +41,10 @@ describe("The overview site", () => {
     expect(internet).toMatchObject({ period: "2023", value: 60.7171, unit: "% of population" });
     expect(internet.source_url).toMatch(/^https:\/\/github\.com\/open-numbers\//);
     expect(byName("timeline.").events).toHaveLength(49);
-    expect(byName("runs.").runs.find((r: { source_id: string }) => r.source_id === "worldbank-wdi").from_snapshot).toBe(true);
+    const worldbank = byName("runs.").runs.find((r: { source_id: string }) => r.source_id === "worldbank-wdi");
+    expect(worldbank.from_snapshot).toBe(true);
+    // Replayed from the bundled snapshot: never "fresh", whenever the replay ran.
+    expect(worldbank.freshness_label).toMatch(/^snapshot of 2026-\d\d-\d\d$/);
   });
 
   it("renders the overview page and loads nothing from another host", async () => {
@@ -56,4 +60,28 @@ describe("The overview site", () => {
       expect(text).not.toContain("cdn.jsdelivr.net");
     }
   });
+
+  it("serves its own Khmer font files, named in every page's @font-face rules", async () => {
+    const html = await fs.readFile(path.join(dist, "reports", "2025-Q1.html"), "utf8");
+    expect(html).toContain('src:url("../_fonts/noto-sans-khmer-khmer-400-normal.woff2") format("woff2")');
+    for (const weight of [400, 700]) {
+      const font = await fs.readFile(path.join(dist, "_fonts", `noto-sans-khmer-khmer-${weight}-normal.woff2`));
+      expect(font.subarray(0, 4).toString("latin1")).toBe("wOF2");
+    }
+  });
+
+  it("keeps the last good site when a build fails, and leaves no working copy behind", async () => {
+    const before = await fs.readFile(path.join(dist, "index.html"), "utf8");
+    // Exports without the strategy: its loader fails the build, as it must.
+    const broken = await tempConfig({ OBSERVATORY_SITE_OUTPUT: dist });
+    try {
+      await fs.mkdir(broken.config.paths.exports, { recursive: true });
+      const activities = createActivities({ config: broken.config, projectRoot: repoRoot, log: () => undefined });
+      await expect(activities.buildSite()).rejects.toThrow(/site build failed/);
+      await expect(fs.readFile(path.join(dist, "index.html"), "utf8")).resolves.toBe(before);
+      expect((await fs.readdir(path.dirname(dist))).filter((name) => name.startsWith(".site-build-") || name.includes(".old-"))).toEqual([]);
+    } finally {
+      await fs.rm(broken.dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
