@@ -188,6 +188,14 @@ function readPage(input: ParseInput): Page {
       .toArray()
       .map((el) => sameHostUrl($(el).attr("href"), pageUrl))
       .find((u): u is string => u !== null && canonicalUrl(u) !== self);
+    if (detailUrls.length === 0 && !next) {
+      // Entries that all link off this site (or back to this page) would otherwise end as nothing at all.
+      throw new ParseError(
+        input.sourceId,
+        input.url,
+        `list page has ${linked.length} linked entr${linked.length === 1 ? "y" : "ies"} ("${options.list_item_selector}" with "${options.link_selector}") but none links to another page on ${pageUrl.hostname} (first link: ${JSON.stringify(linked[0].href)})`,
+      );
+    }
     return { kind: "list", decoding, detailUrls, nextUrl: next ?? null, options };
   }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { EncodingSource } from "../../sources/decode.js";
 import { ParseError, type ParseInput, type ParseResult } from "../../sources/parser.js";
 import { parseRss } from "../../sources/rss.js";
+import { nextMptcPages, parseMptc } from "../../sources/mptc.js";
 import { nextWorldBankPages, parseWorldBank } from "../../sources/worldbank.js";
 import { fixture, repoRoot } from "../helpers.js";
 
@@ -69,6 +70,7 @@ const feeds: Feed[] = [
   { file: "node-feedparser--saxerror.xml", error: /not well-formed XML \(Invalid character in entity name Line: 14 Column: 45/ },
   { file: "feedparser--illformed_aaa_illformed.xml", error: /not well-formed XML \(Unclosed root tag Line: 5/ },
   { file: "feedparser--illformed_rss_incomplete_cdata.xml", error: /not well-formed XML \(Unclosed root tag Line: 13/ },
+  { file: "html_trawl--feeds_wordpress.xml", error: /not well-formed XML \(Non-whitespace before first tag/ },
 ];
 
 const feedInput = async (f: Feed): Promise<ParseInput> => ({
@@ -88,7 +90,7 @@ function entriesInRawXml(body: Uint8Array, encoding: string): number {
 describe("real feeds from other projects' test suites", () => {
   it("covers every feed and page in the folder", async () => {
     const files = (await fs.readdir(WILD)).filter((f) => f !== "README.md");
-    const listed = [...feeds.map((f) => f.file), ...worldBankFiles];
+    const listed = [...feeds.map((f) => f.file), ...worldBankFiles, ...pageFiles];
     expect([...listed].sort()).toEqual(files.sort());
     expect(files.length).toBeGreaterThanOrEqual(40);
   });
@@ -216,5 +218,60 @@ describe("real World Bank pages from other projects' tests", () => {
       rejected: [{ record: "PA.NUS.FCRF/AFE/2024", reason: "AFE (Africa Eastern and Southern) is a World Bank aggregate, not a country" }],
     });
     expect(nextWorldBankPages(input)).toEqual([`${url}&page=2`]);
+  });
+});
+
+const pageFiles = [
+  "html_trawl--pages_wp-elliott-index.html",
+  "html_trawl--pages_wordpress.html",
+  "html_trawl--posts_danwin-mid.html",
+  "html_trawl--posts_whitehouse.blogpost.html",
+];
+
+describe("real WordPress and Drupal pages through the MPTC press-page scraper", () => {
+  const page = async (file: string, url: string): Promise<ParseInput> => ({ sourceId: "mptc-press", url, body: await fixture("wild", file) });
+
+  it("reads a WordPress list page as the posts to fetch, at the site it was saved from", async () => {
+    const list = await page("html_trawl--pages_wp-elliott-index.html", "http://example.com/");
+    expect(parseMptc(list)).toEqual({ rows: { news_items: [] }, rejected: [], decoding: { encoding: "utf-8", decidedBy: "html-meta" } });
+    const next = nextMptcPages(list);
+    expect(next).toHaveLength(7);
+    expect(next[0]).toBe("http://example.com/elexamples-email/have-you-ever-seen-a-gremlin/");
+    expect(nextMptcPages(await page("html_trawl--pages_wordpress.html", "http://example.wordpress.com/"))).toEqual(["http://example.wordpress.com/2008/02/19/hello-world/"]);
+  });
+
+  it("fails loudly on a list page whose entries all link to another site", async () => {
+    const elsewhere = await page("html_trawl--pages_wp-elliott-index.html", "https://mptc.gov.kh/news/");
+    expect(() => parseMptc(elsewhere)).toThrow(
+      /^mptc-press: cannot parse https:\/\/mptc\.gov\.kh\/news\/: list page has 7 linked entries \("article" with ".entry-title a, h2 a, h3 a"\) but none links to another page on mptc\.gov\.kh \(first link: "http:\/\/example\.com\/elexamples-email\/have-you-ever-seen-a-gremlin\/"\)$/,
+    );
+  });
+
+  it("reads a WordPress post page into one item with its title, date and body", async () => {
+    const url = "http://blog.danwin.com/the-google-death-and-resurrection-of-amy-wilentz/";
+    const { rows, rejected } = parseMptc(await page("html_trawl--posts_danwin-mid.html", url));
+    expect(rejected).toEqual([]);
+    expect(rows.news_items).toEqual([
+      {
+        item_key: expect.any(String),
+        canonical_url: "http://blog.danwin.com/the-google-death-and-resurrection-of-amy-wilentz",
+        title: "The Google death and resurrection of Amy Wilentz",
+        summary: expect.stringMatching(/^Author Amy Wilentz has a fun piece about how Google listed her as “dead” in the rich snippet search result for her name\./),
+        published_at: "2013-03-22T13:29:24.000Z",
+        outlet: "Ministry of Post and Telecommunications",
+        language: "en",
+        categories: [],
+        kind: "press_release",
+      },
+    ]);
+  });
+
+  it("fails loudly on a Drupal page that matches neither shape, naming the selectors tried", async () => {
+    const url = "http://www.whitehouse.gov/blog/2013/06/14/financial-disclosure-reports-now-available";
+    expect(() => parseMptc({ sourceId: "mptc-press", url, body: new Uint8Array() })).toThrow(ParseError);
+    const drupal = await page("html_trawl--posts_whitehouse.blogpost.html", url);
+    expect(() => parseMptc(drupal)).toThrow(
+      `mptc-press: cannot parse ${url}: page layout not recognised: no article body (".entry-content") and no linked list entries ("article" with ".entry-title a, h2 a, h3 a")`,
+    );
   });
 });
