@@ -46,11 +46,29 @@ function asciiHead(body: Uint8Array, bytes = 4096): string {
   return String.fromCharCode(...body.subarray(0, Math.min(bytes, body.length)));
 }
 
-/** UTF-16 without a mark shows itself by the NULs around `<?`. */
+/** UTF-16 and UTF-32 without a mark show themselves by the NULs around `<`. */
 function utf16WithoutMark(body: Uint8Array): string | undefined {
+  if (startsWith(body, [0x3c, 0x00, 0x00, 0x00])) return "utf-32le";
+  if (startsWith(body, [0x00, 0x00, 0x00, 0x3c])) return "utf-32be";
   if (startsWith(body, [0x3c, 0x00, 0x3f, 0x00])) return "utf-16le";
   if (startsWith(body, [0x00, 0x3c, 0x00, 0x3f])) return "utf-16be";
   return undefined;
+}
+
+const UTF32 = /^(?:utf-?32|ucs-?4)(le|be)?$/i;
+
+/** The WHATWG Encoding Standard (and so TextDecoder) has no UTF-32; XML allows it, and feeds use it. */
+function decodeUtf32(body: Uint8Array, littleEndian: boolean): string | undefined {
+  if (body.length % 4 !== 0) return undefined;
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const out: string[] = [];
+  for (let i = 0; i < body.length; i += 4) {
+    const cp = view.getUint32(i, littleEndian);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+    if (i === 0 && cp === 0xfeff) continue;
+    out.push(String.fromCodePoint(cp));
+  }
+  return out.join("");
 }
 
 function xmlDeclaration(head: string): string | undefined {
@@ -74,6 +92,14 @@ const fixWindows1252 = (text: string) => text.replace(/[\x80-\x9f]/g, (c) => WIN
 type Attempt = { label: string; decidedBy: EncodingSource; what: string };
 
 function tryDecode(body: Uint8Array, label: string): { text: string; encoding: string } | { unknown: true } | { invalid: true; encoding: string } {
+  const utf32 = UTF32.exec(label.trim());
+  if (utf32) {
+    // "UTF-32" without an order: the mark decides, else big-endian (the Unicode default).
+    const little = utf32[1] ? utf32[1].toLowerCase() === "le" : startsWith(body, [0xff, 0xfe, 0x00, 0x00]) || startsWith(body, [0x3c, 0x00, 0x00, 0x00]);
+    const encoding = little ? "utf-32le" : "utf-32be";
+    const text = decodeUtf32(body, little);
+    return text === undefined ? { invalid: true, encoding } : { text, encoding };
+  }
   let decoder: TextDecoder;
   try {
     // ignoreBOM false (the default) strips a mark that matches the encoding.
@@ -108,7 +134,8 @@ export function decodeDocument(input: ParseInput, kind: "xml" | "html"): Decoded
   const declared = kind === "xml" ? xmlDeclaration(head) : htmlMeta(head);
   // A UTF-16 document read as ASCII shows its declaration only after NULs are dropped.
   const declaredWide = declared ?? (sniffed ? xmlDeclaration(head.replace(/\0/g, "")) : undefined);
-  if (declaredWide && !(sniffed && /^utf-?16/i.test(declaredWide))) {
+  // A wide document's declaration says "UTF-16"/"UTF-32" without the byte order the NULs already gave.
+  if (declaredWide && !(sniffed && /^(utf-?16|utf-?32|ucs-?4)/i.test(declaredWide))) {
     attempts.push({
       label: declaredWide,
       decidedBy: kind === "xml" ? "xml-declaration" : "html-meta",

@@ -122,7 +122,11 @@ interface FeedView {
   root: Element;
   entries: Element[];
   qname: (el: Element) => QName;
-  /** True when rss-parser needs the normalised document (prefixed elements renamed). */
+  /** Namespaces read as Atom (the standard ones, and that of a <feed> root from an Atom draft). */
+  atomNs: ReadonlySet<string>;
+  /** Namespaces read as RSS (none, RSS 1.0/0.90, and whatever namespace an <rss> root declares). */
+  rssNs: ReadonlySet<string>;
+  /** True when rss-parser needs the normalised document (prefixed elements renamed, a channel added). */
   renamed: boolean;
 }
 
@@ -160,17 +164,31 @@ function feedView(input: ParseInput, xml: string): FeedView {
   const qname = (el: Element) => names.get(el) ?? { ns: "", local: el.name };
 
   const top = qname(root);
+  const unprefixed = (ns: string) => (ns.startsWith("undeclared:") ? undefined : ns);
+  // Feed readers take <feed> and <rss> in any namespace (Atom drafts, "userland.com/rss2.1"…) as what they say.
+  const atomNs = new Set<string>(ATOM_NAMESPACES);
+  const rssNs = new Set<string>(RSS_ITEM_NAMESPACES);
   let format: Format;
-  if (top.local === "feed" && ATOM_NAMESPACES.has(top.ns)) format = "atom";
-  else if (top.local === "rss" && RSS2_NAMESPACES.has(top.ns)) format = "rss";
-  else if (top.local === "RDF" && top.ns === NS.rdf) format = "rdf";
+  if (top.local === "feed" && unprefixed(top.ns) !== undefined) {
+    format = "atom";
+    atomNs.add(top.ns);
+  } else if (top.local === "rss" && unprefixed(top.ns) !== undefined) {
+    format = "rss";
+    rssNs.add(top.ns);
+  } else if (top.local === "RDF" && top.ns === NS.rdf) format = "rdf";
   else {
     const what = top.ns && !top.ns.startsWith("undeclared:") ? `<${top.local}> in namespace ${top.ns}` : `<${root.name}>`;
     throw new ParseError(input.sourceId, input.url, `not an RSS or Atom feed: the root element is ${what}`);
   }
-  // rss-parser reads <rss> only with a version attribute; RSS 0.9x and 2.0 items read alike.
+  // rss-parser reads <rss> only with a version attribute and a <channel>; RSS 0.9x and 2.0 items read alike.
   if (format === "rss" && !root.attribs.version) {
     root.attribs.version = "2.0";
+    renamed = true;
+  }
+  if (format === "rss" && !root.children.some((c) => isElement(c) && qname(c).local === "channel")) {
+    const channel = $("<channel></channel>");
+    channel.append($(root).contents());
+    $(root).append(channel);
     renamed = true;
   }
   if (format === "rdf" && root.name !== "rdf:RDF") {
@@ -179,14 +197,16 @@ function feedView(input: ParseInput, xml: string): FeedView {
   }
 
   // Every entry the document holds, wherever it sits, so none can vanish without a row or a rejection.
+  // Atom 0.3 feeds in the wild sometimes hold <item>s; they are counted so that they cannot vanish.
   const entries = $("*")
     .toArray()
     .filter(isElement)
     .filter((el) => {
       const q = qname(el);
-      return (q.local === "entry" && ATOM_NAMESPACES.has(q.ns)) || (q.local === "item" && RSS_ITEM_NAMESPACES.has(q.ns) && format !== "atom");
+      if (format === "atom") return (q.local === "entry" || q.local === "item") && atomNs.has(q.ns);
+      return (q.local === "item" && rssNs.has(q.ns)) || (q.local === "entry" && ATOM_NAMESPACES.has(q.ns));
     });
-  return { $, format, root, entries, qname, renamed };
+  return { $, format, root, entries, qname, atomNs, rssNs, renamed };
 }
 
 function childrenOf(view: FeedView, el: Element, accept: (q: QName) => boolean): Element[] {
@@ -252,13 +272,14 @@ interface EntryText {
 }
 
 function entryText(view: FeedView, el: Element): EntryText {
-  if (ATOM_NAMESPACES.has(view.qname(el).ns)) {
-    const title = atomText(view, child(view, el, "title", ATOM_NAMESPACES));
+  if (view.format === "atom" || ATOM_NAMESPACES.has(view.qname(el).ns)) {
+    const atom = view.atomNs;
+    const title = atomText(view, child(view, el, "title", atom));
     const summary =
-      [atomText(view, child(view, el, "summary", ATOM_NAMESPACES)), atomText(view, child(view, el, "content", ATOM_NAMESPACES))].find((t) => t && t.text !== "") ?? null;
-    const links = childrenOf(view, el, (q) => q.local === "link" && ATOM_NAMESPACES.has(q.ns));
+      [atomText(view, child(view, el, "summary", atom)), atomText(view, child(view, el, "content", atom))].find((t) => t && t.text !== "") ?? null;
+    const links = childrenOf(view, el, (q) => q.local === "link" && atom.has(q.ns));
     const alternate = links.find((l) => (l.attribs.rel ?? "alternate") === "alternate") ?? links.find((l) => !l.attribs.rel);
-    const dateEl = ["published", "updated", "issued", "modified", "created"].map((n) => child(view, el, n, ATOM_NAMESPACES)).find((d) => d !== undefined);
+    const dateEl = ["published", "updated", "issued", "modified", "created"].map((n) => child(view, el, n, atom)).find((d) => d !== undefined);
     return {
       title: title?.text ?? "",
       summary: summary?.text ?? "",
@@ -267,7 +288,7 @@ function entryText(view: FeedView, el: Element): EntryText {
       date: dateEl ? view.$(dateEl).text().trim() : undefined,
     };
   }
-  const rssNs = RSS_ITEM_NAMESPACES;
+  const rssNs = view.rssNs;
   const title = rssText(view, child(view, el, "title", rssNs));
   const summary =
     [
@@ -303,14 +324,34 @@ function timestampFrom(value: string | undefined): string | null {
 }
 
 function rootLanguage(view: FeedView): string | undefined {
-  const channel = view.format === "rss" ? child(view, view.root, "channel", RSS2_NAMESPACES) : undefined;
-  const language = channel ? child(view, channel, "language", RSS2_NAMESPACES) : undefined;
+  const channel = view.format === "rss" ? child(view, view.root, "channel", view.rssNs) : undefined;
+  const language = channel ? child(view, channel, "language", view.rssNs) : undefined;
   return (language ? view.$(language).text().trim() : "") || view.root.attribs["xml:lang"]?.trim() || undefined;
+}
+
+const XML_ENTITIES = new Set(["amp", "lt", "gt", "quot", "apos"]);
+
+/**
+ * HTML named entities (`&eacute;`, `&nbsp;`) as numeric references. RSS 0.91 feeds get them from the
+ * Netscape DTD, which no XML parser here loads, so without this a valid feed fails as malformed.
+ */
+function htmlEntitiesAsNumeric(xml: string): string {
+  const known = new Map<string, string | null>();
+  return xml.replace(/&([A-Za-z][A-Za-z0-9]{1,31});/g, (whole, name: string) => {
+    if (XML_ENTITIES.has(name)) return whole;
+    if (!known.has(name)) {
+      const decoded = cheerio.load(whole, null, false).text();
+      known.set(name, decoded === whole ? null : [...decoded].map((c) => `&#${c.codePointAt(0)};`).join(""));
+    }
+    return known.get(name) ?? whole;
+  });
 }
 
 export async function parseRss(input: ParseInput): Promise<ParseResult> {
   const options = readOptions(input);
-  const { text: xml, decoding } = decodeDocument(input, "xml");
+  const decoded = decodeDocument(input, "xml");
+  const { decoding } = decoded;
+  const xml = htmlEntitiesAsNumeric(decoded.text);
   const view = feedView(input, xml);
 
   const problem = (error: unknown) => (error as Error).message.replace(/\s+/g, " ").trim();

@@ -60,6 +60,20 @@ describe("text decoding", () => {
     expect(decoding.decidedBy).toBe("fallback");
   });
 
+  it("decodes UTF-32, which TextDecoder lacks, from its mark or from the NULs around <", () => {
+    const utf32 = (text: string, little: boolean, mark: boolean) => {
+      const points = [...(mark ? "\ufeff" : ""), ...text].map((c) => c.codePointAt(0)!);
+      const view = new DataView(new ArrayBuffer(points.length * 4));
+      points.forEach((p, i) => view.setUint32(i * 4, p, little));
+      return new Uint8Array(view.buffer);
+    };
+    expect(decodeDocument(doc(utf32("<rss>ស</rss>", true, true)), "xml")).toEqual({ text: "<rss>ស</rss>", decoding: { encoding: "utf-32le", decidedBy: "bom" } });
+    expect(decodeDocument(doc(utf32('<?xml version="1.0" encoding="utf-32"?><rss>é</rss>', false, false)), "xml")).toEqual({
+      text: '<?xml version="1.0" encoding="utf-32"?><rss>é</rss>',
+      decoding: { encoding: "utf-32be", decidedBy: "xml-declaration" },
+    });
+  });
+
   it("fails with the source, the URL and what was declared when no declaration can be used", () => {
     const bogus = () => decodeDocument(doc(latin1('<?xml version="1.0" encoding="bogus"?><rss/>')), "xml");
     expect(bogus).toThrow(ParseError);

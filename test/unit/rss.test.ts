@@ -147,6 +147,16 @@ describe("RSS and Atom parser", () => {
     expect(rows.news_items?.[0]).toMatchObject({ title: "AT&amp;T <b> tags", summary: "The interface is a bit low level, but workable. Next" });
   });
 
+  it("reads RSS 0.91 with the HTML entities its Netscape DTD defines, and items outside a channel", async () => {
+    const netscape = await parseRss(
+      feed(`<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+        <rss version="0.91"><channel><title>Caf&eacute;</title><item><title>Cr&egrave;me&nbsp;br&ucirc;l&eacute;e &amp; more</title><link>https://news.example.kh/a</link></item></channel></rss>`),
+    );
+    expect(netscape.rows.news_items?.map((n) => [n.outlet, n.title])).toEqual([["Café", "Crème brûlée & more"]]);
+    const bare = await parseRss(feed(`<rss><item><title>Loose</title><link>https://news.example.kh/b</link></item></rss>`));
+    expect(bare).toMatchObject({ rows: { news_items: [expect.objectContaining({ title: "Loose", canonical_url: "https://news.example.kh/b" })] }, rejected: [] });
+  });
+
   it("names the registry option that is wrong", async () => {
     await expect(parseRss(await input("wordpress.xml", { outlet: 42 }))).rejects.toThrow(/example-news: cannot parse .*: options\.outlet: Expected string, received number/);
   });
