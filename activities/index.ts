@@ -5,6 +5,7 @@ import path from "node:path";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import type { ObservatoryConfig } from "../temporal.config.js";
+import { describeDecoding } from "../sources/decode.js";
 import { ParseError } from "../sources/parser.js";
 import { parsers } from "../sources/parsers.js";
 import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
@@ -24,7 +25,7 @@ import {
   type ReviewKind,
   type ReviewReceipt,
 } from "../warehouse/review.js";
-import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
+import { readStage, writeStage, type Provenance, type StagedCapture, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { Archive, type Capture } from "./archive.js";
 import { buildSite, SiteBuildError } from "./site-build.js";
@@ -45,7 +46,10 @@ export interface ActivityDeps {
   log?: (message: string) => void;
 }
 
-export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note">;
+export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note"> & {
+  /** The Content-Type the body arrived with, so a parse (and every reparse) decodes it as the server declared. */
+  contentType?: string;
+};
 
 export interface FetchResult {
   sourceId: string;
@@ -232,11 +236,12 @@ export function createActivities(deps: ActivityDeps) {
         }
         snapshotReason ??= outcome.snapshotReason;
         const c = outcome.capture;
-        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
+        const contentType = c.headers["content-type"];
+        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note, contentType });
         heartbeat({ fetched: captures.length, pending: queue.length });
         if (parser.nextPages) {
           try {
-            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), options: entry.options }));
+            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), contentType, options: entry.options }));
           } catch (error) {
             if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
             throw error;
@@ -258,11 +263,12 @@ export function createActivities(deps: ActivityDeps) {
       const parser = parsers[entry.parser];
       const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
       const rejections: StagedRejection[] = [];
-      for (const capture of input.captures) {
+      const staged: StagedCapture[] = [];
+      for (const { contentType, ...capture } of input.captures) {
         const body = await archive.read(capture.sha256);
         let result;
         try {
-          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });
+          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options });
         } catch (error) {
           if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
           throw error;
@@ -272,10 +278,13 @@ export function createActivities(deps: ActivityDeps) {
           (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
         }
         rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
+        const encoding = result.decoding ? describeDecoding(result.decoding) : undefined;
+        if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8") log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
+        staged.push({ ...capture, ...(encoding ? { encoding } : {}) });
       }
       for (const r of rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
       const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
-      const manifest = await writeStage(stageDir, entry.id, rows, input.captures, rejections);
+      const manifest = await writeStage(stageDir, entry.id, rows, staged, rejections);
       const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
       return { sourceId: entry.id, stageDir, records, rejected: rejections.length };
     },

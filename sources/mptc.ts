@@ -5,7 +5,8 @@
 import * as cheerio from "cheerio";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, parseOptions, ParseError, type ParseInput, type ParseResult, type Parser } from "./parser.js";
+import { decodeDocument, legacyKhmerFont, type Decoding } from "./decode.js";
+import { parseOptions, ParseError, type ParseInput, type ParseResult, type Parser } from "./parser.js";
 import { newsItemKey, normaliseLanguage, SUMMARY_MAX_CHARS } from "./rss.js";
 import { canonicalUrl, htmlToText, normaliseText, parseKhmerDate, truncateText } from "./text.js";
 
@@ -45,9 +46,10 @@ export const mptcOptionsSchema = z
 
 export type MptcOptions = z.infer<typeof mptcOptionsSchema>;
 
-type Page =
+type Page = { decoding: Decoding } & (
   | { kind: "list"; detailUrls: string[]; nextUrl: string | null; options: MptcOptions }
-  | { kind: "detail"; row: RowOf<"news_items"> | null; problem?: string };
+  | { kind: "detail"; row: RowOf<"news_items"> | null; problem?: string }
+);
 
 function readOptions(input: ParseInput): MptcOptions {
   return parseOptions(input, mptcOptionsSchema);
@@ -107,12 +109,7 @@ function languageOf($: cheerio.CheerioAPI, url: URL): string {
 
 function readPage(input: ParseInput): Page {
   const options = readOptions(input);
-  let html: string;
-  try {
-    html = decodeUtf8(input.body);
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not UTF-8 text (${(error as Error).message})`);
-  }
+  const { text: html, decoding } = decodeDocument(input, "html");
   let pageUrl: URL;
   try {
     pageUrl = new URL(input.url);
@@ -146,14 +143,25 @@ function readPage(input: ParseInput): Page {
     const declared = sameHostUrl($('link[rel="canonical"]').attr("href"), pageUrl);
     const url = canonicalUrl(declared ?? input.url);
     if (url === null) throw new ParseError(input.sourceId, input.url, "the page URL is not http(s)");
-    if (title === "") return { kind: "detail", row: null, problem: `no title found (title_selector "${options.title_selector}")` };
+    if (title === "") return { kind: "detail", decoding, row: null, problem: `no title found (title_selector "${options.title_selector}")` };
+    const bodyText = htmlToText(body.html() ?? "");
+    // Markup that sets the text in Limon or ABC fonts holds Latin letters standing for Khmer glyphs.
+    const font = legacyKhmerFont($.html(), `${title} ${bodyText}`);
+    if (font) {
+      throw new ParseError(
+        input.sourceId,
+        input.url,
+        `the page is set in the legacy non-Unicode Khmer font "${font}": its text is not Unicode Khmer and would be stored as gibberish; it needs converting to Unicode first`,
+      );
+    }
     return {
       kind: "detail",
+      decoding,
       row: {
         item_key: newsItemKey(url),
         canonical_url: url,
         title,
-        summary: truncateText(htmlToText(body.html() ?? ""), SUMMARY_MAX_CHARS),
+        summary: truncateText(bodyText, SUMMARY_MAX_CHARS),
         published_at: dateOf(within("time[datetime]"), $('meta[property="article:published_time"]').attr("content"), [
           ...within(options.date_selector),
           ...candidates($(options.date_selector)),
@@ -180,7 +188,15 @@ function readPage(input: ParseInput): Page {
       .toArray()
       .map((el) => sameHostUrl($(el).attr("href"), pageUrl))
       .find((u): u is string => u !== null && canonicalUrl(u) !== self);
-    return { kind: "list", detailUrls, nextUrl: next ?? null, options };
+    if (detailUrls.length === 0 && !next) {
+      // Entries that all link off this site (or back to this page) would otherwise end as nothing at all.
+      throw new ParseError(
+        input.sourceId,
+        input.url,
+        `list page has ${linked.length} linked entr${linked.length === 1 ? "y" : "ies"} ("${options.list_item_selector}" with "${options.link_selector}") but none links to another page on ${pageUrl.hostname} (first link: ${JSON.stringify(linked[0].href)})`,
+      );
+    }
+    return { kind: "list", decoding, detailUrls, nextUrl: next ?? null, options };
   }
 
   throw new ParseError(
@@ -192,9 +208,10 @@ function readPage(input: ParseInput): Page {
 
 export function parseMptc(input: ParseInput): ParseResult {
   const page = readPage(input);
-  if (page.kind === "list") return { rows: { news_items: [] }, rejected: [] };
-  if (page.row === null) return { rows: { news_items: [] }, rejected: [{ record: input.url, reason: page.problem ?? "unusable page" }] };
-  return { rows: { news_items: [page.row] }, rejected: [] };
+  const { decoding } = page;
+  if (page.kind === "list") return { rows: { news_items: [] }, rejected: [], decoding };
+  if (page.row === null) return { rows: { news_items: [] }, rejected: [{ record: input.url, reason: page.problem ?? "unusable page" }], decoding };
+  return { rows: { news_items: [page.row] }, rejected: [], decoding };
 }
 
 /** From a list page: its detail pages, then the next list page while within `max_pages`. */

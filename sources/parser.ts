@@ -3,12 +3,15 @@
 import { parse as parseYaml } from "yaml";
 import type { ZodType, ZodTypeDef } from "zod";
 import type { RecordTable, RowOf } from "../warehouse/tables.js";
+import type { Decoding } from "./decode.js";
 
 export interface ParseInput {
   sourceId: string;
   /** The URL the bytes were fetched from (or `repo:<path>` for curated files). */
   url: string;
   body: Uint8Array;
+  /** The HTTP Content-Type the body arrived with; its charset comes before the document's own declaration. @default none */
+  contentType?: string;
   /** Per-source settings from the registry entry's `options` (e.g. an outlet name, a language). @default {} */
   options?: Readonly<Record<string, unknown>>;
 }
@@ -25,6 +28,8 @@ export type StagedRows = { [N in RecordTable]?: Array<RowOf<N>> };
 export interface ParseResult {
   rows: StagedRows;
   rejected: Rejection[];
+  /** How a text document's bytes were decoded (feeds and pages), recorded with the capture. */
+  decoding?: Decoding;
 }
 
 export interface Parser {

@@ -1,7 +1,30 @@
 // World Bank Indicators API v2 (JSON): `[paging, observations]`, or `[{message: [...]}]` on error
-// (which arrives with HTTP 200). Pages are followed through `nextPages`.
+// (which arrives with HTTP 200). Pages are followed through `nextPages`. Only countries become
+// observations: regional and income aggregates are refused, each with a rejection naming it.
+import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { parseJsonBody, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { parseJsonBody, parseOptions, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+
+/** Options a World Bank source may set in the registry entry's `options`. */
+export const worldBankOptionsSchema = z
+  .object({
+    /**
+     * Unit of each indicator, by code (e.g. `IT.NET.USER.ZS: "% of population"`). The API's `unit` field is
+     * almost always empty and names carry descriptions in parentheses ("1=yes; 0=no"), so units are stated
+     * here. @default {} (an indicator not listed has no unit)
+     */
+    units: z.record(z.string().trim().min(1)).default({}),
+  })
+  .passthrough();
+
+/**
+ * The ISO3-style codes of the World Bank's aggregates (regions, income and lending groups, demographic
+ * groups, the euro area, the world), as its country API lists them with region "Aggregates".
+ */
+export const WORLD_BANK_AGGREGATES: ReadonlySet<string> = new Set(
+  ("AFE AFW ARB CEB CSS EAP EAR EAS ECA ECS EMU EUU FCS HIC HPC IBD IBT IDA IDB IDX INX LAC LCN LDC LIC LMC LMY LTE MEA MIC MNA NAC " +
+    "OED OSS PRE PSS PST SAS SSA SSF SST TEA TEC TLA TMN TSA TSS UMC WLD").split(" "),
+);
 
 interface Paging {
   page: number;
@@ -47,13 +70,19 @@ function readDocument(input: ParseInput): { paging: Paging; rows: unknown[] } {
   return { paging: { page, pages, total, lastupdated }, rows };
 }
 
-/** "GDP (current US$)" → "current US$": the API's `unit` field is almost always empty. */
-export function unitFromName(name: string): string | null {
-  const match = /\(([^()]+)\)\s*$/.exec(name);
-  return match ? match[1].trim() : null;
+/** Why a row's country cannot be stored as a country, or undefined when it can. */
+function notACountry(iso3: string, id: string | undefined, name: string | undefined): string | undefined {
+  const who = [name ? JSON.stringify(name) : undefined, id ? `World Bank id ${id}` : undefined].filter(Boolean).join(", ");
+  if (iso3 === "") return `no ISO 3166 alpha-3 code${who ? ` for ${who}` : ""}`;
+  if (!/^[A-Z]{3}$/.test(iso3)) return `countryiso3code ${JSON.stringify(iso3)} is not a 3-letter ISO code${who ? ` (${who})` : ""}`;
+  if (WORLD_BANK_AGGREGATES.has(iso3)) return `${iso3}${name ? ` (${name})` : ""} is a World Bank aggregate, not a country`;
+  // Countries carry their ISO alpha-2 code as id; aggregates have ids such as 1A, S3, XC, ZH.
+  if (id !== undefined && !/^[A-Z]{2}$/.test(id)) return `World Bank id ${id} is an aggregate's, not a country's, although countryiso3code is ${iso3}${name ? ` (${JSON.stringify(name)})` : ""}`;
+  return undefined;
 }
 
 export function parseWorldBank(input: ParseInput): ParseResult {
+  const { units } = parseOptions(input, worldBankOptionsSchema);
   const { paging, rows } = readDocument(input);
   const observations: Array<RowOf<"observations">> = [];
   const indicators = new Map<string, RowOf<"indicators">>();
@@ -65,27 +94,28 @@ export function parseWorldBank(input: ParseInput): ParseResult {
     const indicator = isObject(row.indicator) ? row.indicator : undefined;
     const code = typeof indicator?.id === "string" ? indicator.id : undefined;
     if (!code) return rejected.push({ record: where, reason: "missing indicator.id" });
-    const country =
-      typeof row.countryiso3code === "string" && row.countryiso3code !== ""
-        ? row.countryiso3code
-        : isObject(row.country) && typeof row.country.id === "string"
-          ? row.country.id
-          : undefined;
-    if (!country) return rejected.push({ record: `${code} ${where}`, reason: "missing countryiso3code" });
+    const country = isObject(row.country) ? row.country : undefined;
+    const countryId = typeof country?.id === "string" && country.id !== "" ? country.id : undefined;
+    const countryName = typeof country?.value === "string" && country.value !== "" ? country.value : undefined;
+    const iso3 = typeof row.countryiso3code === "string" ? row.countryiso3code.trim() : "";
     const period = typeof row.date === "string" ? row.date : typeof row.date === "number" ? String(row.date) : undefined;
+    const record = `${code}/${iso3 || countryId || "?"}/${period ?? "?"}`;
+    if (iso3 === "" && !countryId) return rejected.push({ record: `${code} ${where}`, reason: "missing countryiso3code" });
+    const refusal = notACountry(iso3, countryId, countryName);
+    if (refusal) return rejected.push({ record, reason: refusal });
     if (!period || !/^\d{4}(Q[1-4]|M\d{2})?$/.test(period)) {
       return rejected.push({ record: `${code} ${where}`, reason: `unrecognised date ${JSON.stringify(row.date)}` });
     }
     const value = row.value;
     if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) {
-      return rejected.push({ record: `${code}/${period}`, reason: `value is not a number: ${JSON.stringify(value)}` });
+      return rejected.push({ record, reason: `value is not a number: ${JSON.stringify(value)}` });
     }
     // The bundled snapshot records where each value really came from; live API rows do not carry this.
     const sourceUrl = typeof row.source_url === "string" ? row.source_url : input.url;
-    observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: sourceUrl });
+    observations.push({ indicator_code: code, country_iso3: iso3, period, value, source_url: sourceUrl });
     if (!indicators.has(code)) {
       const name = typeof indicator?.value === "string" ? indicator.value : code;
-      const unit = typeof row.unit === "string" && row.unit !== "" ? row.unit : unitFromName(name);
+      const unit = units[code] ?? (typeof row.unit === "string" && row.unit.trim() !== "" ? row.unit.trim() : null);
       const note = `World Bank World Development Indicators${paging.lastupdated ? `, last updated ${paging.lastupdated}` : ""}`;
       indicators.set(code, { indicator_code: code, name, unit, source_note: note });
     }

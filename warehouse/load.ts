@@ -5,7 +5,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { bulkInsert, queryRows, sqlIdent, sqlString } from "./db.js";
 import { deriveTables } from "./derive.js";
 import type { StageManifest } from "./staging.js";
-import { columnsOf, recordTables, type RecordTable } from "./tables.js";
+import { columnsOf, recordTableNames, recordTables, type RecordTable } from "./tables.js";
 
 /** The sources table's columns and their DuckDB types. */
 export const sourceColumns = {
@@ -108,6 +108,47 @@ async function mergeTable(
   return { newRows: Number(counts.new_rows), updatedRows: Number(counts.updated_rows) };
 }
 
+/**
+ * Rows that earlier loads took from these very captures but that the parser no longer produces from them
+ * (a parser fix now refuses an aggregate, drops a lost entry's stand-in…): a versioned row's open version
+ * is closed, a snapshot row is deleted. Rows from other captures are left alone, since a feed that no
+ * longer lists an item does not unpublish it. Upsert tables (publications, news, incidents) keep such rows:
+ * analysts' curation points at them.
+ */
+async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, stageDir: string, loadedAt: string): Promise<number> {
+  const shas = [...new Set(manifest.captures.map((c) => c.sha256))];
+  if (shas.length === 0) return 0;
+  let retracted = 0;
+  for (const table of recordTableNames) {
+    const spec = recordTables[table];
+    if (spec.mode === "upsert") continue;
+    const t = sqlIdent(table);
+    const info = manifest.tables[table];
+    const keys = ["source_id", ...spec.key].map(sqlIdent).join(", ");
+    await db.run(
+      info
+        ? `CREATE OR REPLACE TEMP TABLE produced AS SELECT DISTINCT ${keys} FROM read_parquet(${sqlString(path.join(stageDir, info.file))})`
+        : `CREATE OR REPLACE TEMP TABLE produced AS SELECT ${keys} FROM ${t} LIMIT 0`,
+    );
+    const where = `t.source_id = $sid AND t.snapshot_sha256 IN (${shas.map(sqlString).join(", ")})
+        AND NOT EXISTS (SELECT 1 FROM produced s WHERE ${keyMatch(table, "s", "t")})`;
+    const [{ n }] = await queryRows(db, `SELECT count(*)::INTEGER AS n FROM ${t} t WHERE ${where}${spec.mode === "versioned" ? " AND t.valid_to IS NULL" : ""}`, {
+      sid: manifest.sourceId,
+    });
+    if (Number(n) > 0) {
+      await db.run(
+        spec.mode === "versioned"
+          ? `UPDATE ${t} t SET valid_to = $at::TIMESTAMPTZ WHERE t.valid_to IS NULL AND ${where}`
+          : `DELETE FROM ${t} t WHERE ${where}`,
+        { sid: manifest.sourceId, ...(spec.mode === "versioned" ? { at: loadedAt } : {}) },
+      );
+      retracted += Number(n);
+    }
+    await db.run("DROP TABLE produced");
+  }
+  return retracted;
+}
+
 async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, runId: string): Promise<void> {
   const captures = manifest.captures.map((c) => ({
     sha256: c.sha256,
@@ -178,6 +219,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
           counts.newRows += c.newRows;
           counts.updatedRows += c.updatedRows;
         }
+        counts.updatedRows += await retractUnproduced(db, manifest, report.stageDir, input.loadedAt);
         await recordCaptures(db, manifest, input.runId);
       }
       await db.run(

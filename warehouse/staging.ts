@@ -21,6 +21,8 @@ export interface StagedCapture {
   bytes: number;
   origin: string;
   note?: string;
+  /** How the parser decoded the body's text, e.g. `gbk (XML declaration)`; only for text documents. */
+  encoding?: string;
 }
 
 export interface StagedRejection {

@@ -25,7 +25,7 @@ const edited = async (name: string, url: string, edit: (html: string) => string,
 describe("MPTC press-release scraper", () => {
   it("turns a list page into no rows but the detail pages to fetch, then the next list page", async () => {
     const list = await page("list-en.html", listUrl);
-    expect(parseMptc(list)).toEqual({ rows: { news_items: [] }, rejected: [] });
+    expect(parseMptc(list)).toEqual({ rows: { news_items: [] }, rejected: [], decoding: { encoding: "utf-8", decidedBy: "html-meta" } });
     expect(nextMptcPages(list)).toEqual([
       releaseUrl,
       "https://mptc.gov.kh/en/news/the-minister/24834/",
@@ -102,6 +102,7 @@ describe("MPTC press-release scraper", () => {
     expect(parseMptc(untitled)).toEqual({
       rows: { news_items: [] },
       rejected: [{ record: khmerUrl, reason: 'no title found (title_selector "h1.entry-title, .entry-title, h1")' }],
+      decoding: { encoding: "utf-8", decidedBy: "html-meta" },
     });
   });
 

@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { unitFromName } from "../../sources/worldbank.js";
+import { loadRegistry } from "../../sources/registry.js";
+import { worldBankOptionsSchema } from "../../sources/worldbank.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { deriveTables } from "../../warehouse/derive.js";
 import { formatQualityReport, freshnessAllowance, parseQualityRules, runQualityChecks, type Cadence, type QualityInput, type QualityResult } from "../../warehouse/quality.js";
@@ -352,7 +353,9 @@ describe("Quality checks", () => {
   it("accept the repository's rules file and the published figures for Cambodia", async () => {
     const rules = parseQualityRules(await fs.readFile(path.join(repoRoot, "warehouse", "quality-rules.yaml"), "utf8"));
     expect(Object.keys(rules.indicators)).toEqual(expect.arrayContaining(["IT.NET.USER.ZS", "IT.CEL.SETS.P2", "SP.POP.TOTL", "GB.XPD.RSDV.GD.ZS", "IP.JRN.ARTC.SC"]));
-    // Names as the World Bank API gives them, so the rules' units match what the parser derives.
+    // Names as the World Bank API gives them, units as the registry states them for the parser.
+    const wdi = (await loadRegistry(path.join(repoRoot, "sources", "registry.yaml"))).find((s) => s.id === "worldbank-wdi")!;
+    const { units } = worldBankOptionsSchema.parse(wdi.options);
     const published: Array<[string, string, string, number]> = [
       ["IT.NET.USER.ZS", "Individuals using the Internet (% of population)", "2023", 60.7171],
       ["EG.ELC.ACCS.ZS", "Access to electricity (% of population)", "2023", 95],
@@ -365,7 +368,7 @@ describe("Quality checks", () => {
     ];
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await insert(db, "indicators", [
-        ...published.map(([code, name]) => ({ indicator_code: code, name, unit: unitFromName(name), ...prov("wb") })),
+        ...published.map(([code, name]) => ({ indicator_code: code, name, unit: units[code] ?? null, ...prov("wb") })),
         { indicator_code: "RAM.GERD.PCT_GDP", name: "Research and development expenditure", unit: "% of GDP", ...prov("indicator-sheet") },
       ]);
       await insert(db, "observations", [

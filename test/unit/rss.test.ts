@@ -76,7 +76,7 @@ describe("RSS and Atom parser", () => {
       "https://wire.example.kh/news/mou-ai-research?id=7",
       "https://wire.example.kh/news/hackathon-winners?a=1&b=2",
     ]);
-    expect(rejected).toEqual([{ record: "items[1]", reason: "repeats an earlier item with the same link" }]);
+    expect(rejected).toEqual([{ record: 'items[1] "MPTC signs MoU on AI research (updated)"', reason: "repeats an earlier item with the same link" }]);
   });
 
   it("gives an item the same key whatever tracking parameters its link carried", async () => {
@@ -93,8 +93,8 @@ describe("RSS and Atom parser", () => {
     expect(item.outlet).toBe("Example Hostile Feed");
     expect(JSON.stringify(item)).not.toMatch(/<|javascript:|onerror/i);
     expect(rejected).toEqual([
-      { record: "items[1]", reason: 'link "javascript:alert(document.domain)" is not http(s), so it cannot be linked safely' },
-      { record: "items[2]", reason: expect.stringMatching(/^link "data:text\/html;base64,.*" is not http\(s\), so it cannot be linked safely$/) },
+      { record: 'items[1] "Click me"', reason: 'link "javascript:alert(document.domain)" is not http(s), so it cannot be linked safely' },
+      { record: 'items[2] "Data URL"', reason: expect.stringMatching(/^link "data:text\/html;base64,.*" is not http\(s\), so it cannot be linked safely$/) },
       { record: "items[3]", reason: "item has neither a link nor a title" },
     ]);
   });
@@ -105,13 +105,56 @@ describe("RSS and Atom parser", () => {
     expect(rows.news_items?.[0]).toMatchObject({ item_key: newsItemKey("guid:abc-1"), canonical_url: null, title: "No link" });
   });
 
-  it("skips title and link elements that hold markup instead of text rather than failing the feed", async () => {
+  it("reads a title that holds markup as its text, and an Atom-style link href inside RSS", async () => {
     const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-      <item><title><b>bold</b></title><link href="https://news.example.kh/a"/></item>
+      <item><title><b>bold</b> move</title><link href="https://news.example.kh/a"/></item>
       <item><title>Fine</title><link>https://news.example.kh/b</link></item></channel></rss>`;
     const { rows, rejected } = await parseRss({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
-    expect(rows.news_items?.map((n) => n.title)).toEqual(["Fine"]);
-    expect(rejected).toEqual([{ record: "items[0]", reason: "item has neither a link nor a title" }]);
+    expect(rows.news_items?.map((n) => [n.title, n.canonical_url])).toEqual([
+      ["bold move", "https://news.example.kh/a"],
+      ["Fine", "https://news.example.kh/b"],
+    ]);
+    expect(rejected).toEqual([]);
+  });
+
+  const feed = (xml: string): ParseInput => ({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+
+  it("reads Atom whatever prefix its namespace is bound to", async () => {
+    const { rows, rejected } = await parseRss(
+      feed(`<?xml version="1.0"?><p0:feed xmlns:p0="http://www.w3.org/2005/Atom" xml:lang="km"><p0:title>T</p0:title>
+        <p0:entry><p0:title>First</p0:title><p0:link href="https://news.example.kh/a"/><p0:updated>2025-01-02T03:04:05Z</p0:updated></p0:entry></p0:feed>`),
+    );
+    expect(rejected).toEqual([]);
+    expect(rows.news_items).toEqual([expect.objectContaining({ title: "First", canonical_url: "https://news.example.kh/a", published_at: "2025-01-02T03:04:05.000Z", language: "km", outlet: "T" })]);
+  });
+
+  it("accounts for an entry the feed reader does not return with a rejection naming it", async () => {
+    const { rows, rejected } = await parseRss(
+      feed(`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>
+        <item><title>Kept</title><link>https://news.example.kh/a</link></item>
+        <atom:entry><atom:title>Stray</atom:title><atom:link href="https://news.example.kh/b"/></atom:entry></channel></rss>`),
+    );
+    expect(rows.news_items?.map((n) => n.title)).toEqual(["Kept"]);
+    expect(rejected).toEqual([{ record: 'items[1] "Stray"', reason: "the entry is in the XML but the feed reader returned nothing for it" }]);
+  });
+
+  it("reads XHTML content in document order and text content without decoding its entities twice", async () => {
+    const { rows } = await parseRss(
+      feed(`<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+        <entry><title type="text">AT&amp;amp;T &lt;b&gt; tags</title><link href="https://news.example.kh/a"/>
+          <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>The <em>interface</em> is a bit <a href="x">low level</a>, but <b>workable</b>.</p><p>Next</p></div></content></entry></feed>`),
+    );
+    expect(rows.news_items?.[0]).toMatchObject({ title: "AT&amp;T <b> tags", summary: "The interface is a bit low level, but workable. Next" });
+  });
+
+  it("reads RSS 0.91 with the HTML entities its Netscape DTD defines, and items outside a channel", async () => {
+    const netscape = await parseRss(
+      feed(`<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+        <rss version="0.91"><channel><title>Caf&eacute;</title><item><title>Cr&egrave;me&nbsp;br&ucirc;l&eacute;e &amp; more</title><link>https://news.example.kh/a</link></item></channel></rss>`),
+    );
+    expect(netscape.rows.news_items?.map((n) => [n.outlet, n.title])).toEqual([["Café", "Crème brûlée & more"]]);
+    const bare = await parseRss(feed(`<rss><item><title>Loose</title><link>https://news.example.kh/b</link></item></rss>`));
+    expect(bare).toMatchObject({ rows: { news_items: [expect.objectContaining({ title: "Loose", canonical_url: "https://news.example.kh/b" })] }, rejected: [] });
   });
 
   it("names the registry option that is wrong", async () => {
@@ -123,18 +166,23 @@ describe("RSS and Atom parser", () => {
   });
 
   it.each([
-    ["truncated.xml", /example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not a readable RSS or Atom feed \(Unclosed root tag/],
+    ["truncated.xml", /example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not well-formed XML \(Unclosed root tag/],
   ])("rejects %s as a whole with an error naming the source and URL", async (name, message) => {
     const attempt = async () => rssParser.parse(await input(name));
     await expect(attempt()).rejects.toThrow(ParseError);
     await expect(attempt()).rejects.toThrow(message);
   });
 
-  it("rejects an HTML page and bytes that are not UTF-8 with an error naming the source", async () => {
+  it("rejects an HTML page, naming its root element, and reads undeclared Latin-1 bytes as windows-1252", async () => {
     const html = { sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode("<html><body>Not a feed</body></html>") };
-    await expect(parseRss(html)).rejects.toThrow(/example-news: cannot parse .*not a readable RSS or Atom feed \(Feed not recognized/);
-    const latin1 = { ...html, body: new Uint8Array([0x3c, 0x72, 0x73, 0x73, 0xe9, 0x3e]) };
-    await expect(parseRss(latin1)).rejects.toThrow(/not UTF-8 text/);
+    await expect(parseRss(html)).rejects.toThrow(/^example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not an RSS or Atom feed: the root element is <html>$/);
+    // "<rss version="2.0"><channel><title>Caf\xe9</title></channel></rss>" in Latin-1, declaring nothing.
+    const latin1 = { ...html, body: new Uint8Array([...new TextEncoder().encode('<rss version="2.0"><channel><title>Caf'), 0xe9, ...new TextEncoder().encode("</title></channel></rss>")]) };
+    expect(await parseRss(latin1)).toEqual({
+      rows: { news_items: [] },
+      rejected: [],
+      decoding: { encoding: "windows-1252", decidedBy: "fallback", note: "no encoding declared and the bytes are not UTF-8" },
+    });
   });
 
   it("normalises language tags to their primary subtag, mapping kh to km", () => {

@@ -98,6 +98,24 @@ describe("Warehouse", () => {
     });
   });
 
+  it("closes a row that a reparse of the same capture no longer produces, and leaves rows of other captures", async () => {
+    const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
+    const reparsed = await stageObservations("reparsed", [["2023", 17423880]]);
+    const later = await stageObservations("later", [["2025", 1]], "c".repeat(64));
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await load(db, first, "run-1", "2026-01-01T00:00:00Z");
+      expect(await load(db, reparsed, "run-2", "2026-03-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 1 } });
+      // A capture that never held 2023 does not close it.
+      await load(db, later, "run-3", "2026-04-01T00:00:00Z");
+      const rows = await queryRows(db, "SELECT period, valid_to::VARCHAR AS valid_to FROM observations ORDER BY period");
+      expect(rows).toEqual([
+        { period: "2023", valid_to: null },
+        { period: "2024", valid_to: "2026-03-01 00:00:00+00" },
+        { period: "2025", valid_to: null },
+      ]);
+    });
+  });
+
   it("leaves the warehouse exactly as it was when a load fails part-way", async () => {
     const good = await stageObservations("good", [["2023", 17423880]]);
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ParseError } from "../../sources/parser.js";
-import { nextWorldBankPages, parseWorldBank, unitFromName } from "../../sources/worldbank.js";
+import { nextWorldBankPages, parseWorldBank } from "../../sources/worldbank.js";
 import { fixture } from "../helpers.js";
 
 const url = "https://api.worldbank.org/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json&per_page=2";
-const input = async (name: string) => ({ sourceId: "worldbank-wdi", url, body: await fixture("worldbank", name) });
+const units = { "IT.NET.USER.ZS": "% of population" };
+const input = async (name: string) => ({ sourceId: "worldbank-wdi", url, body: await fixture("worldbank", name), options: { units } });
 
 describe("World Bank API v2 parser", () => {
-  it("reads observations, keeps null years as missing values and derives the unit from the name", async () => {
+  it("reads observations, keeps null years as missing values and takes the unit from the registry options", async () => {
     const { rows, rejected } = parseWorldBank(await input("it-net-user-page1.json"));
     expect(rejected).toEqual([]);
     expect(rows.observations).toEqual([
@@ -40,7 +41,7 @@ describe("World Bank API v2 parser", () => {
     const { rows, rejected } = parseWorldBank(await input("bad-rows.json"));
     expect(rows.observations?.map((o) => o.period)).toEqual(["2023"]);
     expect(rejected).toEqual([
-      { record: "SP.POP.TOTL/2022", reason: 'value is not a number: "17201724"' },
+      { record: "SP.POP.TOTL/KHM/2022", reason: 'value is not a number: "17201724"' },
       { record: "observations[2]", reason: "missing indicator.id" },
       { record: "SP.POP.TOTL observations[3]", reason: 'unrecognised date "twenty"' },
     ]);
@@ -56,8 +57,18 @@ describe("World Bank API v2 parser", () => {
     await expect(attempt()).rejects.toThrow(message);
   });
 
-  it("takes the unit from a trailing parenthesis only", () => {
-    expect(unitFromName("GDP (current US$)")).toBe("current US$");
-    expect(unitFromName("Population, total")).toBeNull();
+  it("never guesses a unit from parenthesised text in the name", async () => {
+    const doc = [
+      { page: 1, pages: 1, per_page: 50, total: 1, lastupdated: "2025-07-01" },
+      [{ indicator: { id: "X.Y", value: "A law exists (1=yes; 0=no)" }, country: { id: "KH", value: "Cambodia" }, countryiso3code: "KHM", date: "2023", value: 1, unit: "" }],
+    ];
+    const { rows } = parseWorldBank({ sourceId: "worldbank-wdi", url, body: new TextEncoder().encode(JSON.stringify(doc)) });
+    expect(rows.indicators).toEqual([expect.objectContaining({ indicator_code: "X.Y", unit: null })]);
+  });
+
+  it("names a registry unit that is not text", async () => {
+    await expect(async () => parseWorldBank({ ...(await input("it-net-user-page1.json")), options: { units: { "IT.NET.USER.ZS": 5 } } })).rejects.toThrow(
+      /worldbank-wdi: cannot parse .*: options\.units\.IT\.NET\.USER\.ZS: Expected string, received number/,
+    );
   });
 });
