@@ -273,14 +273,14 @@ export function createActivities(deps: ActivityDeps) {
         }
         rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
       }
-      for (const r of rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
       const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
       const manifest = await writeStage(stageDir, entry.id, rows, input.captures, rejections);
+      // The stage adds a rejection for every repeated key, so the manifest's list is the complete one.
+      for (const r of manifest.rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
       const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
-      return { sourceId: entry.id, stageDir, records, rejected: rejections.length };
+      return { sourceId: entry.id, stageDir, records, rejected: manifest.rejections.length };
     },
 
-    /** The one writer: merges all staged sources in one transaction. */
     /**
      * The one writer: merges all staged sources in one transaction, then runs the data-quality checks on
      * what the warehouse now holds and stores their results with the run.
@@ -318,7 +318,12 @@ export function createActivities(deps: ActivityDeps) {
         return { counts, quality };
       });
       // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
-      for (const [sourceId, manifest] of manifests) await loadedState.write(sourceId, manifest.captures);
+      // A source set aside at the load is not loaded: its next fetch must parse it again.
+      for (const [sourceId, manifest] of manifests) {
+        const error = result.counts[sourceId]?.error;
+        if (error) log(`${sourceId}: set aside at the load, the other sources were loaded: ${error}`);
+        else await loadedState.write(sourceId, manifest.captures);
+      }
       return result;
     },
 

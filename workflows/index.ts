@@ -186,9 +186,10 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
   const site = !exported || input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
 
+  // A source whose stage the load set aside failed alone; its rows are not in the warehouse.
   const sources: SourceSummary[] = outcomes.map((o, i) => ({
     sourceId: o.sourceId,
-    status: reports[i].status,
+    status: counts[o.sourceId]?.error ? "failed" : reports[i].status,
     fetched: reports[i].fetched,
     records: reports[i].records,
     newRows: counts[o.sourceId]?.newRows ?? 0,
@@ -198,7 +199,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     snapshotReason: reports[i].snapshotReason,
     snapshotAsOf: o.result?.snapshotAsOf,
     seconds: o.seconds,
-    error: o.failure?.message ?? o.result?.unavailable,
+    error: o.failure?.message ?? (counts[o.sourceId]?.error ? `${o.sourceId}: set aside at the load: ${counts[o.sourceId].error}` : o.result?.unavailable),
   }));
   return {
     runId,
