@@ -72,6 +72,11 @@ export interface ObservatoryConfig {
     escalateAfterMs: number;
     /** Append-only JSON-lines log of reminders and escalations (OBSERVATORY_REVIEW_EVENTS). @default "data/review-events.jsonl" */
     eventsLog: string;
+    /**
+     * Most reviews open at once per source and kind (OBSERVATORY_REVIEW_MAX_PER_SOURCE): a run opens
+     * no more, and the rest wait, counted in the run's summary, until earlier ones are decided. @default 50
+     */
+    maxOpenPerSourceKind: number;
   };
   console: {
     /** Loopback address the analyst console listens on (OBSERVATORY_CONSOLE_HOST). @default "127.0.0.1" */
@@ -244,5 +249,6 @@ function reviewSettings(env: Env, dataDir: string): ObservatoryConfig["review"] 
     escalateAfter,
     escalateAfterMs,
     eventsLog: resolvePath(env, "OBSERVATORY_REVIEW_EVENTS", path.join(dataDir, "review-events.jsonl")),
+    maxOpenPerSourceKind: intFrom(env, "OBSERVATORY_REVIEW_MAX_PER_SOURCE", 50),
   };
 }

@@ -15,6 +15,7 @@ import { CurationInputError } from "../warehouse/curation.js";
 import { loadStages, type LoadCounts, type RunReport } from "../warehouse/load.js";
 import { loadQualityRules, runQualityChecks, type QualityResult } from "../warehouse/quality.js";
 import {
+  boundReviews,
   describeReview,
   pendingReviews,
   recordedDecision,
@@ -59,6 +60,8 @@ export interface FetchResult {
   /** Set when the source could not be fetched and no copy exists to replay: why. Nothing to parse. */
   unavailable?: string;
   startedAt: string;
+  /** Paging cut short (page cap, byte budget, a repeated cursor or body): what was fetched is still parsed. */
+  warnings?: string[];
 }
 
 export interface ParseSummary {
@@ -76,7 +79,10 @@ export interface LoadResult {
 
 /** The items waiting for a person, as review workflow ids, and the worker's review timers. */
 export interface PendingReviews {
+  /** The reviews to open now: at most review.maxOpenPerSourceKind per source and kind. */
   items: Array<{ id: string; kind: ReviewKind; key: string }>;
+  /** Items waiting beyond that bound, counted per source and kind; they open on a later run. */
+  held: Array<{ kind: ReviewKind; sourceId: string | null; count: number }>;
   remindAfterMs: number;
   escalateAfterMs: number;
 }
@@ -216,9 +222,30 @@ export function createActivities(deps: ActivityDeps) {
           if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
         },
       };
+      // Bounded work (a source's paging may never end): a page cap and a byte budget per run, and a
+      // repeated URL or a page whose body repeats an earlier one ends that chain of pages.
+      const warnings: string[] = [];
+      const warn = (message: string) => {
+        warnings.push(message);
+        log(`${entry.id}: ${message}`);
+      };
+      const followed = new Set<string>();
+      const bodies = new Set<string>();
+      let bytes = 0;
       while (queue.length > 0) {
         const url = queue.shift()!;
-        if (seen.has(url)) continue;
+        if (seen.has(url)) {
+          if (followed.has(url)) warn(`paging stopped: ${url} was already fetched in this run (a repeated cursor or link)`);
+          continue;
+        }
+        if (seen.size >= entry.fetch.max_pages) {
+          warn(`paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`);
+          break;
+        }
+        if (bytes >= entry.fetch.max_run_bytes) {
+          warn(`paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`);
+          break;
+        }
         seen.add(url);
         let outcome;
         try {
@@ -232,11 +259,19 @@ export function createActivities(deps: ActivityDeps) {
         }
         snapshotReason ??= outcome.snapshotReason;
         const c = outcome.capture;
+        bytes += c.bytes;
+        if (followed.has(url) && bodies.has(c.sha256)) {
+          warn(`paging stopped: ${url} returned the same body as an earlier page (sha256 ${c.sha256.slice(0, 12)}…)`);
+          continue;
+        }
+        bodies.add(c.sha256);
         captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
         heartbeat({ fetched: captures.length, pending: queue.length });
         if (parser.nextPages) {
           try {
-            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), options: entry.options }));
+            const next = parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), options: entry.options });
+            for (const n of next) followed.add(n);
+            queue.push(...next);
           } catch (error) {
             if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
             throw error;
@@ -249,7 +284,7 @@ export function createActivities(deps: ActivityDeps) {
         `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
           `${unchanged ? ", unchanged since the last load" : ""}`,
       );
-      return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt };
+      return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt, warnings };
     },
 
     /** Parses archived captures into staged Parquet under data/staged/<runKey>/<source>/. */
@@ -344,8 +379,11 @@ export function createActivities(deps: ActivityDeps) {
     async listPendingReviews(): Promise<PendingReviews> {
       const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
       const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+      const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
+      for (const h of held) log(`${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`);
       return {
-        items: refs.map((r) => ({ id: reviewId(r.kind, r.key), ...r })),
+        items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),
+        held,
         remindAfterMs: config.review.remindAfterMs,
         escalateAfterMs: config.review.escalateAfterMs,
       };

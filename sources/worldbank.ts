@@ -83,7 +83,9 @@ export function parseWorldBank(input: ParseInput): ParseResult {
     // The bundled snapshot records where each value really came from; live API rows do not carry this.
     const sourceUrl = typeof row.source_url === "string" ? row.source_url : input.url;
     observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: sourceUrl });
-    if (!indicators.has(code)) {
+    // The definition once per series, from its first page: every page repeats it, and a series paged
+    // 120 times would otherwise stage 120 copies of one key.
+    if (paging.page <= 1 && !indicators.has(code)) {
       const name = typeof indicator?.value === "string" ? indicator.value : code;
       const unit = typeof row.unit === "string" && row.unit !== "" ? row.unit : unitFromName(name);
       const note = `World Bank World Development Indicators${paging.lastupdated ? `, last updated ${paging.lastupdated}` : ""}`;

@@ -36,6 +36,8 @@ export interface IngestResult {
   /** Offline (or unreachable) with no archived copy: why nothing was fetched. */
   unavailable?: string;
   startedAt: string;
+  /** Paging cut short by the page cap, the byte budget, or a repeated cursor or page. */
+  warnings?: string[];
 }
 
 /** Fetch one source into the archive, then parse it into staged Parquet. Writes nothing to the warehouse. */
@@ -50,6 +52,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
     snapshotAsOf: fetched.snapshotAsOf,
     unavailable: fetched.unavailable,
     startedAt: fetched.startedAt,
+    ...(fetched.warnings?.length ? { warnings: fetched.warnings } : {}),
   };
   if (fetched.unavailable) return { ...base, records: 0, rejected: 0, unchanged: false };
   // Fetch once, parse only what changed (DESIGN.md rule 3): an unchanged source costs no parse and no load.
@@ -94,6 +97,8 @@ export interface SourceSummary {
   snapshotAsOf?: string;
   seconds: number;
   error?: string;
+  /** Work cut short but the source loaded: the page cap, the byte budget, a repeated cursor or page. */
+  warnings?: string[];
 }
 
 export interface PipelineSummary {
@@ -107,8 +112,11 @@ export interface PipelineSummary {
   exportBlocked: boolean;
   siteDir?: string;
   siteSeconds?: number;
-  /** Items waiting for a person after this run, and how many of their reviews this run opened. */
-  reviews: { pending: number; opened: number };
+  /**
+   * Items waiting for a person after this run, how many of their reviews this run opened, and (when
+   * any) how many wait beyond the bound on open reviews per source and kind, per source and kind.
+   */
+  reviews: { pending: number; opened: number; held?: Array<{ kind: string; sourceId: string | null; count: number }> };
   partial: boolean;
 }
 
@@ -165,7 +173,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
           fromSnapshot: o.result.fromSnapshot,
           snapshotReason: o.result.snapshotReason,
           stageDir: o.result.stageDir,
-          message: o.result.unavailable,
+          message: o.result.unavailable ?? o.result.warnings?.join("; "),
         }
       : {
           sourceId: o.sourceId,
@@ -200,6 +208,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     snapshotAsOf: o.result?.snapshotAsOf,
     seconds: o.seconds,
     error: o.failure?.message ?? (counts[o.sourceId]?.error ? `${o.sourceId}: set aside at the load: ${counts[o.sourceId].error}` : o.result?.unavailable),
+    ...(o.result?.warnings?.length ? { warnings: o.result.warnings } : {}),
   }));
   return {
     runId,
@@ -222,7 +231,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
  * pipeline abandons (they outlive the run by days); the workflow id review/<kind>/<key> makes a start for
  * an item whose review is open, or was decided, a no-op. The activity lists keys only, never the items.
  */
-async function openReviews(settings: ActivitySettings): Promise<{ pending: number; opened: number }> {
+async function openReviews(settings: ActivitySettings): Promise<PipelineSummary["reviews"]> {
   const pending = await activitiesFor("review", settings).listPendingReviews();
   const started = await Promise.all(
     pending.items.map(async (item) => {
@@ -242,7 +251,10 @@ async function openReviews(settings: ActivitySettings): Promise<{ pending: numbe
       }
     }),
   );
-  return { pending: pending.items.length, opened: started.filter(Boolean).length };
+  // Schedules started before the bound existed get no `held` from an older worker.
+  const held = pending.held ?? [];
+  const waiting = held.reduce((n, h) => n + h.count, 0);
+  return { pending: pending.items.length + waiting, opened: started.filter(Boolean).length, ...(waiting > 0 ? { held } : {}) };
 }
 
 export interface PublishInput {
