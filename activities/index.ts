@@ -28,7 +28,7 @@ import {
 } from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
-import { Archive, type Capture } from "./archive.js";
+import { Archive, ArchiveCorrupt, sha256Hex, type Capture } from "./archive.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
 export interface ActivityDeps {
@@ -180,6 +180,49 @@ export function createActivities(deps: ActivityDeps) {
   const fetchSettings = { ...defaultFetchSettings, ...deps.fetchSettings };
   const loadedState = new LoadedState(config.paths.warehouse);
 
+  /**
+   * A capture's body from the archive, every read checked against its sha256. A corrupt copy (now
+   * quarantined) is restored from the bundled snapshot or the repository file with the same sha256;
+   * failing both, ArchiveCorrupt (non-retryable: the workflow fetches the source again) names the file,
+   * the sha, the source and the URL.
+   */
+  async function captureBody(sourceId: string, capture: CaptureRef): Promise<Uint8Array> {
+    try {
+      return await archive.read(capture.sha256);
+    } catch (error) {
+      if (!(error instanceof ArchiveCorrupt)) throw error;
+      const from = await restoreBody(capture);
+      if (from) {
+        log(`${sourceId}: ${capture.url}: ${error.message}; restored from ${from}`);
+        return archive.read(capture.sha256);
+      }
+      throw ApplicationFailure.nonRetryable(
+        `${sourceId}: ${capture.url}: ${error.message}; neither the bundled snapshot nor the repository holds these bytes, so the source must be fetched again`,
+        "ArchiveCorrupt",
+      );
+    }
+  }
+
+  async function restoreBody(capture: CaptureRef): Promise<string | undefined> {
+    if (await snapshot.has(capture.sha256)) {
+      try {
+        await archive.restore(capture.sha256, await snapshot.read(capture.sha256));
+        return "the bundled snapshot";
+      } catch {
+        /* the snapshot's copy is bad too: try the repository */
+      }
+    }
+    if (capture.url.startsWith("repo:")) {
+      const file = path.resolve(projectRoot, capture.url.slice("repo:".length));
+      const body = file.startsWith(projectRoot + path.sep) ? await fs.readFile(file).catch(() => undefined) : undefined;
+      if (body && sha256Hex(body) === capture.sha256) {
+        await archive.restore(capture.sha256, body);
+        return `the repository file ${capture.url.slice("repo:".length)}`;
+      }
+    }
+    return undefined;
+  }
+
   async function source(sourceId: string): Promise<SourceEntry> {
     const found = (await loadRegistry(registryFile)).find((s) => s.id === sourceId);
     if (!found) throw ApplicationFailure.nonRetryable(`unknown source "${sourceId}" (not in ${registryFile})`, "UnknownSource");
@@ -269,7 +312,7 @@ export function createActivities(deps: ActivityDeps) {
         heartbeat({ fetched: captures.length, pending: queue.length });
         if (parser.nextPages) {
           try {
-            const next = parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), options: entry.options });
+            const next = parser.nextPages({ sourceId: entry.id, url, body: await captureBody(entry.id, c), options: entry.options });
             for (const n of next) followed.add(n);
             queue.push(...next);
           } catch (error) {
@@ -294,7 +337,7 @@ export function createActivities(deps: ActivityDeps) {
       const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
       const rejections: StagedRejection[] = [];
       for (const capture of input.captures) {
-        const body = await archive.read(capture.sha256);
+        const body = await captureBody(entry.id, capture);
         let result;
         try {
           result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });

@@ -57,7 +57,18 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
   if (fetched.unavailable) return { ...base, records: 0, rejected: 0, unchanged: false };
   // Fetch once, parse only what changed (DESIGN.md rule 3): an unchanged source costs no parse and no load.
   if (fetched.unchanged && !input.reparse) return { ...base, records: 0, rejected: 0, unchanged: true };
-  const parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
+  let parsed;
+  try {
+    parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
+  } catch (error) {
+    // An archived body was corrupt and nothing held a good copy; it is quarantined, so one more fetch
+    // stores the source's bytes again (a 304 is impossible without a good body) and the parse follows.
+    if (describeFailure(error).type !== "ArchiveCorrupt") throw error;
+    const again = await activitiesFor("fetch", input.activities).fetchSource({ sourceId: input.sourceId, offline: input.offline });
+    if (again.unavailable) return { ...base, unavailable: again.unavailable, records: 0, rejected: 0, unchanged: false };
+    parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures: again.captures });
+    return { ...base, fetched: again.captures.length, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
+  }
   return { ...base, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
 }
 
