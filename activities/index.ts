@@ -170,6 +170,33 @@ function heartbeat(details?: unknown): void {
   }
 }
 
+/**
+ * Runs fn with a heartbeat every third of the activity's heartbeat timeout. Without heartbeats, an
+ * attempt whose completion was lost (the server restarted, the worker died) is only retried when its
+ * start-to-close timeout runs out, minutes later; with them the server notices within the heartbeat
+ * timeout. The heartbeats come from a timer, so they prove that the worker and its event loop are alive,
+ * not that fn makes progress: the start-to-close timeout still bounds a stuck attempt. A no-op outside
+ * an activity (scripts, tests calling the factory directly).
+ */
+export async function withHeartbeats<T>(fn: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return fn();
+  }
+  const timeout = context.info.heartbeatTimeoutMs;
+  if (!timeout) return fn();
+  const ctx = context;
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(500, Math.floor(timeout / 3)));
+  try {
+    ctx.heartbeat();
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { config, projectRoot } = deps;
   const now = deps.now ?? (() => new Date());
@@ -237,126 +264,130 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Fetches every URL of a source (following pages) into the archive; returns capture references. */
     async fetchSource(input: { sourceId: string; offline: boolean }): Promise<FetchResult> {
-      const entry = await source(input.sourceId);
-      const parser = parsers[entry.parser];
-      const startedAt = now().toISOString();
-      const queue = [...startUrls(entry)];
-      const seen = new Set<string>();
-      const captures: CaptureRef[] = [];
-      let snapshotReason: string | undefined;
-      const ctx: FetchContext = {
-        sourceId: entry.id,
-        archive,
-        snapshot,
-        projectRoot,
-        allowedHosts: allowedHosts(entry),
-        offline: input.offline,
-        settings: {
-          ...fetchSettings,
-          minIntervalMs: entry.fetch.min_interval_ms ?? fetchSettings.minIntervalMs,
-          maxConcurrentPerHost: entry.fetch.max_concurrency ?? fetchSettings.maxConcurrentPerHost,
-          timeoutMs: entry.fetch.timeout_ms ?? fetchSettings.timeoutMs,
-          maxBytes: entry.fetch.max_bytes ?? fetchSettings.maxBytes,
-        },
-        now,
-        sleep: activitySleep,
-        onProgress: (event) => {
-          heartbeat({ fetched: captures.length, pending: queue.length, ...event });
-          if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
-        },
-      };
-      // Bounded work (a source's paging may never end): a page cap and a byte budget per run, and a
-      // repeated URL or a page whose body repeats an earlier one ends that chain of pages.
-      const warnings: string[] = [];
-      const warn = (message: string) => {
-        warnings.push(message);
-        log(`${entry.id}: ${message}`);
-      };
-      const followed = new Set<string>();
-      const bodies = new Set<string>();
-      let bytes = 0;
-      while (queue.length > 0) {
-        const url = queue.shift()!;
-        if (seen.has(url)) {
-          if (followed.has(url)) warn(`paging stopped: ${url} was already fetched in this run (a repeated cursor or link)`);
-          continue;
-        }
-        if (seen.size >= entry.fetch.max_pages) {
-          warn(`paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`);
-          break;
-        }
-        if (bytes >= entry.fetch.max_run_bytes) {
-          warn(`paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`);
-          break;
-        }
-        seen.add(url);
-        let outcome;
-        try {
-          outcome = await fetchToArchive(url, ctx);
-        } catch (error) {
-          // No network and nothing archived to replay is not this source's fault: report it, do not fail.
-          if (error instanceof ApplicationFailure && error.type === "NoSnapshot") {
-            return { sourceId: entry.id, captures: [], unchanged: false, fromSnapshot: false, unavailable: error.message, startedAt };
+      return withHeartbeats(async () => {
+        const entry = await source(input.sourceId);
+        const parser = parsers[entry.parser];
+        const startedAt = now().toISOString();
+        const queue = [...startUrls(entry)];
+        const seen = new Set<string>();
+        const captures: CaptureRef[] = [];
+        let snapshotReason: string | undefined;
+        const ctx: FetchContext = {
+          sourceId: entry.id,
+          archive,
+          snapshot,
+          projectRoot,
+          allowedHosts: allowedHosts(entry),
+          offline: input.offline,
+          settings: {
+            ...fetchSettings,
+            minIntervalMs: entry.fetch.min_interval_ms ?? fetchSettings.minIntervalMs,
+            maxConcurrentPerHost: entry.fetch.max_concurrency ?? fetchSettings.maxConcurrentPerHost,
+            timeoutMs: entry.fetch.timeout_ms ?? fetchSettings.timeoutMs,
+            maxBytes: entry.fetch.max_bytes ?? fetchSettings.maxBytes,
+          },
+          now,
+          sleep: activitySleep,
+          onProgress: (event) => {
+            heartbeat({ fetched: captures.length, pending: queue.length, ...event });
+            if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
+          },
+        };
+        // Bounded work (a source's paging may never end): a page cap and a byte budget per run, and a
+        // repeated URL or a page whose body repeats an earlier one ends that chain of pages.
+        const warnings: string[] = [];
+        const warn = (message: string) => {
+          warnings.push(message);
+          log(`${entry.id}: ${message}`);
+        };
+        const followed = new Set<string>();
+        const bodies = new Set<string>();
+        let bytes = 0;
+        while (queue.length > 0) {
+          const url = queue.shift()!;
+          if (seen.has(url)) {
+            if (followed.has(url)) warn(`paging stopped: ${url} was already fetched in this run (a repeated cursor or link)`);
+            continue;
           }
-          throw error;
-        }
-        snapshotReason ??= outcome.snapshotReason;
-        const c = outcome.capture;
-        bytes += c.bytes;
-        if (followed.has(url) && bodies.has(c.sha256)) {
-          warn(`paging stopped: ${url} returned the same body as an earlier page (sha256 ${c.sha256.slice(0, 12)}…)`);
-          continue;
-        }
-        bodies.add(c.sha256);
-        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
-        heartbeat({ fetched: captures.length, pending: queue.length });
-        if (parser.nextPages) {
+          if (seen.size >= entry.fetch.max_pages) {
+            warn(`paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            break;
+          }
+          if (bytes >= entry.fetch.max_run_bytes) {
+            warn(`paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            break;
+          }
+          seen.add(url);
+          let outcome;
           try {
-            const next = parser.nextPages({ sourceId: entry.id, url, body: await captureBody(entry.id, c), options: entry.options });
-            for (const n of next) followed.add(n);
-            queue.push(...next);
+            outcome = await fetchToArchive(url, ctx);
           } catch (error) {
-            if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+            // No network and nothing archived to replay is not this source's fault: report it, do not fail.
+            if (error instanceof ApplicationFailure && error.type === "NoSnapshot") {
+              return { sourceId: entry.id, captures: [], unchanged: false, fromSnapshot: false, unavailable: error.message, startedAt };
+            }
             throw error;
           }
+          snapshotReason ??= outcome.snapshotReason;
+          const c = outcome.capture;
+          bytes += c.bytes;
+          if (followed.has(url) && bodies.has(c.sha256)) {
+            warn(`paging stopped: ${url} returned the same body as an earlier page (sha256 ${c.sha256.slice(0, 12)}…)`);
+            continue;
+          }
+          bodies.add(c.sha256);
+          captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
+          heartbeat({ fetched: captures.length, pending: queue.length });
+          if (parser.nextPages) {
+            try {
+              const next = parser.nextPages({ sourceId: entry.id, url, body: await captureBody(entry.id, c), options: entry.options });
+              for (const n of next) followed.add(n);
+              queue.push(...next);
+            } catch (error) {
+              if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+              throw error;
+            }
+          }
         }
-      }
-      const unchanged = sameCaptures(await loadedState.read(entry.id), captures);
-      const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
-      log(
-        `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
-          `${unchanged ? ", unchanged since the last load" : ""}`,
-      );
-      return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt, warnings };
+        const unchanged = sameCaptures(await loadedState.read(entry.id), captures);
+        const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
+        log(
+          `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
+            `${unchanged ? ", unchanged since the last load" : ""}`,
+        );
+        return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt, warnings };
+      });
     },
 
     /** Parses archived captures into staged Parquet under data/staged/<runKey>/<source>/. */
     async parseSource(input: { sourceId: string; runKey: string; captures: CaptureRef[] }): Promise<ParseSummary> {
-      const entry = await source(input.sourceId);
-      const parser = parsers[entry.parser];
-      const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
-      const rejections: StagedRejection[] = [];
-      for (const capture of input.captures) {
-        const body = await captureBody(entry.id, capture);
-        let result;
-        try {
-          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });
-        } catch (error) {
-          if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
-          throw error;
+      return withHeartbeats(async () => {
+        const entry = await source(input.sourceId);
+        const parser = parsers[entry.parser];
+        const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
+        const rejections: StagedRejection[] = [];
+        for (const capture of input.captures) {
+          const body = await captureBody(entry.id, capture);
+          let result;
+          try {
+            result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });
+          } catch (error) {
+            if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+            throw error;
+          }
+          const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
+          for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
+            (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
+          }
+          rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
         }
-        const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
-        for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
-          (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
-        }
-        rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
-      }
-      const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
-      const manifest = await writeStage(stageDir, entry.id, rows, input.captures, rejections);
-      // The stage adds a rejection for every repeated key, so the manifest's list is the complete one.
-      for (const r of manifest.rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
-      const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
-      return { sourceId: entry.id, stageDir, records, rejected: manifest.rejections.length };
+        const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
+        const manifest = await writeStage(stageDir, entry.id, rows, input.captures, rejections);
+        // The stage adds a rejection for every repeated key, so the manifest's list is the complete one.
+        for (const r of manifest.rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
+        const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
+        return { sourceId: entry.id, stageDir, records, rejected: manifest.rejections.length };
+      });
     },
 
     /**
@@ -364,72 +395,78 @@ export function createActivities(deps: ActivityDeps) {
      * what the warehouse now holds and stores their results with the run.
      */
     async loadStaged(input: { runId: string; reports: RunReport[] }): Promise<LoadResult> {
-      const registry = await loadRegistry(registryFile);
-      const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
-      for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
-      const loadedAt = now().toISOString();
-      const result = await withWarehouse(config.paths.warehouse, async (db) => {
-        const counts = await loadStages(db, {
-          runId: input.runId,
-          loadedAt,
-          sources: registry.map((s) => ({
-            source_id: s.id,
-            title: s.title,
-            kind: s.kind,
-            parser: s.parser,
-            urls: startUrls(s),
-            cadence: s.cadence,
-            licence: s.licence,
-            attribution: s.attribution,
-            enabled: s.enabled,
-          })),
-          reports: input.reports,
-          manifests,
-          taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
+      return withHeartbeats(async () => {
+        const registry = await loadRegistry(registryFile);
+        const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
+        for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
+        const loadedAt = now().toISOString();
+        const result = await withWarehouse(config.paths.warehouse, async (db) => {
+          const counts = await loadStages(db, {
+            runId: input.runId,
+            loadedAt,
+            sources: registry.map((s) => ({
+              source_id: s.id,
+              title: s.title,
+              kind: s.kind,
+              parser: s.parser,
+              urls: startUrls(s),
+              cadence: s.cadence,
+              licence: s.licence,
+              attribution: s.attribution,
+              enabled: s.enabled,
+            })),
+            reports: input.reports,
+            manifests,
+            taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
+          });
+          const quality = await runQualityChecks(db, {
+            runId: input.runId,
+            checkedAt: loadedAt,
+            rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+            cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+          });
+          return { counts, quality };
         });
-        const quality = await runQualityChecks(db, {
-          runId: input.runId,
-          checkedAt: loadedAt,
-          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
-          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
-        });
-        return { counts, quality };
+        // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
+        // A source set aside at the load is not loaded: its next fetch must parse it again.
+        for (const [sourceId, manifest] of manifests) {
+          const error = result.counts[sourceId]?.error;
+          if (error) log(`${sourceId}: set aside at the load, the other sources were loaded: ${error}`);
+          else await loadedState.write(sourceId, manifest.captures);
+        }
+        return result;
       });
-      // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
-      // A source set aside at the load is not loaded: its next fetch must parse it again.
-      for (const [sourceId, manifest] of manifests) {
-        const error = result.counts[sourceId]?.error;
-        if (error) log(`${sourceId}: set aside at the load, the other sources were loaded: ${error}`);
-        else await loadedState.write(sourceId, manifest.captures);
-      }
-      return result;
     },
 
     /** The data-quality checks alone, on what the warehouse holds now (a publish after reviews). */
     async checkQuality(input: { runId: string }): Promise<{ passed: boolean; results: QualityResult[] }> {
-      const registry = await loadRegistry(registryFile);
-      return withWarehouse(config.paths.warehouse, (db) =>
-        runQualityChecks(db, {
-          runId: input.runId,
-          checkedAt: now().toISOString(),
-          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
-          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
-        }),
-      );
+      return withHeartbeats(async () => {
+        const registry = await loadRegistry(registryFile);
+        return withWarehouse(config.paths.warehouse, (db) =>
+          runQualityChecks(db, {
+            runId: input.runId,
+            checkedAt: now().toISOString(),
+            rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+            cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+          }),
+        );
+      });
     },
 
     /** Items that need a person (incident candidates, sheet values, range failures, uncertain tags) with no decision yet. */
     async listPendingReviews(): Promise<PendingReviews> {
-      const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
-      const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
-      const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
-      for (const h of held) log(`${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`);
-      return {
-        items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),
-        held,
-        remindAfterMs: config.review.remindAfterMs,
-        escalateAfterMs: config.review.escalateAfterMs,
-      };
+      return withHeartbeats(async () => {
+        const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
+        const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+        const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
+        for (const h of held) log(`${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`);
+        return {
+          items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),
+          held,
+          remindAfterMs: config.review.remindAfterMs,
+          escalateAfterMs: config.review.escalateAfterMs,
+        };
+      });
     },
 
     /** What the analyst needs to see about one review item (small: title, links, the proposal). */
@@ -460,40 +497,44 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Writes the public Parquet exports and their datapackage.json. */
     async exportTables(): Promise<ExportResult> {
-      return withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+      return withHeartbeats(async () => {
+        return withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+      });
     },
 
     /** Builds the Observable Framework site into site/dist from the current exports. */
     async buildSite(): Promise<SiteResult> {
-      const started = performance.now();
-      // Framework caches loader output keyed on the loader's source, not on the Parquet it reads;
-      // a stale cache would publish the previous run's numbers.
-      await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
-      const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
-      const output: string[] = [];
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(bin, ["build"], {
-          cwd: config.paths.site,
-          // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
-          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
-          stdio: ["ignore", "pipe", "pipe"],
+      return withHeartbeats(async () => {
+        const started = performance.now();
+        // Framework caches loader output keyed on the loader's source, not on the Parquet it reads;
+        // a stale cache would publish the previous run's numbers.
+        await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
+        const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
+        const output: string[] = [];
+        const code = await new Promise<number | null>((resolve, reject) => {
+          const child = spawn(bin, ["build"], {
+            cwd: config.paths.site,
+            // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
+            env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          const keep = (chunk: Buffer) => {
+            output.push(chunk.toString());
+            if (output.length > 200) output.shift();
+            heartbeat();
+          };
+          child.stdout.on("data", keep);
+          child.stderr.on("data", keep);
+          child.on("error", reject);
+          child.on("exit", resolve);
         });
-        const keep = (chunk: Buffer) => {
-          output.push(chunk.toString());
-          if (output.length > 200) output.shift();
-          heartbeat();
-        };
-        child.stdout.on("data", keep);
-        child.stderr.on("data", keep);
-        child.on("error", reject);
-        child.on("exit", resolve);
+        if (code !== 0) {
+          throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
+        }
+        const dist = path.join(config.paths.site, "dist");
+        await copyDownloads(config.paths.exports, path.join(dist, "downloads"));
+        return { dir: dist, seconds: (performance.now() - started) / 1000 };
       });
-      if (code !== 0) {
-        throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
-      }
-      const dist = path.join(config.paths.site, "dist");
-      await copyDownloads(config.paths.exports, path.join(dist, "downloads"));
-      return { dir: dist, seconds: (performance.now() - started) / 1000 };
     },
   };
 }
