@@ -2,7 +2,9 @@
 // type of what this returns; they pass references (paths, hashes, counts), never bodies or rows.
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import type { ObservatoryConfig } from "../temporal.config.js";
@@ -10,7 +12,7 @@ import { ParseError } from "../sources/parser.js";
 import { parsers } from "../sources/parsers.js";
 import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
 import { withWarehouse } from "../warehouse/db.js";
-import { exportPublicTables, type ExportResult } from "../warehouse/export.js";
+import { ExportNotPublished, exportPublicTables, type ExportResult } from "../warehouse/export.js";
 import { CurationInputError } from "../warehouse/curation.js";
 import { loadStages, type LoadCounts, type RunReport } from "../warehouse/load.js";
 import { loadQualityRules, runQualityChecks, type QualityResult } from "../warehouse/quality.js";
@@ -498,11 +500,18 @@ export function createActivities(deps: ActivityDeps) {
     /** Writes the public Parquet exports and their datapackage.json. */
     async exportTables(): Promise<ExportResult> {
       return withHeartbeats(async () => {
-        return withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+        try {
+          return await withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+        } catch (error) {
+          throw exportFailure(error);
+        }
       });
     },
 
-    /** Builds the Observable Framework site into site/dist from the current exports. */
+    /**
+     * Builds the Observable Framework site from the current exports into a temporary folder beside
+     * site/dist, then swaps it in whole: a build that fails leaves the last good site published.
+     */
     async buildSite(): Promise<SiteResult> {
       return withHeartbeats(async () => {
         const started = performance.now();
@@ -510,9 +519,17 @@ export function createActivities(deps: ActivityDeps) {
         // a stale cache would publish the previous run's numbers.
         await fs.rm(path.join(config.paths.site, "src", ".observablehq", "cache"), { recursive: true, force: true });
         const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
+        const dist = path.join(config.paths.site, "dist");
+        // Framework empties its output folder first, so it must not be site/dist. Its build command takes
+        // no output option: a config file beside the real one's settings names the temporary folder.
+        const building = `dist.building-${process.pid}`;
+        const tmpConfigDir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-site-config-"));
+        const tmpConfig = path.join(tmpConfigDir, "observablehq.config.js");
+        const realConfig = pathToFileURL(path.join(config.paths.site, "observablehq.config.js")).href;
+        await fs.writeFile(tmpConfig, `import config from ${JSON.stringify(realConfig)};\nexport default { ...config, output: ${JSON.stringify(building)} };\n`);
         const output: string[] = [];
         const code = await new Promise<number | null>((resolve, reject) => {
-          const child = spawn(bin, ["build"], {
+          const child = spawn(bin, ["build", "--config", tmpConfig], {
             cwd: config.paths.site,
             // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
             env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
@@ -528,15 +545,54 @@ export function createActivities(deps: ActivityDeps) {
           child.on("error", reject);
           child.on("exit", resolve);
         });
-        if (code !== 0) {
-          throw ApplicationFailure.retryable(`site build failed (exit ${code}):\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
+        await fs.rm(tmpConfigDir, { recursive: true, force: true });
+        const built = path.join(config.paths.site, building);
+        try {
+          if (code !== 0) {
+            const last = output.join("").split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+            throw ApplicationFailure.retryable(`site build failed (exit ${code}): ${last.slice(0, 300)}; the last good site stays in ${dist}\n${output.join("").slice(-4000)}`, "SiteBuildFailed");
+          }
+          await copyDownloads(config.paths.exports, path.join(built, "downloads"));
+          await swapIn(built, dist);
+        } finally {
+          await fs.rm(built, { recursive: true, force: true });
         }
-        const dist = path.join(config.paths.site, "dist");
-        await copyDownloads(config.paths.exports, path.join(dist, "downloads"));
         return { dir: dist, seconds: (performance.now() - started) / 1000 };
       });
     },
   };
+}
+
+/** Replaces `dir` with `built` by two renames; if the second fails, the previous `dir` is put back. */
+async function swapIn(built: string, dir: string): Promise<void> {
+  const old = `${dir}.old-${process.pid}`;
+  await fs.rm(old, { recursive: true, force: true });
+  const had = await fs.stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (had) await fs.rename(dir, old);
+  try {
+    await fs.rename(built, dir);
+  } catch (error) {
+    if (had) await fs.rename(old, dir).catch(() => undefined);
+    throw error;
+  }
+  await fs.rm(old, { recursive: true, force: true });
+}
+
+/**
+ * An export failure in one line (the run's summary shows it). What a retry cannot fix fails at once: a
+ * folder the worker may not write, or a data check the export refuses (the previous export stays live
+ * either way); anything else (a busy file, a full disk being cleared) is retried.
+ */
+function exportFailure(error: unknown): ApplicationFailure {
+  const message = ((error as Error).message ?? String(error)).split("\n")[0];
+  if (error instanceof ExportNotPublished && ["EPERM", "EACCES", "EROFS"].includes(error.code ?? "")) {
+    return ApplicationFailure.nonRetryable(message, "ExportNotPublished");
+  }
+  if (/^export of |^exportPublicTables|is invalid/.test(message)) return ApplicationFailure.nonRetryable(message, "ExportCheckFailed");
+  return ApplicationFailure.retryable(message, "ExportFailed");
 }
 
 /**

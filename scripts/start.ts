@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   if (summary.exportDir) {
     console.log(`Exports:   ${path.relative(process.cwd(), summary.exportDir)} (${Object.keys(summary.exportedTables).length} Parquet tables + datapackage.json)`);
   } else {
-    console.log(`Exports:   not updated (quality checks failed); ${path.relative(process.cwd(), config.paths.exports)} still holds the previous export`);
+    const why = summary.exportError ? "the export failed" : "quality checks failed";
+    console.log(`Exports:   not updated (${why}); ${path.relative(process.cwd(), config.paths.exports)} still holds the previous export`);
   }
   if (summary.siteDir) {
     console.log(`Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`);

@@ -121,7 +121,11 @@ export interface PipelineSummary {
   /** Failed quality checks (errors block the export; warnings are reported only). */
   qualityFailures: Array<{ check: string; severity: string; count: number; examples: string[] }>;
   exportBlocked: boolean;
+  /** Why the export failed (one line); the previous export and its releases stayed as they were. */
+  exportError?: string;
   siteDir?: string;
+  /** Why the site build failed (one line); the last good site stayed published. */
+  siteError?: string;
   siteSeconds?: number;
   /**
    * Items waiting for a person after this run, how many of their reviews this run opened, and (when
@@ -202,8 +206,25 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   // so a pipeline that was running when this was deployed replays as it ran.
   const reviews = patched("open-reviews") ? await openReviews(input.activities) : { pending: 0, opened: 0 };
   // A failed error-severity check blocks publishing: the previous export and site stay as they were.
-  const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
-  const site = !exported || input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
+  // So does an export or a site build that fails: the run still returns its per-source summary.
+  let exportError: string | undefined;
+  let siteError: string | undefined;
+  let exported;
+  if (quality.passed) {
+    try {
+      exported = await activitiesFor("export", input.activities).exportTables();
+    } catch (error) {
+      exportError = describeFailure(error).message.split("\n")[0];
+    }
+  }
+  let site;
+  if (exported && input.buildSite !== false) {
+    try {
+      site = await activitiesFor("site", input.activities).buildSite();
+    } catch (error) {
+      siteError = describeFailure(error).message.split("\n")[0];
+    }
+  }
 
   // A source whose stage the load set aside failed alone; its rows are not in the warehouse.
   const sources: SourceSummary[] = outcomes.map((o, i) => ({
@@ -230,10 +251,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
       .filter((r) => r.status === "fail")
       .map((r) => ({ check: r.check, severity: r.severity, count: r.count, examples: r.examples })),
     exportBlocked: !quality.passed,
+    ...(exportError ? { exportError } : {}),
     siteDir: site?.dir,
     siteSeconds: site?.seconds,
+    ...(siteError ? { siteError } : {}),
     reviews,
-    partial: sources.some((s) => s.status === "failed") || !quality.passed,
+    partial: sources.some((s) => s.status === "failed") || !quality.passed || exportError !== undefined || siteError !== undefined,
   };
 }
 

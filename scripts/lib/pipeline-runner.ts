@@ -94,6 +94,8 @@ export function formatSummary(summary: PipelineSummary): string {
   for (const h of summary.reviews?.held ?? []) {
     out.push(`- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`);
   }
+  if (summary.exportError) out.push(`! ${summary.exportError}`);
+  if (summary.siteError) out.push(`! site not rebuilt, the last good site stays published: ${summary.siteError}`);
   if (summary.exportBlocked) out.push("Export blocked: an error-level quality check failed; the previous export and site stay published.");
   if (summary.sources.some((s) => s.status === "failed")) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");
