@@ -77,6 +77,10 @@ export function parseWorldBank(input: ParseInput): ParseResult {
       return rejected.push({ record: `${code} ${where}`, reason: `unrecognised date ${JSON.stringify(row.date)}` });
     }
     const value = row.value;
+    // JSON.parse reads a number beyond the double range (1e309) as ±Infinity: refused, never stored.
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      return rejected.push({ record: `${code}/${period}`, reason: `value is outside the range of a double (beyond ±1.8e308, read as ${value})` });
+    }
     if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) {
       return rejected.push({ record: `${code}/${period}`, reason: `value is not a number: ${JSON.stringify(value)}` });
     }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { jsonColumns, sqlString, withMemoryDb } from "./db.js";
+import { escapeBidi, stripBidi } from "../sources/text.js";
 import { columnsOf, recordTables, type RecordTable } from "./tables.js";
 
 export interface Provenance {
@@ -40,6 +41,22 @@ export interface StageManifest {
 export function rowHash(table: RecordTable, row: Record<string, unknown>): string {
   const content = Object.keys(recordTables[table].columns).map((c) => row[c] ?? null);
   return createHash("sha256").update(JSON.stringify(content)).digest("hex").slice(0, 32);
+}
+
+// Long free text of a record: bidirectional controls there are kept, written out as escaped text.
+// Every other text column (titles, names, outlets, keys, lists of names) loses them (sources/text.ts).
+const bodyColumns = new Set(["abstract", "summary", "description", "text", "note", "entities_text", "source_note"]);
+
+/** A staged row with bidirectional controls removed from titles and names and escaped in bodies (DESIGN.md rule 7). */
+export function neutraliseBidi(table: RecordTable, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  for (const [column, type] of Object.entries(recordTables[table].columns)) {
+    const v = row[column];
+    const clean = bodyColumns.has(column) ? escapeBidi : stripBidi;
+    if (type === "VARCHAR" && typeof v === "string") out[column] = clean(v);
+    else if (type === "VARCHAR[]" && Array.isArray(v)) out[column] = v.map((x) => (typeof x === "string" ? clean(x) : x));
+  }
+  return out;
 }
 
 /** A table row's natural key within its source, as text for messages: "W91" or "SP.POP.TOTL/KHM/2023". */
@@ -97,7 +114,10 @@ export async function writeStage(
 ): Promise<StageManifest> {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
-  const deduped = dedupeStagedRows(rows, captures);
+  const neutral = Object.fromEntries(
+    Object.entries(rows).map(([table, tableRows]) => [table, (tableRows ?? []).map((r) => neutraliseBidi(table as RecordTable, r) as typeof r)]),
+  ) as typeof rows;
+  const deduped = dedupeStagedRows(neutral, captures);
   rows = deduped.rows;
   const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [...rejections, ...deduped.rejections] };
   await withMemoryDb(async (db) => {
