@@ -6,6 +6,7 @@
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
+import { acquireRunLock } from "./lib/run-lock.js";
 import { createObservatoryWorker, installRuntime, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
 import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
 
@@ -38,6 +39,9 @@ process.on("SIGTERM", () => void stopAll(143));
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // Before anything is started: a second `npm start` on this data folder stops here, with who holds it.
+  const lock = await acquireRunLock(config.paths.dataDir);
+  cleanups.push(() => lock.release());
   let address = config.temporal.address;
   let devServer: DevServer | undefined;
   if (!address) {
