@@ -72,6 +72,11 @@ export interface ObservatoryConfig {
     escalateAfterMs: number;
     /** Append-only JSON-lines log of reminders and escalations (OBSERVATORY_REVIEW_EVENTS). @default "data/review-events.jsonl" */
     eventsLog: string;
+    /**
+     * Most reviews open at once per source and kind (OBSERVATORY_REVIEW_MAX_PER_SOURCE): a run opens
+     * no more, and the rest wait, counted in the run's summary, until earlier ones are decided. @default 50
+     */
+    maxOpenPerSourceKind: number;
   };
   console: {
     /** Loopback address the analyst console listens on (OBSERVATORY_CONSOLE_HOST). @default "127.0.0.1" */
@@ -162,6 +167,8 @@ const retry = (maximumAttempts: number, initialInterval = "2s", maximumInterval 
 
 /** Builds the configuration from defaults and the given environment (process.env by default). */
 export function loadConfig(env: Env = process.env): ObservatoryConfig {
+  // How long an activity may go without a heartbeat before its attempt counts as lost and is retried.
+  const activityHeartbeat = `${durationMs("OBSERVATORY_HEARTBEAT_TIMEOUT", strFrom(env, "OBSERVATORY_HEARTBEAT_TIMEOUT", "30s"))}ms`;
   const certPath = env.TEMPORAL_TLS_CERT;
   const keyPath = env.TEMPORAL_TLS_KEY;
   if (Boolean(certPath) !== Boolean(keyPath)) {
@@ -188,14 +195,19 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       maxConcurrentActivities: intFrom(env, "OBSERVATORY_MAX_ACTIVITIES", 4),
       maxConcurrentWorkflowTasks: intFrom(env, "OBSERVATORY_MAX_WORKFLOW_TASKS", 10),
     },
+    // Every long activity heartbeats (activities/index.ts → withHeartbeats), so an attempt lost with its
+    // worker or its server is retried after the heartbeat timeout, not the start-to-close timeout. The
+    // start-to-close timeouts bound the work itself: a fetch is at most 100 pages (fetch.max_pages) at
+    // one per second plus retries; parse, load and export take seconds on this data and minutes on a
+    // hundred times more; a site build takes about a minute on two cores.
     activities: {
       // Network work: retried with backoff; 4xx and parse errors are marked non-retryable where thrown.
-      fetch: { startToCloseTimeout: "5m", heartbeatTimeout: "1m", retry: retry(5, "2s", "2m") },
-      parse: { startToCloseTimeout: "5m", retry: retry(2) },
+      fetch: { startToCloseTimeout: "10m", heartbeatTimeout: activityHeartbeat, retry: retry(5, "2s", "2m") },
+      parse: { startToCloseTimeout: "5m", heartbeatTimeout: activityHeartbeat, retry: retry(2) },
       // The load is one transaction; a second attempt is safe because it is idempotent.
-      load: { startToCloseTimeout: "10m", retry: retry(3) },
-      export: { startToCloseTimeout: "10m", retry: retry(3) },
-      site: { startToCloseTimeout: "15m", retry: retry(2) },
+      load: { startToCloseTimeout: "10m", heartbeatTimeout: activityHeartbeat, retry: retry(3) },
+      export: { startToCloseTimeout: "10m", heartbeatTimeout: activityHeartbeat, retry: retry(3) },
+      site: { startToCloseTimeout: "15m", heartbeatTimeout: activityHeartbeat, retry: retry(2) },
       // Review activities read or write one item in the warehouse; a lock held by the load is worth a retry.
       review: { startToCloseTimeout: "2m", retry: retry(5, "2s", "30s") },
     },
@@ -244,5 +256,6 @@ function reviewSettings(env: Env, dataDir: string): ObservatoryConfig["review"] 
     escalateAfter,
     escalateAfterMs,
     eventsLog: resolvePath(env, "OBSERVATORY_REVIEW_EVENTS", path.join(dataDir, "review-events.jsonl")),
+    maxOpenPerSourceKind: intFrom(env, "OBSERVATORY_REVIEW_MAX_PER_SOURCE", 50),
   };
 }

@@ -31,6 +31,23 @@ export interface Capture {
 }
 
 export const sha256Hex = (body: Uint8Array) => createHash("sha256").update(body).digest("hex");
+
+/**
+ * A stored body that does not read back as the bytes its name promises (truncated gzip, flipped bits,
+ * a missing file). It has been moved to `quarantine/` (when present), so the next put or fetch stores a
+ * good copy in its place.
+ */
+export class ArchiveCorrupt extends Error {
+  constructor(
+    readonly file: string,
+    readonly sha256: string,
+    detail: string,
+    readonly quarantined?: string,
+  ) {
+    super(`archive body ${file} (sha256 ${sha256}) is unreadable: ${detail}${quarantined ? `; moved to ${quarantined}` : ""}`);
+    this.name = "ArchiveCorrupt";
+  }
+}
 const urlKey = (url: string) => createHash("sha256").update(url).digest("hex").slice(0, 32);
 
 export class Archive {
@@ -50,16 +67,27 @@ export class Archive {
     const capture: Capture = { ...meta, sha256, bytes: body.byteLength };
     const file = this.bodyPath(sha256);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    try {
-      await fs.access(file);
-    } catch {
-      // Write then rename, so a crash never leaves a truncated body under its final name.
-      const tmp = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, gzipSync(body, { level: 9 }));
-      await fs.rename(tmp, file);
-    }
+    // A body already stored is checked, not trusted: a corrupt one is quarantined and written again
+    // from these bytes, so a damaged archive heals on the next fetch instead of failing every run.
+    if (!(await this.verify(sha256))) await this.writeBody(file, body);
     await this.record(capture);
     return capture;
+  }
+
+  /** Stores a good copy of a body under its sha256 (healing a quarantined one); refuses bytes that do not match it. */
+  async restore(sha256: string, body: Uint8Array): Promise<void> {
+    const actual = sha256Hex(body);
+    if (actual !== sha256) throw new Error(`cannot restore archive body ${sha256}: the replacement hashes to ${actual}`);
+    const file = this.bodyPath(sha256);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await this.writeBody(file, body);
+  }
+
+  private async writeBody(file: string, body: Uint8Array): Promise<void> {
+    // Write then rename, so a crash never leaves a truncated body under its final name.
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, gzipSync(body, { level: 9 }));
+    await fs.rename(tmp, file);
   }
 
   /** Adds a capture record for a body that is already in this archive or another one. */
@@ -77,19 +105,60 @@ export class Archive {
     return capture;
   }
 
+  /** The body, checked against its sha256; a body that fails the check is quarantined and ArchiveCorrupt thrown. */
   async read(sha256: string): Promise<Uint8Array> {
-    const body = gunzipSync(await fs.readFile(this.bodyPath(sha256)));
-    if (sha256Hex(body) !== sha256) throw new Error(`archive body ${sha256} is corrupt (checksum mismatch)`);
+    const file = this.bodyPath(sha256);
+    let stored: Buffer;
+    try {
+      stored = await fs.readFile(file);
+    } catch (error) {
+      throw new ArchiveCorrupt(file, sha256, (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : (error as Error).message);
+    }
+    let body: Uint8Array;
+    try {
+      body = gunzipSync(stored);
+    } catch (error) {
+      throw new ArchiveCorrupt(file, sha256, `not a complete gzip stream (${(error as Error).message})`, await this.quarantine(file, sha256));
+    }
+    const actual = sha256Hex(body);
+    if (actual !== sha256) throw new ArchiveCorrupt(file, sha256, `its bytes hash to ${actual}`, await this.quarantine(file, sha256));
     return body;
   }
 
-  /** True when the body with this sha256 is stored here. */
+  /**
+   * True when a good copy of the body is stored here. Reads and checks the whole body (a stored body
+   * cannot be trusted by its name alone); a bad one is quarantined, so false means "store it again".
+   */
+  async verify(sha256: string): Promise<boolean> {
+    try {
+      await this.read(sha256);
+      return true;
+    } catch (error) {
+      if (error instanceof ArchiveCorrupt) return false;
+      throw error;
+    }
+  }
+
+  /** True when a body with this sha256 is stored here (its bytes are not checked: see verify). */
   async has(sha256: string): Promise<boolean> {
     try {
       await fs.access(this.bodyPath(sha256));
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Moves a bad body out of the way, kept for inspection under quarantine/; returns where it went. */
+  private async quarantine(file: string, sha256: string): Promise<string | undefined> {
+    const target = path.join(this.root, "quarantine", `${sha256}.${Date.now()}.${process.pid}.gz`);
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(file, target);
+      return target;
+    } catch {
+      // A read-only archive (the bundled snapshot on a read-only checkout) cannot move it; the error still names it.
+      return undefined;
     }
   }
 

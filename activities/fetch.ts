@@ -174,7 +174,8 @@ async function fromRepo(url: string, ctx: FetchContext): Promise<FetchOutcome> {
  */
 async function fromSnapshot(url: string, ctx: FetchContext, reason: string): Promise<FetchOutcome> {
   const archived = await ctx.archive.latestLive(url);
-  if (archived) {
+  // A corrupt archived copy (quarantined by verify) is passed over for the bundled snapshot.
+  if (archived && (await ctx.archive.verify(archived.sha256))) {
     return { capture: archived, snapshotReason: `${reason}; replayed the archived capture of ${archived.retrievedAt.slice(0, 10)}`, unchanged: false };
   }
   const capture = await ctx.snapshot.latest(url);
@@ -344,8 +345,9 @@ async function fetchLive(url: string, start: URL, env: Env): Promise<FetchOutcom
   const { ctx, settings } = env;
   const label = `${ctx.sourceId}: ${url}`;
   const previous = await ctx.archive.latestLive(url);
-  // Only revalidate a body this archive can still hand to the parser.
-  const validators = previous && (await ctx.archive.has(previous.sha256)) ? conditionalHeaders(previous) : {};
+  // Only revalidate a body this archive can still hand to the parser: a corrupt one (quarantined by
+  // verify) is fetched whole again, so a 304 can never leave the parser a body it cannot read.
+  const validators = previous && (await ctx.archive.verify(previous.sha256)) ? conditionalHeaders(previous) : {};
   for (let n = 1; ; n++) {
     const result = await attempt(start, env, validators);
     if (result.kind === "notModified") {

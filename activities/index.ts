@@ -10,11 +10,12 @@ import { ParseError } from "../sources/parser.js";
 import { parsers } from "../sources/parsers.js";
 import { allowedHosts, loadRegistry, startUrls, type SourceEntry } from "../sources/registry.js";
 import { withWarehouse } from "../warehouse/db.js";
-import { exportPublicTables, type ExportResult } from "../warehouse/export.js";
+import { ExportNotPublished, exportPublicTables, type ExportResult } from "../warehouse/export.js";
 import { CurationInputError } from "../warehouse/curation.js";
 import { loadStages, type LoadCounts, type RunReport } from "../warehouse/load.js";
 import { loadQualityRules, runQualityChecks, type QualityResult } from "../warehouse/quality.js";
 import {
+  boundReviews,
   describeReview,
   pendingReviews,
   recordedDecision,
@@ -27,7 +28,7 @@ import {
 } from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedCapture, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
-import { Archive, type Capture } from "./archive.js";
+import { Archive, ArchiveCorrupt, sha256Hex, type Capture } from "./archive.js";
 import { buildSite, SiteBuildError } from "./site-build.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
@@ -63,6 +64,8 @@ export interface FetchResult {
   /** Set when the source could not be fetched and no copy exists to replay: why. Nothing to parse. */
   unavailable?: string;
   startedAt: string;
+  /** Paging cut short (page cap, byte budget, a repeated cursor or body): what was fetched is still parsed. */
+  warnings?: string[];
 }
 
 export interface ParseSummary {
@@ -80,7 +83,10 @@ export interface LoadResult {
 
 /** The items waiting for a person, as review workflow ids, and the worker's review timers. */
 export interface PendingReviews {
+  /** The reviews to open now: at most review.maxOpenPerSourceKind per source and kind. */
   items: Array<{ id: string; kind: ReviewKind; key: string }>;
+  /** Items waiting beyond that bound, counted per source and kind; they open on a later run. */
+  held: Array<{ kind: ReviewKind; sourceId: string | null; count: number }>;
   remindAfterMs: number;
   escalateAfterMs: number;
 }
@@ -168,6 +174,33 @@ function heartbeat(details?: unknown): void {
   }
 }
 
+/**
+ * Runs fn with a heartbeat every third of the activity's heartbeat timeout. Without heartbeats, an
+ * attempt whose completion was lost (the server restarted, the worker died) is only retried when its
+ * start-to-close timeout runs out, minutes later; with them the server notices within the heartbeat
+ * timeout. The heartbeats come from a timer, so they prove that the worker and its event loop are alive,
+ * not that fn makes progress: the start-to-close timeout still bounds a stuck attempt. A no-op outside
+ * an activity (scripts, tests calling the factory directly).
+ */
+export async function withHeartbeats<T>(fn: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return fn();
+  }
+  const timeout = context.info.heartbeatTimeoutMs;
+  if (!timeout) return fn();
+  const ctx = context;
+  const timer = setInterval(() => ctx.heartbeat(), Math.max(500, Math.floor(timeout / 3)));
+  try {
+    ctx.heartbeat();
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createActivities(deps: ActivityDeps) {
   const { config, projectRoot } = deps;
   const now = deps.now ?? (() => new Date());
@@ -177,6 +210,49 @@ export function createActivities(deps: ActivityDeps) {
   const snapshot = new Archive(config.paths.snapshot);
   const fetchSettings = { ...defaultFetchSettings, ...deps.fetchSettings };
   const loadedState = new LoadedState(config.paths.warehouse);
+
+  /**
+   * A capture's body from the archive, every read checked against its sha256. A corrupt copy (now
+   * quarantined) is restored from the bundled snapshot or the repository file with the same sha256;
+   * failing both, ArchiveCorrupt (non-retryable: the workflow fetches the source again) names the file,
+   * the sha, the source and the URL.
+   */
+  async function captureBody(sourceId: string, capture: CaptureRef): Promise<Uint8Array> {
+    try {
+      return await archive.read(capture.sha256);
+    } catch (error) {
+      if (!(error instanceof ArchiveCorrupt)) throw error;
+      const from = await restoreBody(capture);
+      if (from) {
+        log(`${sourceId}: ${capture.url}: ${error.message}; restored from ${from}`);
+        return archive.read(capture.sha256);
+      }
+      throw ApplicationFailure.nonRetryable(
+        `${sourceId}: ${capture.url}: ${error.message}; neither the bundled snapshot nor the repository holds these bytes, so the source must be fetched again`,
+        "ArchiveCorrupt",
+      );
+    }
+  }
+
+  async function restoreBody(capture: CaptureRef): Promise<string | undefined> {
+    if (await snapshot.has(capture.sha256)) {
+      try {
+        await archive.restore(capture.sha256, await snapshot.read(capture.sha256));
+        return "the bundled snapshot";
+      } catch {
+        /* the snapshot's copy is bad too: try the repository */
+      }
+    }
+    if (capture.url.startsWith("repo:")) {
+      const file = path.resolve(projectRoot, capture.url.slice("repo:".length));
+      const body = file.startsWith(projectRoot + path.sep) ? await fs.readFile(file).catch(() => undefined) : undefined;
+      if (body && sha256Hex(body) === capture.sha256) {
+        await archive.restore(capture.sha256, body);
+        return `the repository file ${capture.url.slice("repo:".length)}`;
+      }
+    }
+    return undefined;
+  }
 
   async function source(sourceId: string): Promise<SourceEntry> {
     const found = (await loadRegistry(registryFile)).find((s) => s.id === sourceId);
@@ -192,167 +268,214 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Fetches every URL of a source (following pages) into the archive; returns capture references. */
     async fetchSource(input: { sourceId: string; offline: boolean }): Promise<FetchResult> {
-      const entry = await source(input.sourceId);
-      const parser = parsers[entry.parser];
-      const startedAt = now().toISOString();
-      const queue = [...startUrls(entry)];
-      const seen = new Set<string>();
-      const captures: CaptureRef[] = [];
-      let snapshotReason: string | undefined;
-      const ctx: FetchContext = {
-        sourceId: entry.id,
-        archive,
-        snapshot,
-        projectRoot,
-        allowedHosts: allowedHosts(entry),
-        offline: input.offline,
-        settings: {
-          ...fetchSettings,
-          minIntervalMs: entry.fetch.min_interval_ms ?? fetchSettings.minIntervalMs,
-          maxConcurrentPerHost: entry.fetch.max_concurrency ?? fetchSettings.maxConcurrentPerHost,
-          timeoutMs: entry.fetch.timeout_ms ?? fetchSettings.timeoutMs,
-          maxBytes: entry.fetch.max_bytes ?? fetchSettings.maxBytes,
-        },
-        now,
-        sleep: activitySleep,
-        onProgress: (event) => {
-          heartbeat({ fetched: captures.length, pending: queue.length, ...event });
-          if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
-        },
-      };
-      while (queue.length > 0) {
-        const url = queue.shift()!;
-        if (seen.has(url)) continue;
-        seen.add(url);
-        let outcome;
-        try {
-          outcome = await fetchToArchive(url, ctx);
-        } catch (error) {
-          // No network and nothing archived to replay is not this source's fault: report it, do not fail.
-          if (error instanceof ApplicationFailure && error.type === "NoSnapshot") {
-            return { sourceId: entry.id, captures: [], unchanged: false, fromSnapshot: false, unavailable: error.message, startedAt };
+      return withHeartbeats(async () => {
+        const entry = await source(input.sourceId);
+        const parser = parsers[entry.parser];
+        const startedAt = now().toISOString();
+        const queue = [...startUrls(entry)];
+        const seen = new Set<string>();
+        const captures: CaptureRef[] = [];
+        let snapshotReason: string | undefined;
+        const ctx: FetchContext = {
+          sourceId: entry.id,
+          archive,
+          snapshot,
+          projectRoot,
+          allowedHosts: allowedHosts(entry),
+          offline: input.offline,
+          settings: {
+            ...fetchSettings,
+            minIntervalMs: entry.fetch.min_interval_ms ?? fetchSettings.minIntervalMs,
+            maxConcurrentPerHost: entry.fetch.max_concurrency ?? fetchSettings.maxConcurrentPerHost,
+            timeoutMs: entry.fetch.timeout_ms ?? fetchSettings.timeoutMs,
+            maxBytes: entry.fetch.max_bytes ?? fetchSettings.maxBytes,
+          },
+          now,
+          sleep: activitySleep,
+          onProgress: (event) => {
+            heartbeat({ fetched: captures.length, pending: queue.length, ...event });
+            if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
+          },
+        };
+        // Bounded work (a source's paging may never end): a page cap and a byte budget per run, and a
+        // repeated URL or a page whose body repeats an earlier one ends that chain of pages.
+        const warnings: string[] = [];
+        const warn = (message: string) => {
+          warnings.push(message);
+          log(`${entry.id}: ${message}`);
+        };
+        const followed = new Set<string>();
+        const bodies = new Set<string>();
+        let bytes = 0;
+        while (queue.length > 0) {
+          const url = queue.shift()!;
+          if (seen.has(url)) {
+            if (followed.has(url)) warn(`paging stopped: ${url} was already fetched in this run (a repeated cursor or link)`);
+            continue;
           }
-          throw error;
-        }
-        snapshotReason ??= outcome.snapshotReason;
-        const c = outcome.capture;
-        const contentType = c.headers["content-type"];
-        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note, contentType });
-        heartbeat({ fetched: captures.length, pending: queue.length });
-        if (parser.nextPages) {
+          if (seen.size >= entry.fetch.max_pages) {
+            warn(`paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            break;
+          }
+          if (bytes >= entry.fetch.max_run_bytes) {
+            warn(`paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            break;
+          }
+          seen.add(url);
+          let outcome;
           try {
-            queue.push(...parser.nextPages({ sourceId: entry.id, url, body: await archive.read(c.sha256), contentType, options: entry.options }));
+            outcome = await fetchToArchive(url, ctx);
           } catch (error) {
-            if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+            // No network and nothing archived to replay is not this source's fault: report it, do not fail.
+            if (error instanceof ApplicationFailure && error.type === "NoSnapshot") {
+              return { sourceId: entry.id, captures: [], unchanged: false, fromSnapshot: false, unavailable: error.message, startedAt };
+            }
             throw error;
           }
+          snapshotReason ??= outcome.snapshotReason;
+          const c = outcome.capture;
+          bytes += c.bytes;
+          if (followed.has(url) && bodies.has(c.sha256)) {
+            warn(`paging stopped: ${url} returned the same body as an earlier page (sha256 ${c.sha256.slice(0, 12)}…)`);
+            continue;
+          }
+          bodies.add(c.sha256);
+          const contentType = c.headers["content-type"];
+          captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note, contentType });
+          heartbeat({ fetched: captures.length, pending: queue.length });
+          if (parser.nextPages) {
+            try {
+              const next = parser.nextPages({ sourceId: entry.id, url, body: await captureBody(entry.id, c), contentType, options: entry.options });
+              for (const n of next) followed.add(n);
+              queue.push(...next);
+            } catch (error) {
+              if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+              throw error;
+            }
+          }
         }
-      }
-      const unchanged = sameCaptures(await loadedState.read(entry.id), captures);
-      const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
-      log(
-        `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
-          `${unchanged ? ", unchanged since the last load" : ""}`,
-      );
-      return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt };
+        const unchanged = sameCaptures(await loadedState.read(entry.id), captures);
+        const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
+        log(
+          `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
+            `${unchanged ? ", unchanged since the last load" : ""}`,
+        );
+        return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt, warnings };
+      });
     },
 
     /** Parses archived captures into staged Parquet under data/staged/<runKey>/<source>/. */
     async parseSource(input: { sourceId: string; runKey: string; captures: CaptureRef[] }): Promise<ParseSummary> {
-      const entry = await source(input.sourceId);
-      const parser = parsers[entry.parser];
-      const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
-      const rejections: StagedRejection[] = [];
-      const staged: StagedCapture[] = [];
-      for (const { contentType, ...capture } of input.captures) {
-        const body = await archive.read(capture.sha256);
-        let result;
-        try {
-          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options });
-        } catch (error) {
-          if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
-          throw error;
+      return withHeartbeats(async () => {
+        const entry = await source(input.sourceId);
+        const parser = parsers[entry.parser];
+        const rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
+        const rejections: StagedRejection[] = [];
+        const staged: StagedCapture[] = [];
+        for (const { contentType, ...capture } of input.captures) {
+          const body = await captureBody(entry.id, capture);
+          let result;
+          try {
+            result = await parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options });
+          } catch (error) {
+            if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
+            throw error;
+          }
+          const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
+          for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
+            (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
+          }
+          rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
+          const encoding = result.decoding ? describeDecoding(result.decoding) : undefined;
+          if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8") log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
+          staged.push({ ...capture, ...(encoding ? { encoding } : {}) });
         }
-        const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
-        for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
-          (rows[table] ??= []).push(...tableRows.map((r) => ({ ...r, ...provenance })));
-        }
-        rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
-        const encoding = result.decoding ? describeDecoding(result.decoding) : undefined;
-        if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8") log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
-        staged.push({ ...capture, ...(encoding ? { encoding } : {}) });
-      }
-      for (const r of rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
-      const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
-      const manifest = await writeStage(stageDir, entry.id, rows, staged, rejections);
-      const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
-      return { sourceId: entry.id, stageDir, records, rejected: rejections.length };
+        const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
+        const manifest = await writeStage(stageDir, entry.id, rows, staged, rejections);
+        // The stage adds a rejection for every repeated key, so the manifest's list is the complete one.
+        for (const r of manifest.rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
+        const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
+        return { sourceId: entry.id, stageDir, records, rejected: manifest.rejections.length };
+      });
     },
 
-    /** The one writer: merges all staged sources in one transaction. */
     /**
      * The one writer: merges all staged sources in one transaction, then runs the data-quality checks on
      * what the warehouse now holds and stores their results with the run.
      */
     async loadStaged(input: { runId: string; reports: RunReport[] }): Promise<LoadResult> {
-      const registry = await loadRegistry(registryFile);
-      const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
-      for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
-      const loadedAt = now().toISOString();
-      const result = await withWarehouse(config.paths.warehouse, async (db) => {
-        const counts = await loadStages(db, {
-          runId: input.runId,
-          loadedAt,
-          sources: registry.map((s) => ({
-            source_id: s.id,
-            title: s.title,
-            kind: s.kind,
-            parser: s.parser,
-            urls: startUrls(s),
-            cadence: s.cadence,
-            licence: s.licence,
-            attribution: s.attribution,
-            enabled: s.enabled,
-          })),
-          reports: input.reports,
-          manifests,
-          taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
+      return withHeartbeats(async () => {
+        const registry = await loadRegistry(registryFile);
+        const manifests = new Map<string, Awaited<ReturnType<typeof readStage>>>();
+        for (const r of input.reports) if (r.status === "ok" && r.stageDir) manifests.set(r.sourceId, await readStage(r.stageDir));
+        const loadedAt = now().toISOString();
+        const result = await withWarehouse(config.paths.warehouse, async (db) => {
+          const counts = await loadStages(db, {
+            runId: input.runId,
+            loadedAt,
+            sources: registry.map((s) => ({
+              source_id: s.id,
+              title: s.title,
+              kind: s.kind,
+              parser: s.parser,
+              urls: startUrls(s),
+              cadence: s.cadence,
+              licence: s.licence,
+              attribution: s.attribution,
+              enabled: s.enabled,
+            })),
+            reports: input.reports,
+            manifests,
+            taxonomyFile: path.join(projectRoot, "sources", "taxonomy.yaml"),
+          });
+          const quality = await runQualityChecks(db, {
+            runId: input.runId,
+            checkedAt: loadedAt,
+            rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+            cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+          });
+          return { counts, quality };
         });
-        const quality = await runQualityChecks(db, {
-          runId: input.runId,
-          checkedAt: loadedAt,
-          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
-          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
-        });
-        return { counts, quality };
+        // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
+        // A source set aside at the load is not loaded: its next fetch must parse it again.
+        for (const [sourceId, manifest] of manifests) {
+          const error = result.counts[sourceId]?.error;
+          if (error) log(`${sourceId}: set aside at the load, the other sources were loaded: ${error}`);
+          else await loadedState.write(sourceId, manifest.captures);
+        }
+        return result;
       });
-      // Only after the commit: the next fetch may skip parsing what the warehouse now holds.
-      for (const [sourceId, manifest] of manifests) await loadedState.write(sourceId, manifest.captures);
-      return result;
     },
 
     /** The data-quality checks alone, on what the warehouse holds now (a publish after reviews). */
     async checkQuality(input: { runId: string }): Promise<{ passed: boolean; results: QualityResult[] }> {
-      const registry = await loadRegistry(registryFile);
-      return withWarehouse(config.paths.warehouse, (db) =>
-        runQualityChecks(db, {
-          runId: input.runId,
-          checkedAt: now().toISOString(),
-          rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
-          cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
-        }),
-      );
+      return withHeartbeats(async () => {
+        const registry = await loadRegistry(registryFile);
+        return withWarehouse(config.paths.warehouse, (db) =>
+          runQualityChecks(db, {
+            runId: input.runId,
+            checkedAt: now().toISOString(),
+            rulesFile: deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"),
+            cadences: Object.fromEntries(registry.filter((s) => s.enabled).map((s) => [s.id, s.cadence])),
+          }),
+        );
+      });
     },
 
     /** Items that need a person (incident candidates, sheet values, range failures, uncertain tags) with no decision yet. */
     async listPendingReviews(): Promise<PendingReviews> {
-      const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
-      const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
-      return {
-        items: refs.map((r) => ({ id: reviewId(r.kind, r.key), ...r })),
-        remindAfterMs: config.review.remindAfterMs,
-        escalateAfterMs: config.review.escalateAfterMs,
-      };
+      return withHeartbeats(async () => {
+        const rules = await loadQualityRules(deps.qualityRulesFile ?? path.join(projectRoot, "warehouse", "quality-rules.yaml"));
+        const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+        const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
+        for (const h of held) log(`${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`);
+        return {
+          items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),
+          held,
+          remindAfterMs: config.review.remindAfterMs,
+          escalateAfterMs: config.review.escalateAfterMs,
+        };
+      });
     },
 
     /** What the analyst needs to see about one review item (small: title, links, the proposal). */
@@ -383,25 +506,54 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Writes the public Parquet exports and their datapackage.json. */
     async exportTables(): Promise<ExportResult> {
-      return withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+      return withHeartbeats(async () => {
+        try {
+          return await withWarehouse(config.paths.warehouse, (db) => exportPublicTables(db, config.paths.exports, now().toISOString()));
+        } catch (error) {
+          throw exportFailure(error);
+        }
+      });
     },
 
-    /** Builds the Observable Framework site into site/dist from the current exports. */
+    /**
+     * Builds the Observable Framework site from the current exports in a working copy of its own and swaps
+     * it in whole (activities/site-build.ts): a build that fails leaves the last good site published.
+     */
     async buildSite(): Promise<SiteResult> {
-      try {
-        return await buildSite({
-          siteDir: config.paths.site,
-          output: config.paths.siteOutput,
-          exportsDir: config.paths.exports,
-          projectRoot,
-          onOutput: () => heartbeat(),
-        });
-      } catch (error) {
-        if (error instanceof SiteBuildError) throw ApplicationFailure.retryable(error.message, "SiteBuildFailed");
-        throw error;
-      }
+      return withHeartbeats(async () => {
+        try {
+          return await buildSite({
+            siteDir: config.paths.site,
+            output: config.paths.siteOutput,
+            exportsDir: config.paths.exports,
+            projectRoot,
+            onOutput: () => heartbeat(),
+          });
+        } catch (error) {
+          if (!(error instanceof SiteBuildError)) throw error;
+          const last = error.output.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+          throw ApplicationFailure.retryable(
+            `site build failed (${error.reason}): ${last.slice(0, 300)}; the last good site stays in ${config.paths.siteOutput}\n${error.message}`,
+            "SiteBuildFailed",
+          );
+        }
+      });
     },
   };
+}
+
+/**
+ * An export failure in one line (the run's summary shows it). What a retry cannot fix fails at once: a
+ * folder the worker may not write, or a data check the export refuses (the previous export stays live
+ * either way); anything else (a busy file, a full disk being cleared) is retried.
+ */
+function exportFailure(error: unknown): ApplicationFailure {
+  const message = ((error as Error).message ?? String(error)).split("\n")[0];
+  if (error instanceof ExportNotPublished && ["EPERM", "EACCES", "EROFS"].includes(error.code ?? "")) {
+    return ApplicationFailure.nonRetryable(message, "ExportNotPublished");
+  }
+  if (/^export of |^exportPublicTables|is invalid/.test(message)) return ApplicationFailure.nonRetryable(message, "ExportCheckFailed");
+  return ApplicationFailure.retryable(message, "ExportFailed");
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -25,11 +25,12 @@ export interface SiteBuildResult {
   seconds: number;
 }
 
-/** A build that failed; `output` holds the last part of what Framework printed. */
+/** A build that failed; `reason` is short ("exit 1"), `output` the last part of what Framework printed. */
 export class SiteBuildError extends Error {
   constructor(
     message: string,
     readonly output: string,
+    readonly reason = message,
   ) {
     super(message);
     this.name = "SiteBuildError";
@@ -163,7 +164,7 @@ async function runFramework(projectRoot: string, site: string, exportsDir: strin
     child.on("exit", resolve);
   });
   const printed = output.join("");
-  if (code !== 0) throw new SiteBuildError(`site build failed (exit ${code}):\n${printed.slice(-4000)}`, printed);
+  if (code !== 0) throw new SiteBuildError(`site build failed (exit ${code}):\n${printed.slice(-4000)}`, printed, `exit ${code}`);
   return printed;
 }
 

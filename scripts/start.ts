@@ -6,6 +6,7 @@
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
+import { acquireRunLock } from "./lib/run-lock.js";
 import { createObservatoryWorker, installRuntime, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
 import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
 
@@ -38,6 +39,9 @@ process.on("SIGTERM", () => void stopAll(143));
 
 async function main(): Promise<void> {
   const started = performance.now();
+  // Before anything is started: a second `npm start` on this data folder stops here, with who holds it.
+  const lock = await acquireRunLock(config.paths.dataDir);
+  cleanups.push(() => lock.release());
   let address = config.temporal.address;
   let devServer: DevServer | undefined;
   if (!address) {
@@ -78,7 +82,8 @@ async function main(): Promise<void> {
   if (summary.exportDir) {
     console.log(`Exports:   ${path.relative(process.cwd(), summary.exportDir)} (${Object.keys(summary.exportedTables).length} Parquet tables + datapackage.json)`);
   } else {
-    console.log(`Exports:   not updated (quality checks failed); ${path.relative(process.cwd(), config.paths.exports)} still holds the previous export`);
+    const why = summary.exportError ? "the export failed" : "quality checks failed";
+    console.log(`Exports:   not updated (${why}); ${path.relative(process.cwd(), config.paths.exports)} still holds the previous export`);
   }
   if (summary.siteDir) {
     console.log(`Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`);

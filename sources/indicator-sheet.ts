@@ -132,6 +132,7 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     const rawValue = get("value");
     const value = rawValue === "" ? NaN : Number(rawValue);
     if (rawValue === "") problems.push("value is empty");
+    else if (Math.abs(value) === Infinity && /^[+-]?\.?\d/.test(rawValue)) problems.push(`value "${rawValue}" is outside the range of a double (beyond ±1.8e308)`);
     else if (!Number.isFinite(value)) problems.push(`value "${rawValue}" is not a number${/\d,\d/.test(rawValue) ? " (write it without thousands separators)" : ""}`);
 
     const url = publicUrl(get("source_url"));

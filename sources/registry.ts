@@ -8,6 +8,11 @@ import { parserNames } from "./parsers.js";
 export const sourceKinds = ["indicator", "publication", "incident", "news", "event", "strategy"] as const;
 export const cadences = ["manual", "hourly", "daily", "weekly", "monthly", "quarterly", "yearly"] as const;
 
+/** A run's page cap per source, unless its registry entry sets `fetch.max_pages`. */
+export const defaultMaxPages = 100;
+/** A run's byte budget per source, unless its registry entry sets `fetch.max_run_bytes`. */
+export const defaultMaxRunBytes = 100 * 1024 * 1024;
+
 const sourceSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
@@ -32,9 +37,16 @@ const sourceSchema = z
         timeout_ms: z.number().int().min(1000).max(600_000).optional(),
         /** Largest body accepted (after decompression), in bytes. */
         max_bytes: z.number().int().min(1024).optional(),
+        /**
+         * Most pages fetched per run, start URLs included: paging stops there with a warning, and what
+         * was fetched is parsed. Bounds a source whose paging never ends. @default 100
+         */
+        max_pages: z.number().int().min(1).max(100_000).default(defaultMaxPages),
+        /** Most bytes fetched per run, all pages together (after decompression). @default 104857600 (100 MiB) */
+        max_run_bytes: z.number().int().min(1024).default(defaultMaxRunBytes),
       })
       .strict()
-      .default({}),
+      .default({ max_pages: defaultMaxPages, max_run_bytes: defaultMaxRunBytes }),
     /** Parser-specific settings, handed to the parser as `options` (see README). */
     options: z.record(z.unknown()).default({}),
   })

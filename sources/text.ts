@@ -5,6 +5,23 @@ import * as cheerio from "cheerio";
 
 const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060\uFEFF]/g;
 
+/**
+ * Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
+ * marks (U+200E, U+200F, U+061C). In a title or a name they can make text display as something it is
+ * not ("U+202E" turns "gpj.exe" around); no Khmer or English text needs them.
+ */
+export const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+/** A title or a name without bidirectional controls. */
+export function stripBidi(text: string): string {
+  return text.replace(BIDI_CONTROLS, "");
+}
+
+/** A body (summary, abstract) with each bidirectional control written out as escaped text, e.g. `\u202E`: kept, inert. */
+export function escapeBidi(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+}
+
 /** NFC, zero-width characters dropped, runs of whitespace collapsed to one space, trimmed. */
 export function normaliseText(text: string): string {
   return text.normalize("NFC").replace(ZERO_WIDTH, "").replace(/\s+/g, " ").trim();

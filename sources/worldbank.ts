@@ -107,13 +107,19 @@ export function parseWorldBank(input: ParseInput): ParseResult {
       return rejected.push({ record: `${code} ${where}`, reason: `unrecognised date ${JSON.stringify(row.date)}` });
     }
     const value = row.value;
+    // JSON.parse reads a number beyond the double range (1e309) as ±Infinity: refused, never stored.
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      return rejected.push({ record, reason: `value is outside the range of a double (beyond ±1.8e308, read as ${value})` });
+    }
     if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) {
       return rejected.push({ record, reason: `value is not a number: ${JSON.stringify(value)}` });
     }
     // The bundled snapshot records where each value really came from; live API rows do not carry this.
     const sourceUrl = typeof row.source_url === "string" ? row.source_url : input.url;
     observations.push({ indicator_code: code, country_iso3: iso3, period, value, source_url: sourceUrl });
-    if (!indicators.has(code)) {
+    // The definition once per series, from its first page: every page repeats it, and a series paged
+    // 120 times would otherwise stage 120 copies of one key.
+    if (paging.page <= 1 && !indicators.has(code)) {
       const name = typeof indicator?.value === "string" ? indicator.value : code;
       const unit = units[code] ?? (typeof row.unit === "string" && row.unit.trim() !== "" ? row.unit.trim() : null);
       const note = `World Bank World Development Indicators${paging.lastupdated ? `, last updated ${paging.lastupdated}` : ""}`;

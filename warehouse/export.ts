@@ -1,7 +1,8 @@
 // Public exports for researchers: per public table a zstd Parquet file and a CSV twin, both sorted and
 // byte-for-byte reproducible, described by a Frictionless Data Package (datapackage.json) built from
 // warehouse/metadata.yaml. Written to a temporary folder and swapped in whole, so readers never see half
-// an export; each export is also kept as a dated release under releases/<YYYY-MM-DD>/.
+// an export; once the swap has succeeded, the same files are kept as a dated release under
+// releases/<YYYY-MM-DD>/.
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -295,8 +296,12 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
   }
 
   const staging = `${dir}.tmp-${process.pid}`;
-  await fs.rm(staging, { recursive: true, force: true });
-  await fs.mkdir(staging, { recursive: true });
+  try {
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.mkdir(staging, { recursive: true });
+  } catch (error) {
+    throw new ExportNotPublished(dir, (error as NodeJS.ErrnoException).code, `cannot create the staging folder ${staging} (${oneLine(error)})`);
+  }
   try {
     const tables: ExportResult["tables"] = {};
     // One thread, so row groups and pages are cut the same way on every machine: identical data gives
@@ -386,8 +391,8 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
   }
 }
 
-/** Copies the staged export into releases/<date>/, replacing that day's release whole, and reindexes. */
-async function writeRelease(staging: string, releasesDir: string, date: string): Promise<void> {
+/** Copies the live export (every file but releases/) into releases/<date>/, replacing that day's release whole, and reindexes. */
+async function writeRelease(live: string, releasesDir: string, date: string): Promise<void> {
   await fs.mkdir(releasesDir, { recursive: true });
   const tmp = path.join(releasesDir, `.${date}.tmp-${process.pid}`);
   const replaced = path.join(releasesDir, `.${date}.replaced-${process.pid}`);
@@ -396,7 +401,7 @@ async function writeRelease(staging: string, releasesDir: string, date: string):
   await fs.rm(replaced, { recursive: true, force: true });
   await fs.mkdir(tmp);
   try {
-    for (const f of await fs.readdir(staging)) await fs.copyFile(path.join(staging, f), path.join(tmp, f));
+    for (const f of await fs.readdir(live)) if (f !== "releases") await fs.copyFile(path.join(live, f), path.join(tmp, f));
     if (await exists(target)) await fs.rename(target, replaced);
     try {
       await fs.rename(tmp, target);
@@ -411,33 +416,53 @@ async function writeRelease(staging: string, releasesDir: string, date: string):
   await writeReleaseIndex(releasesDir);
 }
 
+/** The export could not be made live; the previous export and its releases are exactly as they were. */
+export class ExportNotPublished extends Error {
+  constructor(
+    readonly dir: string,
+    readonly code: string | undefined,
+    detail: string,
+  ) {
+    super(`export not published: ${detail}; ${dir} and its releases are unchanged`);
+    this.name = "ExportNotPublished";
+  }
+}
+
+const oneLine = (error: unknown) => ((error as Error).message ?? String(error)).split("\n")[0];
+
 /**
- * Makes the staged export live: writes its dated release, swaps the folders, and carries releases/ from
- * the previous folder into the new one. releases/ is the history: nothing here deletes it, and a
- * releases/ stranded beside `dir` by an interrupted swap is put back first.
+ * Makes the staged export live: swaps the folders, carries releases/ from the previous folder into the
+ * new one, and only then writes the dated release, copied from the very files now live. A swap that
+ * fails leaves the previous export and releases as they were (ExportNotPublished). releases/ is the
+ * history: nothing here deletes it, and a releases/ stranded beside `dir` by an interrupted swap is put
+ * back first.
  */
 async function publish(staging: string, dir: string, date: string | undefined): Promise<void> {
   const liveReleases = path.join(dir, "releases");
   await recoverReleases(dir);
-  if (date) await writeRelease(staging, liveReleases, date);
   const old = `${dir}.old-${process.pid}`;
   await fs.rm(old, { recursive: true, force: true });
   const hadDir = await exists(dir);
-  if (hadDir) await fs.rename(dir, old);
+  try {
+    if (hadDir) await fs.rename(dir, old);
+  } catch (error) {
+    throw new ExportNotPublished(dir, (error as NodeJS.ErrnoException).code, `cannot move the previous export aside (${oneLine(error)})`);
+  }
   try {
     await fs.rename(staging, dir);
   } catch (error) {
     if (hadDir) await fs.rename(old, dir).catch(() => undefined);
-    throw error;
+    throw new ExportNotPublished(dir, (error as NodeJS.ErrnoException).code, `cannot move the new export into place (${oneLine(error)})`);
   }
   if (hadDir && (await exists(path.join(old, "releases")))) {
     try {
       await fs.rename(path.join(old, "releases"), liveReleases);
     } catch (error) {
-      throw new Error(`export published, but releases/ is still in ${old} (the next export moves it back): ${(error as Error).message}`);
+      throw new Error(`export published, but releases/ is still in ${old} (the next export moves it back): ${oneLine(error)}`);
     }
   }
   await fs.rm(old, { recursive: true, force: true });
+  if (date) await writeRelease(dir, liveReleases, date);
 }
 
 async function recoverReleases(dir: string): Promise<void> {

@@ -1,5 +1,6 @@
 // The single writer (DESIGN.md rule 4): merges every source's staged Parquet into the warehouse in
-// one transaction. Loading the same stage twice changes nothing; a failure rolls everything back.
+// one transaction. Loading the same stage twice changes nothing; a failure rolls everything back, and a
+// source whose own stage cannot be loaded is set aside so that every other source still loads.
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { bulkInsert, queryRows, sqlIdent, sqlString } from "./db.js";
@@ -52,6 +53,8 @@ export interface RunReport {
 export interface LoadCounts {
   newRows: number;
   updatedRows: number;
+  /** Set when this source's stage could not be loaded: why. It was set aside and the others loaded. */
+  error?: string;
 }
 
 const keyMatch = (table: RecordTable, a: string, b: string) =>
@@ -204,8 +207,59 @@ export interface LoadInput {
   taxonomyFile?: string;
 }
 
-/** Merges all stages in one transaction and returns new/updated counts per source. */
+/**
+ * Why a source's stage cannot be merged, found before the transaction so it never aborts the others:
+ * a key given twice (the warehouse's keys are the source id plus the table's key), a null in a key, or
+ * rows of another source. Undefined when the stage is sound.
+ */
+export async function stageProblem(db: DuckDBConnection, report: RunReport, manifest: StageManifest): Promise<string | undefined> {
+  for (const [table, info] of Object.entries(manifest.tables) as Array<[RecordTable, { file: string }]>) {
+    const file = sqlString(path.join(report.stageDir!, info.file));
+    const key = ["source_id", ...recordTables[table].key];
+    try {
+      const [other] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE source_id IS DISTINCT FROM $sid`, { sid: report.sourceId });
+      if (Number(other.n) > 0) return `staged ${table} holds ${other.n} row(s) of another source`;
+      const [nulls] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`);
+      if (Number(nulls.n) > 0) return `staged ${table} has ${nulls.n} row(s) with a null in its key (${key.join(", ")})`;
+      const dups = await queryRows(
+        db,
+        `SELECT ${key.map(sqlIdent).join(" || '/' || ")} AS k, count(*) AS n FROM read_parquet(${file}) GROUP BY ALL HAVING count(*) > 1 ORDER BY k LIMIT 3`,
+      );
+      if (dups.length > 0) return `staged ${table} repeats key(s) ${dups.map((d) => `${String(d.k)} (${d.n} times)`).join(", ")}`;
+    } catch (error) {
+      return `staged ${table} cannot be read: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Merges all stages in one transaction and returns new/updated counts per source. A stage that fails
+ * its checks, or whose merge fails, is set aside with the reason (`error` in its counts, `failed` in
+ * fetch_runs): the transaction is rolled back and run again without it, so one source's data never
+ * stops the others. Failures that belong to no one source (the derived tables) still fail the load.
+ */
 export async function loadStages(db: DuckDBConnection, input: LoadInput): Promise<Record<string, LoadCounts>> {
+  const setAside = new Map<string, string>();
+  for (const report of input.reports) {
+    const manifest = input.manifests.get(report.sourceId);
+    if (report.status !== "ok" || !manifest || !report.stageDir) continue;
+    const problem = await stageProblem(db, report, manifest);
+    if (problem) setAside.set(report.sourceId, problem);
+  }
+  for (;;) {
+    const progress: { merging?: string } = {};
+    try {
+      return await loadOnce(db, input, setAside, progress);
+    } catch (error) {
+      const culprit = progress.merging;
+      if (culprit === undefined || setAside.has(culprit)) throw error;
+      setAside.set(culprit, `its stage could not be loaded: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+}
+
+async function loadOnce(db: DuckDBConnection, input: LoadInput, setAside: Map<string, string>, progress: { merging?: string }): Promise<Record<string, LoadCounts>> {
   const result: Record<string, LoadCounts> = {};
   await db.run("BEGIN TRANSACTION");
   try {
@@ -213,7 +267,11 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
     for (const report of input.reports) {
       const counts: LoadCounts = { newRows: 0, updatedRows: 0 };
       const manifest = input.manifests.get(report.sourceId);
-      if (report.status === "ok" && manifest && report.stageDir) {
+      const error = setAside.get(report.sourceId);
+      if (error) {
+        counts.error = error;
+      } else if (report.status === "ok" && manifest && report.stageDir) {
+        progress.merging = report.sourceId;
         for (const [table, info] of Object.entries(manifest.tables) as Array<[RecordTable, { file: string }]>) {
           const c = await mergeTable(db, table, path.join(report.stageDir, info.file), report.sourceId, input.loadedAt);
           counts.newRows += c.newRows;
@@ -221,6 +279,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
         }
         counts.updatedRows += await retractUnproduced(db, manifest, report.stageDir, input.loadedAt);
         await recordCaptures(db, manifest, input.runId);
+        progress.merging = undefined;
       }
       await db.run(
         `INSERT OR REPLACE INTO fetch_runs VALUES ($run, $sid, $status, $started::TIMESTAMPTZ, $finished::TIMESTAMPTZ,
@@ -228,7 +287,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
         {
           run: input.runId,
           sid: report.sourceId,
-          status: report.status,
+          status: error ? "failed" : report.status,
           started: report.startedAt ?? null,
           finished: report.finishedAt ?? null,
           fetched: report.fetched,
@@ -238,7 +297,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
           rejected: report.rejected,
           snap: report.fromSnapshot,
           reason: report.snapshotReason ?? null,
-          message: report.message ?? null,
+          message: error ? `${report.sourceId}: set aside at the load: ${error}` : (report.message ?? null),
         },
       );
       result[report.sourceId] = counts;

@@ -49,6 +49,8 @@ export function parseReviewId(id: string): { kind: ReviewKind; key: string } {
 export interface ReviewRef {
   kind: ReviewKind;
   key: string;
+  /** The source the item came from, where the queue knows it (it bounds the reviews a run opens per source). */
+  sourceId?: string | null;
 }
 
 /** What a reviewer sees: small, plain data (it lives in the workflow's state). */
@@ -123,12 +125,15 @@ export interface PendingOptions {
 export async function pendingReviews(db: DuckDBConnection, options: PendingOptions = {}): Promise<ReviewRef[]> {
   const decided = new Set((await queryRows(db, "SELECT DISTINCT review_id FROM review_decisions")).map((r) => String(r.review_id)));
   const out: ReviewRef[] = [];
-  const push = (kind: ReviewKind, key: string) => {
-    if (!decided.has(reviewId(kind, key))) out.push({ kind, key });
+  const push = (kind: ReviewKind, key: string, sourceId: unknown) => {
+    if (!decided.has(reviewId(kind, key))) out.push({ kind, key, ...(sourceId == null ? {} : { sourceId: String(sourceId) }) });
   };
-  for (const r of await queryRows(db, "SELECT candidate_key FROM incident_candidates WHERE review_status = 'pending' ORDER BY detected_at, candidate_key")) {
-    push("incident", String(r.candidate_key));
-  }
+  const candidates = await queryRows(
+    db,
+    `SELECT c.candidate_key, (SELECT min(n.source_id) FROM news_items n WHERE n.item_key = c.item_key) AS source_id
+       FROM incident_candidates c WHERE c.review_status = 'pending' ORDER BY c.detected_at, c.candidate_key`,
+  );
+  for (const r of candidates) push("incident", String(r.candidate_key), r.source_id);
   const sheetValues = await queryRows(
     db,
     `SELECT o.source_id, o.indicator_code, o.country_iso3, o.period, o.value FROM observations o
@@ -140,24 +145,48 @@ export async function pendingReviews(db: DuckDBConnection, options: PendingOptio
       ORDER BY o.indicator_code, o.country_iso3, o.period, o.source_id`,
   );
   for (const r of sheetValues) {
-    push("indicator", observationReviewKey({ sourceId: String(r.source_id), indicatorCode: String(r.indicator_code), countryIso3: String(r.country_iso3), period: String(r.period), value: Number(r.value) }));
+    push("indicator", observationReviewKey({ sourceId: String(r.source_id), indicatorCode: String(r.indicator_code), countryIso3: String(r.country_iso3), period: String(r.period), value: Number(r.value) }), r.source_id);
   }
   if (options.rules) {
     for (const r of await rangeFailures(db, options.rules)) {
-      push("range", observationReviewKey({ sourceId: r.source_id, indicatorCode: r.indicator_code, countryIso3: r.country_iso3, period: r.period, value: Number(r.value) }));
+      push("range", observationReviewKey({ sourceId: r.source_id, indicatorCode: r.indicator_code, countryIso3: r.country_iso3, period: r.period, value: Number(r.value) }), r.source_id);
     }
   }
   // Uncertain classifications: AI news the keyword rules could place under no NAIS priority.
   const uncertain = await queryRows(
     db,
-    `SELECT DISTINCT n.item_key FROM v_news_public n
+    `SELECT n.item_key, min(n.source_id) AS source_id FROM v_news_public n
       WHERE EXISTS (SELECT 1 FROM v_item_tags_effective t WHERE t.item_kind = 'news' AND t.item_key = n.item_key AND t.dimension = 'ai')
         AND NOT EXISTS (SELECT 1 FROM v_item_tags_effective t WHERE t.item_kind = 'news' AND t.item_key = n.item_key AND t.dimension = 'priority')
         AND NOT EXISTS (SELECT 1 FROM incident_candidates c WHERE c.item_key = n.item_key)
-      ORDER BY n.item_key`,
+      GROUP BY n.item_key ORDER BY n.item_key`,
   );
-  for (const r of uncertain) push("classification", `news/${String(r.item_key)}`);
+  for (const r of uncertain) push("classification", `news/${String(r.item_key)}`, r.source_id);
   return out;
+}
+
+/**
+ * Bounds the reviews a run opens: at most `max` items per source and kind, in queue order (an open,
+ * undecided review still counts, so a flood never opens more than `max` at once). The rest wait,
+ * counted per source and kind, and open on a later run as earlier ones are decided.
+ */
+export function boundReviews<T extends ReviewRef>(items: T[], max: number): { open: T[]; held: Array<{ kind: ReviewKind; sourceId: string | null; count: number }> } {
+  const taken = new Map<string, number>();
+  const held = new Map<string, { kind: ReviewKind; sourceId: string | null; count: number }>();
+  const open: T[] = [];
+  for (const item of items) {
+    const group = `${item.kind}\u0000${item.sourceId ?? ""}`;
+    const n = taken.get(group) ?? 0;
+    if (n < max) {
+      taken.set(group, n + 1);
+      open.push(item);
+    } else {
+      const h = held.get(group) ?? { kind: item.kind, sourceId: item.sourceId ?? null, count: 0 };
+      h.count += 1;
+      held.set(group, h);
+    }
+  }
+  return { open, held: [...held.values()] };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { jsonColumns, sqlString, withMemoryDb } from "./db.js";
+import { escapeBidi, stripBidi } from "../sources/text.js";
 import { columnsOf, recordTables, type RecordTable } from "./tables.js";
 
 export interface Provenance {
@@ -44,8 +45,66 @@ export function rowHash(table: RecordTable, row: Record<string, unknown>): strin
   return createHash("sha256").update(JSON.stringify(content)).digest("hex").slice(0, 32);
 }
 
+// Long free text of a record: bidirectional controls there are kept, written out as escaped text.
+// Every other text column (titles, names, outlets, keys, lists of names) loses them (sources/text.ts).
+const bodyColumns = new Set(["abstract", "summary", "description", "text", "note", "entities_text", "source_note"]);
+
+/** A staged row with bidirectional controls removed from titles and names and escaped in bodies (DESIGN.md rule 7). */
+export function neutraliseBidi(table: RecordTable, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  for (const [column, type] of Object.entries(recordTables[table].columns)) {
+    const v = row[column];
+    const clean = bodyColumns.has(column) ? escapeBidi : stripBidi;
+    if (type === "VARCHAR" && typeof v === "string") out[column] = clean(v);
+    else if (type === "VARCHAR[]" && Array.isArray(v)) out[column] = v.map((x) => (typeof x === "string" ? clean(x) : x));
+  }
+  return out;
+}
+
+/** A table row's natural key within its source, as text for messages: "W91" or "SP.POP.TOTL/KHM/2023". */
+export function rowKey(table: RecordTable, row: Record<string, unknown>): string {
+  return recordTables[table].key.map((k) => String(row[k] ?? "null")).join("/");
+}
+
+/**
+ * Keeps the first row of each natural key and turns every later one into a rejection naming both
+ * captures. A source can really serve one record twice (an OpenAlex cursor repeats a work when the
+ * index changes mid-paging); two staged rows with one key would break the warehouse's primary key and,
+ * inside the single load transaction, every other source's load with it.
+ */
+export function dedupeStagedRows(
+  rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>>,
+  captures: Array<Pick<StagedCapture, "url" | "sha256">>,
+): { rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>>; rejections: StagedRejection[] } {
+  const urlOf = new Map(captures.map((c) => [c.sha256, c.url]));
+  const out: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
+  const rejections: StagedRejection[] = [];
+  for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, Array<Record<string, unknown> & Provenance>]>) {
+    const first = new Map<string, Record<string, unknown> & Provenance>();
+    for (const row of tableRows ?? []) {
+      const key = rowKey(table, row);
+      const earlier = first.get(key);
+      if (!earlier) {
+        first.set(key, row);
+        continue;
+      }
+      const here = urlOf.get(row.snapshot_sha256) ?? row.snapshot_sha256;
+      const there = urlOf.get(earlier.snapshot_sha256) ?? earlier.snapshot_sha256;
+      const same = rowHash(table, row) === rowHash(table, earlier);
+      rejections.push({
+        url: here,
+        record: `${table} ${key}`,
+        reason: `duplicate key: the source already gave ${key}${here === there ? " earlier in this capture" : ` in ${there}`}${same ? " (identical)" : " with different values; the first is kept"}`,
+      });
+    }
+    out[table] = [...first.values()];
+  }
+  return { rows: out, rejections };
+}
+
 /**
  * Writes the staged rows of one source into `dir` (replacing what was there) and returns the manifest.
+ * Rows repeating a key are rejected here (dedupeStagedRows), so a stage never holds a key twice.
  * Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
  */
 export async function writeStage(
@@ -57,7 +116,12 @@ export async function writeStage(
 ): Promise<StageManifest> {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
-  const manifest: StageManifest = { sourceId, tables: {}, captures, rejections };
+  const neutral = Object.fromEntries(
+    Object.entries(rows).map(([table, tableRows]) => [table, (tableRows ?? []).map((r) => neutraliseBidi(table as RecordTable, r) as typeof r)]),
+  ) as typeof rows;
+  const deduped = dedupeStagedRows(neutral, captures);
+  rows = deduped.rows;
+  const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [...rejections, ...deduped.rejections] };
   await withMemoryDb(async (db) => {
     for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
       if (!tableRows || tableRows.length === 0) continue;

@@ -17,7 +17,7 @@ export type ActivitySettings = Record<
 >;
 
 /** Errors of the pipeline's activities that cannot succeed on a retry. */
-const pipelineNonRetryable = ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge", "RobotsDisallowed", "RedirectRefused", "MissingFile", "PrivateAddress", "BadEncoding", "HttpUnexpected", "BadSettings"];
+const pipelineNonRetryable = ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge", "RobotsDisallowed", "RedirectRefused", "MissingFile", "PrivateAddress", "BadEncoding", "HttpUnexpected", "BadSettings", "ArchiveCorrupt", "ExportNotPublished", "ExportCheckFailed"];
 
 /** The activities with the timeouts and retry policy of one kind, failing at once on `nonRetryable` errors. */
 export function activitiesFor(kind: ActivityKind, settings: ActivitySettings, nonRetryable: string[] = pipelineNonRetryable) {

@@ -36,6 +36,8 @@ export interface IngestResult {
   /** Offline (or unreachable) with no archived copy: why nothing was fetched. */
   unavailable?: string;
   startedAt: string;
+  /** Paging cut short by the page cap, the byte budget, or a repeated cursor or page. */
+  warnings?: string[];
 }
 
 /** Fetch one source into the archive, then parse it into staged Parquet. Writes nothing to the warehouse. */
@@ -50,11 +52,23 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
     snapshotAsOf: fetched.snapshotAsOf,
     unavailable: fetched.unavailable,
     startedAt: fetched.startedAt,
+    ...(fetched.warnings?.length ? { warnings: fetched.warnings } : {}),
   };
   if (fetched.unavailable) return { ...base, records: 0, rejected: 0, unchanged: false };
   // Fetch once, parse only what changed (DESIGN.md rule 3): an unchanged source costs no parse and no load.
   if (fetched.unchanged && !input.reparse) return { ...base, records: 0, rejected: 0, unchanged: true };
-  const parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
+  let parsed;
+  try {
+    parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures });
+  } catch (error) {
+    // An archived body was corrupt and nothing held a good copy; it is quarantined, so one more fetch
+    // stores the source's bytes again (a 304 is impossible without a good body) and the parse follows.
+    if (describeFailure(error).type !== "ArchiveCorrupt") throw error;
+    const again = await activitiesFor("fetch", input.activities).fetchSource({ sourceId: input.sourceId, offline: input.offline });
+    if (again.unavailable) return { ...base, unavailable: again.unavailable, records: 0, rejected: 0, unchanged: false };
+    parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures: again.captures });
+    return { ...base, fetched: again.captures.length, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
+  }
   return { ...base, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
 }
 
@@ -94,6 +108,8 @@ export interface SourceSummary {
   snapshotAsOf?: string;
   seconds: number;
   error?: string;
+  /** Work cut short but the source loaded: the page cap, the byte budget, a repeated cursor or page. */
+  warnings?: string[];
 }
 
 export interface PipelineSummary {
@@ -105,10 +121,17 @@ export interface PipelineSummary {
   /** Failed quality checks (errors block the export; warnings are reported only). */
   qualityFailures: Array<{ check: string; severity: string; count: number; examples: string[] }>;
   exportBlocked: boolean;
+  /** Why the export failed (one line); the previous export and its releases stayed as they were. */
+  exportError?: string;
   siteDir?: string;
+  /** Why the site build failed (one line); the last good site stayed published. */
+  siteError?: string;
   siteSeconds?: number;
-  /** Items waiting for a person after this run, and how many of their reviews this run opened. */
-  reviews: { pending: number; opened: number };
+  /**
+   * Items waiting for a person after this run, how many of their reviews this run opened, and (when
+   * any) how many wait beyond the bound on open reviews per source and kind, per source and kind.
+   */
+  reviews: { pending: number; opened: number; held?: Array<{ kind: string; sourceId: string | null; count: number }> };
   partial: boolean;
 }
 
@@ -165,7 +188,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
           fromSnapshot: o.result.fromSnapshot,
           snapshotReason: o.result.snapshotReason,
           stageDir: o.result.stageDir,
-          message: o.result.unavailable,
+          message: o.result.unavailable ?? o.result.warnings?.join("; "),
         }
       : {
           sourceId: o.sourceId,
@@ -183,12 +206,30 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   // so a pipeline that was running when this was deployed replays as it ran.
   const reviews = patched("open-reviews") ? await openReviews(input.activities) : { pending: 0, opened: 0 };
   // A failed error-severity check blocks publishing: the previous export and site stay as they were.
-  const exported = quality.passed ? await activitiesFor("export", input.activities).exportTables() : undefined;
-  const site = !exported || input.buildSite === false ? undefined : await activitiesFor("site", input.activities).buildSite();
+  // So does an export or a site build that fails: the run still returns its per-source summary.
+  let exportError: string | undefined;
+  let siteError: string | undefined;
+  let exported;
+  if (quality.passed) {
+    try {
+      exported = await activitiesFor("export", input.activities).exportTables();
+    } catch (error) {
+      exportError = describeFailure(error).message.split("\n")[0];
+    }
+  }
+  let site;
+  if (exported && input.buildSite !== false) {
+    try {
+      site = await activitiesFor("site", input.activities).buildSite();
+    } catch (error) {
+      siteError = describeFailure(error).message.split("\n")[0];
+    }
+  }
 
+  // A source whose stage the load set aside failed alone; its rows are not in the warehouse.
   const sources: SourceSummary[] = outcomes.map((o, i) => ({
     sourceId: o.sourceId,
-    status: reports[i].status,
+    status: counts[o.sourceId]?.error ? "failed" : reports[i].status,
     fetched: reports[i].fetched,
     records: reports[i].records,
     newRows: counts[o.sourceId]?.newRows ?? 0,
@@ -198,7 +239,8 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     snapshotReason: reports[i].snapshotReason,
     snapshotAsOf: o.result?.snapshotAsOf,
     seconds: o.seconds,
-    error: o.failure?.message ?? o.result?.unavailable,
+    error: o.failure?.message ?? (counts[o.sourceId]?.error ? `${o.sourceId}: set aside at the load: ${counts[o.sourceId].error}` : o.result?.unavailable),
+    ...(o.result?.warnings?.length ? { warnings: o.result.warnings } : {}),
   }));
   return {
     runId,
@@ -209,10 +251,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
       .filter((r) => r.status === "fail")
       .map((r) => ({ check: r.check, severity: r.severity, count: r.count, examples: r.examples })),
     exportBlocked: !quality.passed,
+    ...(exportError ? { exportError } : {}),
     siteDir: site?.dir,
     siteSeconds: site?.seconds,
+    ...(siteError ? { siteError } : {}),
     reviews,
-    partial: sources.some((s) => s.status === "failed") || !quality.passed,
+    partial: sources.some((s) => s.status === "failed") || !quality.passed || exportError !== undefined || siteError !== undefined,
   };
 }
 
@@ -221,7 +265,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
  * pipeline abandons (they outlive the run by days); the workflow id review/<kind>/<key> makes a start for
  * an item whose review is open, or was decided, a no-op. The activity lists keys only, never the items.
  */
-async function openReviews(settings: ActivitySettings): Promise<{ pending: number; opened: number }> {
+async function openReviews(settings: ActivitySettings): Promise<PipelineSummary["reviews"]> {
   const pending = await activitiesFor("review", settings).listPendingReviews();
   const started = await Promise.all(
     pending.items.map(async (item) => {
@@ -241,7 +285,10 @@ async function openReviews(settings: ActivitySettings): Promise<{ pending: numbe
       }
     }),
   );
-  return { pending: pending.items.length, opened: started.filter(Boolean).length };
+  // Schedules started before the bound existed get no `held` from an older worker.
+  const held = pending.held ?? [];
+  const waiting = held.reduce((n, h) => n + h.count, 0);
+  return { pending: pending.items.length + waiting, opened: started.filter(Boolean).length, ...(waiting > 0 ? { held } : {}) };
 }
 
 export interface PublishInput {

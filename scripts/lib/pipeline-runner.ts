@@ -81,6 +81,7 @@ export function formatSummary(summary: PipelineSummary): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
   const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
   for (const s of summary.sources) if (s.error) out.push(`${s.status === "skipped" ? "-" : "!"} ${s.sourceId}: ${s.status === "skipped" ? "no offline copy: " : ""}${s.error}`);
+  for (const s of summary.sources) for (const w of s.warnings ?? []) out.push(`- ${s.sourceId}: ${w}`);
   for (const s of summary.sources) {
     if (s.snapshotReason) out.push(`  ${s.sourceId} was not fetched live (${s.fromSnapshot ? "bundled snapshot" : "archive"}): ${s.snapshotReason}`);
   }
@@ -90,6 +91,11 @@ export function formatSummary(summary: PipelineSummary): string {
   if (summary.reviews?.pending) {
     out.push(`${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- list, or npm run console`);
   }
+  for (const h of summary.reviews?.held ?? []) {
+    out.push(`- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`);
+  }
+  if (summary.exportError) out.push(`! ${summary.exportError}`);
+  if (summary.siteError) out.push(`! site not rebuilt, the last good site stays published: ${summary.siteError}`);
   if (summary.exportBlocked) out.push("Export blocked: an error-level quality check failed; the previous export and site stay published.");
   if (summary.sources.some((s) => s.status === "failed")) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");

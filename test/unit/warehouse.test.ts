@@ -116,16 +116,20 @@ describe("Warehouse", () => {
     });
   });
 
-  it("leaves the warehouse exactly as it was when a load fails part-way", async () => {
+  it("leaves the warehouse's rows exactly as they were when a source's stage cannot be loaded, and records the source as failed", async () => {
     const good = await stageObservations("good", [["2023", 17423880]]);
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await load(db, good, "run-1", "2026-01-01T00:00:00Z");
       const before = await queryRows(db, "SELECT * FROM observations");
       const broken = await stageObservations("broken", [["2023", 1], ["2025", 2]], "c".repeat(64));
       await fs.writeFile(path.join(broken, "observations.parquet"), "not parquet");
-      await expect(load(db, broken, "run-2", "2026-02-01T00:00:00Z")).rejects.toThrow();
+      const counts = await load(db, broken, "run-2", "2026-02-01T00:00:00Z");
+      expect(counts.wb).toMatchObject({ newRows: 0, updatedRows: 0, error: expect.stringContaining("staged observations cannot be read") });
       expect(await queryRows(db, "SELECT * FROM observations")).toEqual(before);
-      expect(await queryRows(db, "SELECT run_id FROM fetch_runs")).toEqual([{ run_id: "run-1" }]);
+      expect(await queryRows(db, "SELECT run_id, status FROM fetch_runs ORDER BY run_id")).toEqual([
+        { run_id: "run-1", status: "ok" },
+        { run_id: "run-2", status: "failed" },
+      ]);
     });
   });
 

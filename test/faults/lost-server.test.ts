@@ -1,0 +1,231 @@
+// Fault: the worker or the Temporal dev server dies in the middle of a run. A real dev server (SQLite file,
+// so it can be killed and started again) and a worker in a child process that is killed with SIGKILL while
+// the load runs; then the dev server killed while the load runs and started again. Each run must finish
+// within 60 s of the restart with exactly the rows and exports of an undisturbed run.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { Client, Connection } from "@temporalio/client";
+import { NativeConnection, type Worker } from "@temporalio/worker";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
+import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
+import { queryRows, withWarehouse } from "../../warehouse/db.js";
+import { recordTableNames } from "../../warehouse/tables.js";
+import { pipeline, type PipelineSummary } from "../../workflows/index.js";
+import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+
+const dirs: string[] = [];
+let cliPath: string;
+let expected: Facts;
+
+type Facts = { rows: Record<string, unknown[]>; exports: Record<string, number> };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A dev server on its own SQLite file; killed with SIGKILL, it loses only what it had not written. */
+async function startServer(dbFile: string, port: number): Promise<ChildProcess> {
+  const child = spawn(cliPath, ["server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", String(port), "--db-filename", dbFile, "--namespace", "default", "--log-level", "error"], {
+    stdio: "ignore",
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: "default" });
+        return child;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`dev server did not start: ${String(error)}`);
+      await sleep(200);
+    }
+  }
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+/** `npm run worker` in its own process, with the test world's environment. Resolves once it polls. */
+async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  // tsx as a loader inside this one node process: the tsx command would run the worker in a grandchild
+  // that a kill of its parent leaves running.
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Worker polling task queue")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+  });
+  return child;
+}
+
+async function facts(config: ObservatoryConfig): Promise<Facts> {
+  const rows = await withWarehouse(config.paths.warehouse, async (db) => {
+    const out: Record<string, unknown[]> = {};
+    for (const table of recordTableNames) {
+      // When bytes were retrieved and loaded differs from run to run; what they say must not.
+      const exclude = table === "observations" ? "retrieved_at, valid_from, valid_to" : "retrieved_at";
+      out[table] = await queryRows(db, `SELECT * EXCLUDE (${exclude}) FROM ${table} ORDER BY ALL`);
+    }
+    return out;
+  });
+  const pkg = JSON.parse(await fs.readFile(path.join(config.paths.exports, "datapackage.json"), "utf8")) as { resources: Array<{ name: string; rows: number }> };
+  return { rows, exports: Object.fromEntries(pkg.resources.map((r) => [r.name, r.rows])) };
+}
+
+/** Polls the run (and its children) until an activity of this type is running. */
+async function whenRunning(client: Client, workflowId: string, activityType: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    // State 2 is PENDING_ACTIVITY_STATE_STARTED: a worker holds the attempt (1 would be only scheduled).
+    if ((d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === activityType && Number(a.state) === 2)) return;
+    await sleep(20);
+  }
+  throw new Error(`${activityType} never started in ${workflowId}`);
+}
+
+async function attemptsOf(client: Client, workflowId: string, activityType: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Map<string, string>();
+  let attempts = 0;
+  for (const e of history.events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? "");
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && scheduled.get(String(started.scheduledEventId)) === activityType) attempts = Math.max(attempts, started.attempt ?? 0);
+  }
+  return attempts;
+}
+
+async function world(name: string) {
+  const port = await freePort();
+  const made = await tempConfig();
+  dirs.push(made.dir);
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_TASK_QUEUE: `fault-${name}-${path.basename(made.dir)}`,
+    OBSERVATORY_DATA_DIR: made.dir,
+    OBSERVATORY_WAREHOUSE: made.config.paths.warehouse,
+    OBSERVATORY_ARCHIVE_DIR: made.config.paths.archive,
+    OBSERVATORY_STAGED_DIR: made.config.paths.staged,
+    OBSERVATORY_EXPORTS_DIR: made.config.paths.exports,
+    OBSERVATORY_LOG_LEVEL: "ERROR",
+    // Passed through so the recovery without heartbeats can be measured (OBSERVATORY_HEARTBEAT_TIMEOUT=1d).
+    ...(process.env.OBSERVATORY_HEARTBEAT_TIMEOUT ? { OBSERVATORY_HEARTBEAT_TIMEOUT: process.env.OBSERVATORY_HEARTBEAT_TIMEOUT } : {}),
+  };
+  const config = loadConfig(env);
+  return { port, env, config, dbFile: path.join(made.dir, "temporal.sqlite") };
+}
+
+const start = (client: Client, config: ObservatoryConfig, runKey: string) =>
+  client.workflow.start(pipeline, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `pipeline/${runKey}`,
+    args: [{ runKey, offline: true, buildSite: false, activities: config.activities }],
+  });
+
+beforeAll(async () => {
+  installRuntime("ERROR");
+  cliPath = (await provisionTemporalCli({ log: () => undefined })).path;
+  const clean = await tempConfig();
+  dirs.push(clean.dir);
+  await offlineExport(clean.config, "clean", testClock("2026-11-25T06:00:00Z"));
+  expected = await facts(clean.config);
+  expect(expected.rows.observations.length).toBeGreaterThan(0);
+}, 120_000);
+
+afterAll(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+describe("Fault: a lost worker or server costs seconds", () => {
+  it("finishes within 60 s when the worker is killed during the load and another one starts, with every row and export", async () => {
+    const w = await world("worker");
+    const server = await startServer(w.dbFile, w.port);
+    const connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
+    const client = new Client({ connection });
+    let worker: ChildProcess | undefined;
+    try {
+      worker = await startWorkerProcess(w.env);
+      const handle = await start(client, w.config, "fault-worker");
+      await whenRunning(client, handle.workflowId, "loadStaged");
+      await kill(worker);
+      const killed = performance.now();
+      worker = await startWorkerProcess(w.env);
+      const restarted = performance.now();
+      const summary: PipelineSummary = await handle.result();
+      const seconds = (performance.now() - restarted) / 1000;
+      console.error(
+        `fault killed-worker: finished ${seconds.toFixed(1)} s after the new worker polled (${((restarted - killed) / 1000).toFixed(1)} s to start it), killed during loadStaged`,
+      );
+      expect(await attemptsOf(client, handle.workflowId, "loadStaged")).toBe(2);
+      expect(seconds).toBeLessThan(60);
+      expect(summary.partial).toBe(false);
+      expect(await facts(w.config)).toEqual(expected);
+    } finally {
+      if (worker) await kill(worker);
+      await connection.close();
+      await kill(server);
+    }
+  }, 240_000);
+
+  it.each([
+    ["0.5 s into the run", "early"],
+    ["while the load runs", "load"],
+  ])("finishes within 60 s when the dev server is killed %s and started again from its SQLite file, with every row and export", async (_when, moment) => {
+    const w = await world(`server-${moment}`);
+    let server = await startServer(w.dbFile, w.port);
+    const nativeConnection = await NativeConnection.connect({ address: w.env.TEMPORAL_ADDRESS });
+    const worker: Worker = await createObservatoryWorker(nativeConnection, w.config, { log: () => undefined });
+    const workerRun = worker.run();
+    let connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
+    try {
+      const handle = await start(new Client({ connection }), w.config, `fault-server-${moment}`);
+      if (moment === "early") await sleep(500);
+      else await whenRunning(new Client({ connection }), handle.workflowId, "loadStaged");
+      await kill(server);
+      await connection.close();
+      await sleep(2000);
+      server = await startServer(w.dbFile, w.port);
+      const restarted = performance.now();
+      connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
+      const client = new Client({ connection });
+      const summary: PipelineSummary = await client.workflow.getHandle(handle.workflowId).result();
+      const seconds = (performance.now() - restarted) / 1000;
+      console.error(
+        `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ${await attemptsOf(client, handle.workflowId, "loadStaged")}`,
+      );
+      expect(seconds).toBeLessThan(60);
+      expect(summary.partial).toBe(false);
+      expect(await facts(w.config)).toEqual(expected);
+    } finally {
+      worker.shutdown();
+      await workerRun.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close().catch(() => undefined);
+      await kill(server);
+    }
+  }, 240_000);
+});
