@@ -78,8 +78,12 @@ export interface ObservatoryConfig {
     host: string;
     /** OBSERVATORY_CONSOLE_PORT. @default 8340 */
     port: number;
-    /** Shared secret analysts sign in with (OBSERVATORY_CONSOLE_TOKEN); the console refuses to start without one. @default undefined */
-    token?: string;
+  };
+  analysts: {
+    /** Analyst accounts: roles and scrypt keys, mode 0600, never exported (OBSERVATORY_ANALYSTS_FILE). @default "data/analysts.json" */
+    file: string;
+    /** Append-only JSON-lines audit log of sign-ins, failures and lockouts (OBSERVATORY_AUTH_AUDIT). @default "data/auth-audit.jsonl" */
+    auditLog: string;
   };
   devServer: {
     /** Temporal CLI version to provision when none is found. @default "1.5.1" */
@@ -203,7 +207,10 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     console: {
       host: strFrom(env, "OBSERVATORY_CONSOLE_HOST", "127.0.0.1"),
       port: intFrom(env, "OBSERVATORY_CONSOLE_PORT", 8340),
-      token: env.OBSERVATORY_CONSOLE_TOKEN || undefined,
+    },
+    analysts: {
+      file: resolvePath(env, "OBSERVATORY_ANALYSTS_FILE", path.join(dataDir, "analysts.json")),
+      auditLog: resolvePath(env, "OBSERVATORY_AUTH_AUDIT", path.join(dataDir, "auth-audit.jsonl")),
     },
     schedules: {
       timezone: strFrom(env, "OBSERVATORY_SCHEDULE_TZ", "Asia/Phnom_Penh"),

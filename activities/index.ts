@@ -27,6 +27,7 @@ import {
 } from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
+import { AnalystAuthError, AnalystStore } from "./analysts.js";
 import { Archive, type Capture } from "./archive.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
@@ -86,7 +87,8 @@ async function curationCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof CurationInputError) throw ApplicationFailure.nonRetryable(error.message, "CurationInputError");
+    // A refused identity is refused input: retrying cannot make the signature right.
+    if (error instanceof CurationInputError || error instanceof AnalystAuthError) throw ApplicationFailure.nonRetryable(error.message, "CurationInputError");
     throw error;
   }
 }
@@ -358,7 +360,7 @@ export function createActivities(deps: ActivityDeps) {
           // A retry of an attempt that committed but never reported back gets the first attempt's receipt.
           const earlier = await recordedDecision(db, input);
           if (earlier && earlier.decision === input.decision.action && earlier.by === input.decision.by) return earlier;
-          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal });
+          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal, analysts: new AnalystStore(config.analysts.file) });
         }),
       );
       log(`${reviewId(input.kind, input.key)}: ${input.decision.action} by ${input.decision.by}: ${receipt.effect}`);

@@ -1,12 +1,14 @@
 // The local analyst console: a small HTTP server on loopback listing the review queue and deciding items
-// through the same signals as `npm run review`. Never part of the public site. Every page needs the
-// configured token: as `Authorization: Bearer <token>` (scripts), or signed in once through the form,
-// which sets an HttpOnly SameSite=Strict session cookie whose forms carry a per-session CSRF value.
+// through the same signals as `npm run review`. Never part of the public site. Every page needs a named
+// analyst: their own token as `Authorization: Bearer <token>` (scripts), or signed in once through the
+// form, which sets an HttpOnly SameSite=Strict session cookie whose forms carry a per-session CSRF value.
+// A decision is signed with the signed-in analyst's key: who decides is never a field of the request.
 // Everything shown is escaped; links are http(s) only; an archived capture is served as inert text.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Client } from "@temporalio/client";
+import { parseToken, signerFromKey, type AnalystSigner, type AnalystStore, type VerifiedAnalyst } from "../../activities/analysts.js";
 import { Archive } from "../../activities/archive.js";
 import { CurationInputError } from "../../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../../warehouse/review.js";
@@ -14,8 +16,8 @@ import { decide, listReviews, reviewState } from "./review-client.js";
 
 export interface ConsoleOptions {
   client: Client;
-  /** The shared secret (OBSERVATORY_CONSOLE_TOKEN); at least 16 characters. */
-  token: string;
+  /** The analyst accounts (config.analysts.file) that may sign in. */
+  analysts: AnalystStore;
   /** Loopback only. @default "127.0.0.1" */
   host?: string;
   /** 0 picks a free port. @default 8340 */
@@ -68,6 +70,8 @@ function page(title: string, body: string): string {
 interface Session {
   csrf: string;
   expires: number;
+  analyst: VerifiedAnalyst;
+  signer: AnalystSigner;
 }
 
 async function readBody(req: http.IncomingMessage, max = 64 * 1024): Promise<URLSearchParams> {
@@ -92,10 +96,9 @@ async function readBody(req: http.IncomingMessage, max = 64 * 1024): Promise<URL
 }
 
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  const token = options.token ?? "";
-  if (token.length < 16) throw new Error("OBSERVATORY_CONSOLE_TOKEN must be set to a secret of at least 16 characters; the console does not start without one");
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.test(host)) throw new Error(`the console listens on loopback only; OBSERVATORY_CONSOLE_HOST is ${JSON.stringify(host)}`);
+  if ((await options.analysts.list()).length === 0) throw new Error(`no analyst accounts in ${options.analysts.file}: add one first with npm run analysts -- add NAME`);
   const log = options.log ?? ((m: string) => console.error(m));
   const archive = new Archive(options.archiveDir);
   const sessions = new Map<string, Session>();
@@ -108,9 +111,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     if (!s || s.expires < Date.now()) return undefined;
     return s;
   };
-  const bearer = (req: http.IncomingMessage): boolean => {
+  /** The analyst whose own token is in the Authorization header, if any and if it checks. */
+  const bearer = async (req: http.IncomingMessage): Promise<Session | undefined> => {
     const h = req.headers.authorization ?? "";
-    return h.startsWith("Bearer ") && sameSecret(h.slice(7), token);
+    if (!h.startsWith("Bearer ")) return undefined;
+    const who = await options.analysts.verifyToken(h.slice(7)).catch(() => undefined);
+    return who && { csrf: "", expires: Infinity, analyst: who, signer: signerFromKey(who.name, who.key) };
   };
 
   const send = (res: http.ServerResponse, status: number, body: string, type = "text/html; charset=utf-8", extra: Record<string, string> = {}) => {
@@ -133,7 +139,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     page(
       "Sign in",
       `<h1>Sign in</h1>${message ? `<p class="overdue">${escapeHtml(message)}</p>` : ""}
-<form method="post" action="/login"><label>Console token <input type="password" name="token" autocomplete="current-password" required></label><button>Sign in</button></form>`,
+<form method="post" action="/login"><label>Analyst name <input type="text" name="name" autocomplete="username" required></label>
+<label>Token <input type="password" name="token" autocomplete="current-password" required></label><button>Sign in</button></form>`,
     );
 
   async function queuePage(url: URL): Promise<string> {
@@ -176,7 +183,7 @@ ${s.escalatedAt ? `<span class="overdue">escalated ${escapeHtml(s.escalatedAt)} 
       : "";
     const csrf = session ? `<input type="hidden" name="csrf" value="${escapeHtml(session.csrf)}">` : "";
     const common = `<input type="hidden" name="id" value="${escapeHtml(id)}">${csrf}
-<label>Your name <input type="text" name="by" required placeholder="analyst:…"></label><label>Reason (kept in the curation log) <textarea name="reason" required rows="2"></textarea></label>`;
+<p>Deciding as <strong>${escapeHtml(session?.analyst.by ?? "")}</strong></p><label>Reason (kept in the curation log) <textarea name="reason" required rows="2"></textarea></label>`;
     const forms =
       s.status === "decided"
         ? ""
@@ -194,23 +201,27 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
     if (method === "GET" && url.pathname === "/login") return send(res, 200, loginPage());
     if (method === "POST" && url.pathname === "/login") {
       const form = await readBody(req);
-      if (!sameSecret(form.get("token") ?? "", token)) {
-        log("console: sign-in refused (wrong token)");
-        return send(res, 401, loginPage("That token is not the console's."));
+      const name = (form.get("name") ?? "").trim().replace(/^analyst:/, "");
+      const token = form.get("token") ?? "";
+      const who = parseToken(token)?.name === name ? await options.analysts.verifyToken(token).catch((e: unknown) => e as Error) : new Error(`token is not ${name}'s`);
+      if (who instanceof Error) {
+        log(`console: sign-in refused for ${JSON.stringify(name)}: ${who.message}`);
+        return send(res, 401, loginPage("That name and token do not sign in an analyst."));
       }
       const id = randomBytes(32).toString("base64url");
-      sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs });
+      sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs, analyst: who, signer: signerFromKey(who.name, who.key) });
+      log(`console: ${who.by} signed in`);
       return send(res, 303, "", "text/plain", {
         Location: "/",
         "Set-Cookie": `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(sessionMs / 1000)}`,
       });
     }
 
-    const session = sessionOf(req);
-    const authed = bearer(req) || session !== undefined;
-    if (!authed) {
+    const viaHeader = await bearer(req);
+    const session = viaHeader ?? sessionOf(req);
+    if (!session) {
       if (method === "GET" && !url.pathname.startsWith("/api/")) return send(res, 401, loginPage());
-      return json(res, 401, { error: "authentication required: Authorization: Bearer <OBSERVATORY_CONSOLE_TOKEN>, or sign in at /login" });
+      return json(res, 401, { error: "authentication required: Authorization: Bearer <your analyst token>, or sign in at /login" });
     }
 
     if (method === "GET" && url.pathname === "/") return send(res, 200, await queuePage(url));
@@ -234,7 +245,7 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       const form = await readBody(req);
       // A cookie is sent by the browser on its own, so a cookie-authenticated write must also prove it
       // came from this console's own form; a Bearer header is never added by a browser on its own.
-      if (!bearer(req)) {
+      if (!viaHeader) {
         const origin = req.headers.origin;
         if (origin && origin !== `http://${req.headers.host}`) return json(res, 403, { error: "cross-origin request refused" });
         if (!session || !sameSecret(form.get("csrf") ?? "", session.csrf)) return json(res, 403, { error: "missing or wrong CSRF value: reload the page" });
@@ -246,12 +257,20 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       const wantsJson = url.pathname.startsWith("/api/");
       try {
         if (!["approve", "reject", "edit"].includes(action)) throw new CurationInputError("action", "must be approve, reject or edit");
-        const result = await decide(options.client, id, action, { by: form.get("by") ?? "", reason: form.get("reason") ?? "", fields }, { waitMs: options.decisionWaitMs ?? 20_000 });
-        log(`console: ${action} ${id} by ${form.get("by")}: ${result.outcome}`);
+        // Whatever a `by` field in the request says, the decision is the signed-in analyst's.
+        const result = await decide(options.client, id, action, session.signer, { reason: form.get("reason") ?? "", fields }, { waitMs: options.decisionWaitMs ?? 20_000 });
+        log(`console: ${action} ${id} by ${session.analyst.by}: ${result.outcome}`);
         const status = result.outcome === "refused" ? 422 : 200;
-        if (wantsJson) return json(res, status, { outcome: result.outcome, effect: result.state.outcome?.effect, logId: result.state.outcome?.logId, message: result.outcome === "refused" ? result.message : undefined });
+        const message = result.outcome === "refused" || result.outcome === "amended" ? result.message : undefined;
+        if (wantsJson) return json(res, status, { outcome: result.outcome, by: session.analyst.by, effect: result.state.outcome?.effect, logId: result.state.outcome?.logId, message });
         const notice =
-          result.outcome === "recorded" ? `Recorded: ${result.state.outcome?.effect}` : result.outcome === "refused" ? `Refused: ${result.message}` : "Signalled; a worker records it when one runs.";
+          result.outcome === "recorded"
+            ? `Recorded: ${result.state.outcome?.effect}`
+            : result.outcome === "refused"
+              ? `Refused: ${result.message}`
+              : result.outcome === "amended"
+                ? `Amended: ${result.message}`
+                : "Signalled; a worker records it when one runs.";
         return send(res, status, await reviewPage(id, session, notice));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
