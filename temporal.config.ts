@@ -78,6 +78,11 @@ export interface ObservatoryConfig {
     host: string;
     /** OBSERVATORY_CONSOLE_PORT. @default 8340 */
     port: number;
+    /**
+     * The one Host header (host:port) the console answers (OBSERVATORY_CONSOLE_PUBLIC_HOST); others get 421,
+     * so a page on another name (DNS rebinding) cannot drive it. @default undefined: <host>:<port> and localhost:<port>
+     */
+    publicHost?: string;
   };
   analysts: {
     /** Analyst accounts: roles and scrypt keys, mode 0600, never exported (OBSERVATORY_ANALYSTS_FILE). @default "data/analysts.json" */
@@ -207,6 +212,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     console: {
       host: strFrom(env, "OBSERVATORY_CONSOLE_HOST", "127.0.0.1"),
       port: intFrom(env, "OBSERVATORY_CONSOLE_PORT", 8340),
+      publicHost: env.OBSERVATORY_CONSOLE_PUBLIC_HOST || undefined,
     },
     analysts: {
       file: resolvePath(env, "OBSERVATORY_ANALYSTS_FILE", path.join(dataDir, "analysts.json")),

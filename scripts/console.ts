@@ -18,7 +18,15 @@ const client = await connectReviewClient(config).catch((error: unknown) => {
   process.exit(1);
 });
 try {
-  const running = await startConsole({ client, analysts, host: config.console.host, port: config.console.port, archiveDir: config.paths.archive });
+  const running = await startConsole({
+    client,
+    analysts,
+    host: config.console.host,
+    port: config.console.port,
+    allowedHosts: config.console.publicHost ? [config.console.publicHost] : undefined,
+    auditLog: config.analysts.auditLog,
+    archiveDir: config.paths.archive,
+  });
   console.error(`Analyst console on ${running.url}/ (sign in with your analyst name and token); Ctrl-C to stop.`);
   const stop = () => {
     void running.close().then(() => client.connection.close()).then(() => process.exit(0));

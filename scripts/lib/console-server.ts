@@ -6,10 +6,12 @@
 // Everything shown is escaped; links are http(s) only; an archived capture is served as inert text.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Client } from "@temporalio/client";
 import { parseToken, signerFromKey, type AnalystSigner, type AnalystStore, type VerifiedAnalyst } from "../../activities/analysts.js";
 import { Archive } from "../../activities/archive.js";
+import { AuditLog, Backoff, HttpError, hostAllowed, readBody, type BackoffOptions } from "./http-guard.js";
 import { CurationInputError } from "../../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../../warehouse/review.js";
 import { decide, listReviews, reviewState } from "./review-client.js";
@@ -30,6 +32,16 @@ export interface ConsoleOptions {
   log?: (message: string) => void;
   /** Session lifetime. @default 8 hours */
   sessionMs?: number;
+  /** Host headers answered (host:port); anything else is refused. @default the listening host:port and localhost:port */
+  allowedHosts?: string[];
+  /** JSON-lines audit log of sign-ins, failures, throttles and lockouts (config.analysts.auditLog). @default auth-audit.jsonl beside the account file */
+  auditLog?: string;
+  /** Failed sign-ins before an account is locked until an editor unlocks it. @default 10 */
+  lockAfter?: number;
+  /** Per account and per address backoff after failures. @default 3 free failures, then 1 s doubling to 15 min */
+  backoff?: BackoffOptions;
+  /** Largest request body. @default 65536 */
+  maxBodyBytes?: number;
 }
 
 export interface RunningConsole {
@@ -74,27 +86,6 @@ interface Session {
   signer: AnalystSigner;
 }
 
-async function readBody(req: http.IncomingMessage, max = 64 * 1024): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new Error("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if ((req.headers["content-type"] ?? "").includes("application/json")) {
-    const json = JSON.parse(text || "{}") as Record<string, unknown>;
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(json)) {
-      if (k === "fields" && v && typeof v === "object") for (const [f, fv] of Object.entries(v)) params.set(`f_${f}`, String(fv));
-      else params.set(k, String(v));
-    }
-    return params;
-  }
-  return new URLSearchParams(text);
-}
-
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.test(host)) throw new Error(`the console listens on loopback only; OBSERVATORY_CONSOLE_HOST is ${JSON.stringify(host)}`);
@@ -103,6 +94,45 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const archive = new Archive(options.archiveDir);
   const sessions = new Map<string, Session>();
   const sessionMs = options.sessionMs ?? 8 * 3_600_000;
+  const maxBody = options.maxBodyBytes ?? 64 * 1024;
+  const audit = new AuditLog(options.auditLog ?? path.join(path.dirname(options.analysts.file), "auth-audit.jsonl"));
+  const failures = new Backoff(options.backoff);
+  const lockAfter = options.lockAfter ?? 10;
+  let allowedHosts: string[] = options.allowedHosts ?? [];
+
+  /**
+   * One sign-in attempt (the form, or a Bearer header), for account `name` from `address`: refused
+   * without looking at the token while either is backing off, counted when wrong, and the account locked
+   * after lockAfter failures in a row. Every outcome goes to the audit log.
+   */
+  async function signIn(name: string, token: string, address: string, via: "form" | "bearer"): Promise<VerifiedAnalyst & { key: Buffer }> {
+    const wait = Math.max(failures.waitMs(`account:${name}`), failures.waitMs(`address:${address}`));
+    if (wait > 0) {
+      await audit.write({ event: "sign_in_throttled", name, address, via, waitMs: wait });
+      throw new HttpError(429, `Too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s.`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+    }
+    try {
+      if (parseToken(token)?.name !== name) throw new Error(`the token is not ${name}'s`);
+      const who = await options.analysts.verifyToken(token);
+      failures.succeed(`account:${name}`);
+      failures.succeed(`address:${address}`);
+      await audit.write({ event: "sign_in", name, address, via });
+      return who;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const locked = /is locked/.test(reason);
+      const n = failures.fail(`account:${name}`);
+      failures.fail(`address:${address}`);
+      await audit.write({ event: "sign_in_failed", name, address, via, reason, failures: n });
+      if (!locked && n >= lockAfter && (await options.analysts.get(name))) {
+        await options.analysts.lock(name);
+        await audit.write({ event: "account_locked", name, address, failures: n });
+        log(`console: analyst:${name} locked after ${n} failed sign-ins; an editor lifts it with npm run analysts -- unlock ${name}`);
+      }
+      if (locked || n >= lockAfter) throw new HttpError(403, "This account is locked after failed sign-ins; an editor unlocks it (npm run analysts -- unlock NAME).");
+      throw new HttpError(401, "That name and token do not sign in an analyst.");
+    }
+  }
 
   const sessionOf = (req: http.IncomingMessage): Session | undefined => {
     const cookie = (req.headers.cookie ?? "").split(";").map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
@@ -111,12 +141,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     if (!s || s.expires < Date.now()) return undefined;
     return s;
   };
-  /** The analyst whose own token is in the Authorization header, if any and if it checks. */
+  /** The analyst whose own token is in the Authorization header, if any; a wrong one counts as a failed sign-in. */
   const bearer = async (req: http.IncomingMessage): Promise<Session | undefined> => {
     const h = req.headers.authorization ?? "";
     if (!h.startsWith("Bearer ")) return undefined;
-    const who = await options.analysts.verifyToken(h.slice(7)).catch(() => undefined);
-    return who && { csrf: "", expires: Infinity, analyst: who, signer: signerFromKey(who.name, who.key) };
+    const token = h.slice(7).trim();
+    const who = await signIn(parseToken(token)?.name ?? "?", token, req.socket.remoteAddress ?? "unknown", "bearer");
+    return { csrf: "", expires: Infinity, analyst: who, signer: signerFromKey(who.name, who.key) };
   };
 
   const send = (res: http.ServerResponse, status: number, body: string, type = "text/html; charset=utf-8", extra: Record<string, string> = {}) => {
@@ -196,17 +227,21 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Checked first: a page served under another name (DNS rebinding) must not reach the console at all.
+    if (!hostAllowed(req, allowedHosts)) throw new HttpError(421, `this console does not answer to Host ${JSON.stringify(req.headers.host ?? "")}`);
     const url = new URL(req.url ?? "/", "http://console.local");
     const method = req.method ?? "GET";
     if (method === "GET" && url.pathname === "/login") return send(res, 200, loginPage());
     if (method === "POST" && url.pathname === "/login") {
-      const form = await readBody(req);
-      const name = (form.get("name") ?? "").trim().replace(/^analyst:/, "");
-      const token = form.get("token") ?? "";
-      const who = parseToken(token)?.name === name ? await options.analysts.verifyToken(token).catch((e: unknown) => e as Error) : new Error(`token is not ${name}'s`);
-      if (who instanceof Error) {
-        log(`console: sign-in refused for ${JSON.stringify(name)}: ${who.message}`);
-        return send(res, 401, loginPage("That name and token do not sign in an analyst."));
+      const form = await readBody(req, maxBody);
+      const name = (form.get("name") ?? "").trim().replace(/^analyst:/, "").slice(0, 64);
+      let who: VerifiedAnalyst & { key: Buffer };
+      try {
+        who = await signIn(name, form.get("token") ?? "", req.socket.remoteAddress ?? "unknown", "form");
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        log(`console: sign-in refused for ${JSON.stringify(name)} (${error.status})`);
+        return send(res, error.status, loginPage(error.message), undefined, error.headers);
       }
       const id = randomBytes(32).toString("base64url");
       sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs, analyst: who, signer: signerFromKey(who.name, who.key) });
@@ -217,7 +252,13 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       });
     }
 
-    const viaHeader = await bearer(req);
+    let viaHeader: Session | undefined;
+    try {
+      viaHeader = await bearer(req);
+    } catch (error) {
+      if (error instanceof HttpError) return json(res, error.status, { error: error.message });
+      throw error;
+    }
     const session = viaHeader ?? sessionOf(req);
     if (!session) {
       if (method === "GET" && !url.pathname.startsWith("/api/")) return send(res, 401, loginPage());
@@ -242,7 +283,7 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       return send(res, 200, Buffer.from(body).toString("utf8"), "text/plain; charset=utf-8", { "Content-Security-Policy": "sandbox; default-src 'none'" });
     }
     if (method === "POST" && (url.pathname === "/review/decide" || url.pathname === "/api/decide")) {
-      const form = await readBody(req);
+      const form = await readBody(req, maxBody);
       // A cookie is sent by the browser on its own, so a cookie-authenticated write must also prove it
       // came from this console's own form; a Bearer header is never added by a browser on its own.
       if (!viaHeader) {
@@ -283,6 +324,11 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        if (!res.headersSent) send(res, error.status, JSON.stringify({ error: error.message }), "application/json; charset=utf-8", error.headers);
+        else res.end();
+        return;
+      }
       log(`console: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) send(res, 500, page("Error", `<h1>Something went wrong</h1><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`));
       else res.end();
@@ -293,6 +339,10 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
     server.listen(options.port ?? 8340, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  if (allowedHosts.length === 0) {
+    const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    allowedHosts = [`${shown}:${address.port}`, `localhost:${address.port}`];
+  }
   return {
     url: `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

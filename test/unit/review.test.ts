@@ -269,7 +269,7 @@ describe("review settings and console helpers", () => {
     expect(loadConfig({ OBSERVATORY_REVIEW_REMIND_AFTER: "90s", OBSERVATORY_REVIEW_ESCALATE_AFTER: "2h" }).review).toMatchObject({ remindAfterMs: 90_000, escalateAfterMs: 7_200_000 });
     expect(() => loadConfig({ OBSERVATORY_REVIEW_REMIND_AFTER: "2d", OBSERVATORY_REVIEW_ESCALATE_AFTER: "1d" })).toThrow(/ESCALATE_AFTER \(1d\) must be longer/);
     expect(() => durationMs("OBSERVATORY_REVIEW_REMIND_AFTER", "soon")).toThrow(/OBSERVATORY_REVIEW_REMIND_AFTER must be a positive duration/);
-    expect(loadConfig({}).console).toEqual({ host: "127.0.0.1", port: 8340 });
+    expect(loadConfig({}).console).toEqual({ host: "127.0.0.1", port: 8340, publicHost: undefined });
   });
 
   it("escapes scraped text for the console and compares tokens whatever their lengths", () => {
