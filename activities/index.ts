@@ -27,7 +27,9 @@ import {
 } from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
+import { registerIntakeReport } from "../warehouse/intake.js";
 import { AnalystAuthError, AnalystStore } from "./analysts.js";
+import { IntakeStore, publicPart, reportSha256 } from "./intake.js";
 import { Archive, type Capture } from "./archive.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
@@ -350,7 +352,16 @@ export function createActivities(deps: ActivityDeps) {
 
     /** What the analyst needs to see about one review item (small: title, links, the proposal). */
     async describeReviewItem(input: { kind: ReviewKind; key: string; proposal: Record<string, string> }): Promise<ReviewItem> {
-      return curationCall(() => withWarehouse(config.paths.warehouse, (db) => describeReview(db, input, input.proposal)));
+      return curationCall(() =>
+        withWarehouse(config.paths.warehouse, async (db) => {
+          // A public report is registered (its public part only) when its review opens; the contact stays in the intake store.
+          if (input.kind === "report") {
+            const report = publicPart(await new IntakeStore(config.intake.dir).read(input.key));
+            await registerIntakeReport(db, { ...report, sha256: reportSha256(report) }, now().toISOString());
+          }
+          return describeReview(db, input, input.proposal);
+        }),
+      );
     },
 
     /** Writes an analyst's decision and its curation_log entry in one transaction. */
@@ -391,7 +402,7 @@ export function createActivities(deps: ActivityDeps) {
         const child = spawn(bin, ["build"], {
           cwd: config.paths.site,
           // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
-          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
+          env: { ...process.env, OBSERVATORY_EXPORTS_DIR: config.paths.exports, OBSERVATORY_INTAKE_URL: config.intake.url ?? "", CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
           stdio: ["ignore", "pipe", "pipe"],
         });
         const keep = (chunk: Buffer) => {

@@ -20,7 +20,7 @@ import {
 import { queryRows } from "./db.js";
 import { rangeFailures, type QualityRules } from "./quality.js";
 
-export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event"] as const;
+export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event", "report"] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 export const reviewActions = ["approve", "reject", "edit"] as const;
 export type ReviewAction = (typeof reviewActions)[number];
@@ -33,6 +33,7 @@ export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = {
   classification: ["add", "remove"],
   measure: ["status", "as_of", "note", "evidence"],
   event: ["outcome", "on_date", "note", "evidence"],
+  report: ["title", "description", "harm_types", "sector", "severity", "affected_groups", "province", "occurred_on", "deployers", "developers"],
 };
 
 /** The workflow id of an item's review: `review/<kind>/<key>`, so a repeated start is a no-op. */
@@ -93,10 +94,12 @@ export interface ReviewReceipt {
  * Kinds where what gets published is an analyst's own work (a proposed measure status or activity outcome,
  * an analyst's corrected figure), so a second analyst must approve it: whoever proposed or amended it
  * cannot approve it. An edit of these kinds, or an approve that changes a field, is an amendment.
- * Incident candidates, public reports and classifications come from a feed or the public, and one
- * analyst's decision on them is the person in the loop.
+ * A public report (from the intake) is one too: one analyst may publish or refuse it as the reporter
+ * wrote it, but an analyst's classification or rewording of it is theirs and needs someone else.
+ * Incident candidates and classifications come from a feed, and one analyst's decision on them is the
+ * person in the loop.
  */
-export const secondPersonKinds: readonly ReviewKind[] = ["measure", "event", "indicator", "range"];
+export const secondPersonKinds: readonly ReviewKind[] = ["measure", "event", "indicator", "range", "report"];
 
 /** Checks who made a decision or a proposal (activities/analysts.ts AnalystStore); throws when it cannot. */
 export interface DecisionAuthority {
@@ -275,6 +278,28 @@ export async function describeReview(db: DuckDBConnection, ref: ReviewRef, propo
       sourceId: str(n.source_id),
       snapshotSha256: str(n.snapshot_sha256),
       proposal: { tags: tags.map((t) => String(t.t)).join(", "), ...proposal },
+    };
+  }
+  if (ref.kind === "report") {
+    const [r] = await queryRows(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", { code: ref.key });
+    if (!r) throw new CurationInputError("key", `no public report ${JSON.stringify(ref.key)} is registered in the warehouse`);
+    const what = String(r.what);
+    const links = (r.links as string[] | null) ?? [];
+    return {
+      ...base,
+      title: `Public report ${ref.key}${r.province ? ` (${String(r.province)})` : ""}: ${what.length > 90 ? `${what.slice(0, 90)}…` : what}`,
+      summary: what,
+      url: webUrl(links[0]),
+      sourceId: "public-intake",
+      snapshotSha256: null,
+      proposal: {
+        title: what.split(/(?<=[.!?។])\s/)[0].slice(0, 120),
+        description: what,
+        province: str(r.province) ?? "",
+        occurred_on: str(r.occurred) ?? "",
+        links: links.join(" "),
+        ...proposal,
+      },
     };
   }
   if (ref.kind === "event") {
@@ -543,6 +568,34 @@ export async function recordReviewDecision(
           }
         }
         effect = Object.keys(fields).length > 0 ? `tags changed: ${JSON.stringify(fields)}` : "classification confirmed as the rules made it";
+      }
+    } else if (ref.kind === "report") {
+      const [r] = await queryRows(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", { code: ref.key });
+      if (!r) throw new CurationInputError("key", `no public report ${JSON.stringify(ref.key)} is registered in the warehouse`);
+      const incidentKey = `report:${ref.key}`;
+      if (input.action === "reject") {
+        // The reason is what the reporter reads on the status page (like every curation_log reason, public).
+        logId = await entry("report", "status", "received", "not_accepted");
+        effect = "not accepted; the reporter sees the reason on the status page";
+      } else {
+        const merged = { ...(await describeReview(db, ref, options.proposal ?? {})).proposal, ...fields };
+        const date = incidentDate(merged.occurred_on || undefined);
+        if (merged.severity && !["low", "medium", "high"].includes(merged.severity)) throw new CurationInputError("fields.severity", "must be low, medium or high");
+        const classification = { title: merged.title, harm_types: list(merged.harm_types), sector: merged.sector || null, severity: merged.severity || null, province: merged.province || null, occurred_on: date.on };
+        logId = await entry("incident", "published", `public report ${ref.key}`, JSON.stringify(classification), incidentKey);
+        await db.run(
+          `INSERT INTO reviewed_incidents VALUES ($log, $inc, $key, $on::DATE, $precision, $title, $description, $deployers, $developers,
+             $harmed, $harms, $sector, $severity, $province, $urls, 'public-intake', $sha, $retrieved::TIMESTAMPTZ, $by, $at::TIMESTAMPTZ, $reason)`,
+          {
+            log: logId, inc: incidentKey, key: incidentKey, on: date.on, precision: date.precision, title: text("fields.title", merged.title),
+            description: merged.description || String(r.what), deployers: listValue(list(merged.deployers)), developers: listValue(list(merged.developers)),
+            harmed: listValue(list(merged.affected_groups)), harms: listValue(classification.harm_types), sector: classification.sector,
+            severity: classification.severity, province: classification.province, urls: listValue((r.links as string[] | null) ?? []),
+            sha: String(r.report_sha256), retrieved: String(r.received), by, at, reason,
+          },
+          { deployers: LIST(VARCHAR), developers: LIST(VARCHAR), harmed: LIST(VARCHAR), harms: LIST(VARCHAR), urls: LIST(VARCHAR) },
+        );
+        effect = `published as incident ${incidentKey}`;
       }
     } else if (ref.kind === "event") {
       const eventId = ref.key.split("/")[0];
