@@ -31,6 +31,7 @@ export default {
     {name: "Governance timeline · អភិបាលកិច្ច", path: "/governance"},
     {name: "Incidents · ឧប្បត្តិហេតុ", path: "/incidents"},
     {name: "Report an incident · រាយការណ៍", path: "/report"},
+    {name: "Report status · ស្ថានភាព", path: "/report-status"},
     {name: "Publications · ការបោះពុម្ពផ្សាយ", path: "/publications"},
     {name: "Policy news · ព័ត៌មាន", path: "/news"},
     {name: "Progress reports · របាយការណ៍", path: "/reports/"},

@@ -11,6 +11,7 @@ import { describeReview, parseReviewId, pendingReviews, recordedDecision, record
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { repoRoot, testAnalysts } from "../helpers.js";
 import { signProposal } from "../../activities/analysts.js";
+import { registerIntakeReport } from "../../warehouse/intake.js";
 import { durationMs, loadConfig } from "../../temporal.config.js";
 import { escapeHtml, sameSecret } from "../../scripts/lib/console-server.js";
 
@@ -31,6 +32,7 @@ const sourceRow = (source_id: string, kind: string, parser = "test"): SourceRow 
 const sources = [sourceRow("wb", "indicator"), sourceRow("sheet", "indicator", "indicator-sheet"), sourceRow("feed", "news")];
 const at = (iso: string) => ({ now: () => new Date(iso), analysts: team.store });
 const signedBy = () => ({ analysts: team.store });
+const refusal = (p: Promise<unknown>) => p.then(() => "written", (e: unknown) => (e instanceof Error ? e.message : String(e)));
 
 async function load(db: DuckDBConnection, runId: string) {
   const stages = {
@@ -177,7 +179,6 @@ describe("review decisions in the warehouse", () => {
 });
 
 describe("accountable decisions: named analysts and four eyes", () => {
-  const refusal = (p: Promise<unknown>) => p.then(() => "written", (e: unknown) => (e instanceof Error ? e.message : String(e)));
   const proposal = (name: string, id: string, fields: Record<string, string>) => signProposal(team.signers[name], id, fields, new Date("2026-11-02T00:00:00Z"));
   // Measure 5.7 as the NAIS lists it (the incident response mechanism); the unit load carries no strategy.
   const addMeasure = (db: DuckDBConnection) =>
@@ -259,6 +260,36 @@ describe("accountable decisions: named analysts and four eyes", () => {
       const signed = proposal("dara", reviewId(ref.kind, ref.key), { status: "in_progress", as_of: "2026-11-01", note: "n", evidence: "https://example.org/e" });
       const withdrawn = await recordReviewDecision(db, ref, team.decision("dara", ref, "reject", "proposed too early"), { analysts: team.store, proposal: signed });
       expect(withdrawn.effect).toContain("proposal rejected");
+    });
+  });
+});
+
+describe("public reports: review and status by tracking code", () => {
+  it("shows received, under review, published as incident, and not accepted with the analyst's reason", async () => {
+    await withWarehouse(warehouse(), async (db) => {
+      const register = (code: string, what: string) =>
+        registerIntakeReport(db, { trackingCode: code, receivedAt: "2026-05-02T03:00:00Z", what, province: "Kampot", occurred: "2026-04", links: ["https://example.org/a"], sha256: "d".repeat(64) }, "2026-05-02T03:01:00Z");
+      await register("R-AAAA-0001", "A chatbot gave false flood warnings to farmers in Kampot, and people moved their cattle for nothing.");
+      await register("R-AAAA-0002", "Someone said a robot stole their bicycle; it was a neighbour, not an AI system at all.");
+      await register("R-AAAA-0002", "A retry of the registration changes nothing.");
+      const status = () => queryRows(db, "SELECT tracking_code, status, incident_key, public_reason, received_on::VARCHAR AS received_on FROM v_intake_status ORDER BY tracking_code");
+      expect((await status()).map((r) => r.status)).toEqual(["received", "received"]);
+
+      const one = { kind: "report" as const, key: "R-AAAA-0001" };
+      const two = { kind: "report" as const, key: "R-AAAA-0002" };
+      const amended = await recordReviewDecision(db, one, team.decision("sokha", one, "edit", "classified", { title: "Chatbot's false flood warnings in Kampot", harm_types: "misinformation" }), signedBy());
+      expect(amended.amended).toMatchObject({ title: "Chatbot's false flood warnings in Kampot", province: "Kampot" });
+      expect(await refusal(recordReviewDecision(db, one, team.decision("sokha", one, "approve", "ok"), signedBy()))).toMatch(/four eyes: analyst:sokha amended this report review/);
+      await recordReviewDecision(db, two, team.decision("dara", two, "reject", "Not an AI system: the report describes a theft by a person."), signedBy());
+      expect((await status()).map((r) => r.status)).toEqual(["under_review", "not_accepted"]);
+      await recordReviewDecision(db, one, team.decision("dara", one, "approve", "the provincial office confirmed the warnings"), signedBy());
+      expect(await status()).toEqual([
+        { tracking_code: "R-AAAA-0001", status: "published", incident_key: "report:R-AAAA-0001", public_reason: null, received_on: "2026-05-02" },
+        { tracking_code: "R-AAAA-0002", status: "not_accepted", incident_key: null, public_reason: "Not an AI system: the report describes a theft by a person.", received_on: "2026-05-02" },
+      ]);
+      expect(await queryRows(db, "SELECT incident_key, title, province, harm_types, source_id FROM v_incidents_public")).toEqual([
+        { incident_key: "report:R-AAAA-0001", title: "Chatbot's false flood warnings in Kampot", province: "Kampot", harm_types: ["misinformation"], source_id: "public-intake" },
+      ]);
     });
   });
 });
