@@ -83,8 +83,39 @@ export interface ObservatoryConfig {
     host: string;
     /** OBSERVATORY_CONSOLE_PORT. @default 8340 */
     port: number;
-    /** Shared secret analysts sign in with (OBSERVATORY_CONSOLE_TOKEN); the console refuses to start without one. @default undefined */
-    token?: string;
+    /**
+     * The one Host header (host:port) the console answers (OBSERVATORY_CONSOLE_PUBLIC_HOST); others get 421,
+     * so a page on another name (DNS rebinding) cannot drive it. @default undefined: <host>:<port> and localhost:<port>
+     */
+    publicHost?: string;
+  };
+  intake: {
+    /**
+     * Where the site's "Report an AI incident" form posts (OBSERVATORY_INTAKE_URL), e.g.
+     * https://observatory.example.org/intake/report. Unset: the page says how to report instead and has no form.
+     * @default undefined
+     */
+    url?: string;
+    /** Address the intake listens on, behind the deployer's reverse proxy (OBSERVATORY_INTAKE_HOST). @default "127.0.0.1" */
+    host: string;
+    /** OBSERVATORY_INTAKE_PORT. @default 8341 */
+    port: number;
+    /** The intake's own store of reports with their contact details, mode 0600 (OBSERVATORY_INTAKE_DIR). @default "data/intake" */
+    dir: string;
+    /** Reports accepted per address per hour (OBSERVATORY_INTAKE_PER_HOUR). @default 5 */
+    perHour: number;
+    /** Take the caller's address from the last X-Forwarded-For entry (OBSERVATORY_INTAKE_TRUST_PROXY=1). @default false */
+    trustProxy: boolean;
+    /** The public site, for the link back after a report (OBSERVATORY_SITE_URL). @default undefined */
+    siteUrl?: string;
+    /** Append-only JSON-lines log of refused submissions (OBSERVATORY_INTAKE_AUDIT). @default "data/intake-audit.jsonl" */
+    auditLog: string;
+  };
+  analysts: {
+    /** Analyst accounts: roles and scrypt keys, mode 0600, never exported (OBSERVATORY_ANALYSTS_FILE). @default "data/analysts.json" */
+    file: string;
+    /** Append-only JSON-lines audit log of sign-ins, failures and lockouts (OBSERVATORY_AUTH_AUDIT). @default "data/auth-audit.jsonl" */
+    auditLog: string;
   };
   devServer: {
     /** @default "127.0.0.1" */
@@ -175,6 +206,9 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     throw new Error("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together");
   }
   const dataDir = strFrom(env, "OBSERVATORY_DATA_DIR", "data");
+  if (env.OBSERVATORY_INTAKE_URL && !/^https?:\/\/[^/]/.test(env.OBSERVATORY_INTAKE_URL)) {
+    throw new Error(`OBSERVATORY_INTAKE_URL must be an http(s) URL, got "${env.OBSERVATORY_INTAKE_URL}"`);
+  }
   return {
     temporal: {
       address: env.TEMPORAL_ADDRESS || undefined,
@@ -215,7 +249,21 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     console: {
       host: strFrom(env, "OBSERVATORY_CONSOLE_HOST", "127.0.0.1"),
       port: intFrom(env, "OBSERVATORY_CONSOLE_PORT", 8340),
-      token: env.OBSERVATORY_CONSOLE_TOKEN || undefined,
+      publicHost: env.OBSERVATORY_CONSOLE_PUBLIC_HOST || undefined,
+    },
+    intake: {
+      url: env.OBSERVATORY_INTAKE_URL || undefined,
+      host: strFrom(env, "OBSERVATORY_INTAKE_HOST", "127.0.0.1"),
+      port: intFrom(env, "OBSERVATORY_INTAKE_PORT", 8341),
+      dir: resolvePath(env, "OBSERVATORY_INTAKE_DIR", path.join(dataDir, "intake")),
+      perHour: intFrom(env, "OBSERVATORY_INTAKE_PER_HOUR", 5),
+      trustProxy: env.OBSERVATORY_INTAKE_TRUST_PROXY === "1" || env.OBSERVATORY_INTAKE_TRUST_PROXY === "true",
+      siteUrl: env.OBSERVATORY_SITE_URL || undefined,
+      auditLog: resolvePath(env, "OBSERVATORY_INTAKE_AUDIT", path.join(dataDir, "intake-audit.jsonl")),
+    },
+    analysts: {
+      file: resolvePath(env, "OBSERVATORY_ANALYSTS_FILE", path.join(dataDir, "analysts.json")),
+      auditLog: resolvePath(env, "OBSERVATORY_AUTH_AUDIT", path.join(dataDir, "auth-audit.jsonl")),
     },
     schedules: {
       timezone: strFrom(env, "OBSERVATORY_SCHEDULE_TZ", "Asia/Phnom_Penh"),

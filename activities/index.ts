@@ -28,7 +28,10 @@ import {
 } from "../warehouse/review.js";
 import { readStage, writeStage, type Provenance, type StagedCapture, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
+import { registerIntakeReport } from "../warehouse/intake.js";
+import { AnalystAuthError, AnalystStore } from "./analysts.js";
 import { Archive, ArchiveCorrupt, sha256Hex, type Capture } from "./archive.js";
+import { IntakeStore, publicPart, reportSha256 } from "./intake.js";
 import { buildSite, SiteBuildError } from "./site-build.js";
 import { defaultFetchSettings, fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.js";
 
@@ -96,7 +99,8 @@ async function curationCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof CurationInputError) throw ApplicationFailure.nonRetryable(error.message, "CurationInputError");
+    // A refused identity is refused input: retrying cannot make the signature right.
+    if (error instanceof CurationInputError || error instanceof AnalystAuthError) throw ApplicationFailure.nonRetryable(error.message, "CurationInputError");
     throw error;
   }
 }
@@ -480,7 +484,16 @@ export function createActivities(deps: ActivityDeps) {
 
     /** What the analyst needs to see about one review item (small: title, links, the proposal). */
     async describeReviewItem(input: { kind: ReviewKind; key: string; proposal: Record<string, string> }): Promise<ReviewItem> {
-      return curationCall(() => withWarehouse(config.paths.warehouse, (db) => describeReview(db, input, input.proposal)));
+      return curationCall(() =>
+        withWarehouse(config.paths.warehouse, async (db) => {
+          // A public report is registered (its public part only) when its review opens; the contact stays in the intake store.
+          if (input.kind === "report") {
+            const report = publicPart(await new IntakeStore(config.intake.dir).read(input.key));
+            await registerIntakeReport(db, { ...report, sha256: reportSha256(report) }, now().toISOString());
+          }
+          return describeReview(db, input, input.proposal);
+        }),
+      );
     },
 
     /** Writes an analyst's decision and its curation_log entry in one transaction. */
@@ -490,7 +503,7 @@ export function createActivities(deps: ActivityDeps) {
           // A retry of an attempt that committed but never reported back gets the first attempt's receipt.
           const earlier = await recordedDecision(db, input);
           if (earlier && earlier.decision === input.decision.action && earlier.by === input.decision.by) return earlier;
-          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal });
+          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal, analysts: new AnalystStore(config.analysts.file) });
         }),
       );
       log(`${reviewId(input.kind, input.key)}: ${input.decision.action} by ${input.decision.by}: ${receipt.effect}`);
@@ -527,6 +540,8 @@ export function createActivities(deps: ActivityDeps) {
             output: config.paths.siteOutput,
             exportsDir: config.paths.exports,
             projectRoot,
+            // The report page has a form only when the intake has a public URL.
+            env: { OBSERVATORY_INTAKE_URL: config.intake.url ?? "" },
             onOutput: () => heartbeat(),
           });
         } catch (error) {

@@ -18,6 +18,8 @@ export interface SiteBuildOptions {
   projectRoot: string;
   /** Called on every line of build output, so an activity can heartbeat. @default no-op */
   onOutput?: (chunk: string) => void;
+  /** Settings the pages read at build time (OBSERVATORY_INTAKE_URL). @default {} */
+  env?: Record<string, string>;
 }
 
 export interface SiteBuildResult {
@@ -49,7 +51,7 @@ export async function buildSite(options: SiteBuildOptions): Promise<SiteBuildRes
   try {
     const site = await prepareWorkingCopy(options.siteDir, options.projectRoot, work);
     await seedClientLibraries(options.projectRoot, options.siteDir, path.join(site, "src"));
-    const printed = await runFramework(options.projectRoot, site, options.exportsDir, options.onOutput ?? (() => undefined));
+    const printed = await runFramework(options.projectRoot, site, { ...options.env, OBSERVATORY_EXPORTS_DIR: options.exportsDir }, options.onOutput ?? (() => undefined));
     const built = path.join(site, "dist");
     if (!(await exists(path.join(built, "index.html")))) {
       throw new SiteBuildError("site build wrote no index.html", printed);
@@ -142,14 +144,14 @@ async function installedVersion(projectRoot: string, name: string): Promise<stri
   }
 }
 
-async function runFramework(projectRoot: string, site: string, exportsDir: string, onOutput: (chunk: string) => void): Promise<string> {
+async function runFramework(projectRoot: string, site: string, env: Record<string, string>, onOutput: (chunk: string) => void): Promise<string> {
   const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(bin, ["build"], {
       cwd: site,
       // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
-      env: { ...process.env, OBSERVATORY_EXPORTS_DIR: exportsDir, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
+      env: { ...process.env, ...env, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer) => {

@@ -1,13 +1,15 @@
 // `npm run console`: the local analyst console on loopback (OBSERVATORY_CONSOLE_HOST/PORT, default
-// 127.0.0.1:8340), signed in with OBSERVATORY_CONSOLE_TOKEN. It talks to the configured Temporal cluster;
+// 127.0.0.1:8340), where each analyst signs in with their own account (npm run analysts). It talks to the configured Temporal cluster;
 // a worker (npm run worker, or npm start) records the decisions. Ctrl-C stops it.
+import { AnalystStore } from "../activities/analysts.js";
 import { loadConfig } from "../temporal.config.js";
 import { startConsole } from "./lib/console-server.js";
 import { connectReviewClient } from "./lib/review-client.js";
 
 const config = loadConfig();
-if (!config.console.token) {
-  console.error("OBSERVATORY_CONSOLE_TOKEN is not set: the console needs a token (at least 16 characters) and does not start without one.\n  e.g. export OBSERVATORY_CONSOLE_TOKEN=$(openssl rand -hex 24)");
+const analysts = new AnalystStore(config.analysts.file);
+if ((await analysts.list()).length === 0) {
+  console.error(`No analyst accounts in ${config.analysts.file}: the console signs in named analysts only.\n  npm run analysts -- add NAME   (the first account is an editor; it prints the token once)`);
   process.exit(2);
 }
 const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
@@ -16,8 +18,16 @@ const client = await connectReviewClient(config).catch((error: unknown) => {
   process.exit(1);
 });
 try {
-  const running = await startConsole({ client, token: config.console.token, host: config.console.host, port: config.console.port, archiveDir: config.paths.archive });
-  console.error(`Analyst console on ${running.url}/ (sign in with OBSERVATORY_CONSOLE_TOKEN); Ctrl-C to stop.`);
+  const running = await startConsole({
+    client,
+    analysts,
+    host: config.console.host,
+    port: config.console.port,
+    allowedHosts: config.console.publicHost ? [config.console.publicHost] : undefined,
+    auditLog: config.analysts.auditLog,
+    archiveDir: config.paths.archive,
+  });
+  console.error(`Analyst console on ${running.url}/ (sign in with your analyst name and token); Ctrl-C to stop.`);
   const stop = () => {
     void running.close().then(() => client.connection.close()).then(() => process.exit(0));
   };

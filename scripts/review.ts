@@ -1,6 +1,8 @@
 // `npm run review -- list|show|approve|reject|edit|propose-measure|propose-event`: the analyst's review queue on the
 // configured Temporal cluster (the dev server at 127.0.0.1:7233 unless TEMPORAL_ADDRESS is set), through
-// queries and signals. A decision needs --by and --reason; a worker writes it to the warehouse.
+// queries and signals. Decisions and proposals are signed with the analyst's own token
+// (OBSERVATORY_ANALYST_TOKEN or OBSERVATORY_ANALYST_TOKEN_FILE); a worker checks the signature and writes them.
+import { AnalystAuthError, AnalystStore, analystTokenFromEnv, signerFromToken } from "../activities/analysts.js";
 import { loadConfig } from "../temporal.config.js";
 import { CurationInputError } from "../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../warehouse/review.js";
@@ -10,13 +12,14 @@ import { connectReviewClient, decide, listReviews, proposeEventOutcome, proposeM
 const usage = `Usage: npm run review -- <command>
   list [--kind K] [--status S] [--q TEXT] [--all]     the queue (kinds: incident, indicator, range, classification, measure, event)
   show <id>                                          one review: the item, its links, the proposal, reminders
-  approve <id> --by NAME --reason TEXT [--FIELD VALUE …]
-  reject  <id> --by NAME --reason TEXT
-  edit    <id> --by NAME --reason TEXT --FIELD VALUE [--FIELD VALUE …]
+  approve <id> --reason TEXT [--FIELD VALUE …]
+  reject  <id> --reason TEXT
+  edit    <id> --reason TEXT --FIELD VALUE [--FIELD VALUE …]
   propose-measure <measure> --status S --as-of YYYY-MM-DD --evidence URL[,URL] --note TEXT
   propose-event <event> --outcome happened|rescheduled|cancelled [--on-date YYYY-MM-DD] --evidence URL[,URL] --note TEXT
-  publish                                            quality checks + export on the worker (then npm run site:build)
+  publish                                            quality checks + export on the worker (then npm run site:build); editors only
 <id> is the full review/<kind>/<key> or any fragment matching one open review.
+You act as the analyst whose token is in OBSERVATORY_ANALYST_TOKEN (or the mode-600 file OBSERVATORY_ANALYST_TOKEN_FILE).
 Fields: ${Object.entries(reviewFields).map(([k, f]) => `${k}: ${f.join(", ")}`).join("; ")}`;
 
 /** Positional arguments and --name value (or --name=value) options; a bare --flag is "true". */
@@ -51,7 +54,11 @@ async function main(): Promise<number> {
     console.log(usage);
     return command ? 0 : 2;
   }
+  if (options.by) throw new AnalystAuthError("--by", "is gone: a decision is recorded under the analyst whose token signs it (OBSERVATORY_ANALYST_TOKEN)");
   const config = loadConfig();
+  const writes = command !== "list" && command !== "show";
+  // Derived before connecting, so a missing or malformed token is reported without touching Temporal.
+  const signer = writes ? await signerFromToken(await analystTokenFromEnv()) : undefined;
   const client = await connectReviewClient(config);
   try {
     if (command === "list") {
@@ -74,6 +81,9 @@ async function main(): Promise<number> {
       return 0;
     }
     if (command === "publish") {
+      // Publishing is an editor's act; the role lives in the accounts file, so this needs read access to it.
+      const who = await new AnalystStore(config.analysts.file).verifyToken(await analystTokenFromEnv());
+      if (who.role !== "editor") throw new AnalystAuthError("role", `${who.by} is an analyst; publishing needs an editor`);
       const runKey = new Date().toISOString().slice(0, 16).replace(":", "");
       const handle = await client.workflow.start(publish, {
         taskQueue: config.temporal.taskQueue,
@@ -101,12 +111,12 @@ async function main(): Promise<number> {
       const evidence = options.evidence.split(",").map((s) => s.trim()).filter(Boolean);
       let id: string;
       if (command === "propose-measure") {
-        id = await proposeMeasureStatus(client, config, { measureId: target, status: options.status, asOf: options["as-of"], note: options.note, evidence });
+        id = await proposeMeasureStatus(client, config, signer!, { measureId: target, status: options.status, asOf: options["as-of"], note: options.note, evidence });
       } else {
         if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
-        id = await proposeEventOutcome(client, config, { eventId: target, outcome: options.outcome, onDate: options["on-date"], note: options.note, evidence });
+        id = await proposeEventOutcome(client, config, signer!, { eventId: target, outcome: options.outcome, onDate: options["on-date"], note: options.note, evidence });
       }
-      console.log(`Opened ${id}; another analyst approves it with: npm run review -- approve ${id} --by … --reason …`);
+      console.log(`Opened ${id}, proposed by ${signer!.by}; another analyst approves it with: npm run review -- approve ${id} --reason …`);
       return 0;
     }
 
@@ -122,21 +132,25 @@ async function main(): Promise<number> {
         if (s.item.relatedIncident) console.log(`  related:  ${s.item.relatedIncident} (same story: approve with --attach_to ${s.item.relatedIncident} to add it as a later report)`);
         for (const [k, v] of Object.entries(s.item.proposal)) console.log(`  proposed ${k}: ${v}`);
       }
+      for (const a of s.amendments ?? []) console.log(`  amended:  by ${a.by} at ${a.at}: ${a.effect}`);
       for (const r of s.refused) console.log(`  refused:  ${r.action} by ${r.by} at ${r.at}: ${r.message}`);
       if (s.outcome) console.log(`  decided:  ${s.decision?.action} by ${s.decision?.by}: ${s.outcome.effect} (curation_log ${s.outcome.logId})`);
       console.log(`  fields:   ${reviewFields[s.kind as ReviewKind].join(", ")}`);
       return 0;
     }
     if (command === "approve" || command === "reject" || command === "edit") {
-      const { by, reason, ...rest } = options;
-      if (!by) throw new CurationInputError("--by", "is required: who decides (e.g. --by analyst:sokha)");
+      const { reason, ...rest } = options;
       if (!reason) throw new CurationInputError("--reason", "is required: why, for the curation log");
-      const result = await decide(client, id, command as ReviewAction, { by, reason, fields: rest }, {
+      const result = await decide(client, id, command as ReviewAction, signer!, { reason, fields: rest }, {
         onWait: (s) => progress(`waiting for a worker to record the decision… ${s} s`),
       });
       endProgress();
       if (result.outcome === "recorded") {
         console.log(`${id}: ${result.state.outcome?.effect} (curation_log entry ${result.state.outcome?.logId})`);
+        return 0;
+      }
+      if (result.outcome === "amended") {
+        console.log(`${id}: ${result.message}. The review is still waiting.`);
         return 0;
       }
       if (result.outcome === "refused") {
@@ -157,6 +171,6 @@ main().then(
   (error: unknown) => {
     endProgress();
     console.error(`review: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(error instanceof CurationInputError ? 2 : 1);
+    process.exit(error instanceof CurationInputError || error instanceof AnalystAuthError ? 2 : 1);
   },
 );

@@ -58,3 +58,28 @@ export function testClock(startIso: string, stepMs = 1000): () => Date {
   let readings = 0;
   return () => new Date(start + stepMs * readings++);
 }
+
+/**
+ * Analyst accounts for a test, in its own folder: a real account file (scrypt keys) and each analyst's
+ * signer, so decisions in tests are signed the way the console and the CLI sign them.
+ */
+export async function testAnalysts(dir: string, names: Record<string, "analyst" | "editor">) {
+  const { AnalystStore, signerFromToken, signDecision } = await import("../activities/analysts.js");
+  const { reviewId } = await import("../warehouse/review.js");
+  const store = new AnalystStore(path.join(dir, "analysts.json"));
+  const tokens: Record<string, string> = {};
+  const signers: Record<string, Awaited<ReturnType<typeof signerFromToken>>> = {};
+  for (const [name, role] of Object.entries(names)) {
+    tokens[name] = await store.add(name, role, new Date("2026-01-01T00:00:00Z"));
+    signers[name] = await signerFromToken(tokens[name]);
+  }
+  /** A decision signed by `name`, as recordReviewDecision receives it from the decision activity. */
+  const decision = (
+    name: string,
+    ref: { kind: Parameters<typeof reviewId>[0]; key: string },
+    action: "approve" | "reject" | "edit",
+    reason: string,
+    fields?: Record<string, string>,
+  ) => ({ action, reason, fields, ...signDecision(signers[name], reviewId(ref.kind, ref.key), action, reason, fields ?? {}) });
+  return { store, tokens, signers, decision };
+}

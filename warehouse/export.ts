@@ -63,6 +63,7 @@ export const publicTables: Record<string, PublicTable> = {
   events: { orderBy: "date_start NULLS LAST, event_id" },
   event_outcomes: { orderBy: "event_id, log_id" },
   events_progress: { orderBy: "due_on NULLS LAST, event_id", from: (date) => `SELECT * FROM events_progress_as_of(DATE ${sqlString(date)})` },
+  intake_status: { orderBy: "tracking_code", from: "SELECT * FROM v_intake_status" },
   geographies: { orderBy: "iso3" },
   indicator_metadata: { orderBy: "indicator_code" },
   indicators: { orderBy: "indicator_code, source_id" },

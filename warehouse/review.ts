@@ -20,7 +20,7 @@ import {
 import { queryRows } from "./db.js";
 import { rangeFailures, type QualityRules } from "./quality.js";
 
-export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event"] as const;
+export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event", "report"] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 export const reviewActions = ["approve", "reject", "edit"] as const;
 export type ReviewAction = (typeof reviewActions)[number];
@@ -33,6 +33,7 @@ export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = {
   classification: ["add", "remove"],
   measure: ["status", "as_of", "note", "evidence"],
   event: ["outcome", "on_date", "note", "evidence"],
+  report: ["title", "description", "harm_types", "sector", "severity", "affected_groups", "province", "occurred_on", "deployers", "developers"],
 };
 
 /** The workflow id of an item's review: `review/<kind>/<key>`, so a repeated start is a no-op. */
@@ -70,11 +71,13 @@ export interface ReviewItem extends ReviewRef {
 
 export interface ReviewDecisionInput {
   action: ReviewAction;
-  /** The analyst, as they sign their work. */
+  /** The analyst's identity (analyst:<name>): whoever holds the token the proof is made with. */
   by: string;
   reason: string;
   /** Fields an approve may and an edit must set (reviewFields). */
   fields?: Record<string, string>;
+  /** HMAC of the decision with the analyst's token key (activities/analysts.ts decisionMessage). */
+  proof?: string;
 }
 
 export interface ReviewReceipt {
@@ -82,7 +85,33 @@ export interface ReviewReceipt {
   at: string;
   /** One line for the analyst: what the decision did. */
   effect: string;
+  /**
+   * Set when the decision was an amendment of a kind that needs a second person: the proposal as it now
+   * stands. The review goes on waiting for another analyst's approval.
+   */
+  amended?: Record<string, string>;
 }
+
+/**
+ * Kinds where what gets published is an analyst's own work (a proposed measure status or activity outcome,
+ * an analyst's corrected figure), so a second analyst must approve it: whoever proposed or amended it
+ * cannot approve it. An edit of these kinds, or an approve that changes a field, is an amendment.
+ * A public report (from the intake) is one too: one analyst may publish or refuse it as the reporter
+ * wrote it, but an analyst's classification or rewording of it is theirs and needs someone else.
+ * Incident candidates and classifications come from a feed, and one analyst's decision on them is the
+ * person in the loop.
+ */
+export const secondPersonKinds: readonly ReviewKind[] = ["measure", "event", "indicator", "range", "report"];
+
+/** Checks who made a decision or a proposal (activities/analysts.ts AnalystStore); throws when it cannot. */
+export interface DecisionAuthority {
+  verifyDecision(reviewId: string, input: ReviewDecisionInput): Promise<{ by: string }>;
+  verifyProposal(reviewId: string, proposal: Record<string, string>): Promise<{ by: string; at?: string }>;
+}
+
+/** The proposal fields that are its signature, not its content. */
+export const signatureFields = ["proposed_by", "proposed_at", "proposal_proof"] as const;
+const unsigned = (p: Record<string, string>) => Object.fromEntries(Object.entries(p).filter(([k]) => !(signatureFields as readonly string[]).includes(k)));
 
 // ---------------------------------------------------------------------------------------------------
 // Keys
@@ -280,6 +309,28 @@ export async function describeReview(db: DuckDBConnection, ref: ReviewRef, propo
       proposal: { tags: tags.map((t) => String(t.t)).join(", "), ...proposal },
     };
   }
+  if (ref.kind === "report") {
+    const [r] = await queryRows(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", { code: ref.key });
+    if (!r) throw new CurationInputError("key", `no public report ${JSON.stringify(ref.key)} is registered in the warehouse`);
+    const what = String(r.what);
+    const links = (r.links as string[] | null) ?? [];
+    return {
+      ...base,
+      title: `Public report ${ref.key}${r.province ? ` (${String(r.province)})` : ""}: ${what.length > 90 ? `${what.slice(0, 90)}…` : what}`,
+      summary: what,
+      url: webUrl(links[0]),
+      sourceId: "public-intake",
+      snapshotSha256: null,
+      proposal: {
+        title: what.split(/(?<=[.!?។])\s/)[0].slice(0, 120),
+        description: what,
+        province: str(r.province) ?? "",
+        occurred_on: str(r.occurred) ?? "",
+        links: links.join(" "),
+        ...proposal,
+      },
+    };
+  }
   if (ref.kind === "event") {
     // A proposed outcome of a governance activity, like a measure status, lives in its workflow until decided.
     const eventId = ref.key.split("/")[0];
@@ -378,17 +429,56 @@ export async function recordReviewDecision(
   db: DuckDBConnection,
   ref: ReviewRef,
   input: ReviewDecisionInput,
-  options: CurationOptions & { proposal?: Record<string, string> },
+  options: CurationOptions & { proposal?: Record<string, string>; analysts: DecisionAuthority },
 ): Promise<ReviewReceipt> {
   validateDecision(ref.kind, input);
-  const fields = checkFields(ref.kind, input);
-  const by = text("by", input.by);
+  let fields = checkFields(ref.kind, input);
   const reason = text("reason", input.reason);
   const at = timestamp(options.now);
   const id = reviewId(ref.kind, ref.key);
+  // Who decides is whoever signed the decision, checked here before anything is written, whatever the
+  // console or the CLI checked before signalling.
+  const by = (await options.analysts.verifyDecision(id, { ...input, by: text("by", input.by) })).by;
+  const signed = options.proposal ?? {};
+  let proposer: { by: string; at?: string } | undefined;
+  if (signed.proposed_by !== undefined) proposer = await options.analysts.verifyProposal(id, signed);
+  else if ((ref.kind === "measure" || ref.kind === "event") && input.action !== "reject") {
+    throw new CurationInputError("proposal", `of ${id} names no signed proposer, so no second analyst can approve it; propose it again with npm run review -- propose-${ref.kind}`);
+  }
   return inTransaction(db, async () => {
     const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM review_decisions WHERE review_id = $id", { id });
     if (Number(n) > 0) throw new CurationInputError("reviewId", `${id} is already decided`);
+    const amendments = await queryRows(db, "SELECT fields, proposed_by FROM review_proposals WHERE review_id = $id AND action = 'amend' ORDER BY log_id", { id });
+    const proposal: Record<string, string> = Object.assign(unsigned(signed), ...amendments.map((a) => JSON.parse(String(a.fields)) as Record<string, string>));
+    options = { ...options, proposal };
+
+    if (secondPersonKinds.includes(ref.kind) && input.action !== "reject") {
+      const current = (await describeReview(db, ref, proposal)).proposal;
+      const changes = Object.fromEntries(Object.entries(fields).filter(([k, v]) => input.action === "edit" || (current[k] ?? "") !== v));
+      if (Object.keys(changes).length > 0) {
+        // An analyst's own change: recorded as an amendment; the review waits for someone else to approve it.
+        const logId = await appendCurationLog(db, {
+          at, actor: by, action: "review_amend", targetKind: "review", targetKey: id, field: "proposal",
+          oldValue: JSON.stringify(Object.fromEntries(Object.keys(changes).map((k) => [k, current[k] ?? null]))), newValue: JSON.stringify(changes), reason,
+        });
+        await db.run("INSERT INTO review_proposals VALUES ($log, $id, $kind, $key, 'amend', $fields, $by, $at::TIMESTAMPTZ, $reason)", {
+          log: logId, id, kind: ref.kind, key: ref.key, fields: JSON.stringify(changes), by, at, reason,
+        });
+        return { logId, at, effect: `amendment recorded (${Object.keys(changes).join(", ")}); another analyst than ${by} approves it`, amended: { ...current, ...changes } };
+      }
+      const authors = [...(proposer ? [{ by: proposer.by, did: "proposed" }] : []), ...amendments.map((a) => ({ by: String(a.proposed_by), did: "amended" }))];
+      const own = authors.find((a) => a.by === by);
+      if (own) throw new CurationInputError("by", `four eyes: ${by} ${own.did} this ${ref.kind} review, so ${by} cannot approve it; another analyst must`);
+      fields = {};
+      if (proposer) {
+        const logId = await appendCurationLog(db, {
+          at: proposer.at ?? at, actor: proposer.by, action: "review_propose", targetKind: "review", targetKey: id, field: "proposal", oldValue: null, newValue: JSON.stringify(unsigned(signed)), reason: unsigned(signed).note ?? "proposed",
+        });
+        await db.run("INSERT INTO review_proposals VALUES ($log, $id, $kind, $key, 'propose', $fields, $by, $at::TIMESTAMPTZ, $reason)", {
+          log: logId, id, kind: ref.kind, key: ref.key, fields: JSON.stringify(unsigned(signed)), by: proposer.by, at: proposer.at ?? at, reason: unsigned(signed).note ?? "proposed",
+        });
+      }
+    }
     // An entry about a published incident is keyed by the incident, so the site shows it beside it.
     const entry = (targetKind: string, field: string | null, oldValue: string | null, newValue: string | null, targetKey = ref.key) =>
       appendCurationLog(db, { at, actor: by, action: `review_${input.action}`, targetKind, targetKey, field, oldValue, newValue, reason });
@@ -471,6 +561,8 @@ export async function recordReviewDecision(
         db.run("INSERT INTO observation_reviews VALUES ($log, $kind, $sid, $code, $country, $period, $value, $decision, $by, $at::TIMESTAMPTZ, $reason)", {
           log, kind: ref.kind, sid: o.sourceId, code: o.indicatorCode, country: o.countryIso3, period: o.period, value: o.value, decision, by, at, reason,
         });
+      // An amended figure, approved as it stands, is in the proposal rather than this decision's fields.
+      fields = { ...options.proposal, ...fields };
       const changed = fields.value !== undefined && Number(fields.value) !== o.value;
       if (input.action === "reject" || changed) {
         logId = await entry("observation", "value", `${o.value} [${o.sourceId}]`, changed ? `${Number(fields.value)} [analyst]` : "rejected");
@@ -506,6 +598,34 @@ export async function recordReviewDecision(
         }
         effect = Object.keys(fields).length > 0 ? `tags changed: ${JSON.stringify(fields)}` : "classification confirmed as the rules made it";
       }
+    } else if (ref.kind === "report") {
+      const [r] = await queryRows(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", { code: ref.key });
+      if (!r) throw new CurationInputError("key", `no public report ${JSON.stringify(ref.key)} is registered in the warehouse`);
+      const incidentKey = `report:${ref.key}`;
+      if (input.action === "reject") {
+        // The reason is what the reporter reads on the status page (like every curation_log reason, public).
+        logId = await entry("report", "status", "received", "not_accepted");
+        effect = "not accepted; the reporter sees the reason on the status page";
+      } else {
+        const merged = { ...(await describeReview(db, ref, options.proposal ?? {})).proposal, ...fields };
+        const date = incidentDate(merged.occurred_on || undefined);
+        if (merged.severity && !["low", "medium", "high"].includes(merged.severity)) throw new CurationInputError("fields.severity", "must be low, medium or high");
+        const classification = { title: merged.title, harm_types: list(merged.harm_types), sector: merged.sector || null, severity: merged.severity || null, province: merged.province || null, occurred_on: date.on };
+        logId = await entry("incident", "published", `public report ${ref.key}`, JSON.stringify(classification), incidentKey);
+        await db.run(
+          `INSERT INTO reviewed_incidents VALUES ($log, $inc, $key, $on::DATE, $precision, $title, $description, $deployers, $developers,
+             $harmed, $harms, $sector, $severity, $province, $urls, 'public-intake', $sha, $retrieved::TIMESTAMPTZ, $by, $at::TIMESTAMPTZ, $reason)`,
+          {
+            log: logId, inc: incidentKey, key: incidentKey, on: date.on, precision: date.precision, title: text("fields.title", merged.title),
+            description: merged.description || String(r.what), deployers: listValue(list(merged.deployers)), developers: listValue(list(merged.developers)),
+            harmed: listValue(list(merged.affected_groups)), harms: listValue(classification.harm_types), sector: classification.sector,
+            severity: classification.severity, province: classification.province, urls: listValue((r.links as string[] | null) ?? []),
+            sha: String(r.report_sha256), retrieved: String(r.received), by, at, reason,
+          },
+          { deployers: LIST(VARCHAR), developers: LIST(VARCHAR), harmed: LIST(VARCHAR), harms: LIST(VARCHAR), urls: LIST(VARCHAR) },
+        );
+        effect = `published as incident ${incidentKey}`;
+      }
     } else if (ref.kind === "event") {
       const eventId = ref.key.split("/")[0];
       const merged = { ...(options.proposal ?? {}), ...fields };
@@ -537,7 +657,7 @@ export async function recordReviewDecision(
         effect = `measure ${measureId} recorded as ${merged.status} as of ${merged.as_of}`;
       }
     }
-    await recordDecisionRow(db, logId, ref, input, fields, at);
+    await recordDecisionRow(db, logId, ref, { ...input, by }, fields, at);
     return { logId, at, effect };
   });
 }

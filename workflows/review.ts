@@ -8,11 +8,15 @@ import { activitiesFor, type ActivitySettings } from "./activity-options.js";
 
 export type { ReviewKind } from "../warehouse/review.js";
 
-/** What an analyst sends: who, why, and for approve/edit the fields to set. */
+/**
+ * What an analyst sends: who, why, for approve/edit the fields to set, and the proof that `by` made it
+ * (an HMAC with their token's key; the decision activity checks it before anything is written).
+ */
 export interface ReviewDecisionSignal {
   by: string;
   reason: string;
   fields?: Record<string, string>;
+  proof?: string;
 }
 
 export const approveSignal = defineSignal<[ReviewDecisionSignal]>("approve");
@@ -51,6 +55,8 @@ export interface ReviewState {
   outcome?: ReviewReceipt;
   /** Decisions the warehouse refused (a wrong field, say); the review went on waiting after each. */
   refused: Array<{ action: string; by: string; at: string; message: string }>;
+  /** Amendments of a kind that needs a second person; the review went on waiting for another analyst. */
+  amendments?: Array<{ by: string; at: string; effect: string }>;
 }
 
 // Refused input is shown to the analyst and the review keeps waiting; retrying it cannot help.
@@ -87,7 +93,7 @@ export async function review(input: ReviewInput): Promise<ReviewState> {
   };
   const inbox: Array<NonNullable<ReviewState["decision"]>> = [];
   const receive = (action: "approve" | "reject" | "edit") => (d: ReviewDecisionSignal) => {
-    inbox.push({ action, by: d.by, reason: d.reason, fields: d.fields, receivedAt: iso(Date.now()) });
+    inbox.push({ action, by: d.by, reason: d.reason, fields: d.fields, proof: d.proof, receivedAt: iso(Date.now()) });
   };
   setHandler(approveSignal, receive("approve"));
   setHandler(rejectSignal, receive("reject"));
@@ -118,12 +124,20 @@ export async function review(input: ReviewInput): Promise<ReviewState> {
     const decision = inbox.shift()!;
     state.status = "deciding";
     try {
-      state.outcome = await acts.applyReviewDecision({
+      const outcome = await acts.applyReviewDecision({
         kind: input.kind,
         key: input.key,
         proposal: input.proposal ?? {},
-        decision: { action: decision.action, by: decision.by, reason: decision.reason, fields: decision.fields },
+        decision: { action: decision.action, by: decision.by, reason: decision.reason, fields: decision.fields, proof: decision.proof },
       });
+      if (outcome.amended) {
+        // The warehouse keeps the amendment; the next approval must come from someone else.
+        (state.amendments ??= []).push({ by: decision.by, at: iso(Date.now()), effect: outcome.effect });
+        if (state.item) state.item = { ...state.item, proposal: outcome.amended };
+        state.status = "waiting";
+        continue;
+      }
+      state.outcome = outcome;
       state.decision = decision;
       state.status = "decided";
       upsertMemo({ status: "decided", decision: decision.action, decidedBy: decision.by });

@@ -1,21 +1,25 @@
 // The local analyst console: a small HTTP server on loopback listing the review queue and deciding items
-// through the same signals as `npm run review`. Never part of the public site. Every page needs the
-// configured token: as `Authorization: Bearer <token>` (scripts), or signed in once through the form,
-// which sets an HttpOnly SameSite=Strict session cookie whose forms carry a per-session CSRF value.
+// through the same signals as `npm run review`. Never part of the public site. Every page needs a named
+// analyst: their own token as `Authorization: Bearer <token>` (scripts), or signed in once through the
+// form, which sets an HttpOnly SameSite=Strict session cookie whose forms carry a per-session CSRF value.
+// A decision is signed with the signed-in analyst's key: who decides is never a field of the request.
 // Everything shown is escaped; links are http(s) only; an archived capture is served as inert text.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Client } from "@temporalio/client";
+import { parseToken, signerFromKey, type AnalystSigner, type AnalystStore, type VerifiedAnalyst } from "../../activities/analysts.js";
 import { Archive } from "../../activities/archive.js";
+import { AuditLog, Backoff, HttpError, hostAllowed, readBody, type BackoffOptions } from "./http-guard.js";
 import { CurationInputError } from "../../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../../warehouse/review.js";
 import { decide, listReviews, reviewState } from "./review-client.js";
 
 export interface ConsoleOptions {
   client: Client;
-  /** The shared secret (OBSERVATORY_CONSOLE_TOKEN); at least 16 characters. */
-  token: string;
+  /** The analyst accounts (config.analysts.file) that may sign in. */
+  analysts: AnalystStore;
   /** Loopback only. @default "127.0.0.1" */
   host?: string;
   /** 0 picks a free port. @default 8340 */
@@ -28,6 +32,16 @@ export interface ConsoleOptions {
   log?: (message: string) => void;
   /** Session lifetime. @default 8 hours */
   sessionMs?: number;
+  /** Host headers answered (host:port); anything else is refused. @default the listening host:port and localhost:port */
+  allowedHosts?: string[];
+  /** JSON-lines audit log of sign-ins, failures, throttles and lockouts (config.analysts.auditLog). @default auth-audit.jsonl beside the account file */
+  auditLog?: string;
+  /** Failed sign-ins before an account is locked until an editor unlocks it. @default 10 */
+  lockAfter?: number;
+  /** Per account and per address backoff after failures. @default 3 free failures, then 1 s doubling to 15 min */
+  backoff?: BackoffOptions;
+  /** Largest request body. @default 65536 */
+  maxBodyBytes?: number;
 }
 
 export interface RunningConsole {
@@ -68,38 +82,57 @@ function page(title: string, body: string): string {
 interface Session {
   csrf: string;
   expires: number;
-}
-
-async function readBody(req: http.IncomingMessage, max = 64 * 1024): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new Error("request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if ((req.headers["content-type"] ?? "").includes("application/json")) {
-    const json = JSON.parse(text || "{}") as Record<string, unknown>;
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(json)) {
-      if (k === "fields" && v && typeof v === "object") for (const [f, fv] of Object.entries(v)) params.set(`f_${f}`, String(fv));
-      else params.set(k, String(v));
-    }
-    return params;
-  }
-  return new URLSearchParams(text);
+  analyst: VerifiedAnalyst;
+  signer: AnalystSigner;
 }
 
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  const token = options.token ?? "";
-  if (token.length < 16) throw new Error("OBSERVATORY_CONSOLE_TOKEN must be set to a secret of at least 16 characters; the console does not start without one");
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.test(host)) throw new Error(`the console listens on loopback only; OBSERVATORY_CONSOLE_HOST is ${JSON.stringify(host)}`);
+  if ((await options.analysts.list()).length === 0) throw new Error(`no analyst accounts in ${options.analysts.file}: add one first with npm run analysts -- add NAME`);
   const log = options.log ?? ((m: string) => console.error(m));
   const archive = new Archive(options.archiveDir);
   const sessions = new Map<string, Session>();
   const sessionMs = options.sessionMs ?? 8 * 3_600_000;
+  const maxBody = options.maxBodyBytes ?? 64 * 1024;
+  const audit = new AuditLog(options.auditLog ?? path.join(path.dirname(options.analysts.file), "auth-audit.jsonl"));
+  const failures = new Backoff(options.backoff);
+  const lockAfter = options.lockAfter ?? 10;
+  let allowedHosts: string[] = options.allowedHosts ?? [];
+
+  /**
+   * One sign-in attempt (the form, or a Bearer header), for account `name` from `address`: refused
+   * without looking at the token while either is backing off, counted when wrong, and the account locked
+   * after lockAfter failures in a row. Every outcome goes to the audit log.
+   */
+  async function signIn(name: string, token: string, address: string, via: "form" | "bearer"): Promise<VerifiedAnalyst & { key: Buffer }> {
+    const wait = Math.max(failures.waitMs(`account:${name}`), failures.waitMs(`address:${address}`));
+    if (wait > 0) {
+      await audit.write({ event: "sign_in_throttled", name, address, via, waitMs: wait });
+      throw new HttpError(429, `Too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s.`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+    }
+    try {
+      if (parseToken(token)?.name !== name) throw new Error(`the token is not ${name}'s`);
+      const who = await options.analysts.verifyToken(token);
+      failures.succeed(`account:${name}`);
+      failures.succeed(`address:${address}`);
+      await audit.write({ event: "sign_in", name, address, via });
+      return who;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const locked = /is locked/.test(reason);
+      const n = failures.fail(`account:${name}`);
+      failures.fail(`address:${address}`);
+      await audit.write({ event: "sign_in_failed", name, address, via, reason, failures: n });
+      if (!locked && n >= lockAfter && (await options.analysts.get(name))) {
+        await options.analysts.lock(name);
+        await audit.write({ event: "account_locked", name, address, failures: n });
+        log(`console: analyst:${name} locked after ${n} failed sign-ins; an editor lifts it with npm run analysts -- unlock ${name}`);
+      }
+      if (locked || n >= lockAfter) throw new HttpError(403, "This account is locked after failed sign-ins; an editor unlocks it (npm run analysts -- unlock NAME).");
+      throw new HttpError(401, "That name and token do not sign in an analyst.");
+    }
+  }
 
   const sessionOf = (req: http.IncomingMessage): Session | undefined => {
     const cookie = (req.headers.cookie ?? "").split(";").map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
@@ -108,9 +141,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     if (!s || s.expires < Date.now()) return undefined;
     return s;
   };
-  const bearer = (req: http.IncomingMessage): boolean => {
+  /** The analyst whose own token is in the Authorization header, if any; a wrong one counts as a failed sign-in. */
+  const bearer = async (req: http.IncomingMessage): Promise<Session | undefined> => {
     const h = req.headers.authorization ?? "";
-    return h.startsWith("Bearer ") && sameSecret(h.slice(7), token);
+    if (!h.startsWith("Bearer ")) return undefined;
+    const token = h.slice(7).trim();
+    const who = await signIn(parseToken(token)?.name ?? "?", token, req.socket.remoteAddress ?? "unknown", "bearer");
+    return { csrf: "", expires: Infinity, analyst: who, signer: signerFromKey(who.name, who.key) };
   };
 
   const send = (res: http.ServerResponse, status: number, body: string, type = "text/html; charset=utf-8", extra: Record<string, string> = {}) => {
@@ -133,7 +170,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     page(
       "Sign in",
       `<h1>Sign in</h1>${message ? `<p class="overdue">${escapeHtml(message)}</p>` : ""}
-<form method="post" action="/login"><label>Console token <input type="password" name="token" autocomplete="current-password" required></label><button>Sign in</button></form>`,
+<form method="post" action="/login"><label>Analyst name <input type="text" name="name" autocomplete="username" required></label>
+<label>Token <input type="password" name="token" autocomplete="current-password" required></label><button>Sign in</button></form>`,
     );
 
   async function queuePage(url: URL): Promise<string> {
@@ -176,7 +214,7 @@ ${s.escalatedAt ? `<span class="overdue">escalated ${escapeHtml(s.escalatedAt)} 
       : "";
     const csrf = session ? `<input type="hidden" name="csrf" value="${escapeHtml(session.csrf)}">` : "";
     const common = `<input type="hidden" name="id" value="${escapeHtml(id)}">${csrf}
-<label>Your name <input type="text" name="by" required placeholder="analyst:…"></label><label>Reason (kept in the curation log) <textarea name="reason" required rows="2"></textarea></label>`;
+<p>Deciding as <strong>${escapeHtml(session?.analyst.by ?? "")}</strong></p><label>Reason (kept in the curation log) <textarea name="reason" required rows="2"></textarea></label>`;
     const forms =
       s.status === "decided"
         ? ""
@@ -189,28 +227,42 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Checked first: a page served under another name (DNS rebinding) must not reach the console at all.
+    if (!hostAllowed(req, allowedHosts)) throw new HttpError(421, `this console does not answer to Host ${JSON.stringify(req.headers.host ?? "")}`);
     const url = new URL(req.url ?? "/", "http://console.local");
     const method = req.method ?? "GET";
     if (method === "GET" && url.pathname === "/login") return send(res, 200, loginPage());
     if (method === "POST" && url.pathname === "/login") {
-      const form = await readBody(req);
-      if (!sameSecret(form.get("token") ?? "", token)) {
-        log("console: sign-in refused (wrong token)");
-        return send(res, 401, loginPage("That token is not the console's."));
+      const form = await readBody(req, maxBody);
+      const name = (form.get("name") ?? "").trim().replace(/^analyst:/, "").slice(0, 64);
+      let who: VerifiedAnalyst & { key: Buffer };
+      try {
+        who = await signIn(name, form.get("token") ?? "", req.socket.remoteAddress ?? "unknown", "form");
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        log(`console: sign-in refused for ${JSON.stringify(name)} (${error.status})`);
+        return send(res, error.status, loginPage(error.message), undefined, error.headers);
       }
       const id = randomBytes(32).toString("base64url");
-      sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs });
+      sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs, analyst: who, signer: signerFromKey(who.name, who.key) });
+      log(`console: ${who.by} signed in`);
       return send(res, 303, "", "text/plain", {
         Location: "/",
         "Set-Cookie": `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(sessionMs / 1000)}`,
       });
     }
 
-    const session = sessionOf(req);
-    const authed = bearer(req) || session !== undefined;
-    if (!authed) {
+    let viaHeader: Session | undefined;
+    try {
+      viaHeader = await bearer(req);
+    } catch (error) {
+      if (error instanceof HttpError) return json(res, error.status, { error: error.message });
+      throw error;
+    }
+    const session = viaHeader ?? sessionOf(req);
+    if (!session) {
       if (method === "GET" && !url.pathname.startsWith("/api/")) return send(res, 401, loginPage());
-      return json(res, 401, { error: "authentication required: Authorization: Bearer <OBSERVATORY_CONSOLE_TOKEN>, or sign in at /login" });
+      return json(res, 401, { error: "authentication required: Authorization: Bearer <your analyst token>, or sign in at /login" });
     }
 
     if (method === "GET" && url.pathname === "/") return send(res, 200, await queuePage(url));
@@ -231,10 +283,10 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       return send(res, 200, Buffer.from(body).toString("utf8"), "text/plain; charset=utf-8", { "Content-Security-Policy": "sandbox; default-src 'none'" });
     }
     if (method === "POST" && (url.pathname === "/review/decide" || url.pathname === "/api/decide")) {
-      const form = await readBody(req);
+      const form = await readBody(req, maxBody);
       // A cookie is sent by the browser on its own, so a cookie-authenticated write must also prove it
       // came from this console's own form; a Bearer header is never added by a browser on its own.
-      if (!bearer(req)) {
+      if (!viaHeader) {
         const origin = req.headers.origin;
         if (origin && origin !== `http://${req.headers.host}`) return json(res, 403, { error: "cross-origin request refused" });
         if (!session || !sameSecret(form.get("csrf") ?? "", session.csrf)) return json(res, 403, { error: "missing or wrong CSRF value: reload the page" });
@@ -246,12 +298,20 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       const wantsJson = url.pathname.startsWith("/api/");
       try {
         if (!["approve", "reject", "edit"].includes(action)) throw new CurationInputError("action", "must be approve, reject or edit");
-        const result = await decide(options.client, id, action, { by: form.get("by") ?? "", reason: form.get("reason") ?? "", fields }, { waitMs: options.decisionWaitMs ?? 20_000 });
-        log(`console: ${action} ${id} by ${form.get("by")}: ${result.outcome}`);
+        // Whatever a `by` field in the request says, the decision is the signed-in analyst's.
+        const result = await decide(options.client, id, action, session.signer, { reason: form.get("reason") ?? "", fields }, { waitMs: options.decisionWaitMs ?? 20_000 });
+        log(`console: ${action} ${id} by ${session.analyst.by}: ${result.outcome}`);
         const status = result.outcome === "refused" ? 422 : 200;
-        if (wantsJson) return json(res, status, { outcome: result.outcome, effect: result.state.outcome?.effect, logId: result.state.outcome?.logId, message: result.outcome === "refused" ? result.message : undefined });
+        const message = result.outcome === "refused" || result.outcome === "amended" ? result.message : undefined;
+        if (wantsJson) return json(res, status, { outcome: result.outcome, by: session.analyst.by, effect: result.state.outcome?.effect, logId: result.state.outcome?.logId, message });
         const notice =
-          result.outcome === "recorded" ? `Recorded: ${result.state.outcome?.effect}` : result.outcome === "refused" ? `Refused: ${result.message}` : "Signalled; a worker records it when one runs.";
+          result.outcome === "recorded"
+            ? `Recorded: ${result.state.outcome?.effect}`
+            : result.outcome === "refused"
+              ? `Refused: ${result.message}`
+              : result.outcome === "amended"
+                ? `Amended: ${result.message}`
+                : "Signalled; a worker records it when one runs.";
         return send(res, status, await reviewPage(id, session, notice));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -264,6 +324,11 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        if (!res.headersSent) send(res, error.status, JSON.stringify({ error: error.message }), "application/json; charset=utf-8", error.headers);
+        else res.end();
+        return;
+      }
       log(`console: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) send(res, 500, page("Error", `<h1>Something went wrong</h1><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`));
       else res.end();
@@ -274,6 +339,10 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
     server.listen(options.port ?? 8340, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  if (allowedHosts.length === 0) {
+    const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    allowedHosts = [`${shown}:${address.port}`, `localhost:${address.port}`];
+  }
   return {
     url: `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

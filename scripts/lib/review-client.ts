@@ -14,6 +14,7 @@ import {
   type ReviewDecisionSignal,
   type ReviewState,
 } from "../../workflows/index.js";
+import { signDecision, signProposal, type AnalystSigner } from "../../activities/analysts.js";
 import { connectClient } from "./temporal-runtime.js";
 
 export { reviewFields, reviewKinds };
@@ -99,6 +100,7 @@ export interface DecideOptions {
 export type DecideResult =
   | { outcome: "recorded"; state: ReviewState }
   | { outcome: "refused"; state: ReviewState; message: string }
+  | { outcome: "amended"; state: ReviewState; message: string }
   | { outcome: "pending"; state: ReviewState };
 
 /**
@@ -106,12 +108,22 @@ export type DecideResult =
  * activity has written it to the warehouse, or refused it, or the wait runs out (no worker running: the
  * signal is durable, and the decision lands when a worker starts).
  */
-export async function decide(client: Client, id: string, action: ReviewAction, decision: ReviewDecisionSignal, options: DecideOptions = {}): Promise<DecideResult> {
+export async function decide(
+  client: Client,
+  id: string,
+  action: ReviewAction,
+  signer: AnalystSigner,
+  decision: { reason: string; fields?: Record<string, string> },
+  options: DecideOptions = {},
+): Promise<DecideResult> {
   const before = await reviewState(client, id);
   if (before.status === "decided") throw new CurationInputError("reviewId", `${id} is already decided (${before.decision?.action} by ${before.decision?.by})`);
-  validateDecision(before.kind as ReviewKind, { action, ...decision });
+  const fields = decision.fields ?? {};
+  const signal: ReviewDecisionSignal = { reason: decision.reason, fields, ...signDecision(signer, id, action, decision.reason, fields) };
+  validateDecision(before.kind as ReviewKind, { action, ...signal });
   const refusedBefore = before.refused.length;
-  await client.workflow.getHandle(id).signal(signals[action], decision);
+  const amendedBefore = before.amendments?.length ?? 0;
+  await client.workflow.getHandle(id).signal(signals[action], signal);
   const started = Date.now();
   const waitMs = options.waitMs ?? 60_000;
   let state = before;
@@ -126,6 +138,7 @@ export async function decide(client: Client, id: string, action: ReviewAction, d
       }
     }
     if (state.status === "decided") return { outcome: "recorded", state };
+    if ((state.amendments?.length ?? 0) > amendedBefore) return { outcome: "amended", state, message: state.amendments!.at(-1)!.effect };
     if (state.refused.length > refusedBefore) return { outcome: "refused", state, message: state.refused.at(-1)!.message };
     if (Date.now() - started > waitMs) return { outcome: "pending", state };
     options.onWait?.(Math.round((Date.now() - started) / 1000));
@@ -134,8 +147,9 @@ export async function decide(client: Client, id: string, action: ReviewAction, d
 }
 
 /** Starts the review of something proposed (a measure status, an activity's outcome) that lives in its review. */
-async function proposeReview(client: Client, config: ObservatoryConfig, kind: "measure" | "event", key: string, proposal: Record<string, string>): Promise<string> {
+async function proposeReview(client: Client, config: ObservatoryConfig, signer: AnalystSigner, kind: "measure" | "event", key: string, fields: Record<string, string>): Promise<string> {
   const id = `review/${kind}/${key}`;
+  const proposal = signProposal(signer, id, fields);
   await client.workflow.start(review, {
     taskQueue: config.temporal.taskQueue,
     workflowId: id,
@@ -150,9 +164,10 @@ async function proposeReview(client: Client, config: ObservatoryConfig, kind: "m
 export function proposeMeasureStatus(
   client: Client,
   config: ObservatoryConfig,
+  signer: AnalystSigner,
   proposal: { measureId: string; status: string; asOf: string; note: string; evidence: string[] },
 ): Promise<string> {
-  return proposeReview(client, config, "measure", `${proposal.measureId}/${proposal.asOf}`, {
+  return proposeReview(client, config, signer, "measure", `${proposal.measureId}/${proposal.asOf}`, {
     status: proposal.status,
     as_of: proposal.asOf,
     note: proposal.note,
@@ -167,9 +182,10 @@ export function proposeMeasureStatus(
 export function proposeEventOutcome(
   client: Client,
   config: ObservatoryConfig,
+  signer: AnalystSigner,
   proposal: { eventId: string; outcome: string; onDate?: string; note: string; evidence: string[] },
 ): Promise<string> {
-  return proposeReview(client, config, "event", `${proposal.eventId}/${proposal.outcome}${proposal.onDate ? `-${proposal.onDate}` : ""}`, {
+  return proposeReview(client, config, signer, "event", `${proposal.eventId}/${proposal.outcome}${proposal.onDate ? `-${proposal.onDate}` : ""}`, {
     outcome: proposal.outcome,
     on_date: proposal.onDate ?? "",
     note: proposal.note,

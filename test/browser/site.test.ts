@@ -129,7 +129,7 @@ async function visit(route: string, width = 1280): Promise<Visit> {
 }
 
 const quarter = "2025-Q3";
-const pages = ["", "indicators", "strategy", "governance", "incidents", "publications", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
+const pages = ["", "indicators", "strategy", "governance", "incidents", "report", "report-status", "publications", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
 const chartPages = ["", "indicators", "strategy", "governance", "incidents", "publications", "news", `reports/${quarter}`, "reports/end-2026"];
 
 // A page visit can take several seconds on a shared two-core machine; interactions get more room.
@@ -334,6 +334,17 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
       const pdf = await page.pdf({ format: "A4", printBackground: true });
       expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
       await fs.writeFile(path.join(screenshots, `report-${quarter}.pdf`), pdf);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("offers no report form when no intake URL is configured, and says how to report instead", async () => {
+    const { page, problems } = await visit("report");
+    try {
+      expect(problems).toEqual([]);
+      expect(await page.locator("form").count()).toBe(0);
+      await expect(page.locator(".no-intake").textContent()).resolves.toContain("AI Incident Database");
     } finally {
       await page.close();
     }

@@ -17,7 +17,8 @@ import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
-import { repoRoot, testClock } from "../helpers.js";
+import { signDecision, signProposal } from "../../activities/analysts.js";
+import { repoRoot, testAnalysts, testClock } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -28,6 +29,7 @@ let workerRun: Promise<void>;
 let config: ObservatoryConfig;
 let configEnv: Record<string, string>;
 let dir: string;
+let team: Awaited<ReturnType<typeof testAnalysts>>;
 const dbFile = () => path.join(dir, "temporal.sqlite");
 /**
  * The activities' clock: decisions, loads and exports are dated from here, so the views judged on fixed
@@ -68,6 +70,8 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: `test-review-${path.basename(dir)}`,
   };
   config = loadConfig(configEnv);
+  // Named accounts in the test's own data folder (config.analysts.file): every decision below is signed.
+  team = await testAnalysts(dir, { sokha: "analyst", dara: "analyst", vanna: "editor", chanthou: "analyst" });
   await startEnv();
   await startWorker();
 });
@@ -150,13 +154,12 @@ describe("review workflows on a real Temporal dev server", () => {
 
   it("publishes an approved candidate as an incident with its classification, hides a rejected one for good, and logs who, when and why", async () => {
     const [approved, rejected] = candidates;
-    const yes = await decide(env.client, approved, "approve", {
-      by: "analyst:sokha",
+    const yes = await decide(env.client, approved, "approve", team.signers.sokha, {
       reason: "confirmed with the outlet's report",
       fields: { severity: "high", province: "Phnom Penh", affected_groups: "bank customers,older people", harm_types: "scam,deepfake" },
     });
     expect(yes.outcome).toBe("recorded");
-    const no = await decide(env.client, rejected, "reject", { by: "analyst:dara", reason: "not an AI incident: a generic scam warning" });
+    const no = await decide(env.client, rejected, "reject", team.signers.dara, { reason: "not an AI incident: a generic scam warning" });
     expect(no.outcome).toBe("recorded");
 
     const published = await runPublish("review-publish-1");
@@ -190,13 +193,13 @@ describe("review workflows on a real Temporal dev server", () => {
   }, 120_000);
 
   it("approves a sheet value through the CLI, which signals the review, and the value reaches the exports only then", async () => {
-    const cliEnv = { ...process.env, ...configEnv, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: "default" };
+    const cliEnv = { ...process.env, ...configEnv, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: "default", OBSERVATORY_ANALYST_TOKEN: team.tokens.dara };
     const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
     const list = await run(tsx, ["scripts/review.ts", "list", "--kind", "indicator"], { cwd: repoRoot, env: cliEnv });
     expect(list.stdout).toContain(SHEET_REVIEW);
-    const refused = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD", "--by", "analyst:dara"], { cwd: repoRoot, env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD"], { cwd: repoRoot, env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("--reason is required") });
-    const approved = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD", "--by", "analyst:dara", "--reason", "matches page 31 of the RAM report"], { cwd: repoRoot, env: cliEnv });
+    const approved = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD", "--reason", "matches page 31 of the RAM report"], { cwd: repoRoot, env: cliEnv });
     expect(approved.stdout).toContain("approved for publication");
     expect((await reviewState(env.client, SHEET_REVIEW)).decision).toMatchObject({ action: "approve", by: "analyst:dara" });
     await runPublish("review-publish-2");
@@ -206,9 +209,11 @@ describe("review workflows on a real Temporal dev server", () => {
   }, 120_000);
 
   it("refuses an unauthenticated write with 401 and records an authenticated edit and approve from the console", async () => {
-    const token = "test-console-token-0123456789";
-    await expect(startConsole({ client: env.client, token: "short", port: 0, archiveDir: config.paths.archive })).rejects.toThrow(/at least 16 characters/);
-    const consoleServer: RunningConsole = await startConsole({ client: env.client, token, port: 0, archiveDir: config.paths.archive, log: () => undefined });
+    const token = team.tokens.sokha;
+    const { AnalystStore } = await import("../../activities/analysts.js");
+    const nobody = new AnalystStore(path.join(dir, "no-analysts.json"));
+    await expect(startConsole({ client: env.client, analysts: nobody, port: 0, archiveDir: config.paths.archive })).rejects.toThrow(/no analyst accounts/);
+    const consoleServer: RunningConsole = await startConsole({ client: env.client, analysts: team.store, port: 0, archiveDir: config.paths.archive, log: () => undefined });
     try {
       const classification = (await listReviews(env.client, { kind: "classification" }))[0].id;
       const body = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
@@ -220,7 +225,7 @@ describe("review workflows on a real Temporal dev server", () => {
       expect((await reviewState(env.client, classification)).status).toBe("waiting");
 
       // Signed in through the form: the session cookie alone is not enough, the page's CSRF value is needed.
-      const login = await fetch(`${consoleServer.url}/login`, { method: "POST", headers: form, body: body({ token }), redirect: "manual" });
+      const login = await fetch(`${consoleServer.url}/login`, { method: "POST", headers: form, body: body({ name: "sokha", token }), redirect: "manual" });
       expect(login.status).toBe(303);
       const cookie = login.headers.get("set-cookie")!.split(";")[0];
       const reviewPage = await (await fetch(`${consoleServer.url}/review?id=${encodeURIComponent(classification)}`, { headers: { Cookie: cookie } })).text();
@@ -241,11 +246,11 @@ describe("review workflows on a real Temporal dev server", () => {
       );
       expect(tags).toEqual([{ dimension: "priority", tag: "3", tag_source: "analyst" }]);
 
-      // A script with the token in a header approves the last candidate; the log has the console's analyst.
+      // A script with Vanna's token in a header approves the last candidate; the log has Vanna.
       const candidate = candidates[2];
       const approved = await fetch(`${consoleServer.url}/api/decide`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${team.tokens.vanna}` },
         body: JSON.stringify({ id: candidate, action: "approve", by: "analyst:vanna", reason: "two outlets report it", fields: { severity: "medium" } }),
       });
       expect(approved.status).toBe(200);
@@ -261,14 +266,14 @@ describe("review workflows on a real Temporal dev server", () => {
       try {
         const page = await browser.newPage();
         await page.goto(`${consoleServer.url}/login`);
-        await page.fill("input[name=token]", token);
+        await page.fill("input[name=name]", "chanthou");
+        await page.fill("input[name=token]", team.tokens.chanthou);
         await page.click("button");
         await page.waitForURL(`${consoleServer.url}/`);
         const open = (await listReviews(env.client)).find((r) => r.id.startsWith("review/classification/"));
         expect(open, "a classification review still waiting").toBeDefined();
         await page.goto(`${consoleServer.url}/review?id=${encodeURIComponent(open!.id)}`);
         const reject = page.locator("form", { has: page.locator("button[value=reject]") });
-        await reject.locator("input[name=by]").fill("analyst:chanthou");
         await reject.locator("textarea[name=reason]").fill("not about AI policy in Cambodia");
         await reject.locator("button[value=reject]").click();
         await page.waitForLoadState();
@@ -284,7 +289,7 @@ describe("review workflows on a real Temporal dev server", () => {
 
   it("records what happened to a governance activity once a second analyst approves the proposal, and the timeline counts it done and late", async () => {
     const eventId = "cambodian-ai-governance-ethics-guidelines-draft-2025-05";
-    const id = await proposeEventOutcome(env.client, config, {
+    const id = await proposeEventOutcome(env.client, config, team.signers.sokha, {
       eventId,
       outcome: "happened",
       onDate: "2025-06-20",
@@ -299,7 +304,7 @@ describe("review workflows on a real Temporal dev server", () => {
       queryRows(db, `SELECT state FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`),
     );
     expect(before).toEqual([{ state: "slipped" }]);
-    const result = await decide(env.client, id, "approve", { by: "analyst:dara", reason: "checked the circular" });
+    const result = await decide(env.client, id, "approve", team.signers.dara, { reason: "checked the circular" });
     expect(result.outcome).toBe("recorded");
     const after = await withWarehouse(config.paths.warehouse, (db) =>
       queryRows(db, `SELECT state, days_late, recorded_by FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`),
@@ -309,18 +314,19 @@ describe("review workflows on a real Temporal dev server", () => {
 
   it("keeps a waiting review across a worker restart and a dev server restart from its SQLite file, and the later decision lands", async () => {
     const started = performance.now();
-    const proposal = { status: "in_progress", as_of: "2026-11-01", note: "Incident intake is live in the observatory", evidence: "https://example.org/evidence/5-7" };
+    const proposal = (asOf: string) => ({ status: "in_progress", as_of: asOf, note: "Incident intake is live in the observatory", evidence: "https://example.org/evidence/5-7" });
     const open = (key: string) =>
       env.client.workflow.start(review, {
         taskQueue: config.temporal.taskQueue,
         workflowId: `review/measure/${key}`,
-        args: [{ kind: "measure", key, proposal, remindAfterMs: 3_600_000, escalateAfterMs: 7_200_000, activities: config.activities }],
+        args: [{ kind: "measure", key, proposal: signProposal(team.signers.vanna, `review/measure/${key}`, proposal(key.split("/")[1])), remindAfterMs: 3_600_000, escalateAfterMs: 7_200_000, activities: config.activities }],
       });
+    const signed = (id: string, name: "dara" | "sokha", reason: string) => ({ reason, ...signDecision(team.signers[name], id, "approve", reason) });
     const first = await open("5.7/2026-11-01");
     await waiting(first.workflowId);
     await stopWorker();
     await startWorker();
-    await first.signal(approveSignal, { by: "analyst:dara", reason: "evidence checked" });
+    await first.signal(approveSignal, signed(first.workflowId, "dara", "evidence checked"));
     const decided = (await first.result()) as ReviewState;
     expect(decided.outcome?.effect).toContain("measure 5.7 recorded as in_progress");
     const workerRestart = (performance.now() - started) / 1000;
@@ -333,7 +339,7 @@ describe("review workflows on a real Temporal dev server", () => {
     await startWorker();
     const survivor = await reviewState(env.client, second.workflowId);
     expect(survivor).toMatchObject({ status: "waiting", kind: "measure" });
-    await env.client.workflow.getHandle(second.workflowId).signal(approveSignal, { by: "analyst:sokha", reason: "second quarter's evidence", fields: { as_of: "2026-12-01" } });
+    await env.client.workflow.getHandle(second.workflowId).signal(approveSignal, signed(second.workflowId, "sokha", "second quarter's evidence"));
     const after = (await env.client.workflow.getHandle(second.workflowId).result()) as ReviewState;
     expect(after.status).toBe("decided");
     const statuses = await withWarehouse(config.paths.warehouse, (db) =>

@@ -15,14 +15,16 @@ import { sourceColumns } from "../../warehouse/load.js";
 import { classifyItem, curateObservation, rejectItem } from "../../warehouse/curation.js";
 import { recordReviewDecision } from "../../warehouse/review.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
-import { repoRoot, testClock } from "../helpers.js";
+import { repoRoot, testAnalysts, testClock } from "../helpers.js";
 
 /** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
 const clock = { now: testClock("2026-01-03T09:00:00Z") };
 
 let dir: string;
+let team: Awaited<ReturnType<typeof testAnalysts>>;
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-export-"));
+  team = await testAnalysts(dir, { dara: "analyst" });
 });
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -83,8 +85,8 @@ async function seed(db: DuckDBConnection, { reversed = false, population = 17423
     await recordReviewDecision(
       db,
       { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" },
-      { action: "approve", by: "analyst:dara", reason: "checked against page 12 of the report" },
-      { now: () => new Date("2026-01-02T00:00:00Z") },
+      team.decision("dara", { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" }, "approve", "checked against page 12 of the report"),
+      { now: () => new Date("2026-01-02T00:00:00Z"), analysts: team.store },
     );
   }
 }
@@ -374,12 +376,17 @@ describe("Public exports", () => {
     await exportAt(file, exportsDir, "2026-05-01T10:00:00Z");
     expect(await sheetRows()).toEqual({ observations: 0, current: 0, latest: 0 });
     const key = "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5";
-    await withWarehouse(file, (db) => recordReviewDecision(db, { kind: "indicator", key }, { action: "approve", by: "analyst:dara", reason: "matches the report" }, clock));
+    await withWarehouse(file, (db) => recordReviewDecision(db, { kind: "indicator", key }, team.decision("dara", { kind: "indicator", key }, "approve", "matches the report"), { analysts: team.store, ...clock }));
     await exportAt(file, exportsDir, "2026-05-01T11:00:00Z");
     expect(await sheetRows()).toEqual({ observations: 1, current: 1, latest: 1 });
     // A value the World Bank gives can be rejected too: it leaves every public table.
     await withWarehouse(file, (db) =>
-      recordReviewDecision(db, { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" }, { action: "reject", by: "analyst:dara", reason: "a transcription error at the source" }, clock),
+      recordReviewDecision(
+        db,
+        { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" },
+        team.decision("dara", { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" }, "reject", "a transcription error at the source"),
+        { analysts: team.store, ...clock },
+      ),
     );
     await exportAt(file, exportsDir, "2026-05-01T12:00:00Z");
     const values = await withMemoryDb((db) => queryRows(db, `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = 'IT.NET.USER.ZS' ORDER BY period`));
