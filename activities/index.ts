@@ -45,7 +45,7 @@ export interface ActivityDeps {
   log?: (message: string) => void;
 }
 
-export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note">;
+export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note" | "producer" | "licence" | "retrievedFrom">;
 
 export interface FetchResult {
   sourceId: string;
@@ -232,7 +232,18 @@ export function createActivities(deps: ActivityDeps) {
         }
         snapshotReason ??= outcome.snapshotReason;
         const c = outcome.capture;
-        captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note });
+        captures.push({
+          url: c.url,
+          sha256: c.sha256,
+          retrievedAt: c.retrievedAt,
+          origin: c.origin,
+          status: c.status,
+          bytes: c.bytes,
+          note: c.note,
+          producer: c.producer,
+          licence: c.licence,
+          retrievedFrom: c.retrievedFrom,
+        });
         heartbeat({ fetched: captures.length, pending: queue.length });
         if (parser.nextPages) {
           try {
@@ -262,7 +273,7 @@ export function createActivities(deps: ActivityDeps) {
         const body = await archive.read(capture.sha256);
         let result;
         try {
-          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options });
+          result = await parser.parse({ sourceId: entry.id, url: capture.url, body, options: entry.options, retrievedFrom: capture.retrievedFrom?.[0]?.url });
         } catch (error) {
           if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
           throw error;

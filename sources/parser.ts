@@ -9,6 +9,11 @@ export interface ParseInput {
   /** The URL the bytes were fetched from (or `repo:<path>` for curated files). */
   url: string;
   body: Uint8Array;
+  /**
+   * Where the bytes were really retrieved from when that is not `url` (a bundled snapshot capture that
+   * replays `url` with a mirror's file); rows cite it as their source. @default undefined
+   */
+  retrievedFrom?: string;
   /** Per-source settings from the registry entry's `options` (e.g. an outlet name, a language). @default {} */
   options?: Readonly<Record<string, unknown>>;
 }

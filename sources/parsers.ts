@@ -10,12 +10,14 @@ import { openAlexParser } from "./openalex.js";
 import type { Parser } from "./parser.js";
 import { rssParser } from "./rss.js";
 import { governanceTimelineParser, naisStrategyParser } from "./strategy.js";
-import { worldBankParser } from "./worldbank.js";
+import { wdiMirrorParser, worldBankOrMirrorParser } from "./wdi-mirror.js";
 
 export const parsers: Record<string, Parser> = {
   "nais-strategy": naisStrategyParser,
   "governance-timeline": governanceTimelineParser,
-  "worldbank-v2": worldBankParser,
+  // API JSON live, or the mirror CSV the bundled snapshot holds (sources/wdi-mirror.ts).
+  "worldbank-v2": worldBankOrMirrorParser,
+  "wdi-mirror-csv": wdiMirrorParser,
   "indicator-sheet": indicatorSheetParser,
   "aiid-graphql": aiidParser,
   "aiid-snapshot": aiidSnapshotParser,

@@ -1,7 +1,9 @@
 // Indicators: each series' current values (analysts' values applied) for Cambodia and any ASEAN peer the
-// export holds, its definition, unit, RAM dimension and source, and the latest value with its change.
+// export holds, its definition, unit, RAM dimension and source, the latest value with its change, and
+// Cambodia's place among the peers where they have values.
 import { readFileSync } from "node:fs";
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
 
 interface SiteMetadata {
   ram_dimensions: Array<{ id: string; label: string }>;
@@ -55,4 +57,7 @@ const indicators = definitions.map((d) => {
   return { ...d, unit: (m?.unit_override as string | null) ?? d.unit, ram_dimension: m?.ram_dimension ?? "unclassified", nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? d.source_note ?? null };
 });
 
-emit("indicators", { as_of: built, ram_dimensions: fallback.ram_dimensions, indicators, latest, series, countries }, ["indicators", "latest", "series"]);
+// Cambodia against the ASEAN peers, for each indicator whose export holds both in one year.
+const comparisons = peerComparisons(series as unknown as SeriesValue[]);
+
+emit("indicators", { as_of: built, ram_dimensions: fallback.ram_dimensions, indicators, latest, series, countries, comparisons, comparison_rule: comparisonRule }, ["indicators", "latest", "series"]);
