@@ -215,6 +215,8 @@ ${authors.map((a) => `    <author><name>${escapeXml(a)}</name></author>`).join("
       `Atom response assembled ${builtAt.slice(0, 10)} with the one paper in shared/reference/sources.md §c: id, title, ` +
       "authors, category and first-version date as listed by aclanthology.org/2025.coling-main.87 and arxivlens.com; " +
       "the abstract is left empty and totalResults counts this document only",
+    producer: "arXiv.org (record of arXiv 2512.13552; the paper is its authors')",
+    licence: "CC0 1.0 (arXiv metadata)",
   });
   console.error(`arxiv: 1 entry → ${capture.sha256.slice(0, 12)}`);
 }
@@ -265,6 +267,8 @@ ${body.map((p) => `<p>${escapeXml(p)}</p>`).join("\n")}
       retrievedAt: builtAt,
       origin: "snapshot",
       note: url === listUrl ? `${note}; this list page links only that press release` : note,
+      producer: "Ministry of Post and Telecommunications, Kingdom of Cambodia",
+      licence: "Government press release (the ministry's unofficial English translation)",
     });
     console.error(`mptc: ${url} → ${capture.sha256.slice(0, 12)}`);
   }

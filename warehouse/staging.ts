@@ -21,6 +21,9 @@ export interface StagedCapture {
   bytes: number;
   origin: string;
   note?: string;
+  producer?: string;
+  licence?: string;
+  retrievedFrom?: Array<{ url: string; repository?: string; path?: string; commit?: string; mirror?: string }>;
 }
 
 export interface StagedRejection {
