@@ -6,11 +6,13 @@
 // - wdi-peers: shared/reference/realdata/wdi-asean/wdi-asean.csv byte for byte (five series for the ten
 //   ASEAN members, copied from WDI mirrors), replaying each of those series' API URLs; the World Bank
 //   parser reads that CSV as it is (sources/wdi-mirror.ts);
+// - aiid: the AI Incident Database's incident table (shared/reference/realdata/aiid/incidents.csv) byte
+//   for byte, at its mirror's raw URL;
 // - arxiv: an arXiv Atom response holding the Khmer-language paper recorded in the references;
 // - mptc: the MPTC press release of 6 December 2024 (text from shared/seeds) at its published URL, and
 //   a list page linking to it.
 // Run by a developer when the references change:
-//   npx tsx scripts/build-snapshot.ts [--only worldbank,wdi-peers,arxiv,mptc] [indicators.csv]
+//   npx tsx scripts/build-snapshot.ts [--only worldbank,wdi-peers,aiid,arxiv,mptc] [indicators.csv]
 // Bodies no capture refers to any more are removed afterwards.
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -158,6 +160,34 @@ async function wdiPeers(): Promise<void> {
   }
 }
 
+/** The AI Incident Database's incident table as the reference data retrieved it from its mirror, byte for byte. */
+async function aiid(): Promise<void> {
+  const dir = path.join(realDataDir, "aiid");
+  const body = await fs.readFile(path.join(dir, "incidents.csv"));
+  const readme = await fs.readFile(path.join(dir, "README.md"), "utf8");
+  const repository = /republished in the repository ([\w.-]+\/[\w.-]+)/.exec(readme)?.[1];
+  const file = /file\s+`([^`]+)`/.exec(readme)?.[1];
+  const commit = /commit ([0-9a-f]{40})/.exec(readme)?.[1];
+  if (!repository || !file || !commit) throw new Error(`${path.join(dir, "README.md")} no longer names the repository, file and commit`);
+  const url = startUrlOf("aiid-incident-table");
+  if (!url.includes(commit) || !url.includes(repository)) throw new Error(`aiid-incident-table's URL ${url} is not ${repository} at ${commit}`);
+  const retrievedOn = await realDataRetrievedOn();
+  const capture = await snapshot.put(body, {
+    url,
+    status: 200,
+    headers: { "content-type": "text/csv; charset=utf-8" },
+    retrievedAt: `${retrievedOn}T00:00:00.000Z`,
+    origin: "snapshot",
+    note:
+      `The incidents collection of the AI Incident Database's public snapshot export (mongoexport CSV), as republished by ` +
+      `${repository} (${file}, commit ${commit}), byte for byte as retrieved on ${retrievedOn}; the report table is not included.`,
+    producer: "Responsible AI Collaborative, AI Incident Database (https://incidentdatabase.ai)",
+    licence: "CC BY-SA 4.0 (database); report contents keep their own rights",
+    retrievedFrom: [{ url: `https://github.com/${repository}/blob/${commit}/${file}`, repository, path: file, commit, mirror: repository }],
+  });
+  console.error(`aiid: ${body.byteLength} bytes → ${capture.sha256.slice(0, 12)}`);
+}
+
 /** Removes bodies that no capture refers to (a series moved to another body, a URL changed). */
 async function pruneBodies(): Promise<void> {
   const root = config.paths.snapshot;
@@ -276,6 +306,7 @@ ${body.map((p) => `<p>${escapeXml(p)}</p>`).join("\n")}
 
 if (wanted("worldbank")) await worldBank();
 if (wanted("wdi-peers")) await wdiPeers();
+if (wanted("aiid")) await aiid();
 if (wanted("arxiv")) await arxiv();
 if (wanted("mptc")) await mptc();
 await pruneBodies();

@@ -22,11 +22,14 @@ export interface DeriveCounts {
 const text = (...parts: unknown[]) => parts.filter((p) => typeof p === "string" && p !== "").join("\n");
 
 async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string): Promise<number> {
+  // A warehouse from before migration 009 has no aiid_asean_incidents table.
+  const [{ n: regional }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'aiid_asean_incidents'");
   const items = await queryRows(
     db,
     `SELECT 'news' AS kind, item_key AS key, title, summary AS body FROM news_items
      UNION ALL SELECT 'publication', pub_key, title, abstract FROM publications
-     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents`,
+     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents
+     ${Number(regional) > 0 ? "UNION ALL SELECT DISTINCT 'aiid_asean', incident_id, title, description FROM aiid_asean_incidents" : ""}`,
   );
   const rows: Array<Record<string, unknown>> = [];
   for (const item of items) {

@@ -18,6 +18,8 @@ export interface PublicTable {
    * function gets the export's UTC date, for views that judge "now" (overdue measures) by the build date.
    */
   from?: string | ((date: string) => string);
+  /** A record table whose sources' licences this table carries too (an aggregate of it: share-alike applies). */
+  licencesOf?: string;
 }
 
 // Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
@@ -77,7 +79,13 @@ export const publicTables: Record<string, PublicTable> = {
   news_stories: { orderBy: "story_key, item_key" },
   news_by_month_priority: { orderBy: "month NULLS LAST, priority_id NULLS LAST", from: "SELECT * FROM v_news_by_month_priority" },
   incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
-  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm" },
+  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm", licencesOf: "incidents" },
+  aiid_asean_incidents: { orderBy: "incident_id, source_id" },
+  aiid_asean_by_year_harm: {
+    orderBy: "year NULLS LAST, country_iso3, harm_type NULLS LAST",
+    from: "SELECT * FROM v_aiid_asean_by_year_harm",
+    licencesOf: "aiid_asean_incidents",
+  },
   item_tags: { orderBy: "item_kind, item_key, dimension, tag, made_by", from: "SELECT * FROM v_item_tags_effective" },
   curation_log: { orderBy: "log_id" },
   // incident_candidates is deliberately absent: candidates are unreviewed and never published; an
@@ -316,8 +324,9 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     const licenceBySource = new Map(sources.map((s) => [String(s.source_id), licenceOf(metadata, String(s.licence))]));
     const observatory = metadata.licences.observatory;
     const tableLicences = async (table: string): Promise<Licence[]> => {
-      if (!(recordTableNames as string[]).includes(table)) return [observatory];
-      const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(table)} ORDER BY source_id`);
+      const from = (recordTableNames as string[]).includes(table) ? table : publicTables[table]?.licencesOf;
+      if (!from) return [observatory];
+      const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(from)} ORDER BY source_id`);
       return dedupeLicences([observatory, ...ids.map((r) => licenceBySource.get(String(r.source_id))).filter((l): l is Licence => l !== undefined)]);
     };
 

@@ -156,6 +156,19 @@ export const recordTables = {
       report_urls: "VARCHAR[]",
     },
   },
+  /** Every AI Incident Database incident that names an ASEAN member (sources/asean.ts), for regional counts. */
+  aiid_asean_incidents: {
+    mode: "snapshot",
+    key: ["incident_id"],
+    columns: {
+      incident_id: "VARCHAR",
+      occurred_on: "DATE",
+      title: "VARCHAR",
+      description: "VARCHAR",
+      countries: "VARCHAR[]",
+      matched_terms: "VARCHAR[]",
+    },
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type RecordTable = keyof typeof recordTables;

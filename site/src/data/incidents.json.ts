@@ -3,6 +3,7 @@
 // (the offline snapshot may hold none); the page says so.
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 import { tagLabels } from "../components/taxonomy.js";
+import { aseanMatchRule } from "../../../sources/asean.js";
 
 const built = asOf();
 const incidents = await query(`
@@ -23,9 +24,29 @@ const byYearHarm = await query(`
   SELECT year::INTEGER AS year, coalesce(harm_type, 'none recorded') AS harm_type, incidents::INTEGER AS incidents
     FROM ${table("incidents_by_year_harm")} ORDER BY year, harm_type`);
 
+// The region beside Cambodia: AI Incident Database incidents naming each ASEAN member, per year and harm type.
+const regional = hasTable("aiid_asean_by_year_harm")
+  ? await query(`SELECT year::INTEGER AS year, country_iso3, coalesce(harm_type, 'none recorded') AS harm_type, incidents::INTEGER AS incidents
+                   FROM ${table("aiid_asean_by_year_harm")} ORDER BY year, country_iso3, harm_type`)
+  : [];
+const regionalTotals = hasTable("aiid_asean_incidents")
+  ? await query(`SELECT c.country_iso3, count(DISTINCT a.incident_id)::INTEGER AS incidents, min(year(a.occurred_on))::INTEGER AS first_year,
+                        max(year(a.occurred_on))::INTEGER AS last_year
+                   FROM ${table("aiid_asean_incidents")} a, unnest(a.countries) AS c(country_iso3) GROUP BY ALL ORDER BY incidents DESC, country_iso3`)
+  : [];
+const regionalSource = hasTable("aiid_asean_incidents")
+  ? await query(`SELECT DISTINCT s.title, s.licence, s.attribution, a.retrieved_at::VARCHAR AS retrieved_at,
+                        (SELECT count(DISTINCT incident_id) FROM ${table("aiid_asean_incidents")})::INTEGER AS incidents
+                   FROM ${table("aiid_asean_incidents")} a JOIN ${table("sources")} s USING (source_id)`)
+  : [];
+
 const rows = incidents.map((i) => ({
   ...i,
   tags: tags.filter((t) => t.item_key === i.incident_key).map(({ dimension, tag, tag_source }) => ({ dimension, tag, tag_source })),
   decisions: decisions.filter((d) => d.target_key === i.incident_key),
 }));
-emit("incidents", { as_of: built, incidents: rows, by_year_harm: byYearHarm, labels: await tagLabels() }, []);
+emit(
+  "incidents",
+  { as_of: built, incidents: rows, by_year_harm: byYearHarm, labels: await tagLabels(), regional, regional_totals: regionalTotals, regional_source: regionalSource, asean_match_rule: aseanMatchRule },
+  [],
+);
