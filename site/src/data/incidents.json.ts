@@ -4,12 +4,13 @@
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 import { tagLabels } from "../components/taxonomy.js";
 import { aseanMatchRule } from "../../../sources/asean.js";
+import { incidentMatchRule } from "../../../warehouse/derive.js";
 
 const built = asOf();
 const incidents = await query(`
   SELECT i.incident_key, i.source_incident_id, i.occurred_on::VARCHAR AS occurred_on, i.date_precision, i.title, i.description,
          i.deployers, i.developers, i.harmed_parties, i.harm_types, i.sector, i.severity, i.province, i.status,
-         i.report_urls, i.source_id, s.title AS source_title, i.retrieved_at::VARCHAR AS retrieved_at
+         i.report_urls, i.also_recorded_as, i.source_id, s.title AS source_title, i.retrieved_at::VARCHAR AS retrieved_at
     FROM ${table("incidents")} i LEFT JOIN ${table("sources")} s USING (source_id)
    ORDER BY i.occurred_on DESC NULLS LAST, i.incident_key`);
 const tags = hasTable("item_tags")
@@ -40,6 +41,10 @@ const regionalSource = hasTable("aiid_asean_incidents")
                    FROM ${table("aiid_asean_incidents")} a JOIN ${table("sources")} s USING (source_id)`)
   : [];
 
+const matches = hasTable("incident_matches")
+  ? await query(`SELECT match_key, kept_key, duplicate_key, similarity, days_apart, decision FROM ${table("incident_matches")} ORDER BY match_key`)
+  : [];
+
 const rows = incidents.map((i) => ({
   ...i,
   tags: tags.filter((t) => t.item_key === i.incident_key).map(({ dimension, tag, tag_source }) => ({ dimension, tag, tag_source })),
@@ -47,6 +52,6 @@ const rows = incidents.map((i) => ({
 }));
 emit(
   "incidents",
-  { as_of: built, incidents: rows, by_year_harm: byYearHarm, labels: await tagLabels(), regional, regional_totals: regionalTotals, regional_source: regionalSource, asean_match_rule: aseanMatchRule },
+  { as_of: built, incidents: rows, by_year_harm: byYearHarm, labels: await tagLabels(), regional, regional_totals: regionalTotals, regional_source: regionalSource, asean_match_rule: aseanMatchRule, match_rule: incidentMatchRule, matches },
   [],
 );
