@@ -7,6 +7,7 @@ import { indicatorSheetParser } from "./indicator-sheet.js";
 import { mptcParser } from "./mptc.js";
 import { newsSheetParser } from "./news-sheet.js";
 import { openAlexParser } from "./openalex.js";
+import { publicationSheetParser } from "./publication-sheet.js";
 import type { Parser } from "./parser.js";
 import { rssParser } from "./rss.js";
 import { governanceTimelineParser, naisStrategyParser } from "./strategy.js";
@@ -25,6 +26,7 @@ export const parsers: Record<string, Parser> = {
   "news-sheet": newsSheetParser,
   "openalex-works": openAlexParser,
   "arxiv-atom": arxivParser,
+  "publication-sheet": publicationSheetParser,
   rss: rssParser,
   mptc: mptcParser,
 };
