@@ -2,6 +2,7 @@
 import { aiidParser } from "./aiid.js";
 import { aiidSnapshotParser } from "./aiid-snapshot.js";
 import { arxivParser } from "./arxiv.js";
+import { documentListParser } from "./document-list.js";
 import { incidentSheetParser } from "./incident-sheet.js";
 import { indicatorSheetParser } from "./indicator-sheet.js";
 import { mptcParser } from "./mptc.js";
@@ -20,6 +21,7 @@ export const parsers: Record<string, Parser> = {
   "worldbank-v2": worldBankOrMirrorParser,
   "wdi-mirror-csv": wdiMirrorParser,
   "indicator-sheet": indicatorSheetParser,
+  "document-list": documentListParser,
   "aiid-graphql": aiidParser,
   "aiid-snapshot": aiidSnapshotParser,
   "incident-sheet": incidentSheetParser,

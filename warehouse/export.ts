@@ -80,6 +80,9 @@ export const publicTables: Record<string, PublicTable> = {
   news_by_month_priority: { orderBy: "month NULLS LAST, priority_id NULLS LAST", from: "SELECT * FROM v_news_by_month_priority" },
   incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
   incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm", licencesOf: "incidents" },
+  documents: { orderBy: "document_id, source_id" },
+  sheet_figures: { orderBy: "indicator_code, country_iso3, period, source_id" },
+  strategy_figures: { orderBy: "figure_kind DESC, indicator_code, country_iso3, period", from: "SELECT * FROM v_strategy_figures" },
   incident_matches: {
     orderBy: "match_key",
     from: "SELECT match_key, kept_key, duplicate_key, similarity, days_apart, detected_at, decision, decided_by, decided_at, reason FROM v_incident_matches_in_force",

@@ -156,6 +156,31 @@ export const recordTables = {
       report_urls: "VARCHAR[]",
     },
   },
+  /** Documents the analysts' sheets cite (sources/curated/documents.yaml); url null: not online. */
+  documents: {
+    mode: "snapshot",
+    key: ["document_id"],
+    columns: { document_id: "VARCHAR", title: "VARCHAR", publisher: "VARCHAR", published: "VARCHAR", date_note: "VARCHAR", url: "VARCHAR", note: "VARCHAR" },
+  },
+  /**
+   * What each figure of the analysts' indicator sheet is: a value or a target (what it is a target for, when
+   * due, under which NAIS measure), and the document and section it comes from.
+   */
+  sheet_figures: {
+    mode: "snapshot",
+    key: ["indicator_code", "country_iso3", "period"],
+    columns: {
+      indicator_code: "VARCHAR",
+      country_iso3: "VARCHAR",
+      period: "VARCHAR",
+      figure_kind: "VARCHAR",
+      document_id: "VARCHAR",
+      section: "VARCHAR",
+      target_of: "VARCHAR",
+      due_year: "INTEGER",
+      nais_measure: "VARCHAR",
+    },
+  },
   /** Every AI Incident Database incident that names an ASEAN member (sources/asean.ts), for regional counts. */
   aiid_asean_incidents: {
     mode: "snapshot",
