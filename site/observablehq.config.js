@@ -31,6 +31,7 @@ export default {
     {name: "Governance timeline · អភិបាលកិច្ច", path: "/governance"},
     {name: "Incidents · ឧប្បត្តិហេតុ", path: "/incidents"},
     {name: "Publications · ការបោះពុម្ពផ្សាយ", path: "/publications"},
+    {name: "AI use cases · ករណីប្រើប្រាស់", path: "/use-cases"},
     {name: "Policy news · ព័ត៌មាន", path: "/news"},
     {name: "Progress reports · របាយការណ៍", path: "/reports/"},
     {name: "Data · ទិន្នន័យ", path: "/open-data"},

@@ -11,6 +11,7 @@ import { openAlexParser } from "./openalex.js";
 import { publicationSheetParser } from "./publication-sheet.js";
 import type { Parser } from "./parser.js";
 import { rssParser } from "./rss.js";
+import { useCaseSheetParser } from "./use-case-sheet.js";
 import { governanceTimelineParser, naisStrategyParser } from "./strategy.js";
 import { wdiMirrorParser, worldBankOrMirrorParser } from "./wdi-mirror.js";
 
@@ -21,6 +22,7 @@ export const parsers: Record<string, Parser> = {
   "worldbank-v2": worldBankOrMirrorParser,
   "wdi-mirror-csv": wdiMirrorParser,
   "indicator-sheet": indicatorSheetParser,
+  "use-case-sheet": useCaseSheetParser,
   "document-list": documentListParser,
   "aiid-graphql": aiidParser,
   "aiid-snapshot": aiidSnapshotParser,

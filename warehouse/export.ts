@@ -81,6 +81,7 @@ export const publicTables: Record<string, PublicTable> = {
   incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
   incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm", licencesOf: "incidents" },
   documents: { orderBy: "document_id, source_id" },
+  ai_use_cases: { orderBy: "use_case_id, source_id" },
   sheet_figures: { orderBy: "indicator_code, country_iso3, period, source_id" },
   strategy_figures: { orderBy: "figure_kind DESC, indicator_code, country_iso3, period", from: "SELECT * FROM v_strategy_figures" },
   incident_matches: {

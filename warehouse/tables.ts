@@ -181,6 +181,25 @@ export const recordTables = {
       nais_measure: "VARCHAR",
     },
   },
+  /** The AI use cases register (sources/curated/use-cases.yaml). */
+  ai_use_cases: {
+    mode: "snapshot",
+    key: ["use_case_id"],
+    columns: {
+      use_case_id: "VARCHAR",
+      name: "VARCHAR",
+      what_it_does: "VARCHAR",
+      run_by: "VARCHAR",
+      partner: "VARCHAR",
+      status: "VARCHAR",
+      sector_direction: "VARCHAR",
+      nais_measure: "VARCHAR",
+      link: "VARCHAR",
+      document_id: "VARCHAR",
+      section: "VARCHAR",
+      note: "VARCHAR",
+    },
+  },
   /** Every AI Incident Database incident that names an ASEAN member (sources/asean.ts), for regional counts. */
   aiid_asean_incidents: {
     mode: "snapshot",
