@@ -19,6 +19,15 @@ export interface Capture {
   origin: CaptureOrigin;
   /** Where a snapshot body's facts really come from, when the body was assembled rather than fetched. */
   note?: string;
+  /** Who first published the facts (a mirror only republishes them), for bundled snapshot captures. */
+  producer?: string;
+  /** The licence the producer (and any mirror) gives the facts under. */
+  licence?: string;
+  /**
+   * The files the bytes were really retrieved from when that is not `url`: a mirror's repository, path
+   * and commit, and the file's address at that commit. A snapshot capture replays `url` with them.
+   */
+  retrievedFrom?: Array<{ url: string; repository?: string; path?: string; commit?: string; mirror?: string }>;
   /** The URL the body finally came from, when `url` redirected (within the registry's hosts). */
   finalUrl?: string;
   /** The Content-Encoding the body arrived in (`headers` are as received); the archived body is decoded. */

@@ -50,7 +50,7 @@ export interface ActivityDeps {
   log?: (message: string) => void;
 }
 
-export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note"> & {
+export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note" | "producer" | "licence" | "retrievedFrom"> & {
   /** The Content-Type the body arrived with, so a parse (and every reparse) decodes it as the server declared. */
   contentType?: string;
 };
@@ -345,7 +345,19 @@ export function createActivities(deps: ActivityDeps) {
           }
           bodies.add(c.sha256);
           const contentType = c.headers["content-type"];
-          captures.push({ url: c.url, sha256: c.sha256, retrievedAt: c.retrievedAt, origin: c.origin, status: c.status, bytes: c.bytes, note: c.note, contentType });
+          captures.push({
+            url: c.url,
+            sha256: c.sha256,
+            retrievedAt: c.retrievedAt,
+            origin: c.origin,
+            status: c.status,
+            bytes: c.bytes,
+            note: c.note,
+            producer: c.producer,
+            licence: c.licence,
+            retrievedFrom: c.retrievedFrom,
+            contentType,
+          });
           heartbeat({ fetched: captures.length, pending: queue.length });
           if (parser.nextPages) {
             try {
@@ -380,7 +392,7 @@ export function createActivities(deps: ActivityDeps) {
           const body = await captureBody(entry.id, capture);
           let result;
           try {
-            result = await parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options });
+            result = await parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options, retrievedFrom: capture.retrievedFrom?.[0]?.url });
           } catch (error) {
             if (error instanceof ParseError) throw ApplicationFailure.nonRetryable(error.message, "ParseError");
             throw error;

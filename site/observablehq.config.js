@@ -34,6 +34,7 @@ export default {
     {name: "Report an incident · រាយការណ៍", path: "/report"},
     {name: "Report status · ស្ថានភាព", path: "/report-status"},
     {name: "Publications · ការបោះពុម្ពផ្សាយ", path: "/publications"},
+    {name: "AI use cases · ករណីប្រើប្រាស់", path: "/use-cases"},
     {name: "Policy news · ព័ត៌មាន", path: "/news"},
     {name: "Progress reports · របាយការណ៍", path: "/reports/"},
     {name: "Data · ទិន្នន័យ", path: "/open-data"},

@@ -1,5 +1,8 @@
 // AI Incident Database weekly snapshot (`backup-YYYYMMDDhhmmss.tar.bz2`) → the incidents that involve
 // Cambodia, as the same rows the GraphQL parser (sources/aiid.ts) builds: the fallback when the API is shut.
+// A body that is the snapshot's incidents.csv alone (as a mirror republishes it) is read the same way,
+// without report titles and links. Both also give every incident that names an ASEAN member (sources/asean.ts),
+// for the regional counts.
 //
 // What the archive holds (reference/sources.md §e, the AIID repo's site/db-backup/bin/backup.sh):
 // - incidents.csv from `mongoexport --type=csv`: scalars as text, lists as JSON (`[1,2]`, `["a","b"]`),
@@ -19,6 +22,7 @@ import tar from "tar-stream";
 import unbzip2 from "unbzip2-stream";
 import type { RowOf } from "../warehouse/tables.js";
 import { aiidIncidentRow, aiidMatchPattern } from "./aiid.js";
+import { aseanMentions } from "./asean.js";
 import { ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 const INCIDENTS_CSV = "incidents.csv";
@@ -260,12 +264,13 @@ async function readSnapshot(body: Uint8Array, isAboutCambodia: RegExp): Promise<
 
 export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult> {
   const isAboutCambodia = aiidMatchPattern(input);
-  if (Buffer.from(input.body.subarray(0, 3)).toString("latin1") !== "BZh") {
-    throw new ParseError(input.sourceId, input.url, "not a bzip2 file (it does not start with BZh)");
+  const tableAlone = isIncidentsCsv(input.body);
+  if (!tableAlone && Buffer.from(input.body.subarray(0, 3)).toString("latin1") !== "BZh") {
+    throw new ParseError(input.sourceId, input.url, "not a bzip2 file (it does not start with BZh), nor an incidents.csv table");
   }
   let snapshot: Snapshot;
   try {
-    snapshot = await readSnapshot(input.body, isAboutCambodia);
+    snapshot = tableAlone ? { incidents: await readIncidents(chunksOf(input.body)), reports: new Map(), rejected: [] } : await readSnapshot(input.body, isAboutCambodia);
   } catch (error) {
     if (error instanceof SnapshotFault) throw new ParseError(input.sourceId, input.url, error.message);
     throw error;
@@ -273,6 +278,7 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
   const { incidents: file, reports } = snapshot;
   if (!file) throw new ParseError(input.sourceId, input.url, `the archive has no ${INCIDENTS_CSV}`);
   if (!reports) throw new ParseError(input.sourceId, input.url, `the archive has no ${REPORTS_CSV}`);
+  const regional: Array<RowOf<"aiid_asean_incidents">> = [];
   const entityName = (slug: string) => snapshot.entities?.get(slug) ?? slug;
 
   const rows: Array<RowOf<"incidents">> = [];
@@ -304,6 +310,19 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
       reject(`reports lists ${JSON.stringify(badNumber)}, which is not a report number`);
       continue;
     }
+    const named = aseanMentions([cell("title"), cell("description"), ...lists.deployers, ...lists.developers, ...lists.harmed].map((t) => t.replace(/-/g, " ")).join("\n"));
+    const id = cell("id").trim();
+    const day = /^\d{4}-\d{2}-\d{2}/.exec(cell("date").trim())?.[0] ?? null;
+    if (named.length > 0 && /^\d+$/.test(id) && !regional.some((r) => r.incident_id === id)) {
+      regional.push({
+        incident_id: id,
+        occurred_on: day,
+        title: cell("title").trim() || null,
+        description: cell("description").trim() || null,
+        countries: named.map((n) => n.iso3),
+        matched_terms: named.map((n) => n.term),
+      });
+    }
     const outcome = aiidIncidentRow(
       {
         incident_id: cell("id"),
@@ -323,7 +342,13 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
     if (outcome.kind === "row") rows.push(outcome.row);
     if (outcome.kind === "rejected") rejected.push({ record, reason: outcome.reason });
   }
-  return { rows: { incidents: rows }, rejected };
+  return { rows: { incidents: rows, aiid_asean_incidents: regional }, rejected };
+}
+
+/** True when the body is incidents.csv itself: its header names incident_id (mongoexport puts `_id` first). */
+function isIncidentsCsv(body: Uint8Array): boolean {
+  const firstLine = new TextDecoder("utf-8").decode(body.subarray(0, 1024)).replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0];
+  return firstLine.split(",").map((h) => h.trim()).includes(incidentColumns.id);
 }
 
 export const aiidSnapshotParser: Parser = { parse: parseAiidSnapshot };

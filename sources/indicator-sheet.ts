@@ -1,5 +1,8 @@
 // Analyst-owned indicator sheets (sources/curated/indicators.csv): figures transcribed from documents
-// such as the UNESCO RAM report, each with its public source URL. Bad lines are quarantined by line number.
+// such as the UNESCO RAM report, each with its public source URL or, for a document that is not online,
+// the document it comes from (sources/curated/documents.yaml) and the page or section. A line may be a
+// target (due year, the NAIS measure it belongs to, the indicator it is a target for) rather than a value.
+// Bad lines are quarantined by line number.
 import { CsvError, parse as parseCsv } from "csv-parse/sync";
 import type { RowOf } from "../warehouse/tables.js";
 import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
@@ -7,10 +10,13 @@ import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser,
 /** Columns a sheet must have, in any order. */
 export const requiredColumns = ["indicator_code", "name", "unit", "period", "value", "source_url"] as const;
 /** Columns a sheet may have. */
-export const optionalColumns = ["country_iso3", "source_page", "note"] as const;
+export const optionalColumns = ["country_iso3", "source_page", "note", "document", "section", "figure_kind", "target_of", "due_year", "nais_measure"] as const;
 type Column = (typeof requiredColumns)[number] | (typeof optionalColumns)[number];
 /** The columns in the order the curated sheet writes them. */
-export const sheetColumns = ["indicator_code", "name", "unit", "country_iso3", "period", "value", "source_url", "source_page", "note"] as const;
+export const sheetColumns = [
+  "indicator_code", "name", "unit", "country_iso3", "period", "value", "source_url", "source_page", "document", "section",
+  "figure_kind", "target_of", "due_year", "nais_measure", "note",
+] as const;
 const knownColumns = new Set<string>([...requiredColumns, ...optionalColumns]);
 
 const PERIOD = /^(\d{4})(?:-Q([1-4])|-(\d{2}))?$/;
@@ -102,6 +108,7 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
   const indicators = new Map<string, RowOf<"indicators"> & { line: number; notes: string[] }>();
   const keys = new Map<string, number>();
   const rejected: Rejection[] = [];
+  const figures: Array<RowOf<"sheet_figures">> = [];
 
   for (const { line, fields } of lines.slice(1)) {
     const problems: string[] = [];
@@ -135,11 +142,24 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     else if (Math.abs(value) === Infinity && /^[+-]?\.?\d/.test(rawValue)) problems.push(`value "${rawValue}" is outside the range of a double (beyond ±1.8e308)`);
     else if (!Number.isFinite(value)) problems.push(`value "${rawValue}" is not a number${/\d,\d/.test(rawValue) ? " (write it without thousands separators)" : ""}`);
 
-    const url = publicUrl(get("source_url"));
-    if (typeof url === "string") problems.push(url);
+    // A figure cites a public URL, or a document that is not online (by its id in documents.yaml and a section).
+    const documentId = get("document");
+    if (documentId !== "" && !/^[a-z0-9][a-z0-9-]*$/.test(documentId)) problems.push(`document "${documentId}" is not a document id (lower-case letters, digits and dashes)`);
+    const section = get("section");
+    const url = get("source_url") === "" && documentId !== "" ? documentId : publicUrl(get("source_url"));
+    if (typeof url === "string" && url !== documentId) problems.push(url);
+    const kind = get("figure_kind") || "value";
+    if (kind !== "value" && kind !== "target") problems.push(`figure_kind "${kind}" must be value or target`);
+    const dueYear = get("due_year");
+    if (dueYear !== "" && !/^\d{4}$/.test(dueYear)) problems.push(`due_year "${dueYear}" is not a year`);
+    const measure = get("nais_measure");
+    if (measure !== "" && !/^\d+\.\d+$/.test(measure)) problems.push(`nais_measure "${measure}" is not a measure number such as 1.2`);
+    const targetOf = get("target_of");
+    if (kind !== "target" && (targetOf !== "" || dueYear !== "")) problems.push("target_of and due_year belong to a line whose figure_kind is target");
     const page = get("source_page");
     if (page !== "" && !/^[1-9]\d*$/.test(page)) problems.push(`source_page "${page}" is not a page number`);
     if (page !== "" && url instanceof URL && url.hash !== "") problems.push("source_url already has a #fragment; give the page in source_page only");
+    if (page !== "" && !(url instanceof URL)) problems.push("source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`");
 
     if (problems.length === 0) {
       const seenAt = keys.get(`${code}|${country}|${period}`);
@@ -149,15 +169,23 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
         problems.push(`name/unit of ${code} differ from line ${known.line} ("${known.name}", ${JSON.stringify(known.unit)})`);
       }
     }
-    if (problems.length > 0 || !(url instanceof URL)) {
+    if (problems.length > 0) {
       reject();
       continue;
     }
 
     // PDF viewers open `#page=N` at that page (RFC 8118), so a reader lands on the figure.
-    if (page !== "") url.hash = `page=${page}`;
+    if (page !== "" && url instanceof URL) url.hash = `page=${page}`;
     keys.set(`${code}|${country}|${period}`, line);
-    observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: url.toString() });
+    // A document that is not online is cited as `document:<id>#<section>`; the site shows its title and "not online".
+    const sourceUrl = url instanceof URL ? url.toString() : `document:${documentId}${section ? `#${encodeURIComponent(section)}` : ""}`;
+    observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: sourceUrl });
+    if (kind === "target" || documentId !== "" || measure !== "") {
+      figures.push({
+        indicator_code: code, country_iso3: country, period, figure_kind: kind, document_id: documentId || null, section: section || null,
+        target_of: targetOf || null, due_year: dueYear ? Number(dueYear) : null, nais_measure: measure || null,
+      });
+    }
     const note = get("note");
     const indicator = indicators.get(code) ?? { indicator_code: code, name, unit, source_note: null, line, notes: [] };
     if (note !== "" && !indicator.notes.includes(note)) indicator.notes.push(note);
@@ -173,6 +201,7 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
         unit,
         source_note: notes.length > 0 ? notes.join(" | ") : null,
       })),
+      ...(figures.length > 0 ? { sheet_figures: figures } : {}),
     },
     rejected,
   };

@@ -12,6 +12,11 @@ export interface ParseInput {
   body: Uint8Array;
   /** The HTTP Content-Type the body arrived with; its charset comes before the document's own declaration. @default none */
   contentType?: string;
+  /**
+   * Where the bytes were really retrieved from when that is not `url` (a bundled snapshot capture that
+   * replays `url` with a mirror's file); rows cite it as their source. @default undefined
+   */
+  retrievedFrom?: string;
   /** Per-source settings from the registry entry's `options` (e.g. an outlet name, a language). @default {} */
   options?: Readonly<Record<string, unknown>>;
 }

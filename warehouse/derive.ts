@@ -4,7 +4,7 @@
 import fs from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { groupWorks } from "../sources/publications.js";
-import { detectIncidentCandidate, groupStories, parseTaxonomy, tagText, type Taxonomy } from "../sources/taxonomy.js";
+import { detectIncidentCandidate, groupStories, jaccard, parseTaxonomy, tagText, titleShingles, type Taxonomy } from "../sources/taxonomy.js";
 import { bulkInsert, queryRows } from "./db.js";
 
 export interface DeriveInput {
@@ -17,16 +17,24 @@ export interface DeriveCounts {
   stories: number;
   works: number;
   newCandidates: number;
+  /** Likely matches between an analysts' incident and another source's record (each opens a review). */
+  matches?: number;
 }
+
+/** When two incidents of different sources are a likely match: dates this close and text this alike. */
+export const incidentMatchRule = { maxDaysApart: 45, minSimilarity: 0.12 } as const;
 
 const text = (...parts: unknown[]) => parts.filter((p) => typeof p === "string" && p !== "").join("\n");
 
 async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string): Promise<number> {
+  // A warehouse from before migration 011 has no aiid_asean_incidents table.
+  const [{ n: regional }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'aiid_asean_incidents'");
   const items = await queryRows(
     db,
     `SELECT 'news' AS kind, item_key AS key, title, summary AS body FROM news_items
      UNION ALL SELECT 'publication', pub_key, title, abstract FROM publications
-     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents`,
+     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents
+     ${Number(regional) > 0 ? "UNION ALL SELECT DISTINCT 'aiid_asean', incident_id, title, description FROM aiid_asean_incidents" : ""}`,
   );
   const rows: Array<Record<string, unknown>> = [];
   for (const item of items) {
@@ -121,6 +129,43 @@ async function candidates(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: s
   return rows.length;
 }
 
+/**
+ * Likely matches between the analysts' incidents (incident-sheet sources) and other sources' records: dates
+ * at most `maxDaysApart` apart (a month-precision date counts as its first day) and a Jaccard similarity of
+ * at least `minSimilarity` between the words and word pairs of title and description. Rebuilt on every run;
+ * analysts' decisions on them live in incident_match_reviews.
+ */
+async function incidentMatches(db: DuckDBConnection, derivedAt: string): Promise<number> {
+  const [{ n: present }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'incident_matches'");
+  if (Number(present) === 0) return 0; // a warehouse from before migration 012
+  const incidents = await queryRows(
+    db,
+    `SELECT DISTINCT i.incident_key, i.title, i.description, i.occurred_on::VARCHAR AS occurred_on, s.parser = 'incident-sheet' AS analysts
+       FROM incidents i JOIN sources s USING (source_id) WHERE i.occurred_on IS NOT NULL ORDER BY i.incident_key`,
+  );
+  const shingles = new Map(incidents.map((i) => [String(i.incident_key), titleShingles(text(i.title, i.description))]));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const kept of incidents.filter((i) => i.analysts)) {
+    for (const other of incidents.filter((i) => !i.analysts)) {
+      const days = Math.round(Math.abs(Date.parse(String(kept.occurred_on)) - Date.parse(String(other.occurred_on))) / 86_400_000);
+      if (days > incidentMatchRule.maxDaysApart) continue;
+      const similarity = jaccard(shingles.get(String(kept.incident_key))!, shingles.get(String(other.incident_key))!);
+      if (similarity < incidentMatchRule.minSimilarity) continue;
+      rows.push({
+        match_key: `${String(kept.incident_key)}|${String(other.incident_key)}`,
+        kept_key: kept.incident_key,
+        duplicate_key: other.incident_key,
+        similarity: Math.round(similarity * 1000) / 1000,
+        days_apart: days,
+        detected_at: derivedAt,
+      });
+    }
+  }
+  await db.run("DELETE FROM incident_matches");
+  await bulkInsert(db, "incident_matches", { match_key: "VARCHAR", kept_key: "VARCHAR", duplicate_key: "VARCHAR", similarity: "DOUBLE", days_apart: "INTEGER", detected_at: "TIMESTAMPTZ" }, rows);
+  return rows.length;
+}
+
 /** Rebuilds the derived tables; call inside the load's transaction so they never disagree with the facts. */
 export async function deriveTables(db: DuckDBConnection, input: DeriveInput): Promise<DeriveCounts> {
   const taxonomy = parseTaxonomy(await fs.readFile(input.taxonomyFile, "utf8"), input.taxonomyFile);
@@ -129,5 +174,6 @@ export async function deriveTables(db: DuckDBConnection, input: DeriveInput): Pr
     stories: await stories(db),
     works: await works(db),
     newCandidates: await candidates(db, taxonomy, input.derivedAt),
+    matches: await incidentMatches(db, input.derivedAt),
   };
 }

@@ -19,6 +19,8 @@ export interface PublicTable {
    * function gets the export's UTC date, for views that judge "now" (overdue measures) by the build date.
    */
   from?: string | ((date: string) => string);
+  /** A record table whose sources' licences this table carries too (an aggregate of it: share-alike applies). */
+  licencesOf?: string;
 }
 
 // Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
@@ -79,7 +81,21 @@ export const publicTables: Record<string, PublicTable> = {
   news_stories: { orderBy: "story_key, item_key" },
   news_by_month_priority: { orderBy: "month NULLS LAST, priority_id NULLS LAST", from: "SELECT * FROM v_news_by_month_priority" },
   incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
-  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm" },
+  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm", licencesOf: "incidents" },
+  documents: { orderBy: "document_id, source_id" },
+  ai_use_cases: { orderBy: "use_case_id, source_id" },
+  sheet_figures: { orderBy: "indicator_code, country_iso3, period, source_id" },
+  strategy_figures: { orderBy: "figure_kind DESC, indicator_code, country_iso3, period", from: "SELECT * FROM v_strategy_figures" },
+  incident_matches: {
+    orderBy: "match_key",
+    from: "SELECT match_key, kept_key, duplicate_key, similarity, days_apart, detected_at, decision, decided_by, decided_at, reason FROM v_incident_matches_in_force",
+  },
+  aiid_asean_incidents: { orderBy: "incident_id, source_id" },
+  aiid_asean_by_year_harm: {
+    orderBy: "year NULLS LAST, country_iso3, harm_type NULLS LAST",
+    from: "SELECT * FROM v_aiid_asean_by_year_harm",
+    licencesOf: "aiid_asean_incidents",
+  },
   item_tags: { orderBy: "item_kind, item_key, dimension, tag, made_by", from: "SELECT * FROM v_item_tags_effective" },
   curation_log: { orderBy: "log_id" },
   // incident_candidates is deliberately absent: candidates are unreviewed and never published; an
@@ -322,8 +338,9 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     const licenceBySource = new Map(sources.map((s) => [String(s.source_id), licenceOf(metadata, String(s.licence))]));
     const observatory = metadata.licences.observatory;
     const tableLicences = async (table: string): Promise<Licence[]> => {
-      if (!(recordTableNames as string[]).includes(table)) return [observatory];
-      const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(table)} ORDER BY source_id`);
+      const from = (recordTableNames as string[]).includes(table) ? table : publicTables[table]?.licencesOf;
+      if (!from) return [observatory];
+      const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(from)} ORDER BY source_id`);
       return dedupeLicences([observatory, ...ids.map((r) => licenceBySource.get(String(r.source_id))).filter((l): l is Licence => l !== undefined)]);
     };
 

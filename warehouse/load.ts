@@ -162,9 +162,18 @@ async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, run
     bytes: c.bytes,
     origin: c.origin,
     note: c.note ?? null,
+    producer: c.producer ?? null,
+    licence: c.licence ?? null,
+    retrieved_from_url: c.retrievedFrom?.[0]?.url ?? null,
+    mirror: c.retrievedFrom?.[0]?.mirror ?? null,
+    mirror_repository: c.retrievedFrom?.[0]?.repository ?? null,
+    mirror_commit: c.retrievedFrom?.[0]?.commit ?? null,
   }));
   await db.run("CREATE OR REPLACE TEMP TABLE staged_snapshots AS SELECT * FROM snapshots LIMIT 0");
-  await bulkInsert(db, "staged_snapshots", snapshotColumns, captures);
+  // A warehouse from before migration 010 has no provenance columns yet: write the columns it has.
+  const present = new Set((await queryRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'staged_snapshots'")).map((r) => String(r.column_name)));
+  const columns = Object.fromEntries(Object.entries(snapshotColumns).filter(([name]) => present.has(name)));
+  await bulkInsert(db, "staged_snapshots", columns, captures);
   await db.run("INSERT INTO snapshots SELECT DISTINCT * FROM staged_snapshots ON CONFLICT DO NOTHING");
   await db.run("DROP TABLE staged_snapshots");
   await db.run("DELETE FROM rejections WHERE run_id = $run AND source_id = $sid", { run: runId, sid: manifest.sourceId });
@@ -185,6 +194,12 @@ const snapshotColumns = {
   bytes: "BIGINT",
   origin: "VARCHAR",
   note: "VARCHAR",
+  producer: "VARCHAR",
+  licence: "VARCHAR",
+  retrieved_from_url: "VARCHAR",
+  mirror: "VARCHAR",
+  mirror_repository: "VARCHAR",
+  mirror_commit: "VARCHAR",
 } as const;
 
 async function replaceSources(db: DuckDBConnection, sources: SourceRow[]): Promise<void> {

@@ -299,6 +299,8 @@ const itemTables: Record<string, { table: string; key: string }> = {
   news: { table: "news_items", key: "item_key" },
   publication: { table: "publications", key: "pub_key" },
   incident: { table: "incidents", key: "incident_key" },
+  // AI Incident Database incidents naming an ASEAN member, tagged for the regional counts (migration 011).
+  aiid_asean: { table: "aiid_asean_incidents", key: "incident_id" },
 };
 
 const orphanChecks: OrphanCheck[] = [

@@ -20,7 +20,7 @@ import {
 import { queryRows } from "./db.js";
 import { rangeFailures, type QualityRules } from "./quality.js";
 
-export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event", "report"] as const;
+export const reviewKinds = ["incident", "indicator", "range", "classification", "measure", "event", "report", "match"] as const;
 export type ReviewKind = (typeof reviewKinds)[number];
 export const reviewActions = ["approve", "reject", "edit"] as const;
 export type ReviewAction = (typeof reviewActions)[number];
@@ -34,6 +34,8 @@ export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = {
   measure: ["status", "as_of", "note", "evidence"],
   event: ["outcome", "on_date", "note", "evidence"],
   report: ["title", "description", "harm_types", "sector", "severity", "affected_groups", "province", "occurred_on", "deployers", "developers"],
+  // A likely match between two sources' records of one incident (key `<kept>|<duplicate>`): approve or reject only.
+  match: [],
 };
 
 /** The workflow id of an item's review: `review/<kind>/<key>`, so a repeated start is a no-op. */
@@ -191,6 +193,16 @@ export async function pendingReviews(db: DuckDBConnection, options: PendingOptio
       GROUP BY n.item_key ORDER BY n.item_key`,
   );
   for (const r of uncertain) push("classification", `news/${String(r.item_key)}`, r.source_id);
+  // Likely matches between an analysts' incident and another source's record (migration 012).
+  const [{ n: matching }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'incident_match_reviews'");
+  if (Number(matching) > 0) {
+    const matches = await queryRows(
+      db,
+      `SELECT m.match_key, i.source_id FROM incident_matches m LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key
+        WHERE NOT EXISTS (SELECT 1 FROM incident_match_reviews r WHERE r.match_key = m.match_key) ORDER BY m.match_key`,
+    );
+    for (const r of matches) push("match", String(r.match_key), r.source_id);
+  }
   return out;
 }
 
@@ -329,6 +341,29 @@ export async function describeReview(db: DuckDBConnection, ref: ReviewRef, propo
         links: links.join(" "),
         ...proposal,
       },
+    };
+  }
+  if (ref.kind === "match") {
+    const [m] = await queryRows(db, "SELECT * FROM incident_matches WHERE match_key = $key LIMIT 1", { key: ref.key });
+    if (!m) throw new CurationInputError("key", `no likely incident match ${JSON.stringify(ref.key)} in the warehouse`);
+    const records = await queryRows(
+      db,
+      `SELECT DISTINCT incident_key, title, occurred_on::VARCHAR AS occurred_on, source_id, snapshot_sha256, report_urls FROM incidents
+        WHERE incident_key IN ($kept, $dup) ORDER BY incident_key = $kept DESC`,
+      { kept: String(m.kept_key), dup: String(m.duplicate_key) },
+    );
+    const [kept, duplicate] = [records.find((r) => r.incident_key === m.kept_key), records.find((r) => r.incident_key === m.duplicate_key)];
+    if (!kept || !duplicate) throw new CurationInputError("key", `match ${JSON.stringify(ref.key)} names an incident the warehouse no longer holds`);
+    const cite = String(m.duplicate_key).startsWith("aiid:") ? `https://incidentdatabase.ai/cite/${String(m.duplicate_key).slice(5)}` : null;
+    return {
+      ...base,
+      title: `Same incident? ${String(kept.title)} (${String(kept.incident_key)}) and ${String(duplicate.title)} (${String(duplicate.incident_key)})`,
+      summary: `${String(kept.occurred_on)} and ${String(duplicate.occurred_on)}, ${String(m.days_apart)} days apart; text similarity ${String(m.similarity)}. Approving makes them one incident, the analysts' entry, citing both; rejecting keeps two.`,
+      url: cite ?? webUrl(((duplicate.report_urls as string[] | null) ?? [])[0]),
+      sourceId: str(duplicate.source_id),
+      snapshotSha256: str(duplicate.snapshot_sha256),
+      proposal: { ...proposal },
+      relatedIncident: String(m.kept_key),
     };
   }
   if (ref.kind === "event") {
@@ -626,6 +661,15 @@ export async function recordReviewDecision(
         );
         effect = `published as incident ${incidentKey}`;
       }
+    } else if (ref.kind === "match") {
+      const [m] = await queryRows(db, "SELECT * FROM incident_matches WHERE match_key = $key LIMIT 1", { key: ref.key });
+      if (!m) throw new CurationInputError("key", `no likely incident match ${JSON.stringify(ref.key)} in the warehouse`);
+      const decision = input.action === "reject" ? "reject" : "approve";
+      logId = await entry("incident", "matched", String(m.duplicate_key), decision === "approve" ? `one incident with ${String(m.kept_key)}` : "a different incident", String(m.kept_key));
+      await db.run("INSERT INTO incident_match_reviews VALUES ($log, $key, $kept, $dup, $decision, $by, $at::TIMESTAMPTZ, $reason)", {
+        log: logId, key: ref.key, kept: String(m.kept_key), dup: String(m.duplicate_key), decision, by, at, reason,
+      });
+      effect = decision === "approve" ? `${String(m.duplicate_key)} is shown as part of ${String(m.kept_key)}, which cites both` : `${String(m.kept_key)} and ${String(m.duplicate_key)} stay two incidents`;
     } else if (ref.kind === "event") {
       const eventId = ref.key.split("/")[0];
       const merged = { ...(options.proposal ?? {}), ...fields };

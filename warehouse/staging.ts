@@ -24,6 +24,9 @@ export interface StagedCapture {
   note?: string;
   /** How the parser decoded the body's text, e.g. `gbk (XML declaration)`; only for text documents. */
   encoding?: string;
+  producer?: string;
+  licence?: string;
+  retrievedFrom?: Array<{ url: string; repository?: string; path?: string; commit?: string; mirror?: string }>;
 }
 
 export interface StagedRejection {

@@ -156,6 +156,63 @@ export const recordTables = {
       report_urls: "VARCHAR[]",
     },
   },
+  /** Documents the analysts' sheets cite (sources/curated/documents.yaml); url null: not online. */
+  documents: {
+    mode: "snapshot",
+    key: ["document_id"],
+    columns: { document_id: "VARCHAR", title: "VARCHAR", publisher: "VARCHAR", published: "VARCHAR", date_note: "VARCHAR", url: "VARCHAR", note: "VARCHAR" },
+  },
+  /**
+   * What each figure of the analysts' indicator sheet is: a value or a target (what it is a target for, when
+   * due, under which NAIS measure), and the document and section it comes from.
+   */
+  sheet_figures: {
+    mode: "snapshot",
+    key: ["indicator_code", "country_iso3", "period"],
+    columns: {
+      indicator_code: "VARCHAR",
+      country_iso3: "VARCHAR",
+      period: "VARCHAR",
+      figure_kind: "VARCHAR",
+      document_id: "VARCHAR",
+      section: "VARCHAR",
+      target_of: "VARCHAR",
+      due_year: "INTEGER",
+      nais_measure: "VARCHAR",
+    },
+  },
+  /** The AI use cases register (sources/curated/use-cases.yaml). */
+  ai_use_cases: {
+    mode: "snapshot",
+    key: ["use_case_id"],
+    columns: {
+      use_case_id: "VARCHAR",
+      name: "VARCHAR",
+      what_it_does: "VARCHAR",
+      run_by: "VARCHAR",
+      partner: "VARCHAR",
+      status: "VARCHAR",
+      sector_direction: "VARCHAR",
+      nais_measure: "VARCHAR",
+      link: "VARCHAR",
+      document_id: "VARCHAR",
+      section: "VARCHAR",
+      note: "VARCHAR",
+    },
+  },
+  /** Every AI Incident Database incident that names an ASEAN member (sources/asean.ts), for regional counts. */
+  aiid_asean_incidents: {
+    mode: "snapshot",
+    key: ["incident_id"],
+    columns: {
+      incident_id: "VARCHAR",
+      occurred_on: "DATE",
+      title: "VARCHAR",
+      description: "VARCHAR",
+      countries: "VARCHAR[]",
+      matched_terms: "VARCHAR[]",
+    },
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type RecordTable = keyof typeof recordTables;

@@ -56,12 +56,13 @@ const countsSql = `
          (SELECT count(*) FROM incident_candidates)::INTEGER AS candidates`;
 
 // Sources whose bundled snapshot or repo file exists, and those with no offline copy at all.
-const replayable = ["arxiv", "governance-timeline", "incident-sheet", "indicator-sheet", "mptc-press", "nais-strategy", "news-digest", "worldbank-wdi"];
+const replayable = ["aiid-incident-table", "arxiv", "documents", "governance-timeline", "incident-sheet", "indicator-sheet", "khmer-papers", "mptc-press", "nais-strategy", "news-digest", "use-cases", "worldbank-wdi"];
 const noOfflineCopy = ["aiid", "camboja-news", "camboja-news-km", "khmer-times", "openalex"];
 
 describe("pipeline() on a real Temporal dev server", () => {
   it("ingests all five kinds from the bundled snapshot into DuckDB offline, and a second run parses and adds nothing", async () => {
     const first = await runOnce("test-run-1");
+    expect(first.sources.filter((s) => s.status === "failed")).toEqual([]);
     expect(first.partial).toBe(false);
     const statuses = Object.fromEntries(first.sources.map((s) => [s.sourceId, s.status]));
     expect(statuses).toEqual({
@@ -79,24 +80,28 @@ describe("pipeline() on a real Temporal dev server", () => {
       flagships: 30,
       directions: 10,
       events: 49,
-      indicators: 11,
-      observations: 72,
-      current_observations: 72,
-      publications: 1,
+      // Ten WDI series (five for all ten ASEAN members from the mirror file) and the sheet's twelve figures.
+      indicators: 22,
+      observations: 2298,
+      current_observations: 2298,
+      // The arXiv record and the 29 Khmer papers of the analysts' sheet.
+      publications: 30,
       news_items: 16,
-      incidents: 5,
+      // Five from the analysts' sheet and AIID #229, #918, #1127 and #1291.
+      incidents: 9,
       candidates: 3,
     };
     const afterFirst = await withWarehouse(config.paths.warehouse, (db) => queryRows(db, countsSql));
     expect(afterFirst).toEqual([expected]);
-    expect(first.sources.reduce((n, s) => n + s.newRows, 0)).toBe(6 + 44 + 30 + 10 + 49 + 11 + 72 + 1 + 16 + 5);
+    // ... plus 44 AIID incidents naming ASEAN members, 3 documents, 12 sheet figures and 9 use cases.
+    expect(first.sources.reduce((n, s) => n + s.newRows, 0)).toBe(6 + 44 + 30 + 10 + 49 + 22 + 2298 + 30 + 16 + 9 + 44 + 3 + 12 + 9);
 
     // A real value lands with its unit and the URL it was published at.
     const internet = await withWarehouse(config.paths.warehouse, (db) =>
       queryRows(
         db,
         `SELECT o.value, i.unit, o.source_url FROM observations o JOIN indicators i USING (indicator_code, source_id)
-          WHERE o.indicator_code = 'IT.NET.USER.ZS' AND o.period = '2023'`,
+          WHERE o.indicator_code = 'IT.NET.USER.ZS' AND o.country_iso3 = 'KHM' AND o.period = '2023'`,
       ),
     );
     expect(internet).toEqual([
@@ -112,8 +117,8 @@ describe("pipeline() on a real Temporal dev server", () => {
       queryRows(db, "SELECT run_id, count(*)::INTEGER AS sources FROM fetch_runs GROUP BY run_id ORDER BY run_id"),
     );
     expect(runs).toEqual([
-      { run_id: "pipeline/test-run-1", sources: 13 },
-      { run_id: "pipeline/test-run-2", sources: 13 },
+      { run_id: "pipeline/test-run-1", sources: 17 },
+      { run_id: "pipeline/test-run-2", sources: 17 },
     ]);
 
     // Child workflows carry business ids, so a repeated run is addressable and never a random duplicate.
@@ -122,7 +127,9 @@ describe("pipeline() on a real Temporal dev server", () => {
 
     const exported = JSON.parse(await fs.readFile(`${config.paths.exports}/datapackage.json`, "utf8"));
     const rows = (name: string) => exported.resources.find((r: { name: string }) => r.name === name)?.rows;
-    expect([rows("strategy_measures"), rows("publications"), rows("news_items"), rows("incidents")]).toEqual([44, 1, 16, 5]);
+    expect([rows("strategy_measures"), rows("publications"), rows("news_items"), rows("incidents")]).toEqual([44, 30, 16, 8]);
+    // AIID #1127 waits for its match review against the analysts' Hun Sen entry: not exported twice.
+    expect(rows("incident_matches")).toBe(1);
     // Candidates are unreviewed: never exported.
     expect(rows("incident_candidates")).toBeUndefined();
   });
@@ -130,9 +137,9 @@ describe("pipeline() on a real Temporal dev server", () => {
   it("blocks the export when an error-level quality check fails, naming the rows, and leaves the previous export published", async () => {
     const packageFile = `${config.paths.exports}/datapackage.json`;
     const before = await fs.readFile(packageFile, "utf8");
-    // A rule no real value meets: internet use capped at 1 % of the population.
+    // A rule no real Cambodian value meets: internet use in Cambodia capped at 1 % of the population.
     const strict = `${dir}/strict-rules.yaml`;
-    await fs.writeFile(strict, 'default: { severity: error }\nindicators:\n  IT.NET.USER.ZS: { min: 0, max: 1, severity: error }\n');
+    await fs.writeFile(strict, 'default: { severity: error }\nindicators:\n  IT.NET.USER.ZS: { min: 0, max: 100, severity: error, countries: { KHM: { min: 0, max: 1 } } }\n');
     const queue = `${config.temporal.taskQueue}-strict`;
     const strictWorker = await createObservatoryWorker(env.nativeConnection, { ...config, temporal: { ...config.temporal, taskQueue: queue } }, {
       log: () => undefined,
@@ -149,7 +156,7 @@ describe("pipeline() on a real Temporal dev server", () => {
       expect(blocked.exportDir).toBeUndefined();
       const failure = blocked.qualityFailures.find((q) => q.check === "range/IT.NET.USER.ZS")!;
       expect(failure).toMatchObject({ severity: "error" });
-      expect(failure.examples.join("\n")).toMatch(/IT\.NET\.USER\.ZS\/KHM\/2023 value 60\.7171 > max 1/);
+      expect(failure.examples.join("\n")).toMatch(/IT\.NET\.USER\.ZS\/KHM\/\d{4} value [\d.]+ > max 1 \(source worldbank-wdi\)/);
     } finally {
       strictWorker.shutdown();
       await run;

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseDocumentList } from "../../sources/document-list.js";
 import { parseIndicatorSheet } from "../../sources/indicator-sheet.js";
 import { ParseError, type ParseInput } from "../../sources/parser.js";
 import { fixture, repoRoot } from "../helpers.js";
@@ -21,12 +22,20 @@ const csv = (text: string, options?: Record<string, unknown>): ParseInput => ({
 });
 
 describe("Curated indicator sheet", () => {
-  it("loads the curated figures with no rejections, each pointing at a public http(s) document", async () => {
+  it("loads the curated figures with no rejections, each pointing at a public http(s) document or a listed document that is not online", async () => {
     const body = await fs.readFile(path.join(repoRoot, "sources", "curated", "indicators.csv"));
     const { rows, rejected } = parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body });
     expect(rejected).toEqual([]);
     expect(rows.observations!.length).toBeGreaterThan(0);
-    expect(rows.observations!.every((o) => /^https?:\/\//.test(o.source_url!))).toBe(true);
+    const documents = parseDocumentList({ sourceId: "documents", url: "repo:sources/curated/documents.yaml", body: await fs.readFile(path.join(repoRoot, "sources", "curated", "documents.yaml")) });
+    expect(documents.rejected).toEqual([]);
+    const offline = new Set(documents.rows.documents!.filter((d) => d.url === null).map((d) => d.document_id));
+    for (const o of rows.observations!) {
+      const doc = /^document:([a-z0-9-]+)(?:#|$)/.exec(o.source_url!)?.[1];
+      expect(/^https?:\/\//.test(o.source_url!) || (doc !== undefined && offline.has(doc)), o.source_url!).toBe(true);
+    }
+    const cited = new Set(documents.rows.documents!.map((d) => d.document_id));
+    expect(rows.sheet_figures!.every((f) => f.document_id === null || cited.has(f.document_id))).toBe(true);
     expect(rows.observations).toContainEqual({
       indicator_code: "RAM.GERD.PCT_GDP",
       country_iso3: "KHM",
@@ -102,5 +111,33 @@ describe("Curated indicator sheet", () => {
   it("refuses an empty sheet and one that is not UTF-8", () => {
     expect(() => parseIndicatorSheet(csv("# only a comment\n\n"))).toThrow("empty sheet: no header line");
     expect(() => parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body: Uint8Array.from([0xff, 0xfe, 0x41]) })).toThrow("not UTF-8 text");
+  });
+  it("publishes the strategy's and the assessment's figures with their documents, targets as targets", async () => {
+    const body = await fs.readFile(path.join(repoRoot, "sources", "curated", "indicators.csv"));
+    const { rows } = parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body });
+    const value = (code: string) => rows.observations!.find((o) => o.indicator_code === code)?.value;
+    // The figures as the seed documents give them.
+    expect([value("RAM.GERD.PCT_GDP"), value("NAIS.TARGET.AI_TALENTS"), value("MPTC.KHMER_LLM.TOKENS_COLLECTED"), value("MPTC.KHMER_LLM.TOKENS_TARGET"), value("MPTC.AI_TEAM.TOTAL")]).toEqual([
+      0.09, 1000, 500_000_000, 2_000_000_000, 41,
+    ]);
+    expect([value("RAM.IMPL.MINISTRIES"), value("RAM.IMPL.QUESTIONS"), value("RAM.IMPL.STAKEHOLDERS")]).toEqual([26, 176, 300]);
+    const figure = (code: string) => rows.sheet_figures!.find((f) => f.indicator_code === code);
+    expect(figure("NAIS.TARGET.AI_TALENTS")).toMatchObject({ figure_kind: "target", due_year: 2027, nais_measure: "1.2", document_id: "nais-draft-2025" });
+    expect(figure("MPTC.KHMER_LLM.TOKENS_TARGET")).toMatchObject({ figure_kind: "target", due_year: null, target_of: "MPTC.KHMER_LLM.TOKENS_COLLECTED" });
+    expect(figure("MPTC.AI_TEAM.TOTAL")).toMatchObject({ figure_kind: "value", document_id: "mptc-ai-status-presentation" });
+    expect(rows.observations!.find((o) => o.indicator_code === "MPTC.AI_TEAM.TOTAL")!.source_url).toMatch(/^document:mptc-ai-status-presentation#/);
+  });
+
+  it("cites a document that is not online by id and section, and refuses a line with neither URL nor document", () => {
+    const head = "indicator_code,name,unit,period,value,source_url,source_page,document,section,figure_kind,target_of,due_year,nais_measure";
+    const { rows, rejected } = parseIndicatorSheet(
+      csv(`${head}\nT.A,Target A,people,2030,10,,,some-doc,p. 4,target,T.B,2030,2.1\nT.C,C,people,2030,1,,,,,value,,,\nT.D,D,people,2030,1,,3,some-doc,,value,,2030,\n`),
+    );
+    expect(rows.observations!.map((o) => o.source_url)).toEqual(["document:some-doc#p.%204"]);
+    expect(rows.sheet_figures).toEqual([{ indicator_code: "T.A", country_iso3: "KHM", period: "2030", figure_kind: "target", document_id: "some-doc", section: "p. 4", target_of: "T.B", due_year: 2030, nais_measure: "2.1" }]);
+    expect(rejected.map((r) => r.reason)).toEqual([
+      "line 3: source_url is empty: a public http(s) URL is required",
+      "line 4: target_of and due_year belong to a line whose figure_kind is target; source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`",
+    ]);
   });
 });

@@ -9,7 +9,7 @@ describe("Source registry", () => {
     const sources = parseRegistry(await fs.readFile(path.join(repoRoot, "sources", "registry.yaml"), "utf8"));
     const wb = sources.find((s) => s.id === "worldbank-wdi")!;
     expect(startUrls(wb)).toHaveLength(wb.indicators!.length);
-    expect(startUrls(wb)[0]).toBe("https://api.worldbank.org/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json&per_page=100");
+    expect(startUrls(wb)[0]).toBe("https://api.worldbank.org/v2/country/KHM;BRN;IDN;LAO;MMR;MYS;PHL;SGP;THA;VNM/indicator/IT.NET.USER.ZS?format=json&per_page=1000");
     expect(allowedHosts(wb)).toEqual(["api.worldbank.org"]);
   });
 

@@ -1,7 +1,9 @@
 // Indicators: each series' current values (analysts' values applied) for Cambodia and any ASEAN peer the
-// export holds, its definition, unit, RAM dimension and source, and the latest value with its change.
+// export holds, its definition, unit, RAM dimension and source, the latest value with its change, and
+// Cambodia's place among the peers where they have values.
 import { readFileSync } from "node:fs";
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
 
 interface SiteMetadata {
   ram_dimensions: Array<{ id: string; label: string }>;
@@ -42,6 +44,15 @@ const latestRows = await query(`
    WHERE l.country_iso3 = 'KHM'
   QUALIFY row_number() OVER (PARTITION BY l.indicator_code ORDER BY o.value_source = 'analyst' DESC, o.source_id) = 1
    ORDER BY l.indicator_code`);
+// Who produced each indicator's values and, where a bundled capture replayed them from a mirror's file,
+// which mirror and commit: the source line names both.
+const provenance = await query(`
+  SELECT DISTINCT o.indicator_code, s.producer, s.licence, s.mirror, s.mirror_repository, s.mirror_commit, s.retrieved_from_url
+    FROM ${table("observations_current")} o JOIN ${table("snapshots")} s
+      -- One mirror body may answer several series' URLs; each observation cites its own mirror file.
+      ON s.sha256 = o.snapshot_sha256 AND (s.retrieved_from_url IS NULL OR s.retrieved_from_url = o.source_url)
+   WHERE s.producer IS NOT NULL
+   ORDER BY o.indicator_code, s.mirror_repository NULLS LAST`);
 const countries = hasTable("geographies")
   ? await query(`SELECT iso3, name, asean_member FROM ${table("geographies")} ORDER BY iso3 = 'KHM' DESC, name`)
   : [];
@@ -52,7 +63,11 @@ const latest = latestRows.map((l) => {
 });
 const indicators = definitions.map((d) => {
   const m = metaByCode.get(d.indicator_code as string);
-  return { ...d, unit: (m?.unit_override as string | null) ?? d.unit, ram_dimension: m?.ram_dimension ?? "unclassified", nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? d.source_note ?? null };
+  const produced = provenance.filter((p) => p.indicator_code === d.indicator_code);
+  return { ...d, provenance: produced, unit: (m?.unit_override as string | null) ?? d.unit, ram_dimension: m?.ram_dimension ?? "unclassified", nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? d.source_note ?? null };
 });
 
-emit("indicators", { as_of: built, ram_dimensions: fallback.ram_dimensions, indicators, latest, series, countries }, ["indicators", "latest", "series"]);
+// Cambodia against the ASEAN peers, for each indicator whose export holds both in one year.
+const comparisons = peerComparisons(series as unknown as SeriesValue[]);
+
+emit("indicators", { as_of: built, ram_dimensions: fallback.ram_dimensions, indicators, latest, series, countries, comparisons, comparison_rule: comparisonRule }, ["indicators", "latest", "series"]);

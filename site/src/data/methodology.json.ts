@@ -1,7 +1,9 @@
 // The Methodology page: every source with cadence, licence and last run; the classification scheme (tag
 // dimensions and how many terms each tag has); the latest run's data-quality checks; and how many analyst
-// decisions of each kind the curation log holds.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+// decisions of each kind the curation log holds; and every capture of the bundled offline snapshot.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { asOf, emit, hasTable, query, repoRoot, table } from "../components/exports.js";
 import { taxonomy } from "../components/taxonomy.js";
 
 const built = asOf();
@@ -23,5 +25,32 @@ const rejections = hasTable("rejections")
 const curation = hasTable("curation_log")
   ? await query(`SELECT action, target_kind, count(*)::INTEGER AS decisions, max(logged_at)::VARCHAR AS latest FROM ${table("curation_log")} GROUP BY ALL ORDER BY decisions DESC`)
   : [];
+// Every capture of the bundled offline snapshot, read from the snapshot folder itself (not only those a run used).
+const snapshotDir = process.env.OBSERVATORY_SNAPSHOT_DIR ?? path.join(repoRoot, "sources", "snapshot");
+interface SnapshotCapture {
+  url: string;
+  retrievedAt: string;
+  sha256: string;
+  bytes: number;
+  note?: string;
+  producer?: string;
+  licence?: string;
+  headers?: Record<string, string>;
+  retrievedFrom?: Array<{ url: string; repository?: string; path?: string; commit?: string; mirror?: string }>;
+}
+const snapshotCaptures = readdirSync(path.join(snapshotDir, "captures"))
+  .flatMap((dir) => readdirSync(path.join(snapshotDir, "captures", dir)).map((name) => JSON.parse(readFileSync(path.join(snapshotDir, "captures", dir, name), "utf8")) as SnapshotCapture))
+  .map((c) => ({
+    url: c.url,
+    retrieved_at: c.retrievedAt,
+    sha256: c.sha256,
+    bytes: c.bytes,
+    content_type: c.headers?.["content-type"] ?? null,
+    producer: c.producer ?? null,
+    licence: c.licence ?? null,
+    note: c.note ?? null,
+    retrieved_from: c.retrievedFrom ?? [],
+  }))
+  .sort((a, b) => a.url.localeCompare(b.url) || a.retrieved_at.localeCompare(b.retrieved_at));
 const classification = (await taxonomy()).map((d) => ({ id: d.id, label: d.label, tags: d.tags.map((t) => ({ id: t.id, label: t.label, en_terms: t.en.length, km_terms: t.km.length, examples: [...t.en.slice(0, 3), ...t.km.slice(0, 1)] })) }));
-emit("methodology", { as_of: built, sources, quality, rejections, curation, classification }, ["sources", "classification"]);
+emit("methodology", { as_of: built, sources, quality, rejections, curation, classification, snapshot_captures: snapshotCaptures }, ["sources", "classification", "snapshot_captures"]);

@@ -3,8 +3,9 @@
 import { asOf, emit, query, table } from "../components/exports.js";
 
 const built = asOf();
-// Khmer-language technology: the language is Khmer, or the title or abstract names Khmer (in Latin or Khmer script).
-const khmer = `(p.language = 'km' OR regexp_matches(coalesce(p.title, '') || ' ' || coalesce(p.abstract, ''), '(?i)khmer|[\\x{1780}-\\x{17FF}]'))`;
+// Khmer-language technology: the language is Khmer, an analysts' sheet files it under that topic, or the title
+// or abstract names Khmer (in Latin or Khmer script).
+const khmer = `(p.language = 'km' OR list_contains(coalesce(p.topics, []), 'Khmer language technology') OR regexp_matches(coalesce(p.title, '') || ' ' || coalesce(p.abstract, ''), '(?i)khmer|[\\x{1780}-\\x{17FF}]'))`;
 const works = await query(`
   WITH p AS (SELECT coalesce(work_key, 'pub:' || source_id || '/' || pub_key) AS work_key, * EXCLUDE (work_key) FROM ${table("publications")})
   SELECT work_key, any_value(title ORDER BY source_id) AS title, min(year)::INTEGER AS year, max(doi) AS doi, max(arxiv_id) AS arxiv_id,
@@ -22,4 +23,8 @@ const byTopic = await query(`
   WITH w AS (SELECT DISTINCT coalesce(work_key, pub_key) AS work_key, unnest(topics) AS topic FROM ${table("publications")})
   SELECT topic, count(DISTINCT work_key)::INTEGER AS works FROM w GROUP BY topic ORDER BY works DESC, topic LIMIT 25`);
 const [sources] = await query(`SELECT list_distinct(list(source_id)) AS ids, max(retrieved_at)::VARCHAR AS newest FROM ${table("publications")}`);
-emit("publications", { as_of: built, works, by_year: byYear, by_institution: byInstitution, by_topic: byTopic, sources }, []);
+// The analysts' sheets of publications (sources with the publication-sheet parser): where their lists come from.
+const sheets = await query(`SELECT s.source_id, s.title, s.attribution, s.licence, count(p.pub_key)::INTEGER AS papers, max(p.retrieved_at)::VARCHAR AS retrieved_at
+                              FROM ${table("sources")} s JOIN ${table("publications")} p USING (source_id)
+                             WHERE s.parser = 'publication-sheet' GROUP BY ALL ORDER BY s.source_id`);
+emit("publications", { sheets, as_of: built, works, by_year: byYear, by_institution: byInstitution, by_topic: byTopic, sources }, []);

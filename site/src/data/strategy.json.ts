@@ -54,7 +54,18 @@ const provenance = await query(`
   SELECT s.source_id, s.title, max(m.retrieved_at)::VARCHAR AS retrieved_at, any_value(m.snapshot_sha256) AS sha256
     FROM ${table("strategy_measures")} m JOIN ${table("sources")} s USING (source_id) GROUP BY ALL`);
 
-emit("strategy", { as_of: built, counts, priorities, measures, flagships, sector_directions: sectorDirections, history, provenance }, [
+// The strategy's and the assessment's own figures once an analyst approved them, with their documents.
+const figures = hasTable("strategy_figures")
+  ? await query(`SELECT indicator_code, name, unit, period, value, figure_kind, due_year, nais_measure, target_of, progress_value, progress_period,
+                        progress_pct, document_id, document_title, document_publisher, document_date, document_section, document_url,
+                        document_not_online, source_url, retrieved_at::VARCHAR AS retrieved_at
+                   FROM ${table("strategy_figures")} ORDER BY figure_kind DESC, indicator_code`)
+  : [];
+const pendingFigures = hasTable("sheet_figures")
+  ? Number((await query(`SELECT count(*)::INTEGER AS n FROM ${table("sheet_figures")}`))[0].n) - figures.length
+  : 0;
+
+emit("strategy", { as_of: built, counts, priorities, measures, flagships, sector_directions: sectorDirections, history, provenance, figures, pending_figures: pendingFigures }, [
   "priorities",
   "measures",
   "flagships",
