@@ -1,5 +1,5 @@
 // Lint rules: type-aware TypeScript, floating promises are errors, and workflow code may not
-// import Node built-ins (DESIGN.md rule 1: workflows are deterministic).
+// import Node built-ins (docs/architecture.md rule 1: workflows are deterministic).
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(

@@ -1,4 +1,4 @@
-// Content-addressed archive of every fetched body (DESIGN.md rule 3). Bodies are stored once per
+// Content-addressed archive of every fetched body (docs/architecture.md rule 3). Bodies are stored once per
 // sha256, gzipped; each capture of a URL gets its own small metadata file, so parsers can be re-run
 // over the archive without the network and the bundled snapshot uses the very same format.
 import { createHash } from "node:crypto";

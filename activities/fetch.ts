@@ -1,4 +1,4 @@
-// The one way the observatory reads a source (DESIGN.md rules 3 and 7): registry hosts only, never a
+// The one way the observatory reads a source (docs/architecture.md rules 3 and 7): registry hosts only, never a
 // private address, robots.txt and a per-host pace respected, conditional requests, bounded retries,
 // one deadline and a decoded-size cap per response, and every body archived before anyone parses it.
 // When the network cannot be reached (or --offline is set) the capture comes from the bundled

@@ -242,7 +242,7 @@ ${authors.map((a) => `    <author><name>${escapeXml(a)}</name></author>`).join("
     retrievedAt: builtAt,
     origin: "snapshot",
     note:
-      `Atom response assembled ${builtAt.slice(0, 10)} with the one paper in shared/reference/sources.md §c: id, title, ` +
+      `Atom response assembled ${builtAt.slice(0, 10)} with one paper, arXiv 2512.13552: id, title, ` +
       "authors, category and first-version date as listed by aclanthology.org/2025.coling-main.87 and arxivlens.com; " +
       "the abstract is left empty and totalResults counts this document only",
     producer: "arXiv.org (record of arXiv 2512.13552; the paper is its authors')",

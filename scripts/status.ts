@@ -1,6 +1,6 @@
 // `npm run status`: how the observatory is doing, for an analyst. Per source the last success, freshness
 // against its cadence and recent failures, and the overdue NAIS measures, all read from the public
-// exports (never the live warehouse, which the worker may hold: DESIGN.md rule 4); the review queue
+// exports (never the live warehouse, which the worker may hold: docs/architecture.md rule 4); the review queue
 // sizes from Temporal. Each part reports on its own when it cannot be read; only a missing export fails.
 import fs from "node:fs/promises";
 import path from "node:path";

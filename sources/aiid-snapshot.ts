@@ -4,7 +4,7 @@
 // without report titles and links. Both also give every incident that names an ASEAN member (sources/asean.ts),
 // for the regional counts.
 //
-// What the archive holds (reference/sources.md §e, the AIID repo's site/db-backup/bin/backup.sh):
+// What the archive holds (the AIID repo's site/db-backup/bin/backup.sh):
 // - incidents.csv from `mongoexport --type=csv`: scalars as text, lists as JSON (`[1,2]`, `["a","b"]`),
 //   `_id` as `ObjectId(…)`. Third-party readers parse `reports` and the entity columns with Python's
 //   `ast.literal_eval`, which agrees. A comma-separated list is accepted too, in case the export changes.

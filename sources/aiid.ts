@@ -1,5 +1,5 @@
 // AI Incident Database (incidentdatabase.ai) GraphQL responses → the incidents that involve Cambodia.
-// The AIID has no country field (reference/sources.md §e), so Cambodia is found by whole-word match of
+// The AIID has no country field, so Cambodia is found by whole-word match of
 // place and people names in each incident's title, description and report titles. The filter and the
 // row building are shared with the weekly-snapshot parser (aiid-snapshot.ts), so both give the same rows.
 import type { RowOf } from "../warehouse/tables.js";
@@ -75,7 +75,7 @@ export function canonicalProvince(name: string): string | null {
   return null;
 }
 
-/** Keeps only absolute http(s) links (DESIGN.md rule 7), normalised and without duplicates. */
+/** Keeps only absolute http(s) links (docs/architecture.md rule 7), normalised and without duplicates. */
 export function httpUrls(values: unknown[]): string[] {
   const out = new Set<string>();
   for (const value of values) {

@@ -1,6 +1,6 @@
 // Press releases of the Ministry of Post and Telecommunications (mptc.gov.kh), scraped with cheerio.
 // A list page yields no rows, only the detail pages to fetch next; a detail page yields one news item.
-// No stored copy of the live listing HTML exists (reference/sources.md §d), so the selectors default to
+// No stored copy of the live listing HTML exists, so the selectors default to
 // a WordPress layout and can be overridden per source; a page matching neither shape fails loudly.
 import * as cheerio from "cheerio";
 import { z } from "zod";

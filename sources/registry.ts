@@ -72,7 +72,7 @@ export function startUrls(source: SourceEntry): string[] {
   return (source.indicators ?? []).map((code) => source.url_template!.replace("{indicator}", encodeURIComponent(code)));
 }
 
-/** Hosts a source may fetch from; the fetch layer refuses any other (DESIGN.md rule 7). */
+/** Hosts a source may fetch from; the fetch layer refuses any other (docs/architecture.md rule 7). */
 export function allowedHosts(source: SourceEntry): string[] {
   return [...new Set(startUrls(source).filter((u) => /^https?:/.test(u)).map((u) => new URL(u).host))];
 }

@@ -1,5 +1,5 @@
 // Text helpers shared by the news parsers, the taxonomy and story grouping. Khmer is first-class
-// (DESIGN.md rule 9): text is NFC-normalised, words come from ICU's Khmer dictionary segmenter,
+// (docs/architecture.md rule 9): text is NFC-normalised, words come from ICU's Khmer dictionary segmenter,
 // and Khmer digits and month names parse like their English counterparts.
 import * as cheerio from "cheerio";
 
@@ -160,7 +160,7 @@ export interface CanonicalUrlOptions {
 /**
  * One spelling per link, for keys and de-duplication: lower-case host, no credentials, fragment or
  * tracking parameters, remaining parameters sorted, no trailing slash except the root.
- * Returns null for anything but http(s) (DESIGN.md rule 7: links are limited to http(s)).
+ * Returns null for anything but http(s) (docs/architecture.md rule 7: links are limited to http(s)).
  */
 export function canonicalUrl(url: string, options: CanonicalUrlOptions = {}): string | null {
   let parsed: URL;

@@ -1,4 +1,4 @@
-// Analysts' decisions (DESIGN.md rule 6): curated indicator values, tag additions and removals, rejected
+// Analysts' decisions (docs/architecture.md rule 6): curated indicator values, tag additions and removals, rejected
 // items and NAIS measure statuses. Each call writes its curated row and its curation_log entry in one
 // transaction; nothing here edits or deletes an earlier decision, a later one supersedes it.
 import type { DuckDBConnection } from "@duckdb/node-api";

@@ -60,7 +60,7 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
   return applied;
 }
 
-// DuckDB lets one process hold a database file for writing (DESIGN.md rule 4). Activities of one
+// DuckDB lets one process hold a database file for writing (docs/architecture.md rule 4). Activities of one
 // worker share the process, so their opens are queued here rather than failing on the file lock;
 // across workers, the load runs once per pipeline and the lock is DuckDB's own.
 const queues = new Map<string, Promise<unknown>>();

@@ -156,7 +156,7 @@ export function tableSchemaType(duckdbType: string): string | undefined {
 }
 
 // Spreadsheets run a cell that starts with one of these as a formula; scraped text must stay inert
-// (DESIGN.md rule 7), so the CSV twin prefixes such text with an apostrophe, as OWASP advises for CSV
+// (docs/architecture.md rule 7), so the CSV twin prefixes such text with an apostrophe, as OWASP advises for CSV
 // meant for spreadsheets. The Parquet files keep the text exactly.
 const FORMULA_START = "^[=+\\-@\\t\\r]";
 

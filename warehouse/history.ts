@@ -1,4 +1,4 @@
-// Reading the past (DESIGN.md rule 5): what the warehouse said about indicator values at any moment,
+// Reading the past (docs/architecture.md rule 5): what the warehouse said about indicator values at any moment,
 // from the versioned observations (valid_from/valid_to). The SQL behind it is the table macros of
 // migration 005, so researchers get the same answer from `SELECT * FROM observations_as_of(...)`.
 import type { DuckDBConnection } from "@duckdb/node-api";

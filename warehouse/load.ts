@@ -1,4 +1,4 @@
-// The single writer (DESIGN.md rule 4): merges every source's staged Parquet into the warehouse in
+// The single writer (docs/architecture.md rule 4): merges every source's staged Parquet into the warehouse in
 // one transaction. Loading the same stage twice changes nothing; a failure rolls everything back, and a
 // source whose own stage cannot be loaded is set aside so that every other source still loads.
 import path from "node:path";
@@ -122,9 +122,11 @@ async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, 
   const shas = [...new Set(manifest.captures.map((c) => c.sha256))];
   if (shas.length === 0) return 0;
   let retracted = 0;
+  // A warehouse from before a table's migration (an upgrade in progress) has nothing of it to retract.
+  const existing = new Set((await queryRows(db, "SELECT table_name FROM information_schema.tables")).map((r) => String(r.table_name)));
   for (const table of recordTableNames) {
     const spec = recordTables[table];
-    if (spec.mode === "upsert") continue;
+    if (spec.mode === "upsert" || !existing.has(table)) continue;
     const t = sqlIdent(table);
     const info = manifest.tables[table];
     const keys = ["source_id", ...spec.key].map(sqlIdent).join(", ");

@@ -1,6 +1,6 @@
 // The warehouse side of human review (issue 6): which items wait for a person, what a reviewer needs to
 // see about one, and how an analyst's decision is written: its effect (a published incident, an approved
-// value, a tag) and its curation_log entry with who, when and why, in one transaction (DESIGN.md rule 6).
+// value, a tag) and its curation_log entry with who, when and why, in one transaction (docs/architecture.md rule 6).
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import {

@@ -1,5 +1,5 @@
 // Staged records: what one source's parse produced, as one Parquet file per table plus a manifest,
-// waiting for the single load (DESIGN.md rule 4). Sources stage in parallel; only the load writes
+// waiting for the single load (docs/architecture.md rule 4). Sources stage in parallel; only the load writes
 // the warehouse.
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
@@ -52,7 +52,7 @@ export function rowHash(table: RecordTable, row: Record<string, unknown>): strin
 // Every other text column (titles, names, outlets, keys, lists of names) loses them (sources/text.ts).
 const bodyColumns = new Set(["abstract", "summary", "description", "text", "note", "entities_text", "source_note"]);
 
-/** A staged row with bidirectional controls removed from titles and names and escaped in bodies (DESIGN.md rule 7). */
+/** A staged row with bidirectional controls removed from titles and names and escaped in bodies (docs/architecture.md rule 7). */
 export function neutraliseBidi(table: RecordTable, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...row };
   for (const [column, type] of Object.entries(recordTables[table].columns)) {

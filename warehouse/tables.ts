@@ -7,7 +7,7 @@ type SqlType = "VARCHAR" | "INTEGER" | "DOUBLE" | "BOOLEAN" | "DATE" | "TIMESTAM
  * How a source's staged rows merge:
  * - `snapshot`: the staged rows are the source's complete current set (reference data); changed
  *   rows are replaced and rows the source no longer lists are removed.
- * - `versioned`: a changed value closes the open row (`valid_to`) and adds a new one (DESIGN.md rule 5).
+ * - `versioned`: a changed value closes the open row (`valid_to`) and adds a new one (docs/architecture.md rule 5).
  * - `upsert`: feeds and APIs that return only recent items: new keys are added, changed rows replaced,
  *   and nothing is removed because a later page no longer lists it.
  */

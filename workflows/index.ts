@@ -1,4 +1,4 @@
-// Orchestration only (DESIGN.md rules 1 and 2): no I/O, clocks or Node modules here. Activity
+// Orchestration only (docs/architecture.md rules 1 and 2): no I/O, clocks or Node modules here. Activity
 // timeouts and retries arrive in the input, built from temporal.config.ts by whoever starts the run.
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ApplicationFailure, executeChild, ParentClosePolicy, patched, startChild, workflowInfo } from "@temporalio/workflow";
@@ -55,7 +55,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
     ...(fetched.warnings?.length ? { warnings: fetched.warnings } : {}),
   };
   if (fetched.unavailable) return { ...base, records: 0, rejected: 0, unchanged: false };
-  // Fetch once, parse only what changed (DESIGN.md rule 3): an unchanged source costs no parse and no load.
+  // Fetch once, parse only what changed (docs/architecture.md rule 3): an unchanged source costs no parse and no load.
   if (fetched.unchanged && !input.reparse) return { ...base, records: 0, rejected: 0, unchanged: true };
   let parsed;
   try {
@@ -169,7 +169,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
         });
         return { sourceId, result, seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() };
       } catch (error) {
-        // One broken source fails alone; the rest of the run goes on (DESIGN.md rule 7).
+        // One broken source fails alone; the rest of the run goes on (docs/architecture.md rule 7).
         return { sourceId, failure: describeFailure(error), seconds: (Date.now() - t0) / 1000, finishedAt: new Date().toISOString() };
       }
     }),
@@ -307,7 +307,7 @@ export interface PublishSummary {
 
 /**
  * After analysts decide: the quality checks again (an approved out-of-range value no longer fails), then
- * the export, run by a worker like every other write (DESIGN.md rule 4). `npm run site:build` follows.
+ * the export, run by a worker like every other write (docs/architecture.md rule 4). `npm run site:build` follows.
  */
 export async function publish(input: PublishInput): Promise<PublishSummary> {
   const runId = workflowInfo().workflowId;

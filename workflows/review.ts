@@ -1,4 +1,4 @@
-// review(): one per item that needs a person (DESIGN.md rules 1 and 6). It waits durably for an analyst's
+// review(): one per item that needs a person (docs/architecture.md rules 1 and 6). It waits durably for an analyst's
 // approve / reject / edit signal, answers a `state` query, sends a reminder and then escalates on timers,
 // and hands the decision to an activity that writes it to the warehouse with its curation_log entry.
 // Orchestration only: no I/O, clocks (Date is Temporal's replayed clock) or Node modules.

@@ -1,4 +1,4 @@
-// Which network addresses the fetch layer may connect to (DESIGN.md rule 7: no requests to private
+// Which network addresses the fetch layer may connect to (docs/architecture.md rule 7: no requests to private
 // addresses). Checked on the address a connection really goes to, so a registry host whose DNS
 // answer turns private (DNS rebinding) is refused as surely as a redirect to http://10.0.0.1/.
 import dns from "node:dns";

@@ -68,7 +68,7 @@ describe("one incident known to two sources", () => {
   it("opens a match review for the likely pair only, and never shows the pair twice while it waits", async () => {
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await load(db);
-      expect((await pendingReviews(db)).filter((r) => r.kind === "match")).toEqual([{ kind: "match", key: matchKey }]);
+      expect((await pendingReviews(db)).filter((r) => r.kind === "match")).toEqual([{ kind: "match", key: matchKey, sourceId: "aiid" }]);
       expect(await publicKeys(db)).toEqual(["aiid:1120", "sheet:hun-sen-deepfake-war-appeal"]);
       const item = await describeReview(db, { kind: "match", key: matchKey });
       expect(item).toMatchObject({ url: "https://incidentdatabase.ai/cite/1127", relatedIncident: "sheet:hun-sen-deepfake-war-appeal" });
@@ -81,7 +81,7 @@ describe("one incident known to two sources", () => {
       const ref = { kind: "match" as const, key: matchKey };
       await recordReviewDecision(db, ref, team.decision("sokha", ref, "approve", "Same clip, same week"), { analysts: team.store, now: () => new Date("2026-01-02T00:00:00Z") });
       await load(db);
-      expect(await pendingReviews(db)).not.toContainEqual({ kind: "match", key: matchKey });
+      expect((await pendingReviews(db)).filter((r) => r.kind === "match")).toEqual([]);
       const [one] = await queryRows(db, "SELECT report_urls, also_recorded_as FROM v_incidents_public WHERE incident_key = 'sheet:hun-sen-deepfake-war-appeal'");
       expect(one.also_recorded_as).toEqual(["aiid:1127"]);
       expect(one.report_urls).toEqual(expect.arrayContaining(["https://poste-kh.com/news/2025-07-02-7546", "https://incidentdatabase.ai/cite/1127"]));

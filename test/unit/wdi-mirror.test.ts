@@ -16,7 +16,7 @@ const input = (body: Uint8Array, url = apiUrl("IT.NET.USER.ZS"), options: Record
 describe("WDI mirror CSV parser", () => {
   it("reads the rows of the series and countries the API URL asks for", () => {
     const body = csv("indicator,country,year,value\nIT.NET.USER.ZS,KHM,2023,60.7171\nIT.NET.USER.ZS,THA,2023,89.5\nIT.NET.USER.ZS,JPN,2023,87\nSP.POP.TOTL,KHM,2023,17423880\n");
-    const { rows, rejected } = parseWdiMirrorCsv(input(body, apiUrl("IT.NET.USER.ZS"), { series_names: { "IT.NET.USER.ZS": "Individuals using the Internet (% of population)" } }));
+    const { rows, rejected } = parseWdiMirrorCsv(input(body, apiUrl("IT.NET.USER.ZS"), { series_names: { "IT.NET.USER.ZS": "Individuals using the Internet (% of population)" }, units: { "IT.NET.USER.ZS": "% of population" } }));
     expect(rejected).toEqual([]);
     expect(rows.observations).toEqual([
       { indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period: "2023", value: 60.7171, source_url: apiUrl("IT.NET.USER.ZS") },

@@ -87,7 +87,7 @@ CREATE TABLE indicators (
   source_id VARCHAR NOT NULL, snapshot_sha256 VARCHAR NOT NULL, retrieved_at TIMESTAMPTZ NOT NULL, row_hash VARCHAR NOT NULL
 );
 
--- Versioned: a revised value closes the open row (valid_to) and adds a new one (DESIGN.md rule 5).
+-- Versioned: a revised value closes the open row (valid_to) and adds a new one (docs/architecture.md rule 5).
 CREATE TABLE observations (
   indicator_code VARCHAR, country_iso3 VARCHAR, period VARCHAR, value DOUBLE, source_url VARCHAR,
   source_id VARCHAR NOT NULL, snapshot_sha256 VARCHAR NOT NULL, retrieved_at TIMESTAMPTZ NOT NULL, row_hash VARCHAR NOT NULL,

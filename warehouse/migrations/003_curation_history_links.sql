@@ -1,5 +1,5 @@
 -- 003: dimension tables (geographies, indicator metadata), the status history of NAIS measures and the
--- analysts' curations (DESIGN.md rule 6). No automated run writes these tables; warehouse/curation.ts
+-- analysts' curations (docs/architecture.md rule 6). No automated run writes these tables; warehouse/curation.ts
 -- writes each curated row together with its entry in curation_log, in one transaction.
 --
 -- Curation tables are append-only: a decision is never edited or deleted, a later decision on the same

@@ -31,7 +31,7 @@ SELECT 'publication', w.pub_key
   FROM v_rejected_items r JOIN publication_works w ON r.item_kind = 'publication' AND r.item_key = w.work_key;
 
 -- ---------------------------------------------------------------------------------------------------
--- Indicator values through time (DESIGN.md rule 5).
+-- Indicator values through time (docs/architecture.md rule 5).
 
 -- What the warehouse said at moment t: the source rows open at t.
 CREATE MACRO observations_as_of(t) AS TABLE

@@ -1,6 +1,6 @@
 -- 007: human review (issue 6). Every item that needs a person gets a `review` workflow; its decision is
 -- written here by warehouse/review.ts, each together with its curation_log entry, in one transaction.
--- All tables are append-only analyst tables (DESIGN.md rule 6): no automated run writes or deletes them,
+-- All tables are append-only analyst tables (docs/architecture.md rule 6): no automated run writes or deletes them,
 -- and a later decision on the same key supersedes an earlier one (highest log_id wins).
 
 -- One row per decided review, whatever its kind: the workflow id (review/<kind>/<key>), so the pipeline

@@ -1,5 +1,5 @@
 // Shared by the data loaders: query the public Parquet exports with an in-memory DuckDB.
-// Loaders read the exports, never the live warehouse file (DESIGN.md rule 4).
+// Loaders read the exports, never the live warehouse file (docs/architecture.md rule 4).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

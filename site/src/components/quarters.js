@@ -1,4 +1,4 @@
-// Calendar quarters of the NAIS monitoring cycle (quarterly progress checks, DESIGN.md). Plain JavaScript
+// Calendar quarters of the NAIS monitoring cycle (quarterly progress checks, docs/architecture.md). Plain JavaScript
 // shared by the Framework config (the report routes), the report loaders and the pages.
 
 /** The strategy runs 2025–2030; the first quarterly check covers 2025-Q1. */

@@ -1,6 +1,6 @@
 // Shared page furniture: safe links, number and date formats, the offline-snapshot banner, "last updated",
 // and chart cards that name their source and date and offer their data as CSV. Everything renders through
-// htl's `html`, which escapes interpolated text, so scraped titles stay text (DESIGN.md rule 7).
+// htl's `html`, which escapes interpolated text, so scraped titles stay text (docs/architecture.md rule 7).
 import {html} from "htl";
 import * as d3 from "d3";
 
