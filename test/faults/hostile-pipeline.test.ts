@@ -39,13 +39,14 @@ const send = (res: ServerResponse, body: string | Uint8Array, headers: Record<st
 };
 
 function registry(origin: string): string {
-  const entry = (id: string, kind: string, parser: string, url: string, extra = "") =>
-    `  - { id: ${id}, title: ${id}, kind: ${kind}, parser: ${parser}, urls: ["${origin}${url}"], cadence: daily, licence: CC BY 4.0, attribution: t, fetch: { min_interval_ms: 0${extra} } }`;
+  const entry = (id: string, kind: string, parser: string, url: string, extra = "", options = "") =>
+    `  - { id: ${id}, title: ${id}, kind: ${kind}, parser: ${parser}, urls: ["${origin}${url}"], cadence: daily, licence: CC BY 4.0, attribution: t, fetch: { min_interval_ms: 0${extra} }${options} }`;
   return [
     "sources:",
     `  - { id: nais, title: NAIS, kind: strategy, parser: nais-strategy, urls: ["repo:sources/strategy/nais.yaml"], cadence: manual, licence: CC BY 4.0, attribution: t }`,
     entry("oa", "publication", "openalex-works", "/oa?cursor=*"),
-    entry("wb", "indicator", "worldbank-v2", "/wb?format=json"),
+    // Units are stated in the registry (the API's names are not read for them), as the quality rules expect.
+    entry("wb", "indicator", "worldbank-v2", "/wb?format=json", "", `, options: { units: { IT.NET.USER.ZS: "% of population" } }`),
     entry("feed", "news", "rss", "/feed"),
     entry("bomb", "news", "rss", "/bomb", ", max_bytes: 1048576"),
     entry("laughs", "news", "rss", "/laughs"),

@@ -81,8 +81,8 @@ describe("Fault: hostile values", () => {
     }));
     expect(facts.observations).toEqual([{ period: "2022", value: 56.7 }]);
     expect(facts.rejections).toEqual([
-      { source_id: "wb", record: "IT.NET.USER.ZS/2023", reason: "value is outside the range of a double (beyond ±1.8e308, read as -Infinity)" },
-      { source_id: "wb", record: "IT.NET.USER.ZS/2024", reason: "value is outside the range of a double (beyond ±1.8e308, read as Infinity)" },
+      { source_id: "wb", record: "IT.NET.USER.ZS/KHM/2023", reason: "value is outside the range of a double (beyond ±1.8e308, read as -Infinity)" },
+      { source_id: "wb", record: "IT.NET.USER.ZS/KHM/2024", reason: "value is outside the range of a double (beyond ±1.8e308, read as Infinity)" },
     ]);
     expect(facts.anyBidi).toEqual([{ n: 0 }]);
     const deepfake = facts.news.find((n) => String(n.title).startsWith("Ministry condemns"))!;
