@@ -5,22 +5,18 @@ import { createHash, randomInt } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import type { RegisteredReport } from "../warehouse/intake.js";
 
 /** What a reporter may send, and how much of it. */
 export const intakeLimits = { whatMin: 20, whatMax: 4000, links: 5, linkMax: 500, contactMax: 200 } as const;
 
-export interface IntakeReport {
-  trackingCode: string;
-  receivedAt: string;
-  what: string;
-  province: string | null;
-  occurred: string | null;
-  links: string[];
+/** The part of a report the warehouse and the site may know: all of it but the contact. */
+export type PublicReport = Omit<RegisteredReport, "sha256">;
+
+export interface IntakeReport extends PublicReport {
   /** How to reach the reporter, if they gave it: never leaves the intake store. */
   contact: string | null;
 }
-
-export type PublicReport = Omit<IntakeReport, "contact">;
 
 /** A submission that cannot be accepted; `field` is the form field to fix. */
 export class IntakeInputError extends Error {

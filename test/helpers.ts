@@ -83,3 +83,14 @@ export async function testAnalysts(dir: string, names: Record<string, "analyst" 
   ) => ({ action, reason, fields, ...signDecision(signers[name], reviewId(ref.kind, ref.key), action, reason, fields ?? {}) });
   return { store, tokens, signers, decision };
 }
+
+/** Polls `fn` every 250 ms until it returns a value (errors count as "not yet"); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -6,7 +6,6 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
@@ -21,11 +20,11 @@ import { startIntake, type RunningIntake } from "../../scripts/lib/intake-server
 import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
 import { decide, listReviews, reviewState } from "../../scripts/lib/review-client.js";
 import { serveStatic } from "../../scripts/lib/static-server.js";
-import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
+import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { publish } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
-import { offlineExport, repoRoot, testAnalysts, testClock } from "../helpers.js";
+import { offlineExport, repoRoot, tempConfig, testAnalysts, testClock, until } from "../helpers.js";
 import { rawRequest } from "../http-request.js";
 
 const run = promisify(execFile);
@@ -50,15 +49,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Waits as `until` does, up to 30000 ms unless told otherwise. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => until(what, fn, timeoutMs);
 
 /** The reports in the intake's store (none before the first). */
 const stored = async () => (await fs.readdir(config.intake.dir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
@@ -77,20 +69,11 @@ async function filesContaining(root: string, needle: string): Promise<string[]> 
 beforeAll(async () => {
   installRuntime("WARN");
   const cliPath = (await provisionTemporalCli({ log: () => undefined })).path;
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-intake-"));
   const port = await freePort();
-  config = loadConfig({
-    OBSERVATORY_DATA_DIR: dir,
-    OBSERVATORY_WAREHOUSE: path.join(dir, "observatory.duckdb"),
-    OBSERVATORY_ARCHIVE_DIR: path.join(dir, "archive"),
-    OBSERVATORY_STAGED_DIR: path.join(dir, "staged"),
-    OBSERVATORY_EXPORTS_DIR: path.join(dir, "exports"),
-    OBSERVATORY_SITE_OUTPUT: path.join(dir, "site"),
-    OBSERVATORY_REVIEW_EVENTS: path.join(dir, "review-events.jsonl"),
+  ({ config, dir } = await tempConfig({
     OBSERVATORY_INTAKE_PORT: String(port),
     OBSERVATORY_INTAKE_URL: `http://127.0.0.1:${port}/report`,
-    TEMPORAL_TASK_QUEUE: `test-intake-${path.basename(dir)}`,
-  });
+  }));
   team = await testAnalysts(dir, { sokha: "analyst", dara: "analyst", vanna: "editor" });
   // The offline snapshot through the real activities: the export and the site the reporter opens.
   activities = await offlineExport(config, "intake-test", testClock("2026-11-25T06:00:00Z"));
@@ -145,7 +128,7 @@ describe("the public incident intake", () => {
 
     // The report's review is open and waiting, its public part registered, its contact only in the intake store.
     const id = `review/report/${code}`;
-    const state = await until("the report's review to wait", async () => {
+    const state = await waitFor("the report's review to wait", async () => {
       const s = await reviewState(env.client, id);
       return s.status === "waiting" ? s : undefined;
     });
@@ -238,7 +221,7 @@ describe("the public incident intake", () => {
     try {
       const files = (await stored()).length;
       // Every stored report's review is visible first, so a late-indexed one is not mistaken for the spam's.
-      const reviews = await until("every stored report's review to be listed", async () => {
+      const reviews = await waitFor("every stored report's review to be listed", async () => {
         const n = (await reportReviews()).length;
         return n >= files ? n : undefined;
       });

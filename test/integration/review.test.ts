@@ -18,7 +18,7 @@ import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehou
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
 import { signDecision, signProposal } from "../../activities/analysts.js";
-import { repoRoot, testAnalysts, testClock } from "../helpers.js";
+import { repoRoot, testAnalysts, testClock, until } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -94,17 +94,10 @@ async function runPublish(runKey: string) {
   return env.client.workflow.execute(publish, { taskQueue: config.temporal.taskQueue, workflowId: `publish/${runKey}`, args: [{ runKey, activities: config.activities }] });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Waits as `until` does, up to 20000 ms unless told otherwise. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000) => until(what, fn, timeoutMs);
 
-const waiting = (id: string) => until(`${id} to wait`, async () => ((await reviewState(env.client, id)).status === "waiting" ? true : undefined));
+const waiting = (id: string) => waitFor(`${id} to wait`, async () => ((await reviewState(env.client, id)).status === "waiting" ? true : undefined));
 
 async function exported(table: string, sql = "*", where = "true") {
   return withMemoryDb((db) => queryRows(db, `SELECT ${sql} FROM read_parquet(${sqlString(path.join(config.paths.exports, `${table}.parquet`))}) WHERE ${where}`));
@@ -118,7 +111,7 @@ describe("review workflows on a real Temporal dev server", () => {
     const first = await runPipeline("review-run-1");
     expect(first.partial).toBe(false);
     expect(first.reviews.opened).toBe(first.reviews.pending);
-    const open = await until("the reviews to be listed", async () => {
+    const open = await waitFor("the reviews to be listed", async () => {
       const rows = await listReviews(env.client);
       return rows.length >= first.reviews.pending ? rows : undefined;
     });
@@ -138,7 +131,7 @@ describe("review workflows on a real Temporal dev server", () => {
 
   it("waits for a person, answers its query, sends its reminder and then escalates on its timers, logging both", async () => {
     const id = candidates[2];
-    const state = await until("the escalation", async () => {
+    const state = await waitFor("the escalation", async () => {
       const s = await reviewState(env.client, id);
       return s.escalatedAt ? s : undefined;
     });
