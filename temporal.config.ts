@@ -229,7 +229,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       maxConcurrentActivities: intFrom(env, "OBSERVATORY_MAX_ACTIVITIES", 4),
       maxConcurrentWorkflowTasks: intFrom(env, "OBSERVATORY_MAX_WORKFLOW_TASKS", 10),
     },
-    // Every long activity heartbeats (activities/index.ts → withHeartbeats), so an attempt lost with its
+    // Every long activity heartbeats (activities/heartbeat.ts → withHeartbeats), so an attempt lost with its
     // worker or its server is retried after the heartbeat timeout, not the start-to-close timeout. The
     // start-to-close timeouts bound the work itself: a fetch is at most 100 pages (fetch.max_pages) at
     // one per second plus retries; parse, load and export take seconds on this data and minutes on a

@@ -7,6 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { ApplicationFailure } from "@temporalio/common";
 import type { Archive, Capture } from "./archive.js";
+import { nonRetryable, retryable } from "./failures.js";
 import { AddressRefused } from "./http/address.js";
 import { HostLimiter } from "./http/limiter.js";
 import { BodyTooLarge, openRequest, TimedOut, Unreachable, UnsupportedEncoding, type BodyLimit } from "./http/request.js";
@@ -126,7 +127,7 @@ const robotsMaxBytes = 512 * 1024;
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 
 function checkSettings(s: FetchSettings): void {
-  const bad = (field: string, rule: string) => ApplicationFailure.nonRetryable(`fetch settings: ${field} must be ${rule}`, "BadSettings");
+  const bad = (field: string, rule: string) => nonRetryable("BadSettings", `fetch settings: ${field} must be ${rule}`);
   for (const field of ["timeoutMs", "maxBytes", "maxAttempts", "maxConcurrentPerHost"] as const) {
     if (!Number.isFinite(s[field]) || s[field] < 1) throw bad(field, "a number of at least 1");
   }
@@ -149,13 +150,13 @@ async function fromRepo(url: string, ctx: FetchContext): Promise<FetchOutcome> {
   const relative = url.slice("repo:".length);
   const file = path.resolve(ctx.projectRoot, relative);
   if (!file.startsWith(ctx.projectRoot + path.sep)) {
-    throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: ${url} points outside the project`, "BadUrl");
+    throw nonRetryable("BadUrl", `${ctx.sourceId}: ${url} points outside the project`);
   }
   let body: Uint8Array;
   try {
     body = await fs.readFile(file);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: cannot read ${url}: ${(error as Error).message}`, "MissingFile");
+    throw nonRetryable("MissingFile", `${ctx.sourceId}: cannot read ${url}: ${(error as Error).message}`);
   }
   const previous = await ctx.archive.latest(url);
   const capture = await ctx.archive.put(body, {
@@ -180,7 +181,7 @@ async function fromSnapshot(url: string, ctx: FetchContext, reason: string): Pro
   }
   const capture = await ctx.snapshot.latest(url);
   if (!capture) {
-    throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: ${reason}, and neither the archive nor the bundled snapshot has a copy of ${url}`, "NoSnapshot");
+    throw nonRetryable("NoSnapshot", `${ctx.sourceId}: ${reason}, and neither the archive nor the bundled snapshot has a copy of ${url}`);
   }
   await ctx.archive.adopt(ctx.snapshot, capture);
   return { capture, snapshotReason: reason, unchanged: false };
@@ -242,7 +243,7 @@ async function robotsPolicy(target: URL, env: Env): Promise<RobotsPolicy> {
   return env.state.robots.get(target.origin, env.clock(), env.settings.robotsTtlMs, async () => {
     const robotsUrl = new URL("/robots.txt", target.origin);
     const unavailable = (why: string) =>
-      ApplicationFailure.retryable(`${env.ctx.sourceId}: ${robotsUrl.href} ${why}; treating ${target.origin} as disallowed for now`, "RobotsUnavailable");
+      retryable("RobotsUnavailable", `${env.ctx.sourceId}: ${robotsUrl.href} ${why}; treating ${target.origin} as disallowed for now`);
     let current = robotsUrl;
     for (let hop = 0; ; hop++) {
       let answer: Exchange;
@@ -288,17 +289,17 @@ async function attempt(start: URL, env: Env, validators: Record<string, string>)
     try {
       const policy = await robotsPolicy(current, env);
       if (!policy.allows(current.href)) {
-        throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: robots.txt of ${current.origin} disallows ${current.href}${via}`, "RobotsDisallowed");
+        throw nonRetryable("RobotsDisallowed", `${ctx.sourceId}: robots.txt of ${current.origin} disallows ${current.href}${via}`);
       }
       answer = await exchange(current, env, validators, { maxBytes: settings.maxBytes }, crawlInterval(policy, settings));
     } catch (error) {
       if (error instanceof ApplicationFailure || error instanceof Unreachable) throw error;
       if (error instanceof AddressRefused) {
-        if (redirected) throw ApplicationFailure.nonRetryable(`${label}: redirect to ${current.href} refused: ${error.message}`, "RedirectRefused");
-        throw ApplicationFailure.nonRetryable(`${label}: refused: ${error.message}`, "PrivateAddress");
+        if (redirected) throw nonRetryable("RedirectRefused", `${label}: redirect to ${current.href} refused: ${error.message}`);
+        throw nonRetryable("PrivateAddress", `${label}: refused: ${error.message}`);
       }
-      if (error instanceof BodyTooLarge) throw ApplicationFailure.nonRetryable(`${label}${via}: ${error.message}`, "TooLarge");
-      if (error instanceof UnsupportedEncoding) throw ApplicationFailure.nonRetryable(`${label}${via}: ${error.message}`, "BadEncoding");
+      if (error instanceof BodyTooLarge) throw nonRetryable("TooLarge", `${label}${via}: ${error.message}`);
+      if (error instanceof UnsupportedEncoding) throw nonRetryable("BadEncoding", `${label}${via}: ${error.message}`);
       if (error instanceof TimedOut) return { kind: "retry", host: current.host, why: error.message, timedOut: true };
       // A connection dropped mid-body, a truncated gzip stream: worth another try.
       return { kind: "retry", host: current.host, why: (error as Error).message };
@@ -307,7 +308,7 @@ async function attempt(start: URL, env: Env, validators: Record<string, string>)
     if (answer.body) return { kind: "body", exchange: answer, finalUrl: current };
     if (status === 304) {
       if (Object.keys(validators).length > 0) return { kind: "notModified", headers };
-      throw ApplicationFailure.nonRetryable(`${label}${via}: HTTP 304 to a request that was not conditional`, "HttpUnexpected");
+      throw nonRetryable("HttpUnexpected", `${label}${via}: HTTP 304 to a request that was not conditional`);
     }
     if (redirectStatuses.has(status) && headers.location) {
       const target = URL.canParse(headers.location, current.href) ? new URL(headers.location, current) : undefined;
@@ -317,7 +318,7 @@ async function attempt(start: URL, env: Env, validators: Record<string, string>)
           ? `more than ${settings.maxRedirects} redirects`
           : redirectObjection(current, target, ctx);
       if (objection) {
-        throw ApplicationFailure.nonRetryable(`${label}: redirect to ${target?.href ?? headers.location} refused: ${objection}`, "RedirectRefused");
+        throw nonRetryable("RedirectRefused", `${label}: redirect to ${target?.href ?? headers.location} refused: ${objection}`);
       }
       current = target!;
       continue;
@@ -325,8 +326,8 @@ async function attempt(start: URL, env: Env, validators: Record<string, string>)
     if (status === 429 || status >= 500) {
       return { kind: "retry", host: current.host, why: `HTTP ${status}${via}`, status, retryAfterMs: parseRetryAfter(headers["retry-after"], ctx.now()) };
     }
-    if (status >= 400) throw ApplicationFailure.nonRetryable(`${label}${via}: HTTP ${status}`, "HttpClientError");
-    throw ApplicationFailure.nonRetryable(`${label}${via}: unexpected HTTP ${status}`, "HttpUnexpected");
+    if (status >= 400) throw nonRetryable("HttpClientError", `${label}${via}: HTTP ${status}`);
+    throw nonRetryable("HttpUnexpected", `${label}${via}: unexpected HTTP ${status}`);
   }
 }
 
@@ -378,14 +379,13 @@ async function fetchLive(url: string, start: URL, env: Env): Promise<FetchOutcom
     const type = result.status ? "HttpRetryable" : result.timedOut ? "FetchTimeout" : "FetchFailed";
     if (result.retryAfterMs !== undefined && result.retryAfterMs > settings.maxRetryAfterMs) {
       // Too long to sleep inside the activity: hand the wait to Temporal's retry.
-      throw ApplicationFailure.create({
-        message: `${label}: ${result.why} with Retry-After of ${Math.ceil(result.retryAfterMs / 1000)} s (longer than the ${settings.maxRetryAfterMs / 1000} s waited in the activity)`,
+      throw retryable(
         type,
-        nonRetryable: false,
-        nextRetryDelay: result.retryAfterMs,
-      });
+        `${label}: ${result.why} with Retry-After of ${Math.ceil(result.retryAfterMs / 1000)} s (longer than the ${settings.maxRetryAfterMs / 1000} s waited in the activity)`,
+        result.retryAfterMs,
+      );
     }
-    if (n >= settings.maxAttempts) throw ApplicationFailure.retryable(`${label}: ${result.why} (gave up after ${n} attempt(s))`, type);
+    if (n >= settings.maxAttempts) throw retryable(type, `${label}: ${result.why} (gave up after ${n} attempt(s))`);
     // No jitter: the per-host limiter already staggers this process's requests, and tests stay exact.
     const wait = result.retryAfterMs ?? Math.min(settings.maxBackoffMs, settings.backoffBaseMs * 2 ** (n - 1));
     // Held against the host, not just this URL: every request to a struggling host waits.
@@ -400,10 +400,10 @@ export async function fetchToArchive(url: string, ctx: FetchContext): Promise<Fe
 
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (!parsed || !["http:", "https:"].includes(parsed.protocol)) {
-    throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: ${url} is not an http(s) URL`, "BadUrl");
+    throw nonRetryable("BadUrl", `${ctx.sourceId}: ${url} is not an http(s) URL`);
   }
   if (!ctx.allowedHosts.includes(parsed.host)) {
-    throw ApplicationFailure.nonRetryable(`${ctx.sourceId}: ${url}: host ${parsed.host} is not in the source registry`, "HostNotAllowed");
+    throw nonRetryable("HostNotAllowed", `${ctx.sourceId}: ${url}: host ${parsed.host} is not in the source registry`);
   }
   checkSettings(ctx.settings);
   const env: Env = {

@@ -3,24 +3,16 @@
 import { proxyActivities } from "@temporalio/workflow";
 import type { ActivityOptions } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.js";
+import type { ActivityKind, ActivityKindSettings } from "../temporal.config.js";
+import { pipelineNonRetryable, type NonRetryableType } from "./failures.js";
 
-export type ActivityKind = "fetch" | "parse" | "load" | "export" | "site" | "review";
+export type { ActivityKind } from "../temporal.config.js";
 
 /** Plain-data activity settings (temporal.config.ts → activities), safe to carry in workflow input. */
-export type ActivitySettings = Record<
-  ActivityKind,
-  {
-    startToCloseTimeout: string;
-    heartbeatTimeout?: string;
-    retry: { maximumAttempts: number; initialInterval: string; backoffCoefficient: number; maximumInterval: string };
-  }
->;
-
-/** Errors of the pipeline's activities that cannot succeed on a retry. */
-const pipelineNonRetryable = ["ParseError", "UnknownSource", "HostNotAllowed", "HttpClientError", "BadUrl", "NoSnapshot", "TooLarge", "RobotsDisallowed", "RedirectRefused", "MissingFile", "PrivateAddress", "BadEncoding", "HttpUnexpected", "BadSettings", "ArchiveCorrupt", "ExportNotPublished", "ExportCheckFailed"];
+export type ActivitySettings = Record<ActivityKind, ActivityKindSettings>;
 
 /** The activities with the timeouts and retry policy of one kind, failing at once on `nonRetryable` errors. */
-export function activitiesFor(kind: ActivityKind, settings: ActivitySettings, nonRetryable: string[] = pipelineNonRetryable) {
+export function activitiesFor(kind: ActivityKind, settings: ActivitySettings, nonRetryable: readonly NonRetryableType[] = pipelineNonRetryable) {
   // Inputs made before the review kind existed (a schedule's) carry no settings for it.
   const s = settings[kind] ?? settings.load;
   const options: ActivityOptions = {
@@ -31,7 +23,7 @@ export function activitiesFor(kind: ActivityKind, settings: ActivitySettings, no
       initialInterval: s.retry.initialInterval as never,
       backoffCoefficient: s.retry.backoffCoefficient,
       maximumInterval: s.retry.maximumInterval as never,
-      nonRetryableErrorTypes: nonRetryable,
+      nonRetryableErrorTypes: [...nonRetryable],
     },
   };
   return proxyActivities<Activities>(options);

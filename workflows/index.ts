@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ApplicationFailure, executeChild, ParentClosePolicy, patched, startChild, workflowInfo } from "@temporalio/workflow";
 import type { CaptureRef } from "../activities/index.js";
 import { activitiesFor, type ActivitySettings } from "./activity-options.js";
+import { describeFailure, type FailureType, type NonRetryableType } from "./failures.js";
 import { review } from "./review.js";
 
 export * from "./review.js";
@@ -63,7 +64,7 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
   } catch (error) {
     // An archived body was corrupt and nothing held a good copy; it is quarantined, so one more fetch
     // stores the source's bytes again (a 304 is impossible without a good body) and the parse follows.
-    if (describeFailure(error).type !== "ArchiveCorrupt") throw error;
+    if (describeFailure(error).type !== ("ArchiveCorrupt" satisfies FailureType)) throw error;
     const again = await activitiesFor("fetch", input.activities).fetchSource({ sourceId: input.sourceId, offline: input.offline });
     if (again.unavailable) return { ...base, unavailable: again.unavailable, records: 0, rejected: 0, unchanged: false };
     parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures: again.captures });
@@ -135,19 +136,6 @@ export interface PipelineSummary {
   partial: boolean;
 }
 
-/** The innermost message (it names the source and URL) and the innermost failure type. */
-function describeFailure(error: unknown): { message: string; type?: string } {
-  let e = error as { message?: string; cause?: unknown; type?: string } | undefined;
-  let message = e?.message ?? String(error);
-  let type = e?.type;
-  while (e?.cause) {
-    e = e.cause as { message?: string; cause?: unknown; type?: string };
-    if (e?.message) message = e.message;
-    if (e?.type) type = e.type;
-  }
-  return { message, type };
-}
-
 /** Every enabled source in parallel, then one load, the export and the site build. */
 export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   const runId = workflowInfo().workflowId;
@@ -155,7 +143,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   const runKey = input.runKey ?? new Date().toISOString().slice(0, 16).replace(":", "");
   const enabled = await activitiesFor("fetch", input.activities).listSources();
   const unknown = (input.sources ?? []).filter((id) => !enabled.includes(id));
-  if (unknown.length > 0) throw ApplicationFailure.nonRetryable(`not enabled in the source registry: ${unknown.join(", ")}`, "UnknownSource");
+  if (unknown.length > 0) throw ApplicationFailure.nonRetryable(`not enabled in the source registry: ${unknown.join(", ")}`, "UnknownSource" satisfies NonRetryableType);
   const sourceIds = input.sources ?? enabled;
   if (sourceIds.length === 0) throw ApplicationFailure.nonRetryable("the source registry has no enabled sources");
 

@@ -5,6 +5,7 @@
 import { ApplicationFailure, condition, defineQuery, defineSignal, setHandler, upsertMemo, workflowInfo } from "@temporalio/workflow";
 import type { ReviewItem, ReviewKind, ReviewReceipt } from "../warehouse/review.js";
 import { activitiesFor, type ActivitySettings } from "./activity-options.js";
+import { describeFailure, reviewNonRetryable, type NonRetryableType } from "./failures.js";
 
 export type { ReviewKind } from "../warehouse/review.js";
 
@@ -60,21 +61,11 @@ export interface ReviewState {
 }
 
 // Refused input is shown to the analyst and the review keeps waiting; retrying it cannot help.
-const reviewActivities = (settings: ActivitySettings) => activitiesFor("review", settings, ["CurationInputError", "BadSettings"]);
-
-function messageOf(error: unknown): string {
-  let e = error as { message?: string; cause?: unknown } | undefined;
-  let message = e?.message ?? String(error);
-  while (e?.cause) {
-    e = e.cause as { message?: string; cause?: unknown };
-    if (e?.message) message = e.message;
-  }
-  return message;
-}
+const reviewActivities = (settings: ActivitySettings) => activitiesFor("review", settings, reviewNonRetryable);
 
 export async function review(input: ReviewInput): Promise<ReviewState> {
   if (!(input.remindAfterMs > 0) || !(input.escalateAfterMs > input.remindAfterMs)) {
-    throw ApplicationFailure.nonRetryable("review: remindAfterMs must be positive and escalateAfterMs longer than it", "BadSettings");
+    throw ApplicationFailure.nonRetryable("review: remindAfterMs must be positive and escalateAfterMs longer than it", "BadSettings" satisfies NonRetryableType);
   }
   const acts = reviewActivities(input.activities);
   const id = workflowInfo().workflowId;
@@ -144,7 +135,7 @@ export async function review(input: ReviewInput): Promise<ReviewState> {
       return state;
     } catch (error) {
       // A refused decision (unknown field, item already decided elsewhere) leaves the item waiting.
-      state.refused.push({ action: decision.action, by: decision.by, at: iso(Date.now()), message: messageOf(error) });
+      state.refused.push({ action: decision.action, by: decision.by, at: iso(Date.now()), message: describeFailure(error).message });
       state.status = "waiting";
     }
   }
