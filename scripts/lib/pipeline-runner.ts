@@ -1,36 +1,9 @@
-// Shared by `npm start`, `npm run worker` and the integration tests: build a worker for the
-// observatory's task queue, and start the pipeline with the configured activity settings.
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+// `npm start`'s client side: start the pipeline with the configured activity settings and show its
+// summary. The worker that runs it comes from worker/index.ts.
 import type { Client } from "@temporalio/client";
-import { DefaultLogger, NativeConnection, Runtime, Worker } from "@temporalio/worker";
-import { createActivities, type ActivityDeps } from "../../activities/index.js";
-import { projectRoot, type ObservatoryConfig } from "../../temporal.config.js";
+import type { ObservatoryConfig } from "../../temporal.config.js";
 import type { PipelineInput, PipelineSummary } from "../../workflows/index.js";
 import { pipeline } from "../../workflows/index.js";
-
-export const workflowsPath = fileURLToPath(new URL("../../workflows/index.ts", import.meta.url));
-
-/** Worker logs at WARN by default (OBSERVATORY_LOG_LEVEL=INFO for the bundler and state chatter). Call once, first. */
-export function installRuntime(level = process.env.OBSERVATORY_LOG_LEVEL ?? "WARN"): void {
-  Runtime.install({ logger: new DefaultLogger(level as "WARN") });
-}
-
-export async function createObservatoryWorker(
-  connection: NativeConnection,
-  config: ObservatoryConfig,
-  deps: Partial<ActivityDeps> = {},
-): Promise<Worker> {
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    workflowsPath,
-    activities: createActivities({ config, projectRoot, ...deps }),
-    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-  });
-}
 
 /** The run's business key: the UTC date, so two starts on one day attach to the same run. */
 export function runKeyFor(date: Date): string {
@@ -100,5 +73,3 @@ export function formatSummary(summary: PipelineSummary): string {
   if (summary.sources.some((s) => s.status === "failed")) out.push("Partial success: some sources failed; the others were loaded.");
   return out.join("\n");
 }
-
-export const exportsHint = (config: ObservatoryConfig) => path.relative(process.cwd(), config.paths.exports) || ".";

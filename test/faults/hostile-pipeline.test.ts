@@ -13,7 +13,7 @@ import type { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../activities/index.js";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import { defaultMaxPages } from "../../sources/registry.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";

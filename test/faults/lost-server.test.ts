@@ -10,7 +10,7 @@ import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, type Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { recordTableNames } from "../../warehouse/tables.js";

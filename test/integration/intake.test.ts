@@ -17,7 +17,7 @@ import type { Activities } from "../../activities/index.js";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 import { startConsole, type RunningConsole } from "../../scripts/lib/console-server.js";
 import { startIntake, type RunningIntake } from "../../scripts/lib/intake-server.js";
-import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import { decide, listReviews, reviewState } from "../../scripts/lib/review-client.js";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { createObservatoryWorker, installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";

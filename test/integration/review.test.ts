@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { createObservatoryWorker, installRuntime, workflowsPath } from "../../scripts/lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime, workflowsPath } from "../../worker/index.js";
 import { startConsole, type RunningConsole } from "../../scripts/lib/console-server.js";
 import { decide, listReviews, proposeEventOutcome, reviewState } from "../../scripts/lib/review-client.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";

@@ -5,7 +5,7 @@ import { ScheduleOverlapPolicy } from "@temporalio/client";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
-import { installRuntime } from "../../scripts/lib/pipeline-runner.js";
+import { installRuntime } from "../../worker/index.js";
 import { applySchedules, describeSchedules, listScheduleIds, planSchedules, setPaused } from "../../scripts/lib/schedules.js";
 import { loadRegistry } from "../../sources/registry.js";
 import { loadConfig } from "../../temporal.config.js";
