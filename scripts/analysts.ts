@@ -1,9 +1,9 @@
 // `npm run analysts -- add|list|disable|rotate|unlock NAME`: the analyst accounts in config.analysts.file.
 // Managing accounts is an editor's job: every command but the very first `add` (an empty file) needs an
 // editor's token in OBSERVATORY_ANALYST_TOKEN or OBSERVATORY_ANALYST_TOKEN_FILE.
-import { parseArgs } from "node:util";
 import { AnalystAuthError, AnalystStore, analystRoles, analystTokenFromEnv, identityOf, type AnalystRole } from "../activities/analysts.js";
 import { loadConfig } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
 
 const usage = `Usage: npm run analysts -- <command>
   add NAME [--role analyst|editor]   a new account; prints its token once (the first account is always an editor)
@@ -14,9 +14,9 @@ const usage = `Usage: npm run analysts -- <command>
 Accounts live in OBSERVATORY_ANALYSTS_FILE (default data/analysts.json, mode 0600, never exported).`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { role: { type: "string", default: "analyst" }, help: { type: "boolean" } }, allowPositionals: true });
+  const { values, positionals } = commandLine("analysts", { usage, options: { role: { type: "string", default: "analyst" } }, positionals: true });
   const [command, name] = positionals;
-  if (!command || values.help) {
+  if (!command) {
     console.log(usage);
     return command ? 0 : 2;
   }

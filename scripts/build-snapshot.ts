@@ -20,13 +20,18 @@ import { Archive } from "../activities/archive.js";
 import { loadConfig, projectRoot } from "../temporal.config.js";
 import { loadRegistry, startUrls } from "../sources/registry.js";
 import { queryRows, sqlString, withMemoryDb } from "../warehouse/db.js";
+import { commandLine } from "./lib/cli.js";
 
-const args = process.argv.slice(2);
-const onlyAt = args.indexOf("--only");
-const only = onlyAt >= 0 ? new Set(args.splice(onlyAt, 2)[1]?.split(",")) : undefined;
+const { values, positionals } = commandLine("build-snapshot", {
+  usage: `Usage: npx tsx scripts/build-snapshot.ts [--only worldbank,wdi-peers,aiid,arxiv,mptc] [indicators.csv]
+  Rebuilds the bundled snapshot (sources/snapshot/) from the references; bodies no capture refers to are removed.`,
+  options: { only: { type: "string" } },
+  positionals: true,
+});
+const only = values.only === undefined ? undefined : new Set(values.only.split(","));
 const wanted = (part: string) => !only || only.has(part);
 const sharedDir = path.join(projectRoot, "..", "shared");
-const csvFile = path.resolve(args[0] ?? path.join(sharedDir, "reference", "indicators.csv"));
+const csvFile = path.resolve(positionals[0] ?? path.join(sharedDir, "reference", "indicators.csv"));
 const realDataDir = path.join(sharedDir, "reference", "realdata");
 const config = loadConfig();
 const snapshot = new Archive(config.paths.snapshot);

@@ -3,8 +3,14 @@
 // a worker (npm run worker, or npm start) records the decisions. Ctrl-C stops it.
 import { AnalystStore } from "../activities/analysts.js";
 import { loadConfig } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
 import { startConsole } from "./lib/console-server.js";
 import { connectReviewClient } from "./lib/review-client.js";
+
+commandLine("console", {
+  usage: `Usage: npm run console
+  The analyst console on OBSERVATORY_CONSOLE_HOST:PORT (default 127.0.0.1:8340); needs an analyst account (npm run analysts).`,
+});
 
 const config = loadConfig();
 const analysts = new AnalystStore(config.analysts.file);

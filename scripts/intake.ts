@@ -4,8 +4,14 @@
 import path from "node:path";
 import { loadProvinces } from "../activities/intake.js";
 import { loadConfig, projectRoot } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
 import { startIntake } from "./lib/intake-server.js";
 import { connectReviewClient } from "./lib/review-client.js";
+
+commandLine("intake", {
+  usage: `Usage: npm run intake
+  The public incident intake on OBSERVATORY_INTAKE_HOST:PORT (default 127.0.0.1:8341), for a reverse proxy at OBSERVATORY_INTAKE_URL.`,
+});
 
 const config = loadConfig();
 const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;

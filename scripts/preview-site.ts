@@ -2,7 +2,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
 import { serveStatic } from "./lib/static-server.js";
+
+commandLine("site:preview", {
+  usage: `Usage: npm run site:preview
+  Serves the built site (site/dist, or OBSERVATORY_SITE_OUTPUT) on loopback; PORT sets the port (default 3000).`,
+});
 
 const dist = loadConfig().paths.siteOutput;
 if (!(await fs.stat(path.join(dist, "index.html")).catch(() => undefined))) {

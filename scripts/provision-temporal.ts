@@ -1,5 +1,11 @@
 // `npm run temporal:provision`: find or obtain the Temporal CLI and print its path (used by .ci/run).
+import { commandLine } from "./lib/cli.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
+
+commandLine("temporal:provision", {
+  usage: `Usage: npm run temporal:provision
+  Finds or obtains the Temporal CLI (TEMPORAL_CLI uses that one as is) and prints its path.`,
+});
 
 try {
   const result = await provisionTemporalCli();

@@ -7,6 +7,7 @@ import { loadConfig } from "../temporal.config.js";
 import { CurationInputError } from "../warehouse/curation.js";
 import { reviewFields, type ReviewAction, type ReviewKind } from "../warehouse/review.js";
 import { publish } from "../workflows/index.js";
+import { commandLine } from "./lib/cli.js";
 import { connectReviewClient, decide, listReviews, proposeEventOutcome, proposeMeasureStatus, resolveReviewId, reviewState } from "./lib/review-client.js";
 
 const usage = `Usage: npm run review -- <command>
@@ -22,23 +23,23 @@ const usage = `Usage: npm run review -- <command>
 You act as the analyst whose token is in OBSERVATORY_ANALYST_TOKEN (or the mode-600 file OBSERVATORY_ANALYST_TOKEN_FILE).
 Fields: ${Object.entries(reviewFields).map(([k, f]) => `${k}: ${f.join(", ")}`).join("; ")}`;
 
-/** Positional arguments and --name value (or --name=value) options; a bare --flag is "true". */
-function parseArgs(argv: string[]): { positional: string[]; options: Record<string, string> } {
-  const positional: string[] = [];
-  const options: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf("=");
-    if (eq > 0) options[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) options[a.slice(2)] = argv[++i];
-    else options[a.slice(2)] = "true";
-  }
-  return { positional, options };
-}
+/** Every field a decision may set, of any kind: `--FIELD VALUE` (the warehouse refuses one the item's kind lacks). */
+const fieldOptions = Object.fromEntries([...new Set(Object.values(reviewFields).flat())].map((f) => [f, { type: "string" as const }]));
+
+const commandOptions = {
+  kind: { type: "string" },
+  status: { type: "string" },
+  q: { type: "string" },
+  all: { type: "boolean" },
+  reason: { type: "string" },
+  "as-of": { type: "string" },
+  evidence: { type: "string" },
+  note: { type: "string" },
+  outcome: { type: "string" },
+  "on-date": { type: "string" },
+  // Gone (a decision is the signer's), kept so that using it says why instead of "unknown option".
+  by: { type: "string" },
+} as const;
 
 const progress = (text: string) => {
   if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K`);
@@ -48,9 +49,9 @@ const endProgress = () => {
 };
 
 async function main(): Promise<number> {
-  const { positional, options } = parseArgs(process.argv.slice(2));
-  const [command, target] = positional;
-  if (!command || command === "help" || options.help) {
+  const { positionals, values: options } = commandLine("review", { usage, options: { ...fieldOptions, ...commandOptions }, positionals: true });
+  const [command, target] = positionals;
+  if (!command || command === "help") {
     console.log(usage);
     return command ? 0 : 2;
   }
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
         kind: options.kind,
         status: options.status,
         q: options.q,
-        includeClosed: options.all === "true",
+        includeClosed: options.all === true,
         onProgress: (n) => progress(`reading the queue… ${n} reviews`),
       });
       endProgress();
@@ -106,15 +107,20 @@ async function main(): Promise<number> {
     if (!target) throw new Error(`${command} needs a review id, a measure or an event\n${usage}`);
 
     if (command === "propose-measure" || command === "propose-event") {
-      const required = command === "propose-measure" ? ["status", "as-of", "evidence", "note"] : ["outcome", "evidence", "note"];
-      for (const f of required) if (!options[f]) throw new Error(`${command} needs --${f}`);
-      const evidence = options.evidence.split(",").map((s) => s.trim()).filter(Boolean);
+      const need = (flag: "status" | "as-of" | "evidence" | "note" | "outcome"): string => {
+        const value = options[flag];
+        if (!value) throw new Error(`${command} needs --${flag}`);
+        return value;
+      };
+      const urls = (list: string) => list.split(",").map((s) => s.trim()).filter(Boolean);
       let id: string;
       if (command === "propose-measure") {
-        id = await proposeMeasureStatus(client, config, signer!, { measureId: target, status: options.status, asOf: options["as-of"], note: options.note, evidence });
+        const [status, asOf, evidence, note] = [need("status"), need("as-of"), need("evidence"), need("note")];
+        id = await proposeMeasureStatus(client, config, signer!, { measureId: target, status, asOf, note, evidence: urls(evidence) });
       } else {
-        if (options.outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${options.outcome} needs --on-date`);
-        id = await proposeEventOutcome(client, config, signer!, { eventId: target, outcome: options.outcome, onDate: options["on-date"], note: options.note, evidence });
+        const [outcome, evidence, note] = [need("outcome"), need("evidence"), need("note")];
+        if (outcome !== "cancelled" && !options["on-date"]) throw new Error(`propose-event --outcome ${outcome} needs --on-date`);
+        id = await proposeEventOutcome(client, config, signer!, { eventId: target, outcome, onDate: options["on-date"], note, evidence: urls(evidence) });
       }
       console.log(`Opened ${id}, proposed by ${signer!.by}; another analyst approves it with: npm run review -- approve ${id} --reason …`);
       return 0;
@@ -141,7 +147,9 @@ async function main(): Promise<number> {
     if (command === "approve" || command === "reject" || command === "edit") {
       const { reason, ...rest } = options;
       if (!reason) throw new CurationInputError("--reason", "is required: why, for the curation log");
-      const result = await decide(client, id, command as ReviewAction, signer!, { reason, fields: rest }, {
+      // Every other flag given is a field to set, as typed: the warehouse names any the item's kind does not have.
+      const fields = Object.fromEntries(Object.entries(rest).filter(([k]) => k !== "help").map(([k, v]) => [k, String(v)]));
+      const result = await decide(client, id, command as ReviewAction, signer!, { reason, fields }, {
         onWait: (s) => progress(`waiting for a worker to record the decision… ${s} s`),
       });
       endProgress();

@@ -3,11 +3,12 @@
 import path from "node:path";
 import { loadRegistry } from "../sources/registry.js";
 import { loadConfig, projectRoot } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
 import { applySchedules, describeSchedules, planSchedules, setPaused } from "./lib/schedules.js";
 import { connectClient } from "./lib/temporal-runtime.js";
 
 const usage = "Usage: npm run schedules -- apply | list | pause [id ...] | unpause [id ...]";
-const [command, ...ids] = process.argv.slice(2);
+const [command, ...ids] = commandLine("schedules", { usage, positionals: true }).positionals;
 if (!["apply", "list", "pause", "unpause"].includes(command ?? "")) {
   console.error(usage);
   process.exit(2);

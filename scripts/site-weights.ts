@@ -4,6 +4,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
+import { commandLine } from "./lib/cli.js";
+
+commandLine("site:weights", {
+  usage: `Usage: npm run site:weights
+  Per built page: bytes of HTML, preloaded JS and CSS, attached data and Khmer font a reader downloads by default.`,
+});
 
 const dist = loadConfig().paths.siteOutput;
 

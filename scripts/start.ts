@@ -7,16 +7,26 @@ import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { provisionTemporalCli } from "./lib/provision-temporal.js";
 import { acquireRunLock } from "./lib/run-lock.js";
-import { createObservatoryWorker, installRuntime, formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
+import { createObservatoryWorker, installRuntime } from "../worker/index.js";
+import { commandLine } from "./lib/cli.js";
+import { formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
 import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
 
-const flags = new Set(process.argv.slice(2));
-for (const flag of flags) {
-  if (!["--offline", "--reparse", "--no-site", "--no-worker", "--keep-running"].includes(flag)) {
-    console.error(`Unknown option ${flag}. Options: --offline, --reparse, --no-site, --no-worker, --keep-running`);
-    process.exit(2);
-  }
-}
+const { values: flags } = commandLine("npm start", {
+  usage: `Usage: npm start [-- FLAGS]
+  --offline        replay the bundled snapshot and the archive, no network
+  --reparse        parse sources again even when their bytes are the ones last loaded
+  --no-site        do not rebuild the site after the export
+  --no-worker      start no worker (a cluster with its own workers)
+  --keep-running   after the run, keep the dev server and the worker up for reviews (Ctrl-C stops them)`,
+  options: {
+    offline: { type: "boolean" },
+    reparse: { type: "boolean" },
+    "no-site": { type: "boolean" },
+    "no-worker": { type: "boolean" },
+    "keep-running": { type: "boolean" },
+  },
+});
 
 const config = loadConfig();
 installRuntime();
@@ -58,7 +68,7 @@ async function main(): Promise<void> {
   cleanups.push(() => client.connection.close());
 
   let workerRun: Promise<void> | undefined;
-  if (!flags.has("--no-worker")) {
+  if (!flags["no-worker"]) {
     const connection = await connectWorker(target);
     const worker = await createObservatoryWorker(connection, config);
     workerRun = worker.run();
@@ -70,12 +80,12 @@ async function main(): Promise<void> {
   }
 
   const runKey = runKeyFor(new Date());
-  console.error(`Running pipeline/${runKey}${flags.has("--offline") ? " (offline: bundled snapshot)" : ""}…`);
+  console.error(`Running pipeline/${runKey}${flags.offline ? " (offline: bundled snapshot)" : ""}…`);
   const summary = await runPipeline(client, config, {
     runKey,
-    offline: flags.has("--offline"),
-    reparse: flags.has("--reparse"),
-    buildSite: !flags.has("--no-site"),
+    offline: flags.offline === true,
+    reparse: flags.reparse === true,
+    buildSite: !flags["no-site"],
   });
   console.log(formatSummary(summary));
   console.log(`\nWarehouse: ${path.relative(process.cwd(), config.paths.warehouse)}`);
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
   }
   if (devServer) console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);
   console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-  if (flags.has("--keep-running")) {
+  if (flags["keep-running"]) {
     console.log(
       `Keeping the Temporal server and the worker running for reviews (Ctrl-C stops them): npm run review -- list, npm run console, ` +
         `then npm run review -- publish and npm run site:build.`,

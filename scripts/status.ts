@@ -7,7 +7,13 @@ import path from "node:path";
 import { loadConfig } from "../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb } from "../warehouse/db.js";
 import { judgeFreshness } from "../warehouse/freshness.js";
+import { commandLine } from "./lib/cli.js";
 import { connectReviewClient, listReviews } from "./lib/review-client.js";
+
+commandLine("status", {
+  usage: `Usage: npm run status
+  Per source the last success, freshness and recent failures, overdue NAIS measures, and the review queue when Temporal answers.`,
+});
 
 const config = loadConfig();
 const exportsDir = config.paths.exports;
