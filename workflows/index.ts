@@ -2,7 +2,7 @@
 // timeouts and retries arrive in the input, built from temporal.config.ts by whoever starts the run.
 import { WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { ApplicationFailure, executeChild, ParentClosePolicy, patched, startChild, workflowInfo } from "@temporalio/workflow";
-import type { CaptureRef } from "../activities/index.js";
+import type { CaptureRef, FetchResult } from "../activities/index.js";
 import { activitiesFor, type ActivitySettings } from "./activity-options.js";
 import { describeFailure, type FailureType, type NonRetryableType } from "./failures.js";
 import { review } from "./review.js";
@@ -21,24 +21,16 @@ export interface IngestInput {
   activities: ActivitySettings;
 }
 
-export interface IngestResult {
-  sourceId: string;
+/**
+ * What the fetch said (less its capture list, which stays in the child's history) and what the parse made
+ * of it. `unchanged` here means the parse was skipped (a reparse parses unchanged bytes and says false).
+ */
+export interface IngestResult extends Omit<FetchResult, "captures"> {
   /** Absent when the source was unchanged and nothing was parsed. */
   stageDir?: string;
   fetched: number;
   records: number;
   rejected: number;
-  /** Every capture is byte-identical to what the warehouse last loaded: the parse was skipped. */
-  unchanged: boolean;
-  fromSnapshot: boolean;
-  snapshotReason?: string;
-  /** Retrieval time of the newest snapshot capture used, when any came from the bundled snapshot. */
-  snapshotAsOf?: string;
-  /** Offline (or unreachable) with no archived copy: why nothing was fetched. */
-  unavailable?: string;
-  startedAt: string;
-  /** Paging cut short by the page cap, the byte budget, or a repeated cursor or page. */
-  warnings?: string[];
 }
 
 /** Fetch one source into the archive, then parse it into staged Parquet. Writes nothing to the warehouse. */
