@@ -3,9 +3,9 @@
 // the document it comes from (sources/curated/documents.yaml) and the page or section. A line may be a
 // target (due year, the NAIS measure it belongs to, the indicator it is a target for) rather than a value.
 // Bad lines are quarantined by line number.
-import { CsvError, parse as parseCsv } from "csv-parse/sync";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { readSheetLines, type SheetLine } from "./sheet-csv.js";
 
 /** Columns a sheet must have, in any order. */
 export const requiredColumns = ["indicator_code", "name", "unit", "period", "value", "source_url"] as const;
@@ -29,49 +29,7 @@ function defaultCountryOf(input: ParseInput): string {
   return value;
 }
 
-interface Line {
-  /** The line the record starts on, counting from 1 and including comment lines. */
-  line: number;
-  fields: string[];
-}
-
-function readLines(input: ParseInput): Line[] {
-  let text: string;
-  try {
-    text = decodeUtf8(input.body);
-  } catch (error) {
-    throw new ParseError(input.sourceId, input.url, `not UTF-8 text (${(error as Error).message})`);
-  }
-  // csv-parse miscounts lines when a CRLF file has a blank line; with LF endings its counts are exact.
-  text = text.replace(/\r\n?/g, "\n");
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parseCsv(text, {
-      bom: true,
-      comment: "#",
-      // `#` inside a field (a note, a URL fragment) is text, not the start of a comment.
-      comment_no_infix: true,
-      skip_empty_lines: true,
-      // Field counts are checked per line below, so one short line does not sink the sheet.
-      relax_column_count: true,
-      trim: true,
-      info: true,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
-  } catch (error) {
-    if (error instanceof CsvError) {
-      const line = typeof error.lines === "number" ? ` at line ${error.lines}` : "";
-      throw new ParseError(input.sourceId, input.url, `not valid CSV${line} (${error.message})`);
-    }
-    throw error;
-  }
-  // `info.lines` is where the record ends; a quoted field may span lines, so count back to its start.
-  return records.map(({ record, info }) => ({
-    line: info.lines - record.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0),
-    fields: record,
-  }));
-}
-
-function headerOf(input: ParseInput, lines: Line[]): Map<Column, number> {
+function headerOf(input: ParseInput, lines: SheetLine[]): Map<Column, number> {
   if (lines.length === 0) throw new ParseError(input.sourceId, input.url, "empty sheet: no header line");
   const names = lines[0].fields.map((f) => f.trim().toLowerCase());
   if (!names.includes("indicator_code")) {
@@ -102,7 +60,7 @@ function publicUrl(value: string): URL | string {
 
 export function parseIndicatorSheet(input: ParseInput): ParseResult {
   const defaultCountry = defaultCountryOf(input);
-  const lines = readLines(input);
+  const lines = readSheetLines(input);
   const columns = headerOf(input, lines);
   const observations: Array<RowOf<"observations">> = [];
   const indicators = new Map<string, RowOf<"indicators"> & { line: number; notes: string[] }>();

@@ -2,10 +2,10 @@
 // with the identifiers the link gives (arXiv id, DOI, ACL Anthology id). What the sheet leaves empty
 // (year, venue, authors) stays null: unknown, never filled in by guessing. arXiv papers share the arXiv
 // source's key, so the two merge into one work (warehouse/derive.ts).
-import { CsvError, parse as parseCsv } from "csv-parse/sync";
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
-import { decodeUtf8, ParseError, parseOptions, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { ParseError, parseOptions, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
+import { readSheetLines } from "./sheet-csv.js";
 import { normaliseArxivId, normaliseDoi } from "./publications.js";
 
 export const publicationSheetColumns = ["title", "url", "arxiv_id", "doi", "acl_id", "year", "venue", "authors", "added_by", "added_on", "note"] as const;
@@ -31,23 +31,8 @@ function pubKey(arxivId: string | null, doi: string | null, aclId: string | null
 
 export function parsePublicationSheet(input: ParseInput): ParseResult {
   const options = parseOptions(input, optionsSchema);
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    records = parseCsv(decodeUtf8(input.body).replace(/\r\n?/g, "\n"), {
-      bom: true,
-      comment: "#",
-      comment_no_infix: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      info: true,
-    }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
-  } catch (error) {
-    if (error instanceof CsvError) throw new ParseError(input.sourceId, input.url, `not valid CSV (${error.message})`);
-    throw new ParseError(input.sourceId, input.url, `not UTF-8 text (${(error as Error).message})`);
-  }
-  const [header, ...lines] = records;
-  const names = header?.record.map((n) => n.toLowerCase()) ?? [];
+  const [header, ...lines] = readSheetLines(input);
+  const names = header?.fields.map((n) => n.toLowerCase()) ?? [];
   const missing = publicationSheetColumns.filter((c) => !names.includes(c));
   if (!header || missing.length > 0) throw new ParseError(input.sourceId, input.url, `missing column(s) ${missing.join(", ")} (expected ${publicationSheetColumns.join(",")})`);
   const at = new Map(names.map((n, i) => [n, i]));
@@ -55,8 +40,7 @@ export function parsePublicationSheet(input: ParseInput): ParseResult {
   const publications: Array<RowOf<"publications">> = [];
   const rejected: Rejection[] = [];
   const seen = new Map<string, number>();
-  for (const { record, info } of lines) {
-    const line = info.lines;
+  for (const { fields: record, line } of lines) {
     const cell = (c: Column) => (record[at.get(c)!] ?? "").normalize("NFC").trim();
     const where = `line ${line}`;
     if (record.length !== names.length) {
