@@ -5,7 +5,7 @@ import { AnalystStore } from "../activities/analysts.js";
 import { loadConfig } from "../temporal.config.js";
 import { commandLine } from "./lib/cli.js";
 import { startConsole } from "./lib/console-server.js";
-import { connectReviewClient } from "./lib/review-client.js";
+import { connectOrExit, serveUntilSignal } from "./lib/serve.js";
 
 commandLine("console", {
   usage: `Usage: npm run console
@@ -18,29 +18,19 @@ if ((await analysts.list()).length === 0) {
   console.error(`No analyst accounts in ${config.analysts.file}: the console signs in named analysts only.\n  npm run analysts -- add NAME   (the first account is an editor; it prints the token once)`);
   process.exit(2);
 }
-const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
-const client = await connectReviewClient(config).catch((error: unknown) => {
-  console.error(`console: cannot reach Temporal at ${address} (${error instanceof Error ? error.message : String(error)}); start it with npm start -- --keep-running, or set TEMPORAL_ADDRESS`);
-  process.exit(1);
-});
-try {
-  const running = await startConsole({
-    client,
-    analysts,
-    host: config.console.host,
-    port: config.console.port,
-    allowedHosts: config.console.publicHost ? [config.console.publicHost] : undefined,
-    auditLog: config.analysts.auditLog,
-    archiveDir: config.paths.archive,
-  });
-  console.error(`Analyst console on ${running.url}/ (sign in with your analyst name and token); Ctrl-C to stop.`);
-  const stop = () => {
-    void running.close().then(() => client.connection.close()).then(() => process.exit(0));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-} catch (error) {
-  console.error(`console: ${error instanceof Error ? error.message : String(error)}`);
-  await client.connection.close();
-  process.exit(2);
-}
+const client = await connectOrExit("console", config);
+await serveUntilSignal(
+  "console",
+  client,
+  () =>
+    startConsole({
+      client,
+      analysts,
+      host: config.console.host,
+      port: config.console.port,
+      allowedHosts: config.console.publicHost ? [config.console.publicHost] : undefined,
+      auditLog: config.analysts.auditLog,
+      archiveDir: config.paths.archive,
+    }),
+  (running) => `Analyst console on ${running.url}/ (sign in with your analyst name and token); Ctrl-C to stop.`,
+);
