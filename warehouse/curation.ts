@@ -4,18 +4,12 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import { dimensionIds, type Taxonomy } from "../sources/taxonomy.js";
-import { queryRows } from "./db.js";
+import { inTransaction, itemTables, queryRows } from "./db.js";
+import { CurationInputError, httpUrl, isoDate, oneOf, text, timestamp } from "./validate.js";
 
-/** A curation input that cannot be recorded; `field` names the input property that is wrong. */
-export class CurationInputError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field} ${message}`);
-    this.name = "CurationInputError";
-  }
-}
+// The shared validators and the transaction helper, re-exported for the callers that import them from here.
+export { CurationInputError, httpUrl, isoDate, oneOf, text, timestamp } from "./validate.js";
+export { inTransaction } from "./db.js";
 
 export interface CurationOptions {
   /**
@@ -90,35 +84,7 @@ export interface MeasureStatusRecord {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Validation: pure, before any write; every error names its field. Exported for warehouse/review.ts.
-
-export function text(field: string, value: unknown): string {
-  if (typeof value !== "string") throw new CurationInputError(field, "must be a string");
-  const v = value.normalize("NFC").replace(/\u200b/g, "").trim();
-  if (v === "") throw new CurationInputError(field, "must not be empty");
-  return v;
-}
-
-export function httpUrl(field: string, value: unknown): string {
-  const v = text(field, value);
-  let url: URL;
-  try {
-    url = new URL(v);
-  } catch {
-    throw new CurationInputError(field, `must be an absolute http(s) URL, got ${JSON.stringify(v)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new CurationInputError(field, `must be an http(s) URL, got ${JSON.stringify(v)}`);
-  }
-  return url.toString();
-}
-
-export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value !== "string" || !allowed.includes(value as T)) {
-    throw new CurationInputError(field, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
-  }
-  return value as T;
-}
+// Validation: pure, before any write; every error names its field (the shared checks are in warehouse/validate.ts).
 
 const PERIOD = /^\d{4}(?:-?Q[1-4]|(?:-|M)(?:0[1-9]|1[0-2]))?$/;
 
@@ -136,22 +102,6 @@ function observationKey(input: ObservationKey): ObservationKey {
   return { indicatorCode, countryIso3, period };
 }
 
-export function isoDate(field: string, value: unknown): string {
-  const v = text(field, value);
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !d || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) {
-    throw new CurationInputError(field, `must be a calendar date YYYY-MM-DD, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-export function timestamp(now: () => Date): string {
-  const at = now();
-  if (Number.isNaN(at.getTime())) throw new CurationInputError("now", "returned an invalid date");
-  return at.toISOString();
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Writing: the curated row and its log entry, together or not at all.
 
@@ -165,27 +115,6 @@ interface LogEntry {
   oldValue: string | null;
   newValue: string | null;
   reason: string;
-}
-
-// Connections with a transaction open here: a curation called inside another (a review decision that
-// curates a value) joins the outer transaction, so both commit or roll back together.
-const inTransactionNow = new WeakSet<DuckDBConnection>();
-
-/** Runs fn in one transaction, or inside the caller's when one of these is already open on db. */
-export async function inTransaction<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
-  if (inTransactionNow.has(db)) return fn();
-  await db.run("BEGIN TRANSACTION");
-  inTransactionNow.add(db);
-  try {
-    const result = await fn();
-    inTransactionNow.delete(db);
-    await db.run("COMMIT");
-    return result;
-  } catch (error) {
-    inTransactionNow.delete(db);
-    await db.run("ROLLBACK");
-    throw error;
-  }
 }
 
 export type { LogEntry as CurationLogEntry };
@@ -220,12 +149,6 @@ function evidenceList(value: unknown, requiredWhy: string | null): string[] {
 async function insertEvidenced(db: DuckDBConnection, sql: string, params: Record<string, unknown> & { urls: string[] }): Promise<void> {
   await db.run(sql, { ...params, urls: listValue(params.urls) }, { urls: LIST(VARCHAR) });
 }
-
-const itemTables: Record<ItemKind, { table: string; key: string }> = {
-  news: { table: "news_items", key: "item_key" },
-  publication: { table: "publications", key: "pub_key" },
-  incident: { table: "incidents", key: "incident_key" },
-};
 
 async function itemExists(db: DuckDBConnection, item: ItemRef, allowWork: boolean): Promise<boolean> {
   const { table, key } = itemTables[item.itemKind];

@@ -46,13 +46,12 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
   const applied: number[] = [];
   for (const m of migrations ?? (await listMigrations())) {
     if (done.has(m.version)) continue;
-    await connection.run("BEGIN TRANSACTION");
     try {
-      await connection.run(m.sql);
-      await connection.run("INSERT INTO schema_migrations VALUES ($version, $name, now())", { version: m.version, name: m.name });
-      await connection.run("COMMIT");
+      await inTransaction(connection, async () => {
+        await connection.run(m.sql);
+        await connection.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($version, $name, now())", { version: m.version, name: m.name });
+      });
     } catch (error) {
-      await connection.run("ROLLBACK");
       throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`);
     }
     applied.push(m.version);
@@ -106,14 +105,62 @@ export async function withMemoryDb<T>(fn: (connection: DuckDBConnection) => Prom
   }
 }
 
-export async function queryRows(
-  connection: DuckDBConnection,
-  sql: string,
-  params?: Record<string, string | number | boolean | null>,
-): Promise<Array<Record<string, unknown>>> {
+/** A query's parameters: DuckDB binds these JSON-like values by name ($name). */
+export type QueryParams = Record<string, string | number | boolean | null>;
+
+/**
+ * The rows of a query as JSON values (BIGINT and DECIMAL as strings, lists as arrays). `T` names the
+ * columns the SQL selects, so callers read typed fields instead of casting each one; the type is the
+ * caller's promise about its own SQL, checked where a row leaves the process (a zod schema there).
+ */
+export async function queryRows<T extends object = Record<string, unknown>>(connection: DuckDBConnection, sql: string, params?: QueryParams): Promise<T[]> {
   const reader = await connection.runAndReadAll(sql, params as never);
-  return reader.getRowObjectsJson() as Array<Record<string, unknown>>;
+  return reader.getRowObjectsJson() as unknown as T[];
 }
+
+/** The first row of a query, or undefined when it selects none. */
+export async function queryOne<T extends object = Record<string, unknown>>(connection: DuckDBConnection, sql: string, params?: QueryParams): Promise<T | undefined> {
+  return (await queryRows<T>(connection, sql, params))[0];
+}
+
+/** A count(*) query's number (DuckDB returns BIGINT, read as a string). */
+export async function queryCount(connection: DuckDBConnection, sql: string, params?: QueryParams): Promise<number> {
+  const row = await queryOne<{ n: string | number }>(connection, sql, params);
+  return Number(row?.n ?? 0);
+}
+
+// Connections with a transaction open here: a write called inside another (a review decision that
+// curates a value) joins the outer transaction, so both commit or roll back together.
+const inTransactionNow = new WeakSet<DuckDBConnection>();
+
+/** Runs fn in one transaction, or inside the caller's when one of these is already open on db. The only BEGIN/COMMIT. */
+export async function inTransaction<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  if (inTransactionNow.has(db)) return fn();
+  await db.run("BEGIN TRANSACTION");
+  inTransactionNow.add(db);
+  try {
+    const result = await fn();
+    inTransactionNow.delete(db);
+    await db.run("COMMIT");
+    return result;
+  } catch (error) {
+    inTransactionNow.delete(db);
+    await db.run("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
+ * The tables that hold the items analysts tag, reject and restore, by item kind, with each one's key
+ * column. Curation writes to the first three; the quality checks look for tags of any of them.
+ */
+export const itemTables = {
+  news: { table: "news_items", key: "item_key" },
+  publication: { table: "publications", key: "pub_key" },
+  incident: { table: "incidents", key: "incident_key" },
+  // AI Incident Database incidents naming an ASEAN member, tagged for the regional counts (migration 011).
+  aiid_asean: { table: "aiid_asean_incidents", key: "incident_id" },
+} as const satisfies Record<string, { table: string; key: string }>;
 
 /** `{ 'name': 'TYPE', ... }` for read_json's `columns`, so staged files read with the warehouse's types. */
 export function jsonColumns(columns: Readonly<Record<string, string>>): string {

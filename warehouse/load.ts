@@ -3,7 +3,7 @@
 // source whose own stage cannot be loaded is set aside so that every other source still loads.
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { bulkInsert, queryRows, sqlIdent, sqlString } from "./db.js";
+import { bulkInsert, inTransaction, queryRows, sqlIdent, sqlString } from "./db.js";
 import { deriveTables } from "./derive.js";
 import type { StageManifest } from "./staging.js";
 import { columnsOf, recordTableNames, recordTables, type RecordTable } from "./tables.js";
@@ -278,8 +278,7 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
 
 async function loadOnce(db: DuckDBConnection, input: LoadInput, setAside: Map<string, string>, progress: { merging?: string }): Promise<Record<string, LoadCounts>> {
   const result: Record<string, LoadCounts> = {};
-  await db.run("BEGIN TRANSACTION");
-  try {
+  await inTransaction(db, async () => {
     await replaceSources(db, input.sources);
     for (const report of input.reports) {
       const counts: LoadCounts = { newRows: 0, updatedRows: 0 };
@@ -320,10 +319,6 @@ async function loadOnce(db: DuckDBConnection, input: LoadInput, setAside: Map<st
       result[report.sourceId] = counts;
     }
     if (input.taxonomyFile) await deriveTables(db, { taxonomyFile: input.taxonomyFile, derivedAt: input.loadedAt });
-    await db.run("COMMIT");
-  } catch (error) {
-    await db.run("ROLLBACK");
-    throw error;
-  }
+  });
   return result;
 }

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { cadences } from "../sources/registry.js";
-import { bulkInsert, queryRows, sqlIdent, sqlString } from "./db.js";
+import { bulkInsert, inTransaction, itemTables, queryRows, sqlIdent, sqlString } from "./db.js";
 import { recordTableNames, recordTables } from "./tables.js";
 
 export type Cadence = (typeof cadences)[number];
@@ -295,14 +295,6 @@ interface OrphanCheck {
   describe: (r: Record<string, unknown>) => string;
 }
 
-const itemTables: Record<string, { table: string; key: string }> = {
-  news: { table: "news_items", key: "item_key" },
-  publication: { table: "publications", key: "pub_key" },
-  incident: { table: "incidents", key: "incident_key" },
-  // AI Incident Database incidents naming an ASEAN member, tagged for the regional counts (migration 011).
-  aiid_asean: { table: "aiid_asean_incidents", key: "incident_id" },
-};
-
 const orphanChecks: OrphanCheck[] = [
   {
     // Only current values: a closed version may outlive its indicator's definition without harm.
@@ -325,7 +317,7 @@ const orphanChecks: OrphanCheck[] = [
              ELSE FALSE END`,
     orderBy: "item_kind, item_key, dimension, tag, made_by",
     describe: (r) => {
-      const target = itemTables[String(r.item_kind)];
+      const target = (itemTables as Record<string, { table: string } | undefined>)[String(r.item_kind)];
       const missing = target ? `no ${target.table} row ${fmt(r.item_key)}` : `unknown item kind ${fmt(r.item_kind)}`;
       return `item_tags ${fmt(r.item_kind)}/${fmt(r.item_key)} (${fmt(r.dimension)}/${fmt(r.tag)}, by ${fmt(r.made_by)}): ${missing}`;
     },
@@ -454,8 +446,7 @@ export async function runQualityChecks(db: DuckDBConnection, input: QualityInput
     ...(await freshnessResults(db, input.cadences, nowMs)),
   ];
 
-  await db.run("BEGIN TRANSACTION");
-  try {
+  await inTransaction(db, async () => {
     await db.run("DELETE FROM quality_results WHERE run_id = $run", { run: input.runId });
     await bulkInsert(
       db,
@@ -471,11 +462,7 @@ export async function runQualityChecks(db: DuckDBConnection, input: QualityInput
         examples: r.examples,
       })),
     );
-    await db.run("COMMIT");
-  } catch (error) {
-    await db.run("ROLLBACK");
-    throw error;
-  }
+  });
   return { passed: !results.some((r) => r.severity === "error" && r.status === "fail"), results };
 }
 
