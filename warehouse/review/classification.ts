@@ -4,7 +4,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { classifyItem, rejectItem } from "../curation.js";
 import { queryOne, queryRows } from "../db.js";
 import { CurationInputError } from "../validate.js";
-import { describedBase, found, list, str, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import { describedRecord, found, list, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
 
 function classificationRef(key: string): { itemKind: "news"; itemKey: string } {
   const m = /^news\/(.+)$/.exec(key);
@@ -26,12 +26,7 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     key: item.itemKey,
   });
   return {
-    ...describedBase(ref),
-    title: String(n.title ?? item.itemKey),
-    summary: str(n.summary),
-    url: webUrl(n.canonical_url),
-    sourceId: str(n.source_id),
-    snapshotSha256: str(n.snapshot_sha256),
+    ...describedRecord(ref, String(n.title ?? item.itemKey), { ...n, url: n.canonical_url }),
     proposal: { tags: tags.map((t) => t.t).join(", "), ...proposal },
   };
 }

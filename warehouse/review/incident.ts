@@ -3,7 +3,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryCount, queryOne, queryRows } from "../db.js";
 import { CurationInputError, text } from "../validate.js";
-import { describedBase, found, str, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import { describedRecord, found, str, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
 import { classificationOf, incidentFields, insertReviewedIncident, validateIncidentFields } from "./published-incident.js";
 
 interface CandidateRow {
@@ -45,12 +45,7 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     { item: c.item_key, key: ref.key },
   );
   return {
-    ...describedBase(ref),
-    title: String(c.title ?? c.item_key),
-    summary: str(c.summary),
-    url: webUrl(c.url),
-    sourceId: str(c.source_id),
-    snapshotSha256: str(c.snapshot_sha256),
+    ...describedRecord(ref, String(c.title ?? c.item_key), c),
     proposal: {
       harm_types: tagsOf("harm").join(","),
       sector: tagsOf("sector")[0] ?? "",

@@ -124,6 +124,11 @@ export const list = (v: string | undefined): string[] =>
 /** What describe() fills in for every kind before its own fields. */
 export const describedBase = (ref: ReviewRef) => ({ kind: ref.kind, key: ref.key, relatedIncident: null });
 
+/** The fields a description takes from an archived record (a news item, a candidate): its text, link and capture. */
+export function describedRecord(ref: ReviewRef, title: string, r: { summary: unknown; url: unknown; source_id: unknown; snapshot_sha256: unknown }) {
+  return { ...describedBase(ref), title, summary: str(r.summary), url: webUrl(r.url), sourceId: str(r.source_id), snapshotSha256: str(r.snapshot_sha256) };
+}
+
 /** Throws the "not in the warehouse" error a decision or description gives for an unknown key. */
 export function found<T>(row: T | undefined, what: string): T {
   if (!row) throw new CurationInputError("key", what);

@@ -55,8 +55,8 @@ async function decide(ctx: DecisionContext) {
   }
   const merged = { ...(await describe(db, ref, ctx.proposal)).proposal, ...ctx.fields };
   const { classification, precision } = classificationOf(merged, merged.title);
-  // The log keeps the classification as the reporter's report was published (its affected groups are the record's).
-  const { affected_groups: _affected, ...logged } = classification;
+  // The log entry of a published report names no affected groups (they are the reporter's, kept in the record).
+  const logged = Object.fromEntries(Object.entries(classification).filter(([k]) => k !== "affected_groups"));
   const logId = await ctx.entry("incident", "published", `public report ${ref.key}`, JSON.stringify(logged), incidentKey);
   await insertReviewedIncident(db, {
     logId, incidentKey, candidateKey: incidentKey, classification: { ...classification, title: text("fields.title", merged.title) }, precision,
