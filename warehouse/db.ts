@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "views");
 
 /** Quotes a string as a SQL literal, for the few places DuckDB takes no parameter (COPY paths). */
 export function sqlString(value: string): string {
@@ -35,7 +36,34 @@ export async function listMigrations(dir = migrationsDir): Promise<Migration[]> 
   );
 }
 
-/** Applies pending migrations; returns the versions applied now. */
+/** The view and macro definitions, warehouse/views/*.sql in name order (a file uses only what earlier ones define). */
+export async function listViews(dir = viewsDir): Promise<Array<{ name: string; sql: string }>> {
+  const files = (await fs.readdir(dir)).filter((f) => /^\d{2}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  return Promise.all(files.map(async (file) => ({ name: file, sql: await fs.readFile(path.join(dir, file), "utf8") })));
+}
+
+/**
+ * (Re-)creates every view and macro from warehouse/views/ (CREATE OR REPLACE), in one transaction. Runs
+ * after the migrations on every open, so the definitions in force are always the files' (migrations hold
+ * tables and data changes only), and a view that selects * is rebound to its tables' current columns.
+ */
+export async function createViews(connection: DuckDBConnection): Promise<void> {
+  const views = await listViews();
+  await inTransaction(connection, async () => {
+    for (const v of views) {
+      try {
+        await connection.run(v.sql);
+      } catch (error) {
+        throw new Error(`warehouse/views/${v.name} failed: ${(error as Error).message}`);
+      }
+    }
+  });
+}
+
+/**
+ * Applies pending migrations; returns the versions applied now. Given no list (every migration), it then
+ * re-creates the views; given a list (a test building an old warehouse), the views are left as they are.
+ */
 export async function migrate(connection: DuckDBConnection, migrations?: Migration[]): Promise<number[]> {
   await connection.run(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
@@ -56,6 +84,7 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
     }
     applied.push(m.version);
   }
+  if (migrations === undefined) await createViews(connection);
   return applied;
 }
 

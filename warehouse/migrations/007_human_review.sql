@@ -34,28 +34,7 @@ CREATE TABLE observation_reviews (
   reason         VARCHAR NOT NULL
 );
 
-CREATE VIEW v_observation_reviews_in_force AS
-SELECT * FROM observation_reviews
-QUALIFY row_number() OVER (PARTITION BY source_id, indicator_code, country_iso3, period, value ORDER BY log_id DESC) = 1;
-
--- The observation rows the public may see: sheet values approved, rejected values left out. Every public
--- view and the observations export read this instead of the table.
-CREATE VIEW v_observations_published AS
-SELECT o.* FROM observations o
- WHERE NOT EXISTS (SELECT 1 FROM v_observation_reviews_in_force r
-                    WHERE r.decision = 'reject' AND r.source_id = o.source_id AND r.indicator_code = o.indicator_code
-                      AND r.country_iso3 = o.country_iso3 AND r.period = o.period AND r.value IS NOT DISTINCT FROM o.value)
-   AND (o.source_id NOT IN (SELECT source_id FROM sources WHERE parser = 'indicator-sheet')
-        OR EXISTS (SELECT 1 FROM v_observation_reviews_in_force r
-                    WHERE r.decision = 'approve' AND r.source_id = o.source_id AND r.indicator_code = o.indicator_code
-                      AND r.country_iso3 = o.country_iso3 AND r.period = o.period AND r.value IS NOT DISTINCT FROM o.value));
-
--- As in 005, over the published rows: the views built on it (v_observations_current, v_indicator_latest)
--- pick the change up, since DuckDB binds views when they are read.
-CREATE OR REPLACE MACRO observations_as_of(t) AS TABLE
-SELECT indicator_code, country_iso3, period, value, source_url, source_id, snapshot_sha256, retrieved_at, valid_from
-  FROM v_observations_published
- WHERE valid_from <= CAST(t AS TIMESTAMPTZ) AND (valid_to IS NULL OR valid_to > CAST(t AS TIMESTAMPTZ));
+-- (The views and macros this migration defined are in warehouse/views/, re-created on every open.)
 
 -- Decisions on candidate incidents (incident_candidates): approve publishes it as an incident, reject
 -- hides it for good, attach adds it to an existing incident as a later report.
@@ -108,29 +87,3 @@ CREATE TABLE incident_updates (
   attached_at   TIMESTAMPTZ NOT NULL,
   reason        VARCHAR NOT NULL
 );
-
--- Public incidents: the sources' and the analysts' published candidates, later reports' links appended
--- to report_urls, rejected incidents left out. Unreviewed candidates are never here.
-CREATE OR REPLACE VIEW v_incidents_public AS
-WITH reviewed AS (
-  SELECT * FROM reviewed_incidents
-  QUALIFY row_number() OVER (PARTITION BY incident_key ORDER BY log_id DESC) = 1
-),
-updates AS (
-  SELECT incident_key, list(url ORDER BY log_id) AS urls FROM incident_updates GROUP BY incident_key
-),
-everything AS (
-  SELECT i.* EXCLUDE (row_hash) FROM incidents i
-  UNION ALL
-  SELECT incident_key, candidate_key AS source_incident_id, occurred_on, date_precision, title, description,
-         deployers, developers, harmed_parties, harm_types, sector, severity, province, 'published' AS status,
-         report_urls, source_id, snapshot_sha256, retrieved_at
-    FROM reviewed
-)
-SELECT e.* REPLACE (
-         CASE WHEN u.urls IS NULL THEN e.report_urls
-              ELSE list_concat(coalesce(e.report_urls, CAST([] AS VARCHAR[])),
-                               list_filter(u.urls, x -> NOT list_contains(coalesce(e.report_urls, CAST([] AS VARCHAR[])), x))) END AS report_urls)
-  FROM everything e
-  LEFT JOIN updates u ON u.incident_key = e.incident_key
- WHERE NOT EXISTS (SELECT 1 FROM v_hidden_items h WHERE h.item_kind = 'incident' AND h.item_key = e.incident_key);
