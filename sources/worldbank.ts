@@ -3,6 +3,7 @@
 // observations: regional and income aggregates are refused, each with a rejection naming it.
 import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
+import { isPeriod } from "./period.js";
 import { parseJsonBody, parseOptions, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
 /** Options a World Bank source may set in the registry entry's `options`. */
@@ -103,7 +104,7 @@ export function parseWorldBank(input: ParseInput): ParseResult {
     if (iso3 === "" && !countryId) return rejected.push({ record: `${code} ${where}`, reason: "missing countryiso3code" });
     const refusal = notACountry(iso3, countryId, countryName);
     if (refusal) return rejected.push({ record, reason: refusal });
-    if (!period || !/^\d{4}(Q[1-4]|M\d{2})?$/.test(period)) {
+    if (!period || !isPeriod(period)) {
       return rejected.push({ record: `${code} ${where}`, reason: `unrecognised date ${JSON.stringify(row.date)}` });
     }
     const value = row.value;

@@ -3,6 +3,7 @@
 // transaction; nothing here edits or deletes an earlier decision, a later one supersedes it.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { isPeriod } from "../sources/period.js";
 import { dimensionIds, type Taxonomy } from "../sources/taxonomy.js";
 import { inTransaction, itemTables, queryRows } from "./db.js";
 import { CurationInputError, httpUrl, isoDate, oneOf, text, timestamp } from "./validate.js";
@@ -86,8 +87,6 @@ export interface MeasureStatusRecord {
 // ---------------------------------------------------------------------------------------------------
 // Validation: pure, before any write; every error names its field (the shared checks are in warehouse/validate.ts).
 
-const PERIOD = /^\d{4}(?:-?Q[1-4]|(?:-|M)(?:0[1-9]|1[0-2]))?$/;
-
 function observationKey(input: ObservationKey): ObservationKey {
   const indicatorCode = text("indicatorCode", input.indicatorCode);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(indicatorCode)) {
@@ -98,7 +97,7 @@ function observationKey(input: ObservationKey): ObservationKey {
     throw new CurationInputError("countryIso3", `must be an ISO 3166-1 alpha-3 code such as "KHM", got ${JSON.stringify(countryIso3)}`);
   }
   const period = text("period", input.period);
-  if (!PERIOD.test(period)) throw new CurationInputError("period", `must be YYYY, YYYY-Qn or YYYY-MM, got ${JSON.stringify(period)}`);
+  if (!isPeriod(period)) throw new CurationInputError("period", `must be YYYY, YYYY-Qn or YYYY-MM, got ${JSON.stringify(period)}`);
   return { indicatorCode, countryIso3, period };
 }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
+import { periodStart } from "../../../sources/period.js";
 
 interface SiteMetadata {
   ram_dimensions: Array<{ id: string; label: string }>;
@@ -21,12 +22,15 @@ const metaByCode = new Map<string, Record<string, unknown>>(
 );
 for (const m of exported) metaByCode.set(m.indicator_code as string, m);
 
-const series = await query(`
+// Each value with its period's first day (sources/period.ts), which the page plots the series by.
+const series = (
+  await query(`
   SELECT o.indicator_code, o.country_iso3, o.period, o.value, o.unit, o.source_url, o.value_source,
          o.retrieved_at::VARCHAR AS retrieved_at
     FROM ${table("observations_current")} o
    WHERE o.value IS NOT NULL
-   ORDER BY o.indicator_code, o.country_iso3, o.period`);
+   ORDER BY o.indicator_code, o.country_iso3, o.period`)
+).map((r) => ({ ...r, period_start: periodStart(String(r.period)) }));
 // One row per indicator: its name and note from the source that holds the Cambodian values.
 const definitions = await query(`
   SELECT i.indicator_code, i.name, i.unit, i.source_note, i.source_id, s.title AS source_title, s.licence, s.attribution
