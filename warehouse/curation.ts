@@ -5,7 +5,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import { isPeriod } from "../sources/period.js";
 import { dimensionIds, type Taxonomy } from "../sources/taxonomy.js";
-import { inTransaction, itemTables, queryRows } from "./db.js";
+import { inTransaction, itemTables, queryCount, queryRows } from "./db.js";
 import { CurationInputError, httpUrl, isoDate, oneOf, text, timestamp } from "./validate.js";
 
 // The shared validators and the transaction helper, re-exported for the callers that import them from here.
@@ -151,11 +151,9 @@ async function insertEvidenced(db: DuckDBConnection, sql: string, params: Record
 
 async function itemExists(db: DuckDBConnection, item: ItemRef, allowWork: boolean): Promise<boolean> {
   const { table, key } = itemTables[item.itemKind];
-  const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM ${table} WHERE ${key} = $key`, { key: item.itemKey });
-  if (Number(n) > 0) return true;
+  if ((await queryCount(db, `SELECT count(*) AS n FROM ${table} WHERE ${key} = $key`, { key: item.itemKey })) > 0) return true;
   if (!allowWork || item.itemKind !== "publication") return false;
-  const [{ w }] = await queryRows(db, "SELECT count(*) AS w FROM publication_works WHERE work_key = $key", { key: item.itemKey });
-  return Number(w) > 0;
+  return (await queryCount(db, "SELECT count(*) AS n FROM publication_works WHERE work_key = $key", { key: item.itemKey })) > 0;
 }
 
 function itemRef(input: ItemRef): ItemRef {
@@ -189,12 +187,12 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
   const reason = text("reason", input.reason);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    const [{ n }] = await queryRows(
+    const n = await queryCount(
       db,
       "SELECT (SELECT count(*) FROM indicators WHERE indicator_code = $code) + (SELECT count(*) FROM indicator_metadata WHERE indicator_code = $code) AS n",
       { code: key.indicatorCode },
     );
-    if (Number(n) === 0) throw new CurationInputError("indicatorCode", `${JSON.stringify(key.indicatorCode)} is not an indicator the warehouse knows`);
+    if (n === 0) throw new CurationInputError("indicatorCode", `${JSON.stringify(key.indicatorCode)} is not an indicator the warehouse knows`);
     const logId = await log(db, {
       at,
       actor: curatedBy,
@@ -207,7 +205,8 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
       reason,
     });
     await db.run(
-      `INSERT INTO curated_observations VALUES ($log, 'set', $code, $country, $period, $value, $unit, $url, $by, $at::TIMESTAMPTZ, $reason)`,
+      `INSERT INTO curated_observations (log_id, action, indicator_code, country_iso3, period, value, unit, source_url, curated_by, curated_at, reason)
+       VALUES ($log, 'set', $code, $country, $period, $value, $unit, $url, $by, $at::TIMESTAMPTZ, $reason)`,
       { log: logId, code: key.indicatorCode, country: key.countryIso3, period: key.period, value: input.value, unit, url: sourceUrl, by: curatedBy, at, reason },
     );
     return { logId, at };
@@ -244,7 +243,8 @@ export async function withdrawObservationCuration(
       reason,
     });
     await db.run(
-      `INSERT INTO curated_observations VALUES ($log, 'withdraw', $code, $country, $period, NULL, NULL, NULL, $by, $at::TIMESTAMPTZ, $reason)`,
+      `INSERT INTO curated_observations (log_id, action, indicator_code, country_iso3, period, value, unit, source_url, curated_by, curated_at, reason)
+       VALUES ($log, 'withdraw', $code, $country, $period, NULL, NULL, NULL, $by, $at::TIMESTAMPTZ, $reason)`,
       { log: logId, code: key.indicatorCode, country: key.countryIso3, period: key.period, by: curatedBy, at, reason },
     );
     return { logId, at };
@@ -268,7 +268,7 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, false))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
-    const [{ n }] = await queryRows(
+    const n = await queryCount(
       db,
       "SELECT count(*) AS n FROM v_item_tags_effective WHERE item_kind = $kind AND item_key = $key AND dimension = $dim AND tag = $tag",
       { kind: item.itemKind, key: item.itemKey, dim: dimension, tag },
@@ -280,11 +280,11 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
       targetKind: item.itemKind,
       targetKey: item.itemKey,
       field: `${dimension}/${tag}`,
-      oldValue: Number(n) > 0 ? "tagged" : "untagged",
+      oldValue: n > 0 ? "tagged" : "untagged",
       newValue: action === "add" ? "tagged" : "untagged",
       reason,
     });
-    await db.run("INSERT INTO curated_classifications VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)", {
+    await db.run("INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)", {
       log: logId,
       kind: item.itemKind,
       key: item.itemKey,
@@ -306,11 +306,11 @@ async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, actio
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, true))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
-    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM v_rejected_items WHERE item_kind = $kind AND item_key = $key", {
+    const n = await queryCount(db, "SELECT count(*) AS n FROM v_rejected_items WHERE item_kind = $kind AND item_key = $key", {
       kind: item.itemKind,
       key: item.itemKey,
     });
-    const was = Number(n) > 0 ? "rejected" : "public";
+    const was = n > 0 ? "rejected" : "public";
     if (action === "restore" && was !== "rejected") throw new CurationInputError("itemKey", `${item.itemKind} ${JSON.stringify(item.itemKey)} is not rejected`);
     const logId = await log(db, {
       at,
@@ -323,7 +323,7 @@ async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, actio
       newValue: action === "reject" ? "rejected" : "public",
       reason,
     });
-    await db.run("INSERT INTO curated_rejections VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)", {
+    await db.run("INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)", {
       log: logId,
       kind: item.itemKind,
       key: item.itemKey,
@@ -356,8 +356,7 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
   const recordedBy = text("recordedBy", input.recordedBy);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId });
-    if (Number(n) === 0) throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
+    if ((await queryCount(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId })) === 0) throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
     const previous = await queryRows(
       db,
       "SELECT status || ' as of ' || as_of::VARCHAR AS shown FROM measure_status WHERE measure_id = $id ORDER BY as_of DESC, log_id DESC LIMIT 1",
@@ -374,7 +373,7 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
       newValue: `${status} as of ${asOf}`,
       reason: note,
     });
-    await insertEvidenced(db, "INSERT INTO measure_status VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
+    await insertEvidenced(db, "INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
       log: logId, id: measureId, status, asOf, note, urls: evidenceUrls, by: recordedBy, at,
     });
     return { logId, at };
@@ -408,8 +407,7 @@ export async function recordEventOutcome(db: DuckDBConnection, input: EventOutco
   const recordedBy = text("recordedBy", input.recordedBy);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId });
-    if (Number(n) === 0) throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
+    if ((await queryCount(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId })) === 0) throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
     const previous = await queryRows(
       db,
       "SELECT outcome || coalesce(' on ' || on_date::VARCHAR, '') AS shown FROM event_outcomes WHERE event_id = $id ORDER BY log_id DESC LIMIT 1",
@@ -427,7 +425,7 @@ export async function recordEventOutcome(db: DuckDBConnection, input: EventOutco
       newValue,
       reason: note,
     });
-    await insertEvidenced(db, "INSERT INTO event_outcomes VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
+    await insertEvidenced(db, "INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
       log: logId, id: eventId, outcome, onDate, note, urls: evidenceUrls, by: recordedBy, at,
     });
     return { logId, at };

@@ -16,7 +16,8 @@ export interface RegisteredReport {
 /** Registers a report once; a repeat (a retried activity) changes nothing. */
 export async function registerIntakeReport(db: DuckDBConnection, report: RegisteredReport, at: string): Promise<void> {
   await db.run(
-    `INSERT INTO intake_reports VALUES ($code, $received::TIMESTAMPTZ, $what, $province, $occurred, $links, $sha, $at::TIMESTAMPTZ)
+    `INSERT INTO intake_reports (tracking_code, received_at, what, province, occurred, links, report_sha256, registered_at)
+     VALUES ($code, $received::TIMESTAMPTZ, $what, $province, $occurred, $links, $sha, $at::TIMESTAMPTZ)
      ON CONFLICT DO NOTHING`,
     { code: report.trackingCode, received: report.receivedAt, what: report.what, province: report.province, occurred: report.occurred, links: listValue(report.links), sha: report.sha256, at },
     { links: LIST(VARCHAR) },

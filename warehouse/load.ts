@@ -176,7 +176,8 @@ async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, run
   const present = new Set((await queryRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'staged_snapshots'")).map((r) => String(r.column_name)));
   const columns = Object.fromEntries(Object.entries(snapshotColumns).filter(([name]) => present.has(name)));
   await bulkInsert(db, "staged_snapshots", columns, captures);
-  await db.run("INSERT INTO snapshots SELECT DISTINCT * FROM staged_snapshots ON CONFLICT DO NOTHING");
+  const names = Object.keys(columns).map(sqlIdent).join(", ");
+  await db.run(`INSERT INTO snapshots (${names}) SELECT DISTINCT ${names} FROM staged_snapshots ON CONFLICT DO NOTHING`);
   await db.run("DROP TABLE staged_snapshots");
   await db.run("DELETE FROM rejections WHERE run_id = $run AND source_id = $sid", { run: runId, sid: manifest.sourceId });
   await bulkInsert(

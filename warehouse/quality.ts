@@ -219,8 +219,17 @@ function rangeProblemsSql(rules: QualityRules): string {
  * Current values failing their range rule that no analyst has decided on yet, for the review queue
  * (values from analyst sheets are reviewed as sheet values instead).
  */
-export async function rangeFailures(db: DuckDBConnection, rules: QualityRules): Promise<Array<{ source_id: string; indicator_code: string; country_iso3: string; period: string; value: number; problem: string }>> {
-  const rows = await queryRows(
+export interface RangeFailure {
+  source_id: string;
+  indicator_code: string;
+  country_iso3: string;
+  period: string;
+  value: number;
+  problem: string;
+}
+
+export async function rangeFailures(db: DuckDBConnection, rules: QualityRules): Promise<RangeFailure[]> {
+  return queryRows<RangeFailure>(
     db,
     `${rangeProblemsSql(rules)}
      SELECT source_id, indicator_code, country_iso3, period, value, problem FROM problems
@@ -228,7 +237,6 @@ export async function rangeFailures(db: DuckDBConnection, rules: QualityRules): 
         AND source_id NOT IN (SELECT source_id FROM sources WHERE parser = 'indicator-sheet')
       ORDER BY indicator_code, country_iso3, period, source_id`,
   );
-  return rows as never;
 }
 
 /** (a) Every current value within its indicator's bounds, and finite; indicators without a rule take the default. */
