@@ -143,7 +143,8 @@ export function validateDecision(kind: ReviewKind, input: ReviewDecisionInput): 
   if (!(reviewActions as readonly string[]).includes(input.action)) throw new CurationInputError("action", `must be one of ${reviewActions.join(", ")}`);
   text("by", input.by);
   text("reason", input.reason);
-  reviewHandlers[kind].validate?.(checkFields(kind, input));
+  const fields = checkFields(kind, input);
+  reviewHandlers[kind].validate?.(fields);
 }
 
 async function recordDecisionRow(db: DuckDBConnection, logId: number, ref: ReviewRef, input: ReviewDecisionInput, fields: Record<string, string>, at: string) {
