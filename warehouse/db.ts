@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { seedIndicatorMetadata } from "./indicator-metadata.js";
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "views");
@@ -62,7 +63,7 @@ export async function createViews(connection: DuckDBConnection): Promise<void> {
 
 /**
  * Applies pending migrations; returns the versions applied now. Given no list (every migration), it then
- * re-creates the views; given a list (a test building an old warehouse), the views are left as they are.
+ * seeds the indicator metadata (warehouse/indicator-metadata.ts) and re-creates the views; given a list (a test building an old warehouse), the views are left as they are.
  */
 export async function migrate(connection: DuckDBConnection, migrations?: Migration[]): Promise<number[]> {
   await connection.run(
@@ -84,7 +85,10 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
     }
     applied.push(m.version);
   }
-  if (migrations === undefined) await createViews(connection);
+  if (migrations === undefined) {
+    await inTransaction(connection, () => seedIndicatorMetadata(connection));
+    await createViews(connection);
+  }
   return applied;
 }
 

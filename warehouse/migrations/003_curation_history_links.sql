@@ -39,28 +39,8 @@ CREATE TABLE indicator_metadata (
   curated_by     VARCHAR NOT NULL
 );
 
--- The World Bank codes the registry fetches (sources/registry.yaml, worldbank-wdi).
-INSERT INTO indicator_metadata VALUES
-  ('IT.NET.USER.ZS',    'Share of the population that used the Internet in the last three months, from any device and place.',
-                        'technical_infrastructural', 2, NULL, 'observatory (seeded by migration 003)'),
-  ('IT.CEL.SETS.P2',    'Active mobile phone subscriptions for every 100 residents; one person may hold several.',
-                        'technical_infrastructural', 2, NULL, 'observatory (seeded by migration 003)'),
-  ('IT.NET.BBND.P2',    'Fixed (wired or fixed-wireless) high-speed Internet subscriptions for every 100 residents.',
-                        'technical_infrastructural', 2, NULL, 'observatory (seeded by migration 003)'),
-  ('EG.ELC.ACCS.ZS',    'Share of the population living with access to electricity, the precondition for any digital service.',
-                        'technical_infrastructural', 2, NULL, 'observatory (seeded by migration 003)'),
-  ('GB.XPD.RSDV.GD.ZS', 'Spending on research and experimental development by all sectors, as a share of GDP.',
-                        'scientific_educational', 6, NULL, 'observatory (seeded by migration 003)'),
-  ('SE.TER.ENRR',       'Students enrolled in tertiary education, whatever their age, relative to the population of tertiary age.',
-                        'scientific_educational', 1, NULL, 'observatory (seeded by migration 003)'),
-  ('NY.GDP.PCAP.CD',    'Economic output per resident in current US dollars: the scale of the economy AI adoption works within.',
-                        'economic', NULL, NULL, 'observatory (seeded by migration 003)'),
-  ('NY.GDP.MKTP.CD',    'Total value of goods and services produced in the country in a year, in current US dollars.',
-                        'economic', NULL, NULL, 'observatory (seeded by migration 003)'),
-  ('SP.POP.TOTL',       'Everyone living in the country regardless of citizenship or legal status, at mid-year.',
-                        'social_cultural', NULL, NULL, 'observatory (seeded by migration 003)'),
-  ('IP.JRN.ARTC.SC',    'Science and engineering journal articles credited to the country by its authors'' addresses (shared articles are split between countries).',
-                        'scientific_educational', 6, NULL, 'observatory (seeded by migration 003)');
+-- Its rows come from warehouse/indicator-metadata.json, written on every open (warehouse/indicator-metadata.ts);
+-- this migration once seeded them here.
 
 -- Every analyst action, in order: who, when, what changed from what to what, and why.
 CREATE SEQUENCE curation_log_id START 1;

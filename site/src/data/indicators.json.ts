@@ -1,24 +1,22 @@
 // Indicators: each series' current values (analysts' values applied) for Cambodia and any ASEAN peer the
 // export holds, its definition, unit, RAM dimension and source, the latest value with its change, and
 // Cambodia's place among the peers where they have values.
-import { readFileSync } from "node:fs";
 import { asOf, emit, hasTable, query, table } from "../components/exports.js";
 import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
 import { periodStart } from "../../../sources/period.js";
 
-interface SiteMetadata {
-  ram_dimensions: Array<{ id: string; label: string }>;
-  indicators: Record<string, { ram_dimension: string; nais_priority: number | null; definition: string; unit?: string }>;
-}
-const fallback = JSON.parse(readFileSync(new URL("./indicator-metadata.json", import.meta.url), "utf8")) as SiteMetadata;
+import { readIndicatorMetadata } from "../../../warehouse/indicator-metadata.js";
+
+// The one metadata file (warehouse/indicator-metadata.json) covers codes the export does not describe.
+const fallback = readIndicatorMetadata();
 
 const built = asOf();
-// The export's indicator_metadata wins; the site's file covers codes it does not hold (yet).
+// The export's indicator_metadata wins.
 const exported = hasTable("indicator_metadata")
   ? await query(`SELECT indicator_code, definition, ram_dimension, nais_priority, unit_override FROM ${table("indicator_metadata")}`)
   : [];
 const metaByCode = new Map<string, Record<string, unknown>>(
-  Object.entries(fallback.indicators).map(([code, m]) => [code, { indicator_code: code, definition: m.definition, ram_dimension: m.ram_dimension, nais_priority: m.nais_priority, unit_override: m.unit ?? null }]),
+  Object.entries(fallback.indicators).map(([code, m]) => [code, { indicator_code: code, definition: m.definition, ram_dimension: m.ram_dimension, nais_priority: m.nais_priority, unit_override: m.unit_override }]),
 );
 for (const m of exported) metaByCode.set(m.indicator_code as string, m);
 
