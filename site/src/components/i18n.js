@@ -71,8 +71,10 @@ export function formatDay(iso) {
 }
 
 /** A heading: English with its Khmer beside it in the English edition, Khmer alone in the Khmer one. */
-export function heading(key) {
-  return lang === "km" ? html`<span lang="km">${t(key)}</span>` : html`${t(key)} <span lang="km">${catalogue[key]?.km ?? ""}</span>`;
+export function heading(key, vars) {
+  if (lang === "km") return html`<span lang="km">${t(key, vars)}</span>`;
+  const khmer = catalogue[key]?.km;
+  return html`${t(key, vars)}${khmer ? html` <span lang="km">${fill(khmer, vars)}</span>` : ""}`;
 }
 
 /** Text of the reader's language, tagged so the Khmer font and line height apply. */
