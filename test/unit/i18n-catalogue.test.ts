@@ -30,10 +30,10 @@ function siteFiles(dir = src): string[] {
 const forms = (text: Text): string[] => (typeof text === "string" ? [text] : Object.values(text));
 const placeholders = (text: Text) => [...new Set(forms(text).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1])))].sort();
 
-/** Keys named literally: t("…"), heading("…"), text("…") and the config's message("…"). */
+/** Keys named literally: t("…"), heading("…"), text("…"), rich("…") and the config's message("…"). */
 function keysUsedIn(file: string): string[] {
   const code = fs.readFileSync(file, "utf8");
-  return [...code.matchAll(/\b(?:t|heading|text|message)\(\s*"([\w.\-/[\]]+)"/g)].map((m) => m[1]);
+  return [...code.matchAll(/\b(?:t|heading|text|rich|message)\(\s*"([\w.\-/[\]]+)"/g)].map((m) => m[1]);
 }
 
 describe("the interface message catalogue", () => {
@@ -61,13 +61,14 @@ describe("the interface message catalogue", () => {
     expect(keys.filter((k) => !(k in messages))).toEqual([]);
   });
 
-  it("has a Khmer name for every measure, event and progress status the pages label", () => {
+  it("has a Khmer name for every measure, event and progress status the pages label, and every month", () => {
     const ui = fs.readFileSync(path.join(src, "components", "ui.js"), "utf8");
     const list = (name: string) => JSON.parse(ui.match(new RegExp(`export const ${name} = (\\[[^\\]]*\\])`))![1]) as string[];
     const states = [...list("measureStates"), ...list("eventStates")].map((s) => `state.${s.replace(/\s+/g, "_")}`);
     const progress = JSON.parse(ui.match(/progressLabels = Object\.fromEntries\(\s*(\[[^\]]*\])/)![1]) as string[];
     expect(states.length).toBeGreaterThanOrEqual(10);
-    expect([...states, ...progress.map((p) => `progress.${p}`)].filter((k) => !(k in messages))).toEqual([]);
+    const months = Array.from({ length: 12 }, (_, i) => `month.${i + 1}`);
+    expect([...states, ...progress.map((p) => `progress.${p}`), ...months].filter((k) => !(k in messages))).toEqual([]);
   });
 
   it("uses the same placeholders in the Khmer string as in the English", () => {

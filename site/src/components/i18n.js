@@ -2,6 +2,7 @@
 // message catalogue (src/i18n/messages.json, which analysts edit), numbers and dates through Intl, and the
 // Khmer-digits option. A key missing from the catalogue, or a Khmer string not yet written, is shown
 // marked ⟦…⟧ and listed in window.__observatoryMissingKeys, never replaced silently by English.
+import {FileAttachment} from "observablehq:stdlib";
 import {html} from "htl";
 
 const catalogue = (await FileAttachment("../i18n/messages.json").json()).messages;
@@ -23,8 +24,13 @@ function readSetting(key) {
   }
 }
 
-/** The BCP 47 locale Intl formats with: Khmer with Khmer or Latin digits, or English. */
-export const locale = lang === "km" ? (khmerDigits ? "km-KH-u-nu-khmr" : "km-KH-u-nu-latn") : "en-GB";
+/**
+ * The locale Intl formats numbers with: Khmer where the browser's ICU has Khmer data (Chrome, Firefox and
+ * Node do; some trimmed builds such as the packaged test Chromium do not, and fall back to English grouping).
+ */
+const khmerLocaleData = Intl.NumberFormat.supportedLocalesOf(["km"]).length > 0;
+export const locale = lang === "km" && khmerLocaleData ? "km-KH" : "en-GB";
+const numberingSystem = khmerDigits ? "khmr" : "latn";
 
 function fill(text, vars) {
   return String(text).replace(/\{(\w+)\}/g, (m, name) => (vars && name in vars ? String(vars[name]) : m));
@@ -53,7 +59,7 @@ export function t(key, vars) {
 /** A number for reading, e.g. 1,234.5 or ១,២៣៤.៥ (never for CSV: downloads keep the raw values). */
 export function num(v, options = {}) {
   if (v == null || Number.isNaN(v)) return "—";
-  return new Intl.NumberFormat(locale, {maximumFractionDigits: 2, ...options}).format(v);
+  return new Intl.NumberFormat(locale, {maximumFractionDigits: 2, numberingSystem, ...options}).format(v);
 }
 
 /** Latin digits → Khmer digits when the reader has them on (for text that is already formatted). */
@@ -61,13 +67,15 @@ export function digits(text) {
   return khmerDigits ? String(text).replace(/[0-9]/g, (d) => "០១២៣៤៥៦៧៨៩"[d]) : String(text);
 }
 
-/** An ISO day ("2025-06-30") as the edition reads it: ISO in English, "30 មិថុនា 2025" in Khmer. */
+/** An ISO day ("2025-06-30") as the edition reads it: ISO in English, "៣០ មិថុនា ២០២៥" in Khmer. */
 export function formatDay(iso) {
   if (!iso) return t("ui.unknownDate");
   const dayPart = String(iso).slice(0, 10);
   if (lang !== "km" || !/^\d{4}-\d{2}-\d{2}$/.test(dayPart)) return dayPart;
-  const date = new Date(`${dayPart}T00:00:00Z`);
-  return new Intl.DateTimeFormat(locale, {day: "numeric", month: "long", year: "numeric", timeZone: "UTC"}).format(date);
+  // Day, month name, year: the Khmer month names are the catalogue's (taken from CLDR), so every browser
+  // shows the same names whether or not its ICU carries Khmer; digits through Intl's numbering systems.
+  const [year, month, date] = dayPart.split("-").map(Number);
+  return `${num(date, {useGrouping: false})} ${t(`month.${month}`)} ${num(year, {useGrouping: false})}`;
 }
 
 /** A heading: English with its Khmer beside it in the English edition, Khmer alone in the Khmer one. */
@@ -80,6 +88,17 @@ export function heading(key, vars) {
 /** Text of the reader's language, tagged so the Khmer font and line height apply. */
 export function text(key, vars) {
   return lang === "km" ? html`<span lang="km">${t(key, vars)}</span>` : t(key, vars);
+}
+
+/**
+ * A catalogue string that carries its own markup (a link, <span lang>, <strong>): the catalogue is the
+ * project's reviewed text, never scraped data, so its HTML is rendered as written (docs/architecture.md rule 7
+ * keeps scraped text escaped; that text never goes through here).
+ */
+export function rich(key, vars) {
+  const span = document.createElement("span");
+  span.innerHTML = t(key, vars);
+  return span;
 }
 
 /** The page's path relative to the site root as Framework names it ("/km/strategy"), from the URL. */

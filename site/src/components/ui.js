@@ -5,7 +5,7 @@ import {html} from "htl";
 import * as d3 from "d3";
 import {digits, formatDay, lang, num, t} from "./i18n.js";
 
-export {heading, lang, num, t, text} from "./i18n.js";
+export {digits, heading, lang, num, rich, t, text} from "./i18n.js";
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
 export const palette = {

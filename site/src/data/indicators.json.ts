@@ -2,7 +2,7 @@
 // export holds, its definition, unit, RAM dimension and source, the latest value with its change, and
 // Cambodia's place among the peers where they have values.
 import { readFileSync } from "node:fs";
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
 import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
 
 interface SiteMetadata {
