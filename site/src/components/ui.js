@@ -150,7 +150,7 @@ export function snapshotBanner(status) {
 /** "Last updated" line: the day the data was built, and the newest capture behind the page. */
 export function lastUpdated(asOf, newest) {
   const iso = (d) => (d ? String(d).slice(0, 10) : "");
-  return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}.</p>`;
+  return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}${t("ui.fullStop")}</p>`;
 }
 
 /** Tags as small labelled chips; `labels` maps tag ids to names. */
