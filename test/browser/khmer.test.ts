@@ -182,7 +182,7 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
     for (const route of ["", "strategy", "reports/end-2026"]) {
       const { page } = await visit(`km/${route}`);
       try {
-        const { glyphs, fonts } = await khmerWebFontGlyphs(page, "#observablehq-main h1");
+        const { glyphs, fonts } = await khmerWebFontGlyphs(page, '#observablehq-main h1 span[lang="km"]');
         expect(fonts).toContain("Noto Sans Khmer (web font)");
         expect(glyphs).toBeGreaterThanOrEqual(5);
       } finally {
