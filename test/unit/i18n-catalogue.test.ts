@@ -54,7 +54,15 @@ describe("the interface message catalogue", () => {
     expect(unknown).toEqual([]);
   });
 
-  it("has a Khmer title for every page, which the Khmer page loader puts in the front matter", () => {
+  it("keeps the paragraphs rendered with their markup apart from the plain labels: no key used both ways", () => {
+    const code = [...siteFiles(), path.join(repoRoot, "site", "observablehq.config.js")].map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    const rich = new Set([...code.matchAll(/\brich\(\s*"([^"]+)"/g)].map((m) => m[1]));
+    const plain = new Set([...code.matchAll(/\b(?:t|heading|text|message)\(\s*"([^"]+)"/g)].map((m) => m[1]));
+    expect(rich.size).toBeGreaterThan(10);
+    expect([...rich].filter((k) => plain.has(k))).toEqual([]);
+  });
+
+    it("has a Khmer title for every page, which the Khmer page loader puts in the front matter", () => {
     const pages = siteFiles().filter((f) => f.endsWith(".md") && !f.includes(`${path.sep}km${path.sep}`));
     expect(pages.length).toBeGreaterThanOrEqual(16);
     const keys = pages.map((f) => `title.${path.relative(src, f).replace(/\.md$/, "").split(path.sep).join("/")}`);
