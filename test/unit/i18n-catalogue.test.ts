@@ -30,10 +30,11 @@ function siteFiles(dir = src): string[] {
 const forms = (text: Text): string[] => (typeof text === "string" ? [text] : Object.values(text));
 const placeholders = (text: Text) => [...new Set(forms(text).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1])))].sort();
 
-/** Keys named literally: t("…"), heading("…"), text("…"), rich("…") and the config's message("…"). */
+/** Keys named literally: t("…"), heading("…"), text("…"), rich("…"), the config's message("…") and data-i18n-aria-label. */
 function keysUsedIn(file: string): string[] {
   const code = fs.readFileSync(file, "utf8");
-  return [...code.matchAll(/\b(?:t|heading|text|rich|message)\(\s*"([\w.\-/[\]]+)"/g)].map((m) => m[1]);
+  const calls = [...code.matchAll(/\b(?:t|heading|text|rich|message)\(\s*"([\w.\-/[\]]+)"/g)].map((m) => m[1]);
+  return [...calls, ...[...code.matchAll(/data-i18n-aria-label="([^"]+)"/g)].map((m) => m[1])];
 }
 
 describe("the interface message catalogue", () => {

@@ -140,7 +140,16 @@ function wireDigitsToggle() {
   });
 }
 
+/**
+ * Static Markdown cannot interpolate attributes, so a filter group names its label's key in
+ * data-i18n-aria-label and gets the reader's language here.
+ */
+function labelStaticElements() {
+  for (const el of document.querySelectorAll("[data-i18n-aria-label]")) el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+}
+
 document.documentElement.lang = lang;
+labelStaticElements();
 keepAnchorOnSwitch();
 wireDigitsToggle();
 export const currentPage = pagePath();
