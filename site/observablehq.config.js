@@ -84,7 +84,7 @@ export default {
   style: "style.css",
   globalStylesheets: [],
   // One sidebar for both editions: the English pages, then the Khmer edition as a section of its own.
-  pages: [...sidebar("en"), {name: message("nav.khmerEdition", "km"), open: false, pages: [{name: message("title.index", "km"), path: "/km/"}, ...sidebar("km")]}],
+  pages: [...sidebar("en"), {name: message("nav.khmerEdition", "km"), open: false, pages: [{name: message("nav.khmerHome", "km"), path: "/km/"}, ...sidebar("km")]}],
   dynamicPaths: () => {
     const quarters = quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`);
     return [...quarters, ...khmerTwins.map((p) => `/km${p}`), ...quarters.map((p) => `/km${p}`)];
