@@ -6,6 +6,7 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {fontFaceStyle} from "./fonts.js";
 import {quartersUntil} from "./src/components/quarters.js";
+import {canonical, editionOf, twinOf} from "./src/components/editions.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exportsDir = process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(here, "../data/exports");
@@ -17,6 +18,62 @@ function dataBuiltOn() {
   return String(JSON.parse(readFileSync(file, "utf8")).created).slice(0, 10);
 }
 
+const catalogue = JSON.parse(readFileSync(path.join(here, "src", "i18n", "messages.json"), "utf8")).messages;
+
+/** A catalogue string for the config's own HTML (sidebar, head, header); the pages use components/i18n.js. */
+function message(key, lang) {
+  const text = catalogue[key]?.[lang];
+  if (!text) throw new Error(`site/src/i18n/messages.json has no ${lang} string for ${key}`);
+  return text;
+}
+
+const escapeAttr = (s) => String(s).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+
+/** The sidebar's pages, in order, each with its catalogue title key ("title.indicators"). */
+const sidebarPages = ["/indicators", "/strategy", "/governance", "/incidents", "/report", "/report-status", "/publications", "/use-cases", "/news", "/reports/", "/open-data", "/methodology"];
+
+/** Every page that is not a quarterly report; the Khmer edition has a twin of each. */
+const khmerTwins = ["/", ...sidebarPages, "/reports/end-2026", "/reports/end-2028"];
+
+function sidebar(lang) {
+  const prefix = lang === "km" ? "/km" : "";
+  const key = (p) => `title.${p.slice(1).replace(/\/$/, "/index")}`;
+  // The English sidebar keeps each page's Khmer name beside its English one, as before the Khmer edition.
+  const name = (p) => (lang === "km" ? message(key(p), "km") : `${message(key(p), "en")} · ${message(key(p), "km")}`);
+  return sidebarPages.map((p) => ({name: name(p), path: `${prefix}${p}`}));
+}
+
+/** "../../" from a page at `pagePath` back to the site's root. */
+function rootPrefix(pagePath) {
+  const depth = Math.max(0, pagePath.split("/").length - 2);
+  return depth === 0 ? "./" : "../".repeat(depth);
+}
+
+/** The edition's marks in the head: lang on <html>, the edition and root for the scripts, hreflang links. */
+function editionHead(pagePath) {
+  const lang = editionOf(pagePath);
+  const root = rootPrefix(pagePath);
+  const here = canonical(pagePath);
+  const en = lang === "en" ? here : canonical(twinOf(pagePath));
+  const km = lang === "km" ? here : canonical(twinOf(pagePath));
+  return `<script>document.documentElement.lang="${lang}"</script><meta name="observatory-edition" content="${lang}">` +
+    `<meta name="observatory-root" content="${root}">` +
+    // "external" keeps Framework from treating the alternates as files to copy; the hrefs are already relative.
+    `<link rel="alternate external" hreflang="en" href="${root}${en.slice(1)}"><link rel="alternate external" hreflang="km" href="${root}${km.slice(1)}">`;
+}
+
+/** The language switch (to the same page in the other edition) and, on Khmer pages, the Khmer-digits toggle. */
+function editionSwitch(pagePath) {
+  const lang = editionOf(pagePath);
+  const other = lang === "km" ? "en" : "km";
+  const target = `${rootPrefix(pagePath)}${canonical(twinOf(pagePath)).slice(1)}` || "./";
+  const toggle = lang === "km"
+    ? `<label class="digits-toggle"><input type="checkbox" data-khmer-digits checked> ${message("ui.khmerDigits", "km")}</label>`
+    : "";
+  return `<nav class="edition-switch" aria-label="${escapeAttr(message("ui.languageSwitch", lang))}">` +
+    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`;
+}
+
 export default {
   root: "src",
   output: "dist",
@@ -26,25 +83,17 @@ export default {
   home: "Cambodia National AI Observatory",
   style: "style.css",
   globalStylesheets: [],
-  pages: [
-    {name: "Indicators · សូចនាករ", path: "/indicators"},
-    {name: "Strategy tracker · យុទ្ធសាស្ត្រ", path: "/strategy"},
-    {name: "Governance timeline · អភិបាលកិច្ច", path: "/governance"},
-    {name: "Incidents · ឧប្បត្តិហេតុ", path: "/incidents"},
-    {name: "Report an incident · រាយការណ៍", path: "/report"},
-    {name: "Report status · ស្ថានភាព", path: "/report-status"},
-    {name: "Publications · ការបោះពុម្ពផ្សាយ", path: "/publications"},
-    {name: "AI use cases · ករណីប្រើប្រាស់", path: "/use-cases"},
-    {name: "Policy news · ព័ត៌មាន", path: "/news"},
-    {name: "Progress reports · របាយការណ៍", path: "/reports/"},
-    {name: "Data · ទិន្នន័យ", path: "/open-data"},
-    {name: "Methodology · វិធីសាស្ត្រ", path: "/methodology"}
-  ],
-  dynamicPaths: () => quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`),
+  // One sidebar for both editions: the English pages, then the Khmer edition as a section of its own.
+  pages: [...sidebar("en"), {name: message("nav.khmerEdition", "km"), open: false, pages: [{name: message("nav.khmerHome", "km"), path: "/km/"}, ...sidebar("km")]}],
+  dynamicPaths: () => {
+    const quarters = quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`);
+    return [...quarters, ...khmerTwins.map((p) => `/km${p}`), ...quarters.map((p) => `/km${p}`)];
+  },
   head: ({path}) =>
-    '<link rel="icon" href="data:,"><meta name="description" content="Cambodia National AI Observatory: the National AI Strategy, governance timeline, indicators, incidents, research and policy news, with their sources.">' +
-    fontFaceStyle(path),
-  footer: "Cambodia National AI Observatory. Every figure names its source; the data behind every chart can be downloaded as CSV, and every table as Parquet and CSV on the Data page.",
+    `<link rel="icon" href="data:,"><meta name="description" content="${escapeAttr(message("site.description", editionOf(path)))}">` +
+    editionHead(path) + fontFaceStyle(path),
+  header: ({path}) => editionSwitch(path),
+  footer: ({path}) => message("site.footer", editionOf(path)),
   pager: false,
   search: false,
   toc: false

@@ -2,7 +2,7 @@
 // how the measures stand, a chart by priority, and the measures listed by priority with their evidence.
 import * as Plot from "@observablehq/plot";
 import {html} from "htl";
-import {chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels} from "./ui.js";
+import {chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, num, t} from "./ui.js";
 
 export function progressCounts(measures, order) {
   return order.map((p) => ({progress: p, label: progressLabels[p] ?? p, measures: measures.filter((m) => m.progress === p).length})).filter((d) => d.measures > 0);
@@ -20,9 +20,9 @@ export function progressChart({measures, priorities, order, title, date, source,
   return chartCard({
     title, date, source, rows, filename,
     chart: Plot.plot({
-      ariaLabel: `Stacked bar chart of ${rows.length} NAIS measures per priority, by progress`,
+      ariaLabel: t("report.chartAria", {n: rows.length}),
       width: chartWidth(width), height: 40 + priorities.length * 30, marginLeft: 170,
-      x: {label: "Measures", grid: true}, y: {label: null, domain: priorities.map((p) => label.get(p.priority_id))},
+      x: {label: t("report.measures"), grid: true, tickFormat: (d) => num(d)}, y: {label: null, domain: priorities.map((p) => label.get(p.priority_id))},
       color: {legend: true, domain, range: order.map((p) => progressColors[p])},
       marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "progress", tip: true})), Plot.ruleX([0])]
     })
@@ -31,18 +31,18 @@ export function progressChart({measures, priorities, order, title, date, source,
 
 export function measuresByPriority(measures, priorities, filename) {
   return html`${priorities.filter((p) => measures.some((m) => m.priority_id === p.priority_id)).map((p) => html`<h3>${p.priority_id}. ${p.title}</h3>${dataTable(measures.filter((m) => m.priority_id === p.priority_id), [
-    {label: "No.", value: (m) => m.measure_id},
-    {label: "Measure", value: (m) => m.text},
-    {label: "Timeframe", value: (m) => m.timeframe ?? "not given"},
-    {label: "Lead", value: (m) => (m.lead_bodies ?? []).join(", ")},
-    {label: "Progress", value: (m) => html`<span class=${`status ${String(progressLabels[m.progress] ?? m.progress).replace(/\s+/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
-    {label: "Evidence", value: (m) => html`${m.note ? html`<div class="small">${m.note}</div>` : ""}${links(m.evidence_urls)}`}
+    {label: t("report.no"), value: (m) => m.measure_id},
+    {label: t("report.measure"), value: (m) => m.text},
+    {label: t("report.timeframe"), value: (m) => m.timeframe ?? t("report.notGiven")},
+    {label: t("report.lead"), value: (m) => (m.lead_bodies ?? []).join(", ")},
+    {label: t("report.progress"), value: (m) => html`<span class=${`status ${String(m.progress).replace(/_/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
+    {label: t("report.evidence"), value: (m) => html`${m.note ? html`<div class="small">${m.note}</div>` : ""}${links(m.evidence_urls)}`}
   ])}`)}<p class="small">${downloadCsv(measures, filename)}</p>`;
 }
 
 /** A button that opens the browser's print dialog (print to PDF); hidden when printing. */
 export function printButton() {
-  const b = html`<button type="button" class="no-print print-button">Print or save as PDF</button>`;
+  const b = html`<button type="button" class="no-print print-button">${t("ui.print")}</button>`;
   b.addEventListener("click", () => window.print());
   return b;
 }

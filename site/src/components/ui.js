@@ -3,6 +3,9 @@
 // htl's `html`, which escapes interpolated text, so scraped titles stay text (docs/architecture.md rule 7).
 import {html} from "htl";
 import * as d3 from "d3";
+import {digits, formatDay, lang, num, t} from "./i18n.js";
+
+export {digits, heading, lang, num, rich, t, text} from "./i18n.js";
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
 export const palette = {
@@ -47,14 +50,16 @@ export function hostname(url) {
   }
 }
 
-export const day = (iso) => (iso ? String(iso).slice(0, 10) : "unknown date");
+/** An ISO day as the edition reads it (ISO in English, Khmer month names in Khmer); see i18n.js formatDay. */
+export const day = formatDay;
 
 /** A readable value: 18.4 bn, 2.3 m, 60.72. */
 export function formatValue(v) {
   if (v == null || Number.isNaN(v)) return "—";
   const a = Math.abs(v);
-  if (a >= 1e9) return `${(v / 1e9).toFixed(1)} bn`;
-  if (a >= 1e6) return `${(v / 1e6).toFixed(1)} m`;
+  if (a >= 1e9) return `${digits((v / 1e9).toFixed(1))} ${t("unit.billion")}`;
+  if (a >= 1e6) return `${digits((v / 1e6).toFixed(1))} ${t("unit.million")}`;
+  if (lang === "km") return a >= 1e4 ? num(v, {maximumFractionDigits: 0}) : num(v, {maximumSignificantDigits: 4});
   if (a >= 1e4) return d3.format(",.0f")(v);
   return d3.format(",.4~r")(v);
 }
@@ -66,11 +71,11 @@ export function formatChange({value, previous_value, previous_period, unit}) {
   const sign = diff > 0 ? "+" : diff < 0 ? "−" : "±";
   const isPct = /%/.test(unit ?? "");
   const text = isPct
-    ? `${sign}${d3.format(".2~f")(Math.abs(diff))} pts`
+    ? `${sign}${digits(d3.format(".2~f")(Math.abs(diff)))} ${t("unit.points")}`
     : previous_value !== 0
-      ? `${sign}${d3.format(".1~f")(Math.abs((diff / Math.abs(previous_value)) * 100))}%`
+      ? `${sign}${digits(d3.format(".1~f")(Math.abs((diff / Math.abs(previous_value)) * 100)))}%`
       : `${sign}${formatValue(Math.abs(diff))}`;
-  return {text: `${text} since ${previous_period}`, direction: diff > 0 ? "up" : diff < 0 ? "down" : "flat"};
+  return {text: t("ui.changeSince", {change: text, period: digits(previous_period)}), direction: diff > 0 ? "up" : diff < 0 ? "down" : "flat"};
 }
 
 /** Cells that a spreadsheet would run as a formula are prefixed with ' (OWASP CSV injection advice). */
@@ -94,7 +99,7 @@ export function toCsv(rows) {
  * A link that downloads `rows` as `<name>.csv`. The file is made when the link is clicked, so a filtered
  * view downloads what it shows (`rows` may be a function returning the current rows).
  */
-export function downloadCsv(rows, name, label = "Download CSV") {
+export function downloadCsv(rows, name, label = t("ui.downloadCsv")) {
   const file = `${String(name).replace(/[^\w.-]+/g, "-")}.csv`;
   const a = html`<a class="download" href="#" download=${file} aria-label=${`${label}: ${file}`}>${label}</a>`;
   a.addEventListener("click", () => {
@@ -121,7 +126,7 @@ export function chartCard({title, subtitle, chart, rows, filename, source, date,
     <h3>${title}</h3>
     ${subtitle ? html`<p class="chart-subtitle">${subtitle}</p>` : ""}
     ${chart}
-    <figcaption class="chart-meta">Source: ${sourceList(source)}. Data as of ${day(date)}.${note ? html` ${note}` : ""}
+    <figcaption class="chart-meta">${t("ui.source")} ${sourceList(source)}. ${t("ui.dataAsOf", {date: day(date)})}${note ? html` ${note}` : ""}
       ${rows ? downloadCsv(rows, filename ?? title) : ""}</figcaption>
   </figure>`;
 }
@@ -132,19 +137,20 @@ export function snapshotBanner(status) {
   const none = (status?.runs ?? []).filter((r) => r.enabled !== false && !r.data_as_of);
   if (snap.length === 0 && none.length === 0) return document.createDocumentFragment();
   const dates = [...new Set(snap.map((r) => day(r.data_as_of)))].sort();
-  return html`<div class="banner" role="status" aria-label="About this data">
+  return html`<div class="banner" role="status" aria-label=${t("ui.aboutThisData")}>
     ${snap.length
-      ? html`<p><strong>Offline snapshot.</strong> ${snap.map((r) => r.title).join("; ")}: these figures come from the observatory’s bundled snapshot of published values (captured ${dates.join(", ")}), not from a live fetch.</p>`
+      ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${t("ui.snapshotFigures", {sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ")})}</p>`
       : ""}
     ${none.length
-      ? html`<p>No data yet from ${none.map((r) => r.title).join("; ")}: ${none.length === 1 ? "it has" : "they have"} not been fetched live, and the snapshot holds no copy.</p>`
+      ? html`<p>${t("ui.noDataYet", {n: none.length, sources: none.map((r) => r.title).join("; ")})}</p>`
       : ""}
   </div>`;
 }
 
 /** "Last updated" line: the day the data was built, and the newest capture behind the page. */
 export function lastUpdated(asOf, newest) {
-  return html`<p class="last-updated">Data built <time datetime=${day(asOf)}>${day(asOf)}</time>${newest ? html`; newest source capture <time datetime=${day(newest)}>${day(newest)}</time>` : ""}.</p>`;
+  const iso = (d) => (d ? String(d).slice(0, 10) : "");
+  return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}${t("ui.fullStop")}</p>`;
 }
 
 /** Tags as small labelled chips; `labels` maps tag ids to names. */
@@ -153,7 +159,7 @@ export function tags(list, kind, labels = {}) {
 }
 
 export function statusBadge(state) {
-  return html`<span class=${`status ${String(state).replace(/\s+/g, "-")}`}>${state}</span>`;
+  return html`<span class=${`status ${String(state).replace(/\s+/g, "-")}`}>${stateLabel(state)}</span>`;
 }
 
 /** A table of rows with named columns: [{label, value: (row) => node|string, num?}]; on a phone each row stacks as a card (style.css). */
@@ -176,13 +182,22 @@ export function empty(text) {
 }
 
 /** Progress words for the reports (measures_quarterly's vocabulary), with colours in the Okabe–Ito set. */
-export const progressLabels = {done: "done", on_track: "on track", slipping: "slipping", overdue: "overdue", not_started: "not started", not_due: "not yet due", undated: "no timeframe", cancelled: "cancelled"};
+export const progressLabels = Object.fromEntries(
+  ["done", "on_track", "slipping", "overdue", "not_started", "not_due", "undated", "cancelled"].map((p) => [p, t(`progress.${p}`)])
+);
+
+/** A measure's or event's status ("in progress", "slipped") in the reader's language; unknown ones as they are. */
+export function stateLabel(state) {
+  const key = `state.${String(state).replace(/\s+/g, "_")}`;
+  return stateKeys.has(key) ? t(key) : String(state);
+}
+const stateKeys = new Set([...measureStates, ...eventStates, "never run", "ok", "failed", "skipped"].map((s) => `state.${s.replace(/\s+/g, "_")}`));
 export const progressColors = {done: palette.green, on_track: palette.blue, slipping: palette.orange, overdue: palette.vermillion, not_started: palette.grey, not_due: palette.sky, undated: palette.black, cancelled: palette.purple};
 
 /** Links for a list of URLs, only the http(s) ones as links, each labelled by its host. */
 export function links(urls) {
   const list = (urls ?? []).filter(Boolean);
-  if (!list.length) return html`<span class="muted">none</span>`;
+  if (!list.length) return html`<span class="muted">${t("ui.none")}</span>`;
   return html`<ul class="links">${list.map((u) => html`<li>${link(u, safeUrl(u) ? hostname(u) : u)}</li>`)}</ul>`;
 }
 

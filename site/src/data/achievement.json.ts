@@ -1,8 +1,8 @@
 // The achievement reports the NAIS calls for at the end of 2026 and of 2028: every measure due by then
 // (its timeframe ends that year or earlier) and the continual ones, with progress at the year's end, or on
 // the build date while the year is still running.
-import { asOf, emit, query, table } from "../components/exports.js";
-import { measuresOn, progressOrder } from "../components/progress.js";
+import { asOf, emit, query, table } from "./lib/exports.js";
+import { measuresOn, progressOrder } from "./lib/progress.js";
 import { quarterOf } from "../components/quarters.js";
 
 const built = asOf();

@@ -3,7 +3,7 @@
 // into the built site under downloads/ by the site build (activities/index.ts buildSite).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { dataPackage, emit, exportsDir } from "../components/exports.js";
+import { dataPackage, emit, exportsDir } from "./lib/exports.js";
 
 interface Field { name: string; type?: string; description?: string; unit?: string }
 const pkg = dataPackage();

@@ -1,8 +1,8 @@
 // Reviewed AI incidents involving Cambodia (the export holds no unreviewed candidates), each with its
 // reports, tags and the analysts' decisions about it from curation_log. An empty list is legitimate
 // (the offline snapshot may hold none); the page says so.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
-import { tagLabels } from "../components/taxonomy.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
+import { tagLabels } from "./lib/taxonomy.js";
 import { aseanMatchRule } from "../../../sources/asean.js";
 import { incidentMatchRule } from "../../../warehouse/derive.js";
 

@@ -1,10 +1,9 @@
 // Indicators: each series' current values (analysts' values applied) for Cambodia and any ASEAN peer the
 // export holds, its definition, unit, RAM dimension and source, the latest value with its change, and
 // Cambodia's place among the peers where they have values.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
 import { comparisonRule, peerComparisons, type SeriesValue } from "../components/peers.js";
 import { periodStart } from "../../../sources/period.js";
-
 import { readIndicatorMetadata } from "../../../warehouse/indicator-metadata.js";
 
 // The one metadata file (warehouse/indicator-metadata.json) covers codes the export does not describe.

@@ -2,7 +2,7 @@
 // time; null means no form, and the page says how to report instead) and the provinces it offers.
 import path from "node:path";
 import { loadProvinces } from "../../../activities/intake.js";
-import { asOf, emit, repoRoot } from "../components/exports.js";
+import { asOf, emit, repoRoot } from "./lib/exports.js";
 
 const raw = process.env.OBSERVATORY_INTAKE_URL ?? "";
 if (raw !== "" && !/^https?:\/\/[^/]/.test(raw)) {

@@ -1,6 +1,6 @@
 // The overview's short lists: the newest reviewed incidents and policy news, and the measures' status
 // counts per priority. Small on purpose; the full lists are on their own pages.
-import { asOf, emit, query, table } from "../components/exports.js";
+import { asOf, emit, query, table } from "./lib/exports.js";
 
 const built = asOf();
 const incidents = await query(`

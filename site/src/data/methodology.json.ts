@@ -3,8 +3,8 @@
 // decisions of each kind the curation log holds; and every capture of the bundled offline snapshot.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { asOf, emit, hasTable, query, repoRoot, table } from "../components/exports.js";
-import { taxonomy } from "../components/taxonomy.js";
+import { asOf, emit, hasTable, query, repoRoot, table } from "./lib/exports.js";
+import { taxonomy } from "./lib/taxonomy.js";
 
 const built = asOf();
 const sources = await query(`

@@ -1,7 +1,7 @@
 // Policy news: the newest items (headline, link, short excerpt only) with their story and tags, and the
 // month × priority counts. Capped so the page stays light; the full table is on the Data page. Empty is legitimate.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
-import { tagLabels } from "../components/taxonomy.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
+import { tagLabels } from "./lib/taxonomy.js";
 
 /** Items the page ships; older ones are in news_items.parquet. */
 const MAX_ITEMS = 1500;

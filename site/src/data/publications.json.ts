@@ -1,6 +1,6 @@
 // Research: one row per work (a paper found by OpenAlex and arXiv counts once), flagged when it is Khmer
 // language technology, with counts per year, institution and topic aggregated in DuckDB. Empty is legitimate.
-import { asOf, emit, query, table } from "../components/exports.js";
+import { asOf, emit, query, table } from "./lib/exports.js";
 
 const built = asOf();
 // Khmer-language technology: the language is Khmer, an analysts' sheet files it under that topic, or the title

@@ -1,7 +1,7 @@
 // Freshness of every source: its latest pipeline run, its latest successful one, the newest capture its
 // data comes from, and whether that data is the bundled offline snapshot (the banner on every page).
 import { judgeFreshness } from "../../../warehouse/freshness.js";
-import { asOf, emit, query, table } from "../components/exports.js";
+import { asOf, emit, query, table } from "./lib/exports.js";
 
 const built = asOf();
 const runs = await query(`

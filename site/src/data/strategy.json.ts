@@ -1,7 +1,7 @@
 // The NAIS for the overview and the strategy tracker: priorities, every measure with its status on the
 // build date (measures_status: overdue judged then, not on the reader's clock), evidence, lead bodies,
 // flagship activities and sector directions. The strategy must exist: an empty one fails the build.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
 
 const built = asOf();
 const statusSource = hasTable("measures_status")

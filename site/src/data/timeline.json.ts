@@ -1,7 +1,7 @@
 // The governance timeline: each activity from the MPTC press releases, done or planned as reported, and
 // its state on the build date: a planned activity whose date has passed with no report of it being done
 // has slipped. When the export has events_progress (planned dates against what happened), its outcome wins.
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
 
 const built = asOf();
 const events = await query(`

@@ -1,6 +1,6 @@
 // The AI use cases register with the documents its entries come from. An empty register is legitimate
 // (the page says so).
-import { asOf, emit, hasTable, query, table } from "../components/exports.js";
+import { asOf, emit, hasTable, query, table } from "./lib/exports.js";
 
 const built = asOf();
 const useCases = hasTable("ai_use_cases")

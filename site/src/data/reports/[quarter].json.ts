@@ -1,8 +1,8 @@
 // One quarter's progress report (the NAIS's quarterly check): measures and their progress at the quarter's
 // end (or the build date, for the quarter still running), status changes recorded in the quarter, governance
 // activities done or due in it, incidents, news and research of the quarter.
-import { asOf, emit, hasTable, loaderParams, query, table } from "../../components/exports.js";
-import { measuresOn, progressOrder } from "../../components/progress.js";
+import { asOf, emit, hasTable, loaderParams, query, table } from "../lib/exports.js";
+import { measuresOn, progressOrder } from "../lib/progress.js";
 import { parseQuarter } from "../../components/quarters.js";
 
 const { quarter } = loaderParams(["quarter"]);

@@ -1,7 +1,7 @@
 // Labels for the tag ids in item_tags (NAIS priorities, sectors, RAM dimensions, harms), read from the
 // analysts' taxonomy (sources/taxonomy.yaml) so the site names tags exactly as the tagging rules do.
 import path from "node:path";
-import { loadTaxonomy } from "../../../sources/taxonomy.js";
+import { loadTaxonomy } from "../../../../sources/taxonomy.js";
 import { repoRoot } from "./exports.js";
 
 const KHMER = /[\u1780-\u17FF\u19E0-\u19FF]/;

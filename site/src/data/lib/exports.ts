@@ -7,10 +7,10 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 
 export const exportsDir =
-  process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../data/exports");
+  process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../data/exports");
 
 /** The repository's root: the loaders read analyst-owned configuration (the taxonomy) from sources/. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 function checkName(name: string): string {
   if (!/^[a-z_]+$/.test(name)) throw new Error(`bad table name ${name}`);
