@@ -1,6 +1,7 @@
 // Every kind of source, live, through the real fetch layer and a real Temporal dev server: a loopback
 // server plays the World Bank, OpenAlex, arXiv, news feeds, the ministry's pages and the AI Incident
-// Database with fixtures in each API's format (the World Bank ones are hand-written: test/fixtures/worldbank/README.md), plus a failing, a malformed and a robots-forbidden source.
+// Database with fixtures in each API's format (the World Bank ones hand-written: test/fixtures/worldbank/README.md),
+// plus a failing, a malformed and a robots-forbidden source.
 // Then a second run (conditional requests, nothing re-parsed) and an offline replay of the archive
 // into a fresh warehouse, which must give the same rows.
 import fs from "node:fs/promises";
