@@ -142,7 +142,8 @@ describe("review workflows on a real Temporal dev server", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(first.reviews.pending);
     const rules = await loadQualityRules(path.join(repoRoot, "warehouse", "quality-rules.yaml"));
-    const queued = await withWarehouse(config.paths.warehouse, async (db) => (await pendingReviews(db, { rules })).map((p) => reviewId(p.kind, p.key)));
+    const queue = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+    const queued = queue.map((p) => reviewId(p.kind, p.key));
     expect([...ids].sort()).toEqual([...queued].sort());
     expect(candidates).toHaveLength(3);
     expect(ids).toContain(SHEET_REVIEW);
@@ -197,6 +198,12 @@ describe("review workflows on a real Temporal dev server", () => {
         { actor: "analyst:dara", action: "review_reject", target_key: rejectedKey, reason: "not an AI incident: a generic scam warning" },
       ]),
     );
+    // When: each entry is dated by the activities' clock (the test's, from 2026-11-20 08:00 UTC, never the
+    // machine's), and Sokha's approval, sent first, is logged before Dara's rejection.
+    const decidedKeys = `target_key IN (${sqlString(`review:${approvedKey}`)}, ${sqlString(rejectedKey)})`;
+    const when = await exported("curation_log", "action, strftime(timezone('UTC', logged_at), '%Y-%m-%dT%H:%M:%SZ') AS at", `${decidedKeys} ORDER BY logged_at`);
+    expect(when.map((w) => w.action)).toEqual(["review_approve", "review_reject"]);
+    for (const w of when) expect(String(w.at)).toMatch(/^2026-11-20T08:\d\d:\d\dZ$/);
 
     // A later automated run neither overwrites the published incident nor reopens the rejected candidate.
     const third = await runPipeline("review-run-3");
