@@ -1,5 +1,6 @@
 // Human review on a real Temporal dev server (its state in a SQLite file) and a real DuckDB warehouse:
-// the pipeline opens reviews after its load, reviews remind and escalate on short real timers, analysts'
+// the pipeline opens reviews after its load, reviews remind and escalate on short real timers (their real
+// 3 and 7 days are checked on the time-skipping server in review-timers.test.ts), analysts'
 // decisions (through signals, the CLI and the console) land in the warehouse with their log entries and
 // reach the exports, and a waiting review survives a worker restart and a server restart.
 import { execFile } from "node:child_process";
