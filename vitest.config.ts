@@ -19,9 +19,11 @@ const oneFileAtATime = (name: string, groupOrder: number) => ({
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
+    maxWorkers: 2,
     projects: [
-      // Unit tests own their temp folders and in-memory servers: their files run in parallel.
-      { extends: true, test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], sequence: { groupOrder: 0 } } },
+      // Unit tests own their temp folders and in-memory servers: their files run in parallel, two at a time
+      // (vitest's default is one worker fewer than the cores, which on two cores is one: no parallelism at all).
+      { extends: true, test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 0 } } },
       oneFileAtATime("integration", 1),
       oneFileAtATime("browser", 2),
       oneFileAtATime("faults", 3),
