@@ -155,7 +155,8 @@ export async function stageSource(dir: string, runId: string, spec: StageSpec): 
       : Object.fromEntries(Object.entries(spec.rows).map(([table, rs]) => [table, rs.map((r) => ({ ...r, ...prov }))]));
   const url = spec.url ?? "https://example.org/";
   const stageDir = path.join(dir, "staged", runId, spec.name ?? spec.sourceId);
-  await writeStage(stageDir, spec.sourceId, rows, [{ url, sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" }], spec.rejections ?? []);
+  const capture = { url, sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" as const };
+  await writeStage(stageDir, spec.sourceId, rows, [capture], spec.rejections ?? []);
   return { sourceId: spec.sourceId, status: "ok", fetched: 1, records: spec.records ?? 1, rejected: spec.rejected ?? 0, fromSnapshot: true, stageDir };
 }
 

@@ -123,7 +123,8 @@ export async function provisionTestServer(env: Record<string, string | undefined
     await fs.rename(fresh, lib);
   }
   const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, "bin", "java") : "java";
-  await fs.writeFile(launcher, `#!/bin/sh\nexec ${JSON.stringify(java)} -cp ${JSON.stringify(path.join(lib, "*"))} io.temporal.testserver.TestServer "$@"\n`, { mode: 0o755 });
+  const command = `exec ${JSON.stringify(java)} -cp ${JSON.stringify(path.join(lib, "*"))} io.temporal.testserver.TestServer "$@"`;
+  await fs.writeFile(launcher, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
   return launcher;
 }
 

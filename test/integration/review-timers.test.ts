@@ -30,7 +30,16 @@ async function loadStrategy(): Promise<void> {
   const sourceId = "nais-strategy";
   const fetched = await activities.fetchSource({ sourceId, offline: true });
   const parsed = await activities.parseSource({ sourceId, runKey: "timers", captures: fetched.captures });
-  const report = { sourceId, status: "ok" as const, fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir };
+  const report = {
+    sourceId,
+    status: "ok" as const,
+    fetched: fetched.captures.length,
+    records: parsed.records,
+    rejected: parsed.rejected,
+    fromSnapshot: fetched.fromSnapshot,
+    snapshotReason: fetched.snapshotReason,
+    stageDir: parsed.stageDir,
+  };
   await activities.loadStaged({ runId: "pipeline/timers", reports: [report] });
 }
 
@@ -62,7 +71,16 @@ describe("review timers on Temporal's time-skipping test server", () => {
     const handle = await env.client.workflow.start(review, {
       taskQueue: config.temporal.taskQueue,
       workflowId: id,
-      args: [{ kind: "measure", key, proposal: signProposal(team.signers.vanna, id, proposal), remindAfterMs: config.review.remindAfterMs, escalateAfterMs: config.review.escalateAfterMs, activities: config.activities }],
+      args: [
+        {
+          kind: "measure",
+          key,
+          proposal: signProposal(team.signers.vanna, id, proposal),
+          remindAfterMs: config.review.remindAfterMs,
+          escalateAfterMs: config.review.escalateAfterMs,
+          activities: config.activities,
+        },
+      ],
     });
     const started = Number(await env.currentTimeMs());
     const wall = performance.now();
@@ -91,7 +109,8 @@ describe("review timers on Temporal's time-skipping test server", () => {
     expect(sinceOpen(escalated.escalatedAt, escalated)).toBeLessThan(7 * DAY + 60_000);
     expect(Number(await env.currentTimeMs()) - started).toBeGreaterThanOrEqual(7 * DAY);
 
-    const events = (await fs.readFile(config.review.eventsLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { reviewId: string; event: string; at: string });
+    const log = (await fs.readFile(config.review.eventsLog, "utf8")).trim().split("\n");
+    const events = log.map((l) => JSON.parse(l) as { reviewId: string; event: string; at: string });
     expect(events.filter((e) => e.reviewId === id).map((e) => [e.event, e.at])).toEqual([
       ["reminder", reminded.remindedAt],
       ["escalation", escalated.escalatedAt],

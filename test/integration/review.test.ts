@@ -202,7 +202,8 @@ describe("review workflows on a real Temporal dev server", () => {
     // When: each entry is dated by the activities' clock (the test's, from 2026-11-20 08:00 UTC, never the
     // machine's), and Sokha's approval, sent first, is logged before Dara's rejection.
     const decidedKeys = `target_key IN (${sqlString(`review:${approvedKey}`)}, ${sqlString(rejectedKey)})`;
-    const when = await exported("curation_log", "action, strftime(timezone('UTC', logged_at), '%Y-%m-%dT%H:%M:%SZ') AS at", `${decidedKeys} ORDER BY logged_at`);
+    const loggedAt = "strftime(timezone('UTC', logged_at), '%Y-%m-%dT%H:%M:%SZ') AS at";
+    const when = await exported("curation_log", `action, ${loggedAt}`, `${decidedKeys} ORDER BY logged_at`);
     expect(when.map((w) => w.action)).toEqual(["review_approve", "review_reject"]);
     for (const w of when) expect(String(w.at)).toMatch(/^2026-11-20T08:\d\d:\d\dZ$/);
 

@@ -27,6 +27,7 @@ describe("The site build's pinned client libraries", () => {
     const site = path.join(temp.dir(), "site");
     await fs.mkdir(site);
     await fs.writeFile(path.join(site, "client-libraries.json"), JSON.stringify({ versions: { "react-dom": "19.3.1" } }));
-    await expect(seedClientLibraries(repoRoot, site, path.join(temp.dir(), "src"))).rejects.toThrow(/npm:leaflet.*neither installed nor pinned in site\/client-libraries\.json/);
+    const seeding = seedClientLibraries(repoRoot, site, path.join(temp.dir(), "src"));
+    await expect(seeding).rejects.toThrow(/npm:leaflet.*neither installed nor pinned in site\/client-libraries\.json/);
   });
 });
