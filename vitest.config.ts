@@ -1,13 +1,32 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Options every project shares. The reporters are the run's, not a project's: the summary reporter sees the
+ * test modules of every project and its working-tree guard fingerprints data/ and site/dist/ once per run.
+ */
+const shared = { testTimeout: 30_000, hookTimeout: 600_000, env: { TZ: "UTC" } };
+
+/**
+ * A project whose files start a Temporal server, build the site or drive Chromium: on two cores they run one
+ * file at a time, and each such project runs in its own group (`groupOrder`), after the unit tests, so two
+ * heavy files never compete.
+ */
+const oneFileAtATime = (name: string, groupOrder: number) => ({
+  extends: true as const,
+  test: { ...shared, name, include: [`test/${name}/**/*.test.ts`], fileParallelism: false, sequence: { groupOrder } },
+});
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
-    // Integration tests start a Temporal server and build the site; on two cores they run one file at a time.
-    fileParallelism: false,
-    testTimeout: 30_000,
-    hookTimeout: 600_000,
-    env: { TZ: "UTC" },
+    maxWorkers: 2,
+    projects: [
+      // Unit tests own their temp folders and in-memory servers: their files run in parallel, two at a time
+      // (vitest's default is one worker fewer than the cores, which on two cores is one: no parallelism at all).
+      { extends: true, test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      oneFileAtATime("integration", 1),
+      oneFileAtATime("browser", 2),
+      oneFileAtATime("faults", 3),
+    ],
   },
 });

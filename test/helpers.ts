@@ -4,8 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createActivities, type Activities } from "../activities/index.js";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { afterEach, beforeEach } from "vitest";
 import { loadConfig, type ObservatoryConfig } from "../temporal.config.js";
-import type { RunReport } from "../warehouse/load.js";
+import { loadStages, type LoadCounts, type RunReport, type SourceRow } from "../warehouse/load.js";
+import { readStage, writeStage } from "../warehouse/staging.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -93,4 +96,78 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * A fresh temporary folder for every test of the calling file, removed after the test; `warehouse()` is a
+ * DuckDB file inside it. Call at the top of a test file (it registers beforeEach and afterEach).
+ */
+export function withTempWarehouse(prefix = "observatory-test-"): { dir: () => string; warehouse: () => string } {
+  let dir: string | undefined;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  const current = () => {
+    if (!dir) throw new Error("withTempWarehouse: the folder exists only while a test runs");
+    return dir;
+  };
+  return { dir: current, warehouse: () => path.join(current(), "w.duckdb") };
+}
+
+/** The provenance the parse activity stamps on every staged row. */
+export interface StageProvenance {
+  source_id: string;
+  snapshot_sha256: string;
+  retrieved_at: string;
+}
+
+type StageRows = Parameters<typeof writeStage>[2];
+
+/** One source's staged rows, as the parse activity would leave them, with one capture of a made-up body. */
+export interface StageSpec {
+  sourceId: string;
+  /** Rows of each record table without their provenance, or a function of it; the provenance is added to each row. */
+  rows: Record<string, Array<Record<string, unknown>>> | ((prov: StageProvenance) => StageRows);
+  /** One hex digit repeated, or a full sha256. @default "b" */
+  sha?: string;
+  /** @default "2026-01-01T00:00:00Z" */
+  retrievedAt?: string;
+  url?: string;
+  rejections?: Parameters<typeof writeStage>[4];
+  /** What the run report says was parsed and rejected. @default records 1, rejected 0 */
+  records?: number;
+  rejected?: number;
+  /** Folder name under `<dir>/staged/<runId>/`. @default sourceId */
+  name?: string;
+}
+
+/** Writes one stage under `dir` and returns the run report that points at it. */
+export async function stageSource(dir: string, runId: string, spec: StageSpec): Promise<RunReport> {
+  const sha = (spec.sha ?? "b").length === 64 ? spec.sha! : (spec.sha ?? "b").repeat(64);
+  const prov: StageProvenance = { source_id: spec.sourceId, snapshot_sha256: sha, retrieved_at: spec.retrievedAt ?? "2026-01-01T00:00:00Z" };
+  const rows: StageRows =
+    typeof spec.rows === "function"
+      ? spec.rows(prov)
+      : Object.fromEntries(Object.entries(spec.rows).map(([table, rs]) => [table, rs.map((r) => ({ ...r, ...prov }))]));
+  const url = spec.url ?? "https://example.org/";
+  const stageDir = path.join(dir, "staged", runId, spec.name ?? spec.sourceId);
+  const capture = { url, sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" as const };
+  await writeStage(stageDir, spec.sourceId, rows, [capture], spec.rejections ?? []);
+  return { sourceId: spec.sourceId, status: "ok", fetched: 1, records: spec.records ?? 1, rejected: spec.rejected ?? 0, fromSnapshot: true, stageDir };
+}
+
+/** Stages each source under `dir` and loads them all in the real single-transaction load. */
+export async function stageAndLoad(
+  db: DuckDBConnection,
+  dir: string,
+  load: { runId: string; loadedAt: string; sources: SourceRow[]; stages: StageSpec[]; taxonomyFile?: string },
+): Promise<Record<string, LoadCounts>> {
+  const reports: RunReport[] = [];
+  for (const spec of load.stages) reports.push(await stageSource(dir, load.runId, spec));
+  const manifests = new Map(await Promise.all(reports.map(async (r) => [r.sourceId, await readStage(r.stageDir!)] as const)));
+  return loadStages(db, { runId: load.runId, loadedAt: load.loadedAt, sources: load.sources, reports, manifests, taxonomyFile: load.taxonomyFile });
 }

@@ -78,6 +78,8 @@ describe("The site with nothing to list", () => {
       });
       try {
         await page.goto(new URL(route, server.url).href, { waitUntil: "networkidle" });
+        // Wait for the page to have rendered its empty notice: errors are counted only after that.
+        await page.locator(".empty", { hasText: text }).first().waitFor({ state: "visible", timeout: 30_000 });
         await expect(page.locator(".empty", { hasText: text }).count()).resolves.toBeGreaterThan(0);
         expect(await page.locator(".observablehq--error").count()).toBe(0);
         expect(errors).toEqual([]);
@@ -95,7 +97,13 @@ describe("The site with nothing to list", () => {
     expect(strategy.status).not.toBe(0);
     expect(strategy.stderr).toContain('"measures" is empty');
     expect(strategy.stdout).toBe("");
-    const report = runLoader(path.join("reports", "[quarter].json.ts"), config.paths.exports, ["--quarter=2025-Q5"]);
+    const reportLoader = path.join("reports", "[quarter].json.ts");
+    const none = runLoader(reportLoader, config.paths.exports);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toContain("missing --quarter=… parameter");
+    expect(none.stdout).toBe("");
+    // And one given something that is not a quarter.
+    const report = runLoader(reportLoader, config.paths.exports, ["--quarter=2025-Q5"]);
     expect(report.status).not.toBe(0);
     expect(report.stderr).toContain("not a quarter");
   });

@@ -23,7 +23,10 @@ const json = (res: ServerResponse, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-/** A World Bank page in the API's format (from the recorded fixture): `pages: 999999`, a new year on each page, out of range. */
+/**
+ * A World Bank page in the API's format (from the hand-written fixture, test/fixtures/worldbank/README.md): `pages: 999999`,
+ * a new year on each page, out of range.
+ */
 function worldBankPage(template: unknown[], page: number): unknown[] {
   const [paging, rows] = template as [Record<string, unknown>, Array<Record<string, unknown>>];
   return [{ ...paging, page, pages: 999999, total: 999999 * 2 }, rows.slice(1).map((r) => ({ ...r, date: String(1000 + page), value: 150 }))];

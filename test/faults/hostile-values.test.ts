@@ -27,7 +27,7 @@ const send = (res: ServerResponse, body: string | Uint8Array, type: string) => {
 };
 
 beforeAll(async () => {
-  // The recorded page, with two values written as JSON numbers no double can hold.
+  // The fixture page (hand-written in the API's format), with two values written as JSON numbers no double can hold.
   const wb = Buffer.from(await fixture("worldbank", "it-net-user-page1.json"))
     .toString("utf8")
     .replace('"pages": 2', '"pages": 1')

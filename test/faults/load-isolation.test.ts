@@ -1,20 +1,15 @@
 // Fault: one source's data breaks a key. The stage rejects every repeated key, and a stage that still
 // cannot load is set aside with its reason while every other source loads (real DuckDB files).
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { withTempWarehouse } from "../helpers.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
 import { readStage, writeStage, type StageManifest } from "../../warehouse/staging.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-fault-load-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-fault-load-");
 
 const at = "2026-03-01T00:00:00Z";
 const sourceRow = (id: string, kind: string): SourceRow => ({ source_id: id, title: id, kind, parser: "test", urls: ["https://x/"], cadence: "daily", licence: "CC0 1.0", attribution: "test", enabled: true });
@@ -58,14 +53,14 @@ const observation = (period: string, value: number) => ({
 });
 
 async function stageWorldBank(): Promise<{ report: RunReport; manifest: StageManifest }> {
-  const stageDir = path.join(dir, "staged", "wb");
+  const stageDir = path.join(temp.dir(), "staged", "wb");
   const manifest = await writeStage(stageDir, "wb", { observations: [observation("2023", 17), observation("2024", 18)] }, [capture("https://x/", shaA)], []);
   return { report: { sourceId: "wb", status: "ok", fetched: 1, records: 2, rejected: 0, fromSnapshot: false, stageDir }, manifest };
 }
 
 /** A stage written by hand rather than by writeStage (an older worker, an edited folder): its Parquet repeats a key. */
 async function handWrittenStage(sourceId: string, sql: string, table: string): Promise<{ report: RunReport; manifest: StageManifest }> {
-  const stageDir = path.join(dir, "staged", sourceId);
+  const stageDir = path.join(temp.dir(), "staged", sourceId);
   await fs.mkdir(stageDir, { recursive: true });
   await withMemoryDb((db) => db.run(`COPY (${sql}) TO ${sqlString(path.join(stageDir, `${table}.parquet`))} (FORMAT parquet)`));
   const manifest: StageManifest = { sourceId, tables: { [table]: { file: `${table}.parquet`, rows: 2 } }, captures: [capture("https://y/", shaB)], rejections: [] };
@@ -77,7 +72,7 @@ describe("Fault: a source's records repeat a key", () => {
   it("rejects the repeated OpenAlex work W91 once per repeat at the stage, naming both pages, and loads one row", async () => {
     const page1 = "https://api.openalex.org/works?cursor=*";
     const page2 = "https://api.openalex.org/works?cursor=IlsxNjk";
-    const stageDir = path.join(dir, "staged", "openalex");
+    const stageDir = path.join(temp.dir(), "staged", "openalex");
     await writeStage(
       stageDir,
       "openalex",
@@ -92,11 +87,11 @@ describe("Fault: a source's records repeat a key", () => {
       { url: page2, record: "publications openalex:W91", reason: `duplicate key: the source already gave openalex:W91 in ${page1} with different values; the first is kept` },
     ]);
     const report: RunReport = { sourceId: "openalex", status: "ok", fetched: 2, records: 2, rejected: 2, fromSnapshot: false, stageDir };
-    const counts = await withWarehouse(path.join(dir, "w.duckdb"), (db) =>
+    const counts = await withWarehouse(path.join(temp.dir(), "w.duckdb"), (db) =>
       loadStages(db, { runId: "r1", loadedAt: at, sources: [sourceRow("openalex", "publication")], reports: [report], manifests: new Map([["openalex", manifest]]) }),
     );
     expect(counts.openalex).toEqual({ newRows: 2, updatedRows: 0 });
-    const rows = await withWarehouse(path.join(dir, "w.duckdb"), (db) => queryRows(db, "SELECT pub_key, title FROM publications ORDER BY pub_key"));
+    const rows = await withWarehouse(path.join(temp.dir(), "w.duckdb"), (db) => queryRows(db, "SELECT pub_key, title FROM publications ORDER BY pub_key"));
     expect(rows).toEqual([
       { pub_key: "openalex:W90", title: "First" },
       { pub_key: "openalex:W91", title: "Khmer speech" },
@@ -121,7 +116,7 @@ describe("Fault: a source's records repeat a key", () => {
          TIMESTAMPTZ '${at}' AS retrieved_at, 'h' AS row_hash`,
       "observations",
     );
-    const file = path.join(dir, "w.duckdb");
+    const file = path.join(temp.dir(), "w.duckdb");
     const counts = await withWarehouse(file, (db) =>
       loadStages(db, {
         runId: "r1",

@@ -1,5 +1,6 @@
 // Human review on a real Temporal dev server (its state in a SQLite file) and a real DuckDB warehouse:
-// the pipeline opens reviews after its load, reviews remind and escalate on short real timers, analysts'
+// the pipeline opens reviews after its load, reviews remind and escalate on short real timers (their real
+// 3 and 7 days are checked on the time-skipping server in review-timers.test.ts), analysts'
 // decisions (through signals, the CLI and the console) land in the warehouse with their log entries and
 // reach the exports, and a waiting review survives a worker restart and a server restart.
 import { execFile } from "node:child_process";
@@ -15,6 +16,8 @@ import { startConsole, type RunningConsole } from "../../scripts/lib/console-ser
 import { decide, listReviews, proposeEventOutcome, reviewState } from "../../scripts/lib/review-client.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
+import { loadQualityRules } from "../../warehouse/quality.js";
+import { pendingReviews, reviewId } from "../../warehouse/review.js";
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
 import { signDecision, signProposal } from "../../activities/analysts.js";
@@ -104,19 +107,45 @@ async function exported(table: string, sql = "*", where = "true") {
 }
 
 const SHEET_REVIEW = "review/indicator/indicator-sheet/RAM.GERD.PCT_GDP/KHM/2025=0.09";
-let candidates: string[] = [];
 
-describe("review workflows on a real Temporal dev server", () => {
-  it("opens one review per item needing a person after the load, keeps candidates and sheet values out of the exports, and a second run opens none", async () => {
+interface OpenedReviews {
+  first: PipelineSummary;
+  /** Every review id listed once the first run's reviews were open, in listing order. */
+  ids: string[];
+  /** The three incident candidates' review ids, sorted. */
+  candidates: string[];
+}
+let opened: Promise<OpenedReviews> | undefined;
+
+/**
+ * The first pipeline run and the reviews it opened, run once for the file by whichever test needs it
+ * first, so every test also runs alone (`-t`).
+ */
+function openedReviews(): Promise<OpenedReviews> {
+  opened ??= (async () => {
     const first = await runPipeline("review-run-1");
-    expect(first.partial).toBe(false);
-    expect(first.reviews.opened).toBe(first.reviews.pending);
     const open = await waitFor("the reviews to be listed", async () => {
       const rows = await listReviews(env.client);
       return rows.length >= first.reviews.pending ? rows : undefined;
     });
     const ids = open.map((r) => r.id);
-    candidates = ids.filter((id) => id.startsWith("review/incident/")).sort();
+    return { first, ids, candidates: ids.filter((id) => id.startsWith("review/incident/")).sort() };
+  })();
+  return opened;
+}
+
+describe("review workflows on a real Temporal dev server", () => {
+  it("opens one review per item needing a person after the load, keeps candidates and sheet values out of the exports, and a second run opens none", async () => {
+    const { first, ids, candidates } = await openedReviews();
+    expect(first.partial).toBe(false);
+    expect(first.reviews.opened).toBe(first.reviews.pending);
+    // One review per item: no id twice, and exactly the items the warehouse queues for a person.
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(first.reviews.pending);
+    const rules = await loadQualityRules(path.join(repoRoot, "warehouse", "quality-rules.yaml"));
+    const queue = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
+    const queued = queue.map((p) => reviewId(p.kind, p.key));
+    expect([...ids].sort()).toEqual([...queued].sort());
     expect(candidates).toHaveLength(3);
     expect(ids).toContain(SHEET_REVIEW);
     expect(ids.some((id) => id.startsWith("review/classification/news/"))).toBe(true);
@@ -130,7 +159,7 @@ describe("review workflows on a real Temporal dev server", () => {
   }, 180_000);
 
   it("waits for a person, answers its query, sends its reminder and then escalates on its timers, logging both", async () => {
-    const id = candidates[2];
+    const id = (await openedReviews()).candidates[2];
     const state = await waitFor("the escalation", async () => {
       const s = await reviewState(env.client, id);
       return s.escalatedAt ? s : undefined;
@@ -146,7 +175,7 @@ describe("review workflows on a real Temporal dev server", () => {
   });
 
   it("publishes an approved candidate as an incident with its classification, hides a rejected one for good, and logs who, when and why", async () => {
-    const [approved, rejected] = candidates;
+    const [approved, rejected] = (await openedReviews()).candidates;
     const yes = await decide(env.client, approved, "approve", team.signers.sokha, {
       reason: "confirmed with the outlet's report",
       fields: { severity: "high", province: "Phnom Penh", affected_groups: "bank customers,older people", harm_types: "scam,deepfake" },
@@ -170,6 +199,13 @@ describe("review workflows on a real Temporal dev server", () => {
         { actor: "analyst:dara", action: "review_reject", target_key: rejectedKey, reason: "not an AI incident: a generic scam warning" },
       ]),
     );
+    // When: each entry is dated by the activities' clock (the test's, from 2026-11-20 08:00 UTC, never the
+    // machine's), and Sokha's approval, sent first, is logged before Dara's rejection.
+    const decidedKeys = `target_key IN (${sqlString(`review:${approvedKey}`)}, ${sqlString(rejectedKey)})`;
+    const loggedAt = "strftime(timezone('UTC', logged_at), '%Y-%m-%dT%H:%M:%SZ') AS at";
+    const when = await exported("curation_log", `action, ${loggedAt}`, `${decidedKeys} ORDER BY logged_at`);
+    expect(when.map((w) => w.action)).toEqual(["review_approve", "review_reject"]);
+    for (const w of when) expect(String(w.at)).toMatch(/^2026-11-20T08:\d\d:\d\dZ$/);
 
     // A later automated run neither overwrites the published incident nor reopens the rejected candidate.
     const third = await runPipeline("review-run-3");
@@ -186,6 +222,7 @@ describe("review workflows on a real Temporal dev server", () => {
   }, 120_000);
 
   it("approves a sheet value through the CLI, which signals the review, and the value reaches the exports only then", async () => {
+    await openedReviews();
     const cliEnv = { ...process.env, ...configEnv, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: "default", OBSERVATORY_ANALYST_TOKEN: team.tokens.dara };
     const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
     const list = await run(tsx, ["scripts/review.ts", "list", "--kind", "indicator"], { cwd: repoRoot, env: cliEnv });
@@ -202,6 +239,7 @@ describe("review workflows on a real Temporal dev server", () => {
   }, 120_000);
 
   it("refuses an unauthenticated write with 401 and records an authenticated edit and approve from the console", async () => {
+    const { candidates } = await openedReviews();
     const token = team.tokens.sokha;
     const { AnalystStore } = await import("../../activities/analysts.js");
     const nobody = new AnalystStore(path.join(dir, "no-analysts.json"));
@@ -343,7 +381,8 @@ describe("review workflows on a real Temporal dev server", () => {
       { status: "in_progress", as_of: "2026-12-01", recorded_by: "analyst:sokha" },
     ]);
     // The recorded histories replay on today's workflow code: no non-determinism crept in.
-    for (const id of [second.workflowId, "pipeline/review-run-3"]) {
+    await openedReviews();
+    for (const id of [second.workflowId, "pipeline/review-run-1"]) {
       await Worker.runReplayHistory({ workflowsPath }, await env.client.workflow.getHandle(id).fetchHistory());
     }
     console.error(`durability: worker restart round trip ${workerRestart.toFixed(1)} s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`);

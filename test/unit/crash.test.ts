@@ -1,13 +1,11 @@
 import { spawn } from "node:child_process";
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, withTempWarehouse } from "../helpers.js";
 
 // Large enough that the load takes a while and its inserts span more than one of DuckDB's row groups
 // (122 880 rows each).
@@ -15,13 +13,8 @@ const BIG = 200_000;
 const FIRST = 1_000;
 const CHILD_TIMEOUT_MS = 240_000;
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-crash-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-crash-");
 
 const source = { source_id: "wb", title: "Crash test", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "test", enabled: true };
 
@@ -37,7 +30,7 @@ async function stage(name: string, n: number, revision: number): Promise<string>
     ...prov,
   }));
   const indicators = Array.from({ length: 100 }, (_, i) => ({ indicator_code: `TEST.CRASH.${i}`, name: `Crash test ${i}`, unit: "units", source_note: null, ...prov }));
-  const stageDir = path.join(dir, "staged", name);
+  const stageDir = path.join(temp.dir(), "staged", name);
   const captures = [{ url: "https://x/", sha256: prov.snapshot_sha256, status: 200, retrievedAt: prov.retrieved_at, bytes: 10, origin: "live" }];
   await writeStage(stageDir, "wb", { observations, indicators }, captures, []);
   return stageDir;
@@ -108,7 +101,7 @@ describe("A crash mid-load", () => {
   it(
     "leaves the previous state intact when the loading process is killed inside its transaction, and the next load works",
     async () => {
-      const file = path.join(dir, "w.duckdb");
+      const file = path.join(temp.dir(), "w.duckdb");
       expect(await load(file, await stage("first", FIRST, 1), "run-1", "2026-01-01T00:00:00Z")).toEqual({ wb: { newRows: FIRST + 100, updatedRows: 0 } });
       const before = await fingerprint(file);
       expect(before.observations).toMatchObject({ n: FIRST });

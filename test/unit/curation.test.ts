@@ -1,8 +1,6 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   classifyItem,
   curateObservation,
@@ -16,18 +14,13 @@ import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { columnsOf } from "../../warehouse/tables.js";
-import { repoRoot, testClock } from "../helpers.js";
+import { repoRoot, testClock, withTempWarehouse } from "../helpers.js";
 
 /** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
 const clock = { now: testClock("2026-01-10T09:00:00Z") };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-curation-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-curation-");
 
 const taxonomyFile = path.join(repoRoot, "sources", "taxonomy.yaml");
 const sourceRow = (source_id: string, kind: string): SourceRow => ({
@@ -49,7 +42,7 @@ type Rows = Parameters<typeof writeStage>[2];
 /** Stages one source's rows as the parse activity would, with one capture of a made-up body. */
 async function stage(name: string, sourceId: string, sha: string, rows: (prov: { source_id: string; snapshot_sha256: string; retrieved_at: string }) => Rows) {
   const prov = { source_id: sourceId, snapshot_sha256: sha.repeat(64), retrieved_at: "2026-01-01T00:00:00Z" };
-  const stageDir = path.join(dir, "staged", name);
+  const stageDir = path.join(temp.dir(), "staged", name);
   await writeStage(stageDir, sourceId, rows(prov), [{ url: "https://example.org/", sha256: prov.snapshot_sha256, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" }], []);
   return { sourceId, stageDir };
 }
@@ -93,7 +86,7 @@ const analyst = { curatedBy: "analyst:sokha", reason: "Census 2023 final count s
 
 describe("Curation", () => {
   it("keeps an analyst's value over a later automated revision of the same key, and leaves the curated rows and log untouched", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, [await population("first", "a", [["2023", 17423880], ["2024", 17638801]])], "run-1", "2026-01-01T00:00:00Z");
       const receipt = await curateObservation(
         db,
@@ -137,7 +130,7 @@ describe("Curation", () => {
   });
 
   it("hands a key back to the sources when the analyst withdraws the value, logging both steps", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, [await population("first", "a", [["2023", 17423880]])], "run-1", "2026-01-01T00:00:00Z");
       const key = { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM", period: "2023" };
       await curateObservation(db, { ...key, value: 1, sourceUrl: "https://example.org/typo", ...analyst }, { now: at("2026-02-01T00:00:00Z") });
@@ -152,7 +145,7 @@ describe("Curation", () => {
   });
 
   it("keeps a rejected news item out of the public views after the feed brings it back changed, until it is restored", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       const items = [
         newsItem("a1", "Deepfake video of minister used in online scam, ministry warns", "2025-07-02T08:00:00Z"),
         newsItem("c1", "New bridge opens over the Mekong", "2025-07-03T10:00:00Z"),
@@ -179,7 +172,7 @@ describe("Curation", () => {
   });
 
   it("applies an analyst's tag removal and addition over the rules, and a re-run of the rules keeps both", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       const items = [
         newsItem("a1", "Deepfake video of minister used in online scam, ministry warns", "2025-07-02T08:00:00Z"),
         newsItem("c1", "New bridge opens over the Mekong", "2025-07-03T10:00:00Z"),
@@ -208,7 +201,7 @@ describe("Curation", () => {
   });
 
   it("hides every source's copy of a publication when its work is rejected", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       const pub = (pub_key: string, doi: string | null) => ({ pub_key, doi, arxiv_id: "2512.13552", title: "A Khmer model", year: 2025, authors: [], institutions: ["Example University"] });
       const openalex = await stage("openalex", "openalex", "a", (prov) => ({ publications: [{ ...pub("openalex:W1", "10.1234/khmer.1"), ...prov }] }));
       const arxiv = await stage("arxiv", "arxiv", "b", (prov) => ({ publications: [{ ...pub("arxiv:2512.13552", null), ...prov }] }));
@@ -224,7 +217,7 @@ describe("Curation", () => {
   });
 
   it("refuses bad input with an error naming the field, and writes nothing", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, [await population("first", "a", [["2023", 17423880]]), await feed("one", "a", [newsItem("c1", "New bridge", "2025-07-03T10:00:00Z")])], "run-1", "2026-01-01T00:00:00Z");
       const measure = Object.fromEntries(columnsOf("strategy_measures").map(([c]) => [c, null]));
       await bulkInsert(db, "strategy_measures", Object.fromEntries(columnsOf("strategy_measures")), [
@@ -270,7 +263,7 @@ describe("Curation", () => {
   });
 
   it("writes neither the curated row nor its log entry when the second write fails", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, [await feed("one", "a", [newsItem("c1", "New bridge", "2025-07-03T10:00:00Z")])], "run-1", "2026-01-01T00:00:00Z");
       const first = await rejectItem(db, { itemKind: "news", itemKey: "c1", ...analyst }, clock);
       // Take the next log id's slot in curated_rejections so the curated insert fails after the log insert.

@@ -1,23 +1,16 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { classifyItem, curateObservation, recordMeasureStatus, rejectItem } from "../../warehouse/curation.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
-import { testClock } from "../helpers.js";
+import { testClock, withTempWarehouse } from "../helpers.js";
 
 /** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
 const clock = { now: testClock("2026-01-20T09:00:00Z") };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-views-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-views-");
 
 const prov = (source_id: string, retrieved_at = "2026-01-01T00:00:00Z") => ({ source_id, snapshot_sha256: "f".repeat(64), retrieved_at, row_hash: "h" });
 
@@ -27,7 +20,7 @@ async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Reco
   await bulkInsert(db, table, columns, rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))));
 }
 
-const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(dir, "w.duckdb"), fn);
+const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(temp.dir(), "w.duckdb"), fn);
 const analyst = { curatedBy: "analyst:sokha", reason: "test" };
 
 describe("Dashboard views", () => {

@@ -1,20 +1,13 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { deriveTables } from "../../warehouse/derive.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, withTempWarehouse } from "../helpers.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-derive-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-derive-");
 
 const taxonomyFile = path.join(repoRoot, "sources", "taxonomy.yaml");
 const prov = (source_id: string) => ({ source_id, snapshot_sha256: "f".repeat(64), retrieved_at: "2026-11-01T00:00:00Z", row_hash: "h" });
@@ -52,7 +45,7 @@ async function seed(db: DuckDBConnection) {
 
 describe("Derived tables", () => {
   it("tags items by the taxonomy, groups one story across outlets, merges a work across sources and queues a candidate incident", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await seed(db);
       const counts = await deriveTables(db, { taxonomyFile, derivedAt: "2026-11-22T00:00:00Z" });
       expect(counts).toMatchObject({ stories: 2, works: 1, newCandidates: 2 });
@@ -83,7 +76,7 @@ describe("Derived tables", () => {
   });
 
   it("keeps an analyst's tag and a reviewed candidate's decision when the rules run again", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await seed(db);
       await deriveTables(db, { taxonomyFile, derivedAt: "2026-11-22T00:00:00Z" });
       await db.run("UPDATE incident_candidates SET review_status = 'rejected' WHERE item_key = 'a1'");

@@ -1,28 +1,22 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { withTempWarehouse } from "../helpers.js";
 import { curateObservation } from "../../warehouse/curation.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { observationsAsOf } from "../../warehouse/history.js";
 import { loadStages, type RunReport } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-history-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-history-");
 
 const source = { source_id: "wb", title: "WB", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
 type Value = [code: string, period: string, value: number | null];
 
 async function load(db: DuckDBConnection, name: string, sha: string, retrievedAt: string, loadedAt: string, values: Value[]) {
   const prov = { source_id: "wb", snapshot_sha256: sha.repeat(64), retrieved_at: retrievedAt };
-  const stageDir = path.join(dir, "staged", name);
+  const stageDir = path.join(temp.dir(), "staged", name);
   await writeStage(
     stageDir,
     "wb",
@@ -78,7 +72,7 @@ async function threeLoads(db: DuckDBConnection) {
 
 describe("Observation history", () => {
   it("reproduces exactly what the warehouse said between three loads with revisions", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       const [s1, s2, s3] = await threeLoads(db);
       expect(s1).not.toEqual(s2);
       expect(s2).not.toEqual(s3);
@@ -100,7 +94,7 @@ describe("Observation history", () => {
   });
 
   it("answers the same through the observations_as_of table macro that researchers can call", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await threeLoads(db);
       for (const t of ["2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"]) {
         const viaSql = await queryRows(db, `SELECT indicator_code, period, value FROM observations_as_of('${t}') ORDER BY indicator_code, period`);
@@ -111,7 +105,7 @@ describe("Observation history", () => {
   });
 
   it("applies an analyst's value only from the moment it was curated", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await threeLoads(db);
       await curateObservation(
         db,
@@ -131,7 +125,7 @@ describe("Observation history", () => {
   });
 
   it("refuses a moment without a time zone, which would read differently on another machine", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await expect(observationsAsOf(db, "2026-02-01T00:00:00")).rejects.toThrow(/asOf/);
       await expect(observationsAsOf(db, "last tuesday")).rejects.toThrow(/asOf/);
     });

@@ -1,21 +1,14 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { listMigrations, migrate, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { loadStages, type RunReport } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { loadRegistry } from "../../sources/registry.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, withTempWarehouse } from "../helpers.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-migrations-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-migrations-");
 
 const taxonomyFile = path.join(repoRoot, "sources", "taxonomy.yaml");
 const sourceRow = (source_id: string, kind: string) => ({
@@ -55,7 +48,7 @@ async function loadOnce(db: DuckDBConnection) {
   const reports: RunReport[] = [];
   const manifests = new Map();
   for (const [sourceId, rows] of Object.entries(stages)) {
-    const stageDir = path.join(dir, "staged", sourceId);
+    const stageDir = path.join(temp.dir(), "staged", sourceId);
     await writeStage(stageDir, sourceId, rows, [{ url: "https://x/", sha256: "a".repeat(64), status: 200, retrievedAt: "2026-01-01T00:00:00Z", bytes: 1, origin: "snapshot" }], []);
     manifests.set(sourceId, await readStage(stageDir));
     reports.push({ sourceId, status: "ok", fetched: 1, records: 1, rejected: 0, fromSnapshot: true, stageDir });
@@ -75,7 +68,7 @@ const dump = async (db: DuckDBConnection) => Object.fromEntries(await Promise.al
 
 describe("Migrations", () => {
   it("upgrades a warehouse built by migrations 001-002 without touching its data, adding the new tables and views", async () => {
-    const file = path.join(dir, "w.duckdb");
+    const file = path.join(temp.dir(), "w.duckdb");
     await oldWarehouse(file);
     const instance = await DuckDBInstance.create(file);
     const before = await instance.connect().then(async (db) => {
@@ -137,7 +130,7 @@ describe("Migrations", () => {
     const registry = await loadRegistry(path.join(repoRoot, "sources", "registry.yaml"));
     const codes = registry.flatMap((s) => (s.parser === "worldbank-v2" ? (s.indicators ?? []) : [])).sort();
     expect(codes).toHaveLength(10);
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       const meta = await queryRows(db, "SELECT indicator_code, ram_dimension, nais_priority, length(definition) > 20 AS defined FROM indicator_metadata ORDER BY indicator_code");
       expect(meta.map((m) => m.indicator_code)).toEqual(codes);
       expect(meta.every((m) => m.defined)).toBe(true);

@@ -1,25 +1,18 @@
 // Strategy monitoring (migration 006): measures judged quarter by quarter, and the governance timeline's
 // planned dates against what analysts recorded as having happened.
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CurationInputError, recordEventOutcome, recordMeasureStatus } from "../../warehouse/curation.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { columnsOf, type RecordTable } from "../../warehouse/tables.js";
-import { testClock } from "../helpers.js";
+import { testClock, withTempWarehouse } from "../helpers.js";
 
 /** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
 const clock = { now: testClock("2025-05-01T09:00:00Z") };
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-monitoring-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-monitoring-");
 
 const prov = { source_id: "nais", snapshot_sha256: "f".repeat(64), retrieved_at: "2026-01-01T00:00:00Z", row_hash: "h" };
 
@@ -28,7 +21,7 @@ async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Reco
   await bulkInsert(db, table, columns, rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))));
 }
 
-const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(dir, "w.duckdb"), fn);
+const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(temp.dir(), "w.duckdb"), fn);
 const at = (iso: string) => ({ now: () => new Date(iso) });
 const evidence = ["https://example.org/evidence"];
 

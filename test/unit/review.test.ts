@@ -1,15 +1,12 @@
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { CurationInputError } from "../../warehouse/curation.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
-import { loadStages, type RunReport, type SourceRow } from "../../warehouse/load.js";
+import type { SourceRow } from "../../warehouse/load.js";
 import { loadQualityRules, runQualityChecks } from "../../warehouse/quality.js";
 import { describeReview, parseReviewId, pendingReviews, recordedDecision, recordReviewDecision, reviewId } from "../../warehouse/review.js";
-import { readStage, writeStage } from "../../warehouse/staging.js";
-import { repoRoot, testAnalysts, testClock } from "../helpers.js";
+import { repoRoot, stageAndLoad, testAnalysts, testClock, withTempWarehouse } from "../helpers.js";
 import { signProposal } from "../../activities/analysts.js";
 import { registerIntakeReport } from "../../warehouse/intake.js";
 import { durationMs, loadConfig } from "../../temporal.config.js";
@@ -18,14 +15,10 @@ import { escapeHtml, sameSecret } from "../../scripts/lib/console-server.js";
 /** Decisions recorded without a date of their own are stamped from here, never from the machine's clock. */
 const clock = { now: testClock("2026-01-05T09:00:00Z") };
 
-let dir: string;
+const temp = withTempWarehouse("observatory-review-unit-");
 let team: Awaited<ReturnType<typeof testAnalysts>>;
 beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-review-unit-"));
-  team = await testAnalysts(dir, { dara: "analyst", sokha: "analyst", vanna: "editor" });
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
+  team = await testAnalysts(temp.dir(), { dara: "analyst", sokha: "analyst", vanna: "editor" });
 });
 
 const taxonomyFile = path.join(repoRoot, "sources", "taxonomy.yaml");
@@ -55,20 +48,16 @@ async function load(db: DuckDBConnection, runId: string) {
       ],
     },
   };
-  const reports: RunReport[] = [];
-  const manifests = new Map();
-  for (const [sourceId, rows] of Object.entries(stages)) {
-    const prov = { source_id: sourceId, snapshot_sha256: "b".repeat(64), retrieved_at: "2026-01-01T00:00:00Z" };
-    const withProv = Object.fromEntries(Object.entries(rows).map(([t, rs]) => [t, (rs as Array<Record<string, unknown>>).map((r) => ({ ...r, ...prov }))]));
-    const stageDir = path.join(dir, "staged", runId, sourceId);
-    await writeStage(stageDir, sourceId, withProv, [{ url: "https://example.org/", sha256: prov.snapshot_sha256, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" }], []);
-    manifests.set(sourceId, await readStage(stageDir));
-    reports.push({ sourceId, status: "ok", fetched: 1, records: 1, rejected: 0, fromSnapshot: true, stageDir });
-  }
-  await loadStages(db, { runId, loadedAt: "2026-01-01T00:00:00Z", sources, reports, manifests, taxonomyFile });
+  await stageAndLoad(db, temp.dir(), {
+    runId,
+    loadedAt: "2026-01-01T00:00:00Z",
+    sources,
+    taxonomyFile,
+    stages: Object.entries(stages).map(([sourceId, rows]) => ({ sourceId, rows })),
+  });
 }
 
-const warehouse = () => path.join(dir, "w.duckdb");
+const warehouse = temp.warehouse;
 const rules = () => loadQualityRules(path.join(repoRoot, "warehouse", "quality-rules.yaml"));
 
 describe("review decisions in the warehouse", () => {

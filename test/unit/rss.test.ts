@@ -34,8 +34,10 @@ describe("RSS and Atom parser", () => {
   });
 
   it("lets the registry options name the outlet and the language", async () => {
-    const { rows } = await parseRss(await input("wordpress.xml", { outlet: "Example News (English)", language: "en-GB" }));
-    expect(rows.news_items?.every((n) => n.outlet === "Example News (English)" && n.language === "en")).toBe(true);
+    // The feed says en-US; the option's km-KH must win (an ignored option would leave "en").
+    const { rows } = await parseRss(await input("wordpress.xml", { outlet: "Example News (Khmer)", language: "km-KH" }));
+    expect(rows.news_items?.length).toBe(3);
+    expect(rows.news_items?.map((n) => [n.outlet, n.language])).toEqual(rows.news_items?.map(() => ["Example News (Khmer)", "km"]));
   });
 
   it("reads an Atom feed: entry links, HTML titles, categories, xml:lang and published time", async () => {

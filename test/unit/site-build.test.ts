@@ -1,23 +1,17 @@
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { frameworkClientLibraries, seedClientLibraries } from "../../activities/site-build.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, withTempWarehouse } from "../helpers.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-site-build-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-site-build-");
 
 describe("The site build's pinned client libraries", () => {
   it("gives every library Framework's client names a version: the installed one, else the pin", async () => {
     const named = await frameworkClientLibraries(repoRoot);
     expect(named).toEqual(expect.arrayContaining(["react-dom", "d3", "htl", "@duckdb/duckdb-wasm", "apache-arrow"]));
-    const src = path.join(dir, "src");
+    const src = path.join(temp.dir(), "src");
     const chosen = await seedClientLibraries(repoRoot, path.join(repoRoot, "site"), src);
     expect(Object.keys(chosen).sort()).toEqual(named);
     const installed = JSON.parse(await fs.readFile(path.join(repoRoot, "node_modules", "d3", "package.json"), "utf8")).version;
@@ -30,9 +24,10 @@ describe("The site build's pinned client libraries", () => {
   });
 
   it("fails naming the library when Framework names one that is neither installed nor pinned", async () => {
-    const site = path.join(dir, "site");
+    const site = path.join(temp.dir(), "site");
     await fs.mkdir(site);
     await fs.writeFile(path.join(site, "client-libraries.json"), JSON.stringify({ versions: { "react-dom": "19.3.1" } }));
-    await expect(seedClientLibraries(repoRoot, site, path.join(dir, "src"))).rejects.toThrow(/npm:leaflet.*neither installed nor pinned in site\/client-libraries\.json/);
+    const seeding = seedClientLibraries(repoRoot, site, path.join(temp.dir(), "src"));
+    await expect(seeding).rejects.toThrow(/npm:leaflet.*neither installed nor pinned in site\/client-libraries\.json/);
   });
 });

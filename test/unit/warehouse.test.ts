@@ -1,21 +1,16 @@
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { withTempWarehouse } from "../helpers.js";
 import { listMigrations, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { exportPublicTables } from "../../warehouse/export.js";
 import { loadStages, type RunReport } from "../../warehouse/load.js";
 import { readStage, writeStage } from "../../warehouse/staging.js";
 import { columnsOf, recordTableNames } from "../../warehouse/tables.js";
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-wh-"));
-});
-afterEach(async () => {
-  await fs.rm(dir, { recursive: true, force: true });
-});
+/** A fresh folder per test (removed after it); the warehouse and stages live in it. */
+const temp = withTempWarehouse("observatory-wh-");
 
 const source = { source_id: "wb", title: "WB", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
 
@@ -25,7 +20,7 @@ async function stageObservations(name: string, values: Array<[string, number | n
     observations: values.map(([period, value]) => ({ indicator_code: "SP.POP.TOTL", country_iso3: "KHM", period, value, source_url: "https://x/", ...prov })),
     indicators: [{ indicator_code: "SP.POP.TOTL", name: "Population, total", unit: null, source_note: null, ...prov }],
   };
-  const stageDir = path.join(dir, "staged", name);
+  const stageDir = path.join(temp.dir(), "staged", name);
   const captures = [{ url: "https://x/", sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 10, origin: "snapshot" }];
   await writeStage(stageDir, "wb", rows, captures, [{ url: "https://x/", record: "SP.POP.TOTL/1999", reason: "test rejection" }]);
   return stageDir;
@@ -38,7 +33,7 @@ async function load(db: DuckDBConnection, stageDir: string, runId: string, loade
 
 describe("Warehouse", () => {
   it("creates every record table with exactly the columns of warehouse/tables.ts", async () => {
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       for (const table of recordTableNames) {
         const cols = await queryRows(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t ORDER BY ordinal_position", { t: table });
         const expected = columnsOf(table).map(([name, type]) => [name, type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : type]);
@@ -49,7 +44,7 @@ describe("Warehouse", () => {
   });
 
   it("applies each migration once, recorded in schema_migrations", async () => {
-    const file = path.join(dir, "w.duckdb");
+    const file = path.join(temp.dir(), "w.duckdb");
     await withWarehouse(file, async () => undefined);
     const rows = await withWarehouse(file, (db) => queryRows(db, "SELECT version, name FROM schema_migrations ORDER BY version"));
     // Every file in warehouse/migrations, so the test stays true as migrations are added.
@@ -63,7 +58,7 @@ describe("Warehouse", () => {
 
   it("loads the same stage twice without changing anything the second time", async () => {
     const stage = await stageObservations("one", [["2022", 17201724], ["2023", 17423880], ["2024", null]]);
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       expect(await load(db, stage, "run-1", "2026-01-01T00:00:00Z")).toEqual({ wb: { newRows: 4, updatedRows: 0 } });
       const before = await queryRows(db, "SELECT * FROM observations ORDER BY period");
       expect(await load(db, stage, "run-2", "2026-02-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 0 } });
@@ -76,7 +71,7 @@ describe("Warehouse", () => {
   it("closes the old row when a value is revised, so the earlier value stays queryable", async () => {
     const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
     const revised = await stageObservations("revised", [["2023", 17400000], ["2024", 17638801]], "b".repeat(64));
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, first, "run-1", "2026-01-01T00:00:00Z");
       expect(await load(db, revised, "run-2", "2026-03-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 2 } });
       const rows = await queryRows(
@@ -102,7 +97,7 @@ describe("Warehouse", () => {
     const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
     const reparsed = await stageObservations("reparsed", [["2023", 17423880]]);
     const later = await stageObservations("later", [["2025", 1]], "c".repeat(64));
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, first, "run-1", "2026-01-01T00:00:00Z");
       expect(await load(db, reparsed, "run-2", "2026-03-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 1 } });
       // A capture that never held 2023 does not close it.
@@ -118,7 +113,7 @@ describe("Warehouse", () => {
 
   it("leaves the warehouse's rows exactly as they were when a source's stage cannot be loaded, and records the source as failed", async () => {
     const good = await stageObservations("good", [["2023", 17423880]]);
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, good, "run-1", "2026-01-01T00:00:00Z");
       const before = await queryRows(db, "SELECT * FROM observations");
       const broken = await stageObservations("broken", [["2023", 1], ["2025", 2]], "c".repeat(64));
@@ -135,8 +130,8 @@ describe("Warehouse", () => {
 
   it("exports every public table as Parquet with a datapackage listing rows and checksums", async () => {
     const stage = await stageObservations("one", [["2023", 17423880]]);
-    const exportsDir = path.join(dir, "exports");
-    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+    const exportsDir = path.join(temp.dir(), "exports");
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, stage, "run-1", "2026-01-01T00:00:00Z");
       const result = await exportPublicTables(db, exportsDir, "2026-01-01T00:00:00Z");
       expect(result.tables.observations.rows).toBe(1);
