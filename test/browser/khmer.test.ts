@@ -128,6 +128,36 @@ async function khmerWebFontGlyphs(page: Page, selector: string): Promise<{ glyph
   return { glyphs, fonts: fonts.map((f) => `${f.familyName}${f.isCustomFont ? " (web font)" : ""}`).join(", ") };
 }
 
+/**
+ * Runs of three or more Latin-letter words in the main column's visible text, outside what the page marks as
+ * data (`data-content`: titles, names and sources as the data gives them), code and external links (whose text
+ * is a document's or outlet's own title). Acronyms and units the Khmer text keeps (NAIS, UNESCO, CSV…) are
+ * not words here, so a Khmer sentence naming two of them passes and an English phrase left in a page fails.
+ */
+async function untranslatedRuns(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const kept = /^(?:[A-Z0-9][A-Z0-9&-]*s?|AI|ICT|PDF|CSV|Parquet|DuckDB|JSON|URL|GitHub|GDP|USD|KHR|km|en|R-XXXX-XXXX|YYYY(?:-MM(?:-DD)?)?|https?|www|org|com)$/;
+    const outside = "[data-content], code, pre, script, style, svg title, a[href^='http'], [hidden], [aria-hidden='true']";
+    const main = document.querySelector("#observablehq-main")!;
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    const runs: string[] = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement!;
+      if (el.closest(outside) || el.getClientRects().length === 0) continue;
+      const words = (node.textContent ?? "").split(/[^A-Za-z'’-]+/).filter((w) => /[A-Za-z]{2,}/.test(w));
+      let run: string[] = [];
+      for (const w of [...words, "NAIS"]) {
+        if (!kept.test(w)) run.push(w);
+        else {
+          if (run.length >= 3) runs.push(run.join(" "));
+          run = [];
+        }
+      }
+    }
+    return runs;
+  });
+}
+
 const quarter = "2025-Q3";
 const pages = ["", "indicators", "strategy", "governance", "incidents", "report", "report-status", "publications", "use-cases", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
 const htmlFile = (route: string) => (route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`);
@@ -149,6 +179,8 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
           expect(problems).toEqual([]);
           expect(await page.locator(".observablehq--error").count()).toBe(0);
           expect(await missingStrings(page)).toEqual([]);
+          // Nothing the page itself writes is left in English (data values are marked data-content).
+          if (width === 1280) expect(await untranslatedRuns(page)).toEqual([]);
           await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("km");
           // The heading and the "data built" line are Khmer, the date with Khmer digits and a Khmer month name.
           await expect(page.locator("h1").textContent()).resolves.toMatch(/[\u1780-\u17FF]/);

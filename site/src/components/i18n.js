@@ -78,6 +78,29 @@ export function formatDay(iso) {
   return `${num(date, {useGrouping: false})} ${t(`month.${month}`)} ${num(year, {useGrouping: false})}`;
 }
 
+/**
+ * A catalogue sentence whose {name} values are data (source titles, codes, names): each value is set in a
+ * `data-content` span, so the reader and the Khmer edition's test can tell the page's words from the data's.
+ */
+export function withData(key, vars) {
+  const marks = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === "number" ? v : `\uE000${k}\uE001`]));
+  const span = html`<span></span>`;
+  for (const [n, part] of t(key, marks).split(/\uE000(\w+)\uE001/).entries()) {
+    span.append(n % 2 ? html`<span data-content>${vars[part] instanceof Node ? vars[part] : String(vars[part])}</span>` : part);
+  }
+  return span;
+}
+
+/** Plot tick formats for the edition (Khmer digits when the reader has them): counts, years, and UTC dates. */
+export const countTick = (d) => num(d);
+export const yearTick = (d) => num(d instanceof Date ? d.getUTCFullYear() : Number(d), {useGrouping: false});
+export function dateTick(d) {
+  if (!(d instanceof Date)) return String(d);
+  const year = yearTick(d);
+  if (d.getUTCMonth() === 0 && d.getUTCDate() === 1) return year;
+  return lang === "km" ? `${t(`month.${d.getUTCMonth() + 1}`)} ${year}` : d.toISOString().slice(0, 7);
+}
+
 /** A heading: English with its Khmer beside it in the English edition, Khmer alone in the Khmer one. */
 export function heading(key, vars) {
   if (lang === "km") return html`<span lang="km">${t(key, vars)}</span>`;

@@ -30,13 +30,13 @@ export function progressChart({measures, priorities, order, title, date, source,
 }
 
 export function measuresByPriority(measures, priorities, filename) {
-  return html`${priorities.filter((p) => measures.some((m) => m.priority_id === p.priority_id)).map((p) => html`<h3>${p.priority_id}. ${p.title}</h3>${dataTable(measures.filter((m) => m.priority_id === p.priority_id), [
+  return html`${priorities.filter((p) => measures.some((m) => m.priority_id === p.priority_id)).map((p) => html`<h3 data-content>${p.priority_id}. ${p.title}</h3>${dataTable(measures.filter((m) => m.priority_id === p.priority_id), [
     {label: t("report.no"), value: (m) => m.measure_id},
-    {label: t("report.measure"), value: (m) => m.text},
-    {label: t("report.timeframe"), value: (m) => m.timeframe ?? t("report.notGiven")},
-    {label: t("report.lead"), value: (m) => (m.lead_bodies ?? []).join(", ")},
+    {label: t("report.measure"), value: (m) => m.text, content: true},
+    {label: t("report.timeframe"), value: (m) => html`<span data-content=${m.timeframe ? "" : null}>${m.timeframe ?? t("report.notGiven")}</span>`},
+    {label: t("report.lead"), value: (m) => (m.lead_bodies ?? []).join(", "), content: true},
     {label: t("report.progress"), value: (m) => html`<span class=${`status ${String(m.progress).replace(/_/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
-    {label: t("report.evidence"), value: (m) => html`${m.note ? html`<div class="small">${m.note}</div>` : ""}${links(m.evidence_urls)}`}
+    {label: t("report.evidence"), value: (m) => html`${m.note ? html`<div class="small" data-content>${m.note}</div>` : ""}${links(m.evidence_urls)}`}
   ])}`)}<p class="small">${downloadCsv(measures, filename)}</p>`;
 }
 

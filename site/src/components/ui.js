@@ -5,7 +5,7 @@ import {html} from "htl";
 import * as d3 from "d3";
 import {digits, formatDay, lang, num, t} from "./i18n.js";
 
-export {digits, heading, lang, num, rich, t, text} from "./i18n.js";
+export {countTick, dateTick, digits, heading, lang, num, rich, t, text, withData, yearTick} from "./i18n.js";
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
 export const palette = {
@@ -39,7 +39,7 @@ export function safeUrl(url) {
 export function link(url, text) {
   const href = safeUrl(url);
   const label = text ?? url ?? "";
-  return href ? html`<a href=${href} rel="noopener noreferrer">${label}</a>` : html`<span>${label}</span>`;
+  return href ? html`<a href=${href} rel="noopener noreferrer">${label}</a>` : html`<span data-content>${label}</span>`;
 }
 
 export function hostname(url) {
@@ -114,7 +114,7 @@ export function downloadCsv(rows, name, label = t("ui.downloadCsv")) {
 /** Where the figures come from: a list of {title, url} (or a string), rendered as links where http(s). */
 function sourceList(source) {
   const list = (Array.isArray(source) ? source : [source]).filter(Boolean);
-  return list.map((s, i) => html`${i ? "; " : ""}${typeof s === "string" ? s : link(s.url, s.title)}`);
+  return list.map((s, i) => html`${i ? "; " : ""}${typeof s === "string" ? html`<span data-content>${s}</span>` : link(s.url, s.title)}`);
 }
 
 /**
@@ -139,10 +139,10 @@ export function snapshotBanner(status) {
   const dates = [...new Set(snap.map((r) => day(r.data_as_of)))].sort();
   return html`<div class="banner" role="status" aria-label=${t("ui.aboutThisData")}>
     ${snap.length
-      ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${t("ui.snapshotFigures", {sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ")})}</p>`
+      ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${withData("ui.snapshotFigures", {sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ")})}</p>`
       : ""}
     ${none.length
-      ? html`<p>${t("ui.noDataYet", {n: none.length, sources: none.map((r) => r.title).join("; ")})}</p>`
+      ? html`<p>${withData("ui.noDataYet", {n: none.length, sources: none.map((r) => r.title).join("; ")})}</p>`
       : ""}
   </div>`;
 }
@@ -153,9 +153,9 @@ export function lastUpdated(asOf, newest) {
   return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}${t("ui.fullStop")}</p>`;
 }
 
-/** Tags as small labelled chips; `labels` maps tag ids to names. */
+/** Tags as small labelled chips; `labels` maps tag ids to names (the taxonomy's own words: data, hence data-content). */
 export function tags(list, kind, labels = {}) {
-  return (list ?? []).map((t) => html`<span class=${`tag ${kind}`}>${labels[t] ?? t}</span>`);
+  return (list ?? []).map((t) => html`<span class=${`tag ${kind}`} data-content>${labels[t] ?? t}</span>`);
 }
 
 export function statusBadge(state) {
@@ -167,7 +167,7 @@ export function dataTable(rows, columns, {caption} = {}) {
   return html`<div class="table-wrap"><table class="data">
     ${caption ? html`<caption class="small muted" style="text-align:left">${caption}</caption>` : ""}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
-    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""} data-label=${c.label}>${c.value(r)}</td>`)}</tr>`)}</tbody>
+    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""} data-label=${c.label} data-content=${c.content ? "" : null}>${c.value(r)}</td>`)}</tr>`)}</tbody>
   </table></div>`;
 }
 
