@@ -3,7 +3,7 @@
 // htl's `html`, which escapes interpolated text, so scraped titles stay text (docs/architecture.md rule 7).
 import {html} from "htl";
 import * as d3 from "d3";
-import {digits, formatDay, lang, num, t} from "./i18n.js";
+import {digits, formatDay, lang, num, t, withData} from "./i18n.js";
 
 export {countTick, dateTick, digits, heading, lang, num, rich, t, text, withData, yearTick} from "./i18n.js";
 
