@@ -130,21 +130,25 @@ async function khmerWebFontGlyphs(page: Page, selector: string): Promise<{ glyph
 
 /**
  * Runs of three or more Latin-letter words in the main column's visible text, outside what the page marks as
- * data (`data-content`: titles, names and sources as the data gives them), code and external links (whose text
- * is a document's or outlet's own title). Acronyms and units the Khmer text keeps (NAIS, UNESCO, CSV…) are
- * not words here, so a Khmer sentence naming two of them passes and an English phrase left in a page fails.
+ * data (`data-content`: titles, names and sources as the data gives them), code, charts' SVG (tick labels are
+ * data; axis labels come from the catalogue) and external links (whose text is a document's or outlet's own
+ * title). Acronyms, identifiers (with _ or digits) and the tool names the Khmer text keeps (NAIS, UNESCO,
+ * CSV, pandas…) are not words here, so a Khmer sentence naming two of them passes and an English phrase fails.
  */
 async function untranslatedRuns(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const kept = /^(?:[A-Z0-9][A-Z0-9&-]*s?|AI|ICT|PDF|CSV|Parquet|DuckDB|JSON|URL|GitHub|GDP|USD|KHR|km|en|R-XXXX-XXXX|YYYY(?:-MM(?:-DD)?)?|https?|www|org|com)$/;
-    const outside = "[data-content], code, pre, script, style, svg title, a[href^='http'], [hidden], [aria-hidden='true']";
+    const names = /Frictionless Data Package|Responsible AI Collaborative|Noto Sans Khmer|Python|pandas|pyarrow|Polars|arrow/g;
+    const outside = "[data-content], code, pre, script, style, svg, a[href^='http'], [hidden], [aria-hidden='true']";
     const main = document.querySelector("#observablehq-main")!;
     const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
     const runs: string[] = [];
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const el = node.parentElement!;
       if (el.closest(outside) || el.getClientRects().length === 0) continue;
-      const words = (node.textContent ?? "").split(/[^A-Za-z'’-]+/).filter((w) => /[A-Za-z]{2,}/.test(w));
+      // Tokens split at spaces and punctuation, not at _ . - or digits, so an identifier or a URL is one token.
+      const tokens = (node.textContent ?? "").replace(names, " NAIS ").split(/[^A-Za-z0-9_.'’-]+/).map((w) => w.replace(/^[.'’-]+|[.'’-]+$/g, ""));
+      const words = tokens.filter((w) => /[A-Za-z]{2,}/.test(w) || /[0-9_]/.test(w)).map((w) => (/[0-9_.]/.test(w) ? "NAIS" : w));
       let run: string[] = [];
       for (const w of [...words, "NAIS"]) {
         if (!kept.test(w)) run.push(w);

@@ -2,7 +2,7 @@
 // rows; the Plot specification, its labels (from the catalogue) and its number formats (for the edition)
 // live here, so a page reads as layout (issue 15's site item).
 import * as Plot from "@observablehq/plot";
-import {categorical, chartWidth, countTicks, digits, num, palette, t} from "./ui.js";
+import {categorical, chartWidth, countTick, countTicks, digits, num, palette, t} from "./ui.js";
 
 /**
  * Measures per strategic priority as stacked bars, one colour per status or progress value.
@@ -15,7 +15,7 @@ export function measuresByPriorityChart(rows, {width, priorities, color}) {
     x: {label: t("report.measures"), grid: true, tickFormat: (d) => num(d)},
     y: {label: null, domain: priorities},
     color: {legend: true, ...color},
-    marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "state", tip: true})), Plot.ruleX([0])]
+    marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "state", tip: {format: {x: countTick}}})), Plot.ruleX([0])]
   });
 }
 
@@ -27,7 +27,7 @@ export function newsByMonthChart(rows, {width}) {
     x: {label: null, type: "band", tickRotate: rows.length > 12 ? -45 : 0, tickFormat: (m) => digits(m)},
     y: {label: t("news.stories"), grid: true, tickFormat: (d) => num(d), ticks: countTicks(Math.max(...perMonth))},
     color: {legend: true, range: categorical},
-    marks: [Plot.barY(rows, {x: "month", y: "stories", fill: (d) => d.priority_label ?? t("news.untagged"), tip: true}), Plot.ruleY([0])]
+    marks: [Plot.barY(rows, {x: "month", y: "stories", fill: (d) => d.priority_label ?? t("news.untagged"), tip: {format: {x: digits, y: countTick}}}), Plot.ruleY([0])]
   });
 }
 

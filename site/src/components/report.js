@@ -2,7 +2,7 @@
 // how the measures stand, a chart by priority, and the measures listed by priority with their evidence.
 import * as Plot from "@observablehq/plot";
 import {html} from "htl";
-import {chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, num, t} from "./ui.js";
+import {chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, countTick, num, t} from "./ui.js";
 
 export function progressCounts(measures, order) {
   return order.map((p) => ({progress: p, label: progressLabels[p] ?? p, measures: measures.filter((m) => m.progress === p).length})).filter((d) => d.measures > 0);
@@ -24,7 +24,7 @@ export function progressChart({measures, priorities, order, title, date, source,
       width: chartWidth(width), height: 40 + priorities.length * 30, marginLeft: 170,
       x: {label: t("report.measures"), grid: true, tickFormat: (d) => num(d)}, y: {label: null, domain: priorities.map((p) => label.get(p.priority_id))},
       color: {legend: true, domain, range: order.map((p) => progressColors[p])},
-      marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "progress", tip: true})), Plot.ruleX([0])]
+      marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "progress", tip: {format: {x: countTick}}})), Plot.ruleX([0])]
     })
   });
 }

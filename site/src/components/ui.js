@@ -153,6 +153,12 @@ export function lastUpdated(asOf, newest) {
   return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}${t("ui.fullStop")}</p>`;
 }
 
+/** A chart whose colour legend names data values (harm types from the taxonomy): its swatches are marked data-content. */
+export function legendAsData(figure) {
+  for (const el of figure.querySelectorAll?.("[class*='-swatches']") ?? []) el.dataset.content = "";
+  return figure;
+}
+
 /** Tags as small labelled chips; `labels` maps tag ids to names (the taxonomy's own words: data, hence data-content). */
 export function tags(list, kind, labels = {}) {
   return (list ?? []).map((t) => html`<span class=${`tag ${kind}`} data-content>${labels[t] ?? t}</span>`);

@@ -34,6 +34,7 @@ for (const r of runs) {
   );
   r.freshness = judged.state;
   r.freshness_label = judged.label;
+  r.freshness_days = judged.ageDays; // the Khmer edition words the label itself from state and age
   r.fresh = judged.state === "fresh" ? true : judged.state === "stale" || judged.state === "never" ? false : null;
 }
 const newest = runs.map((r) => r.data_as_of as string | null).filter(Boolean).sort().at(-1) ?? null;
