@@ -155,7 +155,9 @@ export async function jarProblems(lib: string, pinned: readonly PinnedJar[] = te
 /** Fetches one jar and writes it into `lib` only when its bytes have the pinned sha256 (beside, then renamed). */
 async function fetchJar(lib: string, base: string, jar: PinnedJar): Promise<void> {
   const url = jarUrl(base, jar.coordinate);
-  const response = await fetch(url, { signal: AbortSignal.timeout(5 * 60_000) });
+  const response = await fetch(url, { signal: AbortSignal.timeout(5 * 60_000) }).catch((error: unknown) => {
+    throw new Error(`${url}: ${errorLine(error)}`);
+  });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const actual = sha256(bytes);
@@ -187,7 +189,9 @@ export async function fetchJars(lib: string, base: string, pinned: readonly Pinn
     }
   };
   await Promise.all(Array.from({ length: 6 }, worker));
-  if (failures.length > 0) throw new Error(`${failures.length} of ${wanted.length} jar(s) could not be had:\n  - ${failures.join("\n  - ")}`);
+  if (failures.length === 0) return;
+  const shown = failures.slice(0, 3).join("; ") + (failures.length > 3 ? `; and ${failures.length - 3} more` : "");
+  throw new Error(`${failures.length} of ${wanted.length} jar(s) could not be had: ${shown}`);
 }
 
 function errorLine(error: unknown): string {
@@ -372,6 +376,7 @@ export async function provisionTestServer(options: TestServerOptions = {}): Prom
     );
   }
   const java = await findJava({ ...options, env, log });
+  log(`Java ${java.major} at ${java.path} (${java.route})`);
   const command = `exec ${JSON.stringify(java.path)} -cp ${JSON.stringify(path.join(lib, "*"))} io.temporal.testserver.TestServer "$@"`;
   await fs.writeFile(`${launcher}.part-${process.pid}`, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
   await fs.rename(`${launcher}.part-${process.pid}`, launcher);
@@ -379,7 +384,5 @@ export async function provisionTestServer(options: TestServerOptions = {}): Prom
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const found = await findJava();
-  console.error(`[temporal-test-server] Java ${found.major} at ${found.path} (${found.route})`);
   process.stdout.write(`${await provisionTestServer()}\n`);
 }
