@@ -377,7 +377,11 @@ export async function provisionTestServer(options: TestServerOptions = {}): Prom
   }
   const java = await findJava({ ...options, env, log });
   log(`Java ${java.major} at ${java.path} (${java.route})`);
-  const command = `exec ${JSON.stringify(java.path)} -cp ${JSON.stringify(path.join(lib, "*"))} io.temporal.testserver.TestServer "$@"`;
+  // The SDK gives the server a fixed 5 s to answer (50 tries 100 ms apart) and fails the test otherwise; the
+  // JVM's start takes 1.6 s on an idle 2-core machine and several times that under load. C1-only JIT and the
+  // serial collector cut that start by about a quarter (1.25 s, measured) and cost nothing on a test run.
+  const jvmFlags = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+  const command = `exec ${JSON.stringify(java.path)} ${jvmFlags} -cp ${JSON.stringify(path.join(lib, "*"))} io.temporal.testserver.TestServer "$@"`;
   await fs.writeFile(`${launcher}.part-${process.pid}`, `#!/bin/sh\n${command}\n`, { mode: 0o755 });
   await fs.rename(`${launcher}.part-${process.pid}`, launcher);
   return launcher;
