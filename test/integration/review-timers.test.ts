@@ -2,7 +2,8 @@
 // defaults of temporal.config.ts) on Temporal's time-skipping test server: the server's clock jumps to
 // each timer when nothing else is pending, so a week of waiting takes seconds, and the workflow code,
 // the activities and the real DuckDB warehouse are the production ones. The server is the Java SDK's
-// test server from Maven Central (test/temporal-test-server.ts), since the SDK's download cannot run here.
+// test server from Maven Central (test/temporal-test-server.ts), since the SDK's download cannot run here;
+// provisionTestServer() fetches what the cache lacks, and offline with nothing cached fails naming `npm run test:provision`.
 import fs from "node:fs/promises";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
