@@ -59,7 +59,8 @@ describe("the Temporal test server's jars, fetched from a Maven repository", () 
     expect(requests.sort()).toEqual(["/org/example/alpha/1.0/alpha-1.0.jar", "/org/example/deep/beta/2.3-jre/beta-2.3-jre.jar"]);
     expect(await jarProblems(lib(), pins())).toEqual([]);
     expect(await fs.readFile(launcher, "utf8")).toBe(
-      `#!/bin/sh\nexec "${path.join(bin, "java")}" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "${path.join(lib(), "*")}" io.temporal.testserver.TestServer "$@"\n`,
+      `#!/bin/sh\nexec "${path.join(bin, "java")}" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC ` +
+        `-cp "${path.join(lib(), "*")}" io.temporal.testserver.TestServer "$@"\n`,
     );
     expect((await fs.stat(launcher)).mode & 0o111).not.toBe(0);
     await fs.writeFile(path.join(lib(), "stray-9.jar"), "not pinned");
