@@ -60,7 +60,10 @@ const plan: Array<[string, Measure]> = [
 function inChild(measure: Measure): Promise<Outcome> {
   const script = path.resolve(import.meta.dirname, "../bench/stage.ts");
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(measure)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(measure)], {
+      cwd: path.resolve(import.meta.dirname, ".."), // where `--import tsx` resolves
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));

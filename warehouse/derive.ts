@@ -4,7 +4,17 @@
 import fs from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { groupWorks } from "../sources/publications.js";
-import { detectIncidentCandidate, groupStories, jaccard, parseTaxonomy, tagText, titleShingles, type Taxonomy } from "../sources/taxonomy.js";
+import {
+  detectIncidentCandidate,
+  groupStories,
+  jaccard,
+  parseTaxonomy,
+  tagText,
+  titleShingles,
+  type StoryItem,
+  type StoryOptions,
+  type Taxonomy,
+} from "../sources/taxonomy.js";
 import { bulkInsert, queryRows } from "./db.js";
 
 export interface DeriveInput {
@@ -61,9 +71,84 @@ const itemTagColumns = {
   made_at: "TIMESTAMPTZ",
 } as const;
 
+/**
+ * The same stories as groupStories (sources/taxonomy.ts), found in time linear in the items rather than in
+ * the items of each window: only pairs sharing a rare shingle are compared (prefix filtering, as in
+ * PPJoin). Shingles are ranked rarest first over all items. Two titles A, B with Jaccard ≥ t share at
+ * least o = t/(1+t)·(|A|+|B|) shingles, and then also |A| ≥ t·|B|; so with A the smaller, o ≥ 2t/(1+t)·|A|
+ * and o ≥ t·|B|, and the rarest shingle they share lies in A's first |A| - ⌈2t/(1+t)·|A|⌉ + 1 (its "mid"
+ * prefix) and in B's first |B| - ⌈t·|B|⌉ + 1 (its "probe" prefix). Each item is looked up by both against
+ * the earlier items' other prefix, so no pair groupStories would join is missed; pairs are judged by the
+ * same test (jaccard, window) and union-find keeps the earliest item as the story key: identical stories.
+ */
+export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions = {}): Map<string, string> {
+  const threshold = options.threshold ?? 0.5;
+  // With no positive threshold every pair in the window matches, shingles or not: nothing to filter on.
+  if (!(threshold > 0)) return groupStories(items, options);
+  const windowMs = (options.windowDays ?? 3) * 86_400_000;
+
+  const byKey = new Map<string, { key: string; time: number; shingles: Set<string> }>();
+  for (const item of items) {
+    if (byKey.has(item.item_key)) continue;
+    const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
+    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
+  }
+  // The order groupStories uses: by time (undated last), then key; a story's root is its smallest position.
+  const order = [...byKey.values()].sort((a, b) => {
+    const ta = Number.isNaN(a.time) ? Infinity : a.time;
+    const tb = Number.isNaN(b.time) ? Infinity : b.time;
+    return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  });
+  const eligible = (i: number) => !Number.isNaN(order[i].time) && order[i].shingles.size > 0;
+
+  const frequency = new Map<string, number>();
+  for (let i = 0; i < order.length; i++) if (eligible(i)) for (const s of order[i].shingles) frequency.set(s, (frequency.get(s) ?? 0) + 1);
+  const rarestFirst = (a: string, b: string) => frequency.get(a)! - frequency.get(b)! || (a < b ? -1 : a > b ? 1 : 0);
+  // 1e-9: a product like 0.7·10 may come out a hair above 7, and a prefix one too short would miss pairs.
+  const prefixLength = (n: number, overlap: number) => n - Math.ceil(overlap * n - 1e-9) + 1;
+
+  const parent = order.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  // Positions (in time order) of the earlier items whose mid or probe prefix holds each shingle.
+  const midIndex = new Map<string, number[]>();
+  const probeIndex = new Map<string, number[]>();
+  const comparedWith = new Int32Array(order.length).fill(-1);
+  const compareAlong = (i: number, list: number[] | undefined) => {
+    // Newest first, until the window closes: older entries are out of reach of every later item too.
+    for (let k = (list?.length ?? 0) - 1; k >= 0; k--) {
+      const j = list![k];
+      if (order[i].time - order[j].time > windowMs) break;
+      if (comparedWith[j] === i) continue;
+      comparedWith[j] = i;
+      if (jaccard(order[j].shingles, order[i].shingles) < threshold) continue;
+      const [ra, rb] = [find(i), find(j)];
+      if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+    }
+  };
+  const add = (index: Map<string, number[]>, s: string, i: number) => {
+    const list = index.get(s);
+    if (list) list.push(i);
+    else index.set(s, [i]);
+  };
+  for (let i = 0; i < order.length; i++) {
+    if (!eligible(i)) continue;
+    const sorted = [...order[i].shingles].sort(rarestFirst);
+    const probe = sorted.slice(0, prefixLength(sorted.length, threshold));
+    const mid = sorted.slice(0, prefixLength(sorted.length, (2 * threshold) / (1 + threshold)));
+    for (const s of probe) compareAlong(i, midIndex.get(s)); // earlier items no larger than this one
+    for (const s of mid) compareAlong(i, probeIndex.get(s)); // earlier items no smaller than this one
+    for (const s of mid) add(midIndex, s, i);
+    for (const s of probe) add(probeIndex, s, i);
+  }
+  return new Map(order.map((item, i) => [item.key, order[find(i)].key]));
+}
+
 async function stories(db: DuckDBConnection): Promise<number> {
   const items = await queryRows(db, "SELECT item_key, title, published_at::VARCHAR AS published_at FROM news_items ORDER BY item_key");
-  const groups = groupStories(items.map((i) => ({ item_key: String(i.item_key), title: String(i.title ?? ""), published_at: (i.published_at as string | null) ?? null })));
+  const groups = groupStoriesByShingles(items.map((i) => ({ item_key: String(i.item_key), title: String(i.title ?? ""), published_at: (i.published_at as string | null) ?? null })));
   await db.run("DELETE FROM news_stories");
   const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
   await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
