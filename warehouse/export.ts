@@ -356,8 +356,6 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     // Metadata order is the published order, so a rebuilt warehouse table cannot reshuffle the files.
     const order = Object.keys(metadata.tables[table].columns);
     cols.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-    const key = metadata.tables[table].primary_key;
-    if (key) await checkPrimaryKey(db, table, key, date);
   }
 
   const staging = `${dir}.tmp-${process.pid}`;
@@ -380,6 +378,9 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
       for (const [table, cols] of Object.entries(schema)) {
         const content = await contentFingerprint(db, table, cols, date);
         const kept = await reuseTable(previous[table], content, table, dir, staging);
+        // A kept table passed this check when it was written, and its content has not changed since.
+        const key = metadata.tables[table].primary_key;
+        if (!kept && key) await checkPrimaryKey(db, table, key, date);
         const written = kept ?? (await writeTable(db, table, cols, staging, date));
         if (!kept) changed.push(table);
         tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
