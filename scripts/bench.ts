@@ -82,6 +82,8 @@ const measurements: Record<string, Outcome> = {};
 for (const [name, measure] of plan) {
   if (!values.json) process.stderr.write(`bench: ${name}…\n`);
   measurements[name] = await inChild(measure);
+  // Each result as it comes, so a long full-size run shows what it has measured so far.
+  if (!values.json) process.stderr.write(`bench: ${name}: ${JSON.stringify(measurements[name])}\n`);
 }
 const result = {
   data: "generated (bench/generate.ts); not real, not published",
