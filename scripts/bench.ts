@@ -1,94 +1,113 @@
-// `npm run bench`: the warehouse's speed claims, measured as ratios within one run so a noisy shared
-// machine moves both sides alike. Works on generated rows in a temporary folder; nothing it makes is
-// published or kept.
-//   1. bulk load of staged Parquet (the pipeline's path) vs row-by-row INSERTs of the same rows;
-//   2. reloading an unchanged stage vs the first load (idempotent loads should cost little);
-//   3. the export: Parquet vs CSV bytes for the same table.
-import fs from "node:fs/promises";
-import os from "node:os";
+// `npm run bench`: each stage of the pipeline against its bare baseline on the same generated data, in one
+// run: rss parse vs bare rss-parser, stage+load vs a bare DuckDB INSERT … SELECT FROM read_parquet into the
+// same table, derive per item at several sizes (dense and sparse), export vs DuckDB's COPY, an unchanged
+// run vs a cold one, and each stage's peak RSS. Every measurement runs in a child process of its own
+// (bench/stage.ts) so its peak RSS is its own. The data is generated (bench/generate.ts): nothing is real,
+// published or kept. Ratios within one run, so a busy shared machine moves both sides alike.
+//   --quick            small sizes for CI; checks only that each ratio points the right way
+//   --json             one JSON object instead of the table (each figure: value, unit, target, meets)
+//   --observations N   observations for stage+load and export (default 1,000,000)
+//   --feed-items N     items of the generated RSS feed (default 20,000)
+//   --derive-sizes L   comma-separated news item counts for derive (default 1000,10000,100000,300000)
+//   --run-items N      news items in the cold and unchanged runs, beside --observations (default 100,000)
+//   --timeout S        seconds one measurement may take before it counts as failed (default 1800)
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { queryRows, withWarehouse } from "../warehouse/db.js";
-import { exportPublicTables } from "../warehouse/export.js";
-import { loadStages, type RunReport } from "../warehouse/load.js";
-import { readStage, writeStage } from "../warehouse/staging.js";
+import { figures, type Outcome } from "../bench/figures.js";
+import type { Measure, Measured } from "../bench/stage.js";
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "20000" }, "row-by-row": { type: "string", default: "2000" } } });
-const ROWS = Number(values.rows);
-const ROW_BY_ROW = Number(values["row-by-row"]);
-if (!Number.isInteger(ROWS) || ROWS < 100 || !Number.isInteger(ROW_BY_ROW) || ROW_BY_ROW < 100) {
-  throw new Error("--rows and --row-by-row must be whole numbers of at least 100");
-}
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    observations: { type: "string" },
+    "feed-items": { type: "string" },
+    "derive-sizes": { type: "string" },
+    "run-items": { type: "string" },
+    timeout: { type: "string" },
+  },
+});
+const quick = values.quick;
+const whole = (name: string, v: string | undefined, fallback: number) => {
+  const n = v === undefined ? fallback : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, not "${v}"`);
+  return n;
+};
+const sizes = {
+  observations: whole("observations", values.observations, quick ? 5000 : 1_000_000),
+  feedItems: whole("feed-items", values["feed-items"], quick ? 300 : 20_000),
+  deriveSizes: (values["derive-sizes"] ?? (quick ? "300,1500" : "1000,10000,100000,300000")).split(",").map((s) => whole("derive-sizes", s.trim(), 0)),
+  runItems: whole("run-items", values["run-items"], quick ? 500 : 100_000),
+  timeoutSeconds: whole("timeout", values.timeout, quick ? 300 : 1800),
+};
+sizes.deriveSizes.sort((a, b) => a - b);
 
-const source = { source_id: "bench", title: "Benchmark rows", kind: "indicator", parser: "worldbank-v2", urls: ["https://example.org/"], cadence: "manual", licence: "CC BY 4.0", attribution: "bench", enabled: true };
-const prov = { source_id: "bench", snapshot_sha256: "b".repeat(64), retrieved_at: "2026-01-01T00:00:00Z" };
+const plan: Array<[string, Measure]> = [
+  ["rss", { stage: "rss", items: sizes.feedItems }],
+  ["rss-bare", { stage: "rss-bare", items: sizes.feedItems }],
+  ["stage-load", { stage: "stage-load", observations: sizes.observations }],
+  ["load-bare", { stage: "load-bare", observations: sizes.observations }],
+  ["export", { stage: "export", observations: sizes.observations }],
+  ["export-bare", { stage: "export-bare", observations: sizes.observations }],
+  ...(["dense", "sparse"] as const).flatMap((density) =>
+    sizes.deriveSizes.map((items): [string, Measure] => [`derive-${density}-${items}`, { stage: "derive", items, density }]),
+  ),
+  ["run", { stage: "run", observations: sizes.observations, items: sizes.runItems }],
+];
 
-function observations(n: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    indicator_code: `BENCH.${i % 50}`,
-    country_iso3: "KHM",
-    period: String(1960 + Math.floor(i / 50)),
-    value: i * 1.5,
-    source_url: "https://example.org/",
-    ...prov,
-  }));
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const start = performance.now();
-  const result = await fn();
-  return [(performance.now() - start) / 1000, result];
-}
-
-const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-bench-"));
-try {
-  const rows = observations(ROWS);
-  const stageDir = path.join(dir, "stage");
-  console.error(`staging ${ROWS} observations…`);
-  await writeStage(stageDir, "bench", { observations: rows }, [{ url: "https://example.org/", sha256: prov.snapshot_sha256, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" }], []);
-  const manifest = await readStage(stageDir);
-  const report: RunReport = { sourceId: "bench", status: "ok", fetched: 1, records: ROWS, rejected: 0, fromSnapshot: false, stageDir };
-  const load = (db: Parameters<typeof loadStages>[0], runId: string) =>
-    loadStages(db, { runId, loadedAt: "2026-01-02T00:00:00Z", sources: [source], reports: [report], manifests: new Map([["bench", manifest]]) });
-
-  const file = path.join(dir, "bench.duckdb");
-  const result = await withWarehouse(file, async (db) => {
-    console.error("first load…");
-    const [first] = await timed(() => load(db, "run-1"));
-    console.error("reload of the same stage…");
-    const [again, counts] = await timed(() => load(db, "run-2"));
-    const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM observations");
-    if (Number(n) !== ROWS || counts.bench.newRows !== 0) throw new Error(`bench: expected ${ROWS} rows and no new ones on reload, got ${n} and ${counts.bench.newRows}`);
-    console.error(`${ROW_BY_ROW} row-by-row INSERTs…`);
-    await db.run("CREATE TABLE bench_rows AS SELECT * FROM observations LIMIT 0");
-    const [single] = await timed(async () => {
-      await db.run("BEGIN TRANSACTION");
-      for (const r of rows.slice(0, ROW_BY_ROW)) {
-        await db.run(
-          `INSERT INTO bench_rows (indicator_code, country_iso3, period, value, source_url, source_id, snapshot_sha256, retrieved_at, row_hash, valid_from)
-           VALUES ($c, $k, $p, $v, $u, $s, $h, $r::TIMESTAMPTZ, 'x', $r::TIMESTAMPTZ)`,
-          { c: r.indicator_code, k: r.country_iso3, p: r.period, v: r.value, u: r.source_url, s: r.source_id, h: r.snapshot_sha256, r: r.retrieved_at },
-        );
-      }
-      await db.run("COMMIT");
+/** Runs one measurement in its own Node process (tsx loader) and reads its one JSON line. */
+function inChild(measure: Measure): Promise<Outcome> {
+  const script = path.resolve(import.meta.dirname, "../bench/stage.ts");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(measure)], {
+      cwd: path.resolve(import.meta.dirname, ".."), // where `--import tsx` resolves
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    await db.run("DROP TABLE bench_rows");
-    console.error("export…");
-    const [exportSeconds, exported] = await timed(() => exportPublicTables(db, path.join(dir, "exports"), "2026-01-03T00:00:00Z", { release: false }));
-    return { first, again, single, exportSeconds, obs: exported.tables.observations };
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), sizes.timeoutSeconds * 1000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(JSON.parse(out.trim().split("\n").pop()!) as Measured);
+      const why = signal === "SIGKILL" ? `did not finish in ${sizes.timeoutSeconds} s` : `failed: ${err.trim().split("\n").slice(-3).join(" ")}`;
+      resolve({ error: why });
+    });
   });
+}
 
-  const bulkPerRow = result.first / ROWS;
-  const singlePerRow = result.single / ROW_BY_ROW;
-  const rss = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
-  console.log(`rows: ${ROWS} (row-by-row sample ${ROW_BY_ROW})`);
-  console.log(`bulk load from staged Parquet: ${result.first.toFixed(2)} s (${(bulkPerRow * 1e6).toFixed(1)} µs/row)`);
-  console.log(`row-by-row INSERT:             ${result.single.toFixed(2)} s (${(singlePerRow * 1e6).toFixed(1)} µs/row)`);
-  console.log(`ratio row-by-row / bulk per row: ${(singlePerRow / bulkPerRow).toFixed(1)}`);
-  console.log(`reload of an unchanged stage: ${result.again.toFixed(2)} s; ratio reload / first load: ${(result.again / result.first).toFixed(2)}`);
-  console.log(`export of every public table: ${result.exportSeconds.toFixed(2)} s`);
-  console.log(`observations: Parquet ${result.obs.bytes} B, CSV ${result.obs.csv.bytes} B; ratio CSV / Parquet bytes: ${(result.obs.csv.bytes / result.obs.bytes).toFixed(1)}`);
-  console.log(`peak resident memory of this process: ${rss.toFixed(0)} MiB`);
-} finally {
-  await fs.rm(dir, { recursive: true, force: true });
+const measurements: Record<string, Outcome> = {};
+for (const [name, measure] of plan) {
+  if (!values.json) process.stderr.write(`bench: ${name}…\n`);
+  measurements[name] = await inChild(measure);
+  // Each result as it comes, so a long full-size run shows what it has measured so far.
+  if (!values.json) process.stderr.write(`bench: ${name}: ${JSON.stringify(measurements[name])}\n`);
+}
+const result = {
+  data: "generated (bench/generate.ts); not real, not published",
+  mode: quick ? "quick" : "full",
+  sizes,
+  measurements,
+  figures: figures(measurements, sizes.deriveSizes, quick),
+};
+
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} else {
+  const fmt = (v: number | null) => (v === null ? "—" : String(v));
+  console.log(`Benchmark on generated data (${result.mode}); sizes: ${JSON.stringify(sizes)}`);
+  console.log("\nmeasurement                      seconds   count      per second   peak RSS MiB");
+  for (const [name, m] of Object.entries(measurements)) {
+    if ("error" in m) console.log(`${name.padEnd(32)} ${m.error}`);
+    else {
+      const parts = m.parts ? `  (${Object.entries(m.parts).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(", ")})` : "";
+      console.log(`${name.padEnd(32)} ${m.seconds.toFixed(3).padStart(8)} ${String(m.count).padStart(8)} ${Math.round(m.count / m.seconds).toString().padStart(14)} ${String(m.peakRssMiB).padStart(13)}${parts}`);
+    }
+  }
+  console.log("\nfigure                                                 value      target    meets");
+  for (const [name, f] of Object.entries(result.figures)) {
+    console.log(`${name.padEnd(54)} ${`${fmt(f.value)} ${f.unit === "ratio" ? "" : f.unit}`.padEnd(10)} ${f.target.padEnd(9)} ${f.target === "—" ? "" : f.meets ? "yes" : "NO"}${f.note ? `  (${f.note})` : ""}`);
+  }
 }

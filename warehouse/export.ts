@@ -130,6 +130,8 @@ export interface ExportResult {
   tables: Record<string, { rows: number; sha256: string; bytes: number; csv: FileInfo }>;
   /** The dated release folder written, when releases are on. */
   release?: string;
+  /** Tables whose files were written anew; the others' content was unchanged and their files were kept. */
+  changed: string[];
 }
 
 /** One entry of releases/index.json. */
@@ -236,6 +238,52 @@ function dedupeLicences(licences: Licence[]): Licence[] {
   return [...seen.values()];
 }
 
+// The export's own record of what each table's files hold (not published: no release or site copies it),
+// so an unchanged table is not written again (issue 17). It moves with the export, so it always describes
+// the files beside it.
+const FINGERPRINTS = ".table-fingerprints.json";
+
+interface TableFingerprint {
+  /** The columns and an order-independent hash of every row (count and sum of row hashes). */
+  content: string;
+  rows: number;
+  parquet: FileInfo;
+  csv: FileInfo;
+}
+
+async function readFingerprints(dir: string): Promise<Record<string, TableFingerprint>> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(dir, FINGERPRINTS), "utf8")) as Record<string, TableFingerprint>;
+  } catch {
+    return {}; // no export yet, or one from before fingerprints: every table is written
+  }
+}
+
+/** What a table's files would hold: its columns (names, types, order) and its rows' content. */
+async function contentFingerprint(db: DuckDBConnection, table: string, columns: Column[], date: string): Promise<string> {
+  const select = columns.map((c) => sqlIdent(c.name)).join(", ");
+  const [{ f }] = await queryRows(db, `SELECT count(*) || ':' || coalesce(sum(hash(${select})::HUGEINT), 0) AS f FROM (${relationOf(table, date)})`);
+  return `${JSON.stringify(columns.map((c) => [c.name, c.type]))}|${String(f)}`;
+}
+
+/**
+ * The live export's files of an unchanged table, copied into the staging folder; undefined (write it
+ * anew) when the content differs or the live files are not the ones recorded.
+ */
+async function reuseTable(previous: TableFingerprint | undefined, content: string, table: string, dir: string, staging: string) {
+  if (!previous || previous.content !== content) return undefined;
+  const files: Array<[string, FileInfo]> = [
+    [`${table}.parquet`, previous.parquet],
+    [`${table}.csv`, previous.csv],
+  ];
+  for (const [name, info] of files) {
+    const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+    if (!stat || stat.size !== info.bytes) return undefined;
+  }
+  for (const [name] of files) await fs.copyFile(path.join(dir, name), path.join(staging, name));
+  return { rows: previous.rows, parquet: previous.parquet, csv: previous.csv };
+}
+
 async function writeTable(db: DuckDBConnection, table: string, columns: Column[], staging: string, date: string) {
   const rel = relationOf(table, date);
   const order = [publicTables[table].orderBy, ...columns.map((c) => sqlIdent(c.name))].join(", ");
@@ -308,8 +356,6 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     // Metadata order is the published order, so a rebuilt warehouse table cannot reshuffle the files.
     const order = Object.keys(metadata.tables[table].columns);
     cols.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-    const key = metadata.tables[table].primary_key;
-    if (key) await checkPrimaryKey(db, table, key, date);
   }
 
   const staging = `${dir}.tmp-${process.pid}`;
@@ -321,15 +367,26 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
   }
   try {
     const tables: ExportResult["tables"] = {};
+    const changed: string[] = [];
     // One thread, so row groups and pages are cut the same way on every machine: identical data gives
     // identical bytes. The setting is the instance's; it is put back afterwards.
     const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
     await db.run("SET threads = 1");
     try {
+      const previous = await readFingerprints(dir);
+      const fingerprints: Record<string, TableFingerprint> = {};
       for (const [table, cols] of Object.entries(schema)) {
-        const written = await writeTable(db, table, cols, staging, date);
+        const content = await contentFingerprint(db, table, cols, date);
+        const kept = await reuseTable(previous[table], content, table, dir, staging);
+        // A kept table passed this check when it was written, and its content has not changed since.
+        const key = metadata.tables[table].primary_key;
+        if (!kept && key) await checkPrimaryKey(db, table, key, date);
+        const written = kept ?? (await writeTable(db, table, cols, staging, date));
+        if (!kept) changed.push(table);
         tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
+        fingerprints[table] = { content, rows: written.rows, parquet: written.parquet, csv: written.csv };
       }
+      await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
     } finally {
       await db.run(`SET threads = ${Number(threads)}`);
     }
@@ -403,7 +460,7 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
 
     const release = options.release === false ? undefined : path.join(dir, "releases", date);
     await publish(staging, dir, release ? date : undefined);
-    return { dir, tables, ...(release ? { release } : {}) };
+    return { dir, tables, changed, ...(release ? { release } : {}) };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
@@ -419,7 +476,7 @@ async function writeRelease(live: string, releasesDir: string, date: string): Pr
   await fs.rm(replaced, { recursive: true, force: true });
   await fs.mkdir(tmp);
   try {
-    for (const f of await fs.readdir(live)) if (f !== "releases") await fs.copyFile(path.join(live, f), path.join(tmp, f));
+    for (const f of await fs.readdir(live)) if (f !== "releases" && f !== FINGERPRINTS) await fs.copyFile(path.join(live, f), path.join(tmp, f));
     if (await exists(target)) await fs.rename(target, replaced);
     try {
       await fs.rename(tmp, target);

@@ -2,7 +2,8 @@
 // defaults of temporal.config.ts) on Temporal's time-skipping test server: the server's clock jumps to
 // each timer when nothing else is pending, so a week of waiting takes seconds, and the workflow code,
 // the activities and the real DuckDB warehouse are the production ones. The server is the Java SDK's
-// test server from Maven Central (test/temporal-test-server.ts), since the SDK's download cannot run here.
+// test server from Maven Central (test/temporal-test-server.ts), since the SDK's download cannot run here;
+// provisionTestServer() fetches what the cache lacks, and offline with nothing cached fails naming `npm run test:provision`.
 import fs from "node:fs/promises";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import type { Worker } from "@temporalio/worker";
@@ -23,6 +24,7 @@ let workerRun: Promise<void>;
 let config: ObservatoryConfig;
 let dir: string;
 let team: Awaited<ReturnType<typeof testAnalysts>>;
+let serverProblem: Error | undefined;
 
 /** Loads only the NAIS strategy (offline, from the repository) so a measure review has its measure. */
 async function loadStrategy(): Promise<void> {
@@ -48,7 +50,12 @@ beforeAll(async () => {
   ({ config, dir } = await tempConfig());
   team = await testAnalysts(dir, { vanna: "editor", dara: "analyst" });
   await loadStrategy();
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: await provisionTestServer() } } });
+  // A server that cannot be had fails the test below with its message (a failing beforeAll would report it skipped).
+  const launcher = await provisionTestServer().catch((error: unknown) => {
+    serverProblem = error instanceof Error ? error : new Error(String(error));
+  });
+  if (!launcher) return;
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: launcher } } });
   worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined, now: testClock("2026-11-20T09:00:00Z") });
   workerRun = worker.run();
 });
@@ -64,6 +71,7 @@ afterAll(async () => {
 
 describe("review timers on Temporal's time-skipping test server", () => {
   it("uses 3 and 7 days unless configured otherwise, reminds after 3 days and escalates after 7, logging both, and a later decision still lands", async () => {
+    if (serverProblem) throw serverProblem;
     expect(config.review).toMatchObject({ remindAfterMs: 3 * DAY, escalateAfterMs: 7 * DAY });
     const key = "5.7/2026-11-01";
     const id = `review/measure/${key}`;
