@@ -62,7 +62,11 @@ function editionHead(pagePath) {
     `<link rel="alternate external" hreflang="en" href="${root}${en.slice(1)}"><link rel="alternate external" hreflang="km" href="${root}${km.slice(1)}">`;
 }
 
-/** The language switch (to the same page in the other edition) and, on Khmer pages, the Khmer-digits toggle. */
+/**
+ * The language switch (to the same page in the other edition) and, on Khmer pages, the Khmer-digits toggle.
+ * The link takes the reader's current anchor when clicked, by an inline handler: it works before (and
+ * without) the page's modules have loaded, which a listener added by a module did not on a busy machine.
+ */
 function editionSwitch(pagePath) {
   const lang = editionOf(pagePath);
   const other = lang === "km" ? "en" : "km";
@@ -71,7 +75,7 @@ function editionSwitch(pagePath) {
     ? `<label class="digits-toggle"><input type="checkbox" data-khmer-digits checked> ${message("ui.khmerDigits", "km")}</label>`
     : "";
   return `<nav class="edition-switch" aria-label="${escapeAttr(message("ui.languageSwitch", lang))}">` +
-    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`;
+    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}" onclick="this.hash = location.hash">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`;
 }
 
 export default {

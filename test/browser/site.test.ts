@@ -172,6 +172,18 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
     });
   }
 
+  it("renders the overview's headings in English with the catalogue's Khmer beside them", async () => {
+    const { page, problems } = await visit("");
+    try {
+      const heading = page.locator("h2#nais-progress-at-a-glance");
+      await expect(heading.textContent()).resolves.toContain("NAIS progress at a glance");
+      await expect(heading.locator('span[lang="km"]').textContent()).resolves.toMatch(/[\u1780-\u17FF]/);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("shows the offline snapshot's real content: ASEAN peers, AIID records and regional counts, Khmer papers, figures, use cases", async () => {
     const text = async (route: string) => {
       const { page, problems } = await visit(route);

@@ -137,17 +137,6 @@ export function rootUrl(file) {
   return new URL(`${document.querySelector('meta[name="observatory-root"]')?.content ?? "./"}${file}`, document.baseURI).href;
 }
 
-/** Keep the anchor when the reader switches language: the header's links carry the current hash. */
-function keepAnchorOnSwitch() {
-  for (const a of document.querySelectorAll("a[data-edition-switch]")) {
-    a.addEventListener("click", () => {
-      const target = new URL(a.href);
-      target.hash = location.hash;
-      a.href = target.href;
-    });
-  }
-}
-
 /** The Khmer-digits toggle in the header of Khmer pages: reloads so every figure is drawn again. */
 function wireDigitsToggle() {
   const box = document.querySelector("input[data-khmer-digits]");
@@ -173,6 +162,5 @@ function labelStaticElements() {
 
 document.documentElement.lang = lang;
 labelStaticElements();
-keepAnchorOnSwitch();
 wireDigitsToggle();
 export const currentPage = pagePath();
