@@ -3,7 +3,9 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "site/dist/**", "site/src/.observablehq/**", "data/**", "eslint.config.js", "site/observablehq.config.js"] },
+  {
+    ignores: ["node_modules/**", "site/dist/**", "site/src/.observablehq/**", "data/**", "eslint.config.js", "site/observablehq.config.js"],
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
@@ -22,7 +24,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ["node:*"], message: "Workflows are deterministic: do I/O in activities." },
-            { group: ["fs", "path", "os", "crypto", "child_process", "http", "https", "net"], message: "Workflows are deterministic: do I/O in activities." },
+            {
+              group: ["fs", "path", "os", "crypto", "child_process", "http", "https", "net"],
+              message: "Workflows are deterministic: do I/O in activities.",
+            },
             { group: ["../activities/*", "../activities"], allowTypeImports: true, message: "Import activities as types only." },
           ],
         },

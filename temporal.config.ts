@@ -296,7 +296,9 @@ function reviewSettings(env: Env, dataDir: string): ObservatoryConfig["review"] 
   const remindAfterMs = durationMs("OBSERVATORY_REVIEW_REMIND_AFTER", remindAfter);
   const escalateAfterMs = durationMs("OBSERVATORY_REVIEW_ESCALATE_AFTER", escalateAfter);
   if (escalateAfterMs <= remindAfterMs) {
-    throw new Error(`OBSERVATORY_REVIEW_ESCALATE_AFTER (${escalateAfter}) must be longer than OBSERVATORY_REVIEW_REMIND_AFTER (${remindAfter})`);
+    throw new Error(
+      `OBSERVATORY_REVIEW_ESCALATE_AFTER (${escalateAfter}) must be longer than OBSERVATORY_REVIEW_REMIND_AFTER (${remindAfter})`,
+    );
   }
   return {
     remindAfter,

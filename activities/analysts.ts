@@ -67,7 +67,8 @@ export function parseToken(token: string): ParsedToken | undefined {
 /** The scrypt key of a token, as the account file holds it. */
 export async function tokenKey(token: string, kdf: KdfParams = defaultKdf): Promise<{ name: string; key: Buffer }> {
   const t = parseToken(token);
-  if (!t) throw new AnalystAuthError("token", "is not an analyst token (obs1.<name>.<salt>.<secret>; npm run analysts -- add NAME makes one)");
+  if (!t)
+    throw new AnalystAuthError("token", "is not an analyst token (obs1.<name>.<salt>.<secret>; npm run analysts -- add NAME makes one)");
   return { name: t.name, key: await scrypt(t.secret, Buffer.from(t.salt, "base64url"), kdf) };
 }
 
@@ -76,7 +77,14 @@ export async function tokenKey(token: string, kdf: KdfParams = defaultKdf): Prom
 
 /** What a proof covers: the exact review, action, reason and fields, so it cannot be moved to another. */
 export function decisionMessage(reviewId: string, action: string, by: string, reason: string, fields: Record<string, string> = {}): string {
-  return JSON.stringify(["decision", reviewId, action, by, reason, Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  return JSON.stringify([
+    "decision",
+    reviewId,
+    action,
+    by,
+    reason,
+    Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ]);
 }
 
 export function proposalMessage(reviewId: string, by: string, proposal: Record<string, string>): string {
@@ -111,10 +119,18 @@ export function signerFromKey(name: string, key: Buffer): AnalystSigner {
 export async function analystTokenFromEnv(env: Record<string, string | undefined> = process.env): Promise<string> {
   if (env.OBSERVATORY_ANALYST_TOKEN) return env.OBSERVATORY_ANALYST_TOKEN.trim();
   const file = env.OBSERVATORY_ANALYST_TOKEN_FILE;
-  if (!file) throw new AnalystAuthError("OBSERVATORY_ANALYST_TOKEN", "is not set (nor OBSERVATORY_ANALYST_TOKEN_FILE): sign with your own analyst token");
+  if (!file)
+    throw new AnalystAuthError(
+      "OBSERVATORY_ANALYST_TOKEN",
+      "is not set (nor OBSERVATORY_ANALYST_TOKEN_FILE): sign with your own analyst token",
+    );
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat) throw new AnalystAuthError("OBSERVATORY_ANALYST_TOKEN_FILE", `${file} does not exist`);
-  if ((stat.mode & 0o077) !== 0) throw new AnalystAuthError("OBSERVATORY_ANALYST_TOKEN_FILE", `${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`);
+  if ((stat.mode & 0o077) !== 0)
+    throw new AnalystAuthError(
+      "OBSERVATORY_ANALYST_TOKEN_FILE",
+      `${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   return (await fs.readFile(file, "utf8")).trim();
 }
 
@@ -183,7 +199,11 @@ export class AnalystStore {
 
   /** Adds an analyst; returns the token, which is shown once and never stored. */
   async add(name: string, role: AnalystRole, now: Date = new Date()): Promise<string> {
-    if (!NAME.test(name)) throw new AnalystAuthError("name", `must be 2-32 lower-case letters, digits or dashes, starting with a letter; got ${JSON.stringify(name)}`);
+    if (!NAME.test(name))
+      throw new AnalystAuthError(
+        "name",
+        `must be 2-32 lower-case letters, digits or dashes, starting with a letter; got ${JSON.stringify(name)}`,
+      );
     if (!(analystRoles as readonly string[]).includes(role)) throw new AnalystAuthError("role", `must be ${analystRoles.join(" or ")}`);
     const all = await this.list();
     if (all.some((a) => a.name === name)) throw new AnalystAuthError("name", `${name} already exists (rotate gives a new token)`);
@@ -227,7 +247,11 @@ export class AnalystStore {
   private usable(a: AnalystAccount | undefined, name: string): AnalystAccount {
     if (!a) throw new AnalystAuthError("by", `${identityOf(name)} is not an analyst account`);
     if (a.disabledAt) throw new AnalystAuthError("by", `${identityOf(name)} is disabled (since ${a.disabledAt})`);
-    if (a.lockedAt) throw new AnalystAuthError("by", `${identityOf(name)} is locked after failed sign-ins (since ${a.lockedAt}); an editor lifts it with npm run analysts -- unlock ${name}`);
+    if (a.lockedAt)
+      throw new AnalystAuthError(
+        "by",
+        `${identityOf(name)} is locked after failed sign-ins (since ${a.lockedAt}); an editor lifts it with npm run analysts -- unlock ${name}`,
+      );
     return a;
   }
 
@@ -237,7 +261,8 @@ export class AnalystStore {
     if (!t) throw new AnalystAuthError("token", "is not an analyst token");
     const a = this.usable(await this.get(t.name), t.name);
     const { key } = await tokenKey(token, a.kdf);
-    if (a.salt !== t.salt || !timingSafeEqual(key, Buffer.from(a.key, "base64url"))) throw new AnalystAuthError("token", `is not ${identityOf(t.name)}'s current token`);
+    if (a.salt !== t.salt || !timingSafeEqual(key, Buffer.from(a.key, "base64url")))
+      throw new AnalystAuthError("token", `is not ${identityOf(t.name)}'s current token`);
     return { name: a.name, by: identityOf(a.name), role: a.role, key };
   }
 
@@ -255,13 +280,20 @@ export class AnalystStore {
   }
 
   /** DecisionAuthority (warehouse/review.ts): the decision is signed by the analyst it names. */
-  verifyDecision(reviewId: string, input: { action: string; by: string; reason: string; fields?: Record<string, string>; proof?: string }): Promise<VerifiedAnalyst> {
+  verifyDecision(
+    reviewId: string,
+    input: { action: string; by: string; reason: string; fields?: Record<string, string>; proof?: string },
+  ): Promise<VerifiedAnalyst> {
     return this.verifyProof(input.by, decisionMessage(reviewId, input.action, input.by, input.reason, input.fields ?? {}), input.proof);
   }
 
   /** DecisionAuthority: the proposal is signed by the analyst in its proposed_by. */
   async verifyProposal(reviewId: string, proposal: Record<string, string>): Promise<VerifiedAnalyst & { at?: string }> {
-    const who = await this.verifyProof(proposal.proposed_by ?? "", proposalMessage(reviewId, proposal.proposed_by ?? "", proposal), proposal.proposal_proof).catch((e: unknown) => {
+    const who = await this.verifyProof(
+      proposal.proposed_by ?? "",
+      proposalMessage(reviewId, proposal.proposed_by ?? "", proposal),
+      proposal.proposal_proof,
+    ).catch((e: unknown) => {
       throw new AnalystAuthError("proposal", `is not signed by its proposer: ${e instanceof Error ? e.message : String(e)}`);
     });
     return { ...who, at: proposal.proposed_at };
@@ -269,12 +301,23 @@ export class AnalystStore {
 }
 
 /** Signs a proposal: the fields plus proposed_by, proposed_at and proposal_proof. */
-export function signProposal(signer: AnalystSigner, reviewId: string, proposal: Record<string, string>, now: Date = new Date()): Record<string, string> {
+export function signProposal(
+  signer: AnalystSigner,
+  reviewId: string,
+  proposal: Record<string, string>,
+  now: Date = new Date(),
+): Record<string, string> {
   const withWho = { ...proposal, proposed_by: signer.by, proposed_at: now.toISOString() };
   return { ...withWho, proposal_proof: signer.sign(proposalMessage(reviewId, signer.by, withWho)) };
 }
 
 /** Signs a decision on a review: the `by` and `proof` its signal carries. */
-export function signDecision(signer: AnalystSigner, reviewId: string, action: string, reason: string, fields: Record<string, string> = {}): { by: string; proof: string } {
+export function signDecision(
+  signer: AnalystSigner,
+  reviewId: string,
+  action: string,
+  reason: string,
+  fields: Record<string, string> = {},
+): { by: string; proof: string } {
   return { by: signer.by, proof: signer.sign(decisionMessage(reviewId, action, signer.by, reason, fields)) };
 }

@@ -127,7 +127,12 @@ export class Archive {
     try {
       body = gunzipSync(stored);
     } catch (error) {
-      throw new ArchiveCorrupt(file, sha256, `not a complete gzip stream (${(error as Error).message})`, await this.quarantine(file, sha256));
+      throw new ArchiveCorrupt(
+        file,
+        sha256,
+        `not a complete gzip stream (${(error as Error).message})`,
+        await this.quarantine(file, sha256),
+      );
     }
     const actual = sha256Hex(body);
     if (actual !== sha256) throw new ArchiveCorrupt(file, sha256, `its bytes hash to ${actual}`, await this.quarantine(file, sha256));
@@ -174,7 +179,10 @@ export class Archive {
   /** Capture record file names of a URL, newest first (names start with the retrieval time). */
   private async captureNames(url: string): Promise<string[]> {
     try {
-      return (await fs.readdir(this.capturesDir(url))).filter((n) => n.endsWith(".json")).sort().reverse();
+      return (await fs.readdir(this.capturesDir(url)))
+        .filter((n) => n.endsWith(".json"))
+        .sort()
+        .reverse();
     } catch {
       return [];
     }

@@ -13,7 +13,8 @@ import { withHeartbeats } from "./heartbeat.js";
  */
 function exportFailure(error: unknown) {
   const message = ((error as Error).message ?? String(error)).split("\n")[0];
-  if (error instanceof ExportNotPublished && ["EPERM", "EACCES", "EROFS"].includes(error.code ?? "")) return nonRetryable("ExportNotPublished", message);
+  if (error instanceof ExportNotPublished && ["EPERM", "EACCES", "EROFS"].includes(error.code ?? ""))
+    return nonRetryable("ExportNotPublished", message);
   if (/^export of |^exportPublicTables|is invalid/.test(message)) return nonRetryable("ExportCheckFailed", message);
   return retryable("ExportFailed", message);
 }

@@ -131,7 +131,15 @@ function checkSettings(s: FetchSettings): void {
   for (const field of ["timeoutMs", "maxBytes", "maxAttempts", "maxConcurrentPerHost"] as const) {
     if (!Number.isFinite(s[field]) || s[field] < 1) throw bad(field, "a number of at least 1");
   }
-  for (const field of ["minIntervalMs", "backoffBaseMs", "maxBackoffMs", "maxRetryAfterMs", "maxRedirects", "robotsTtlMs", "maxCrawlDelayMs"] as const) {
+  for (const field of [
+    "minIntervalMs",
+    "backoffBaseMs",
+    "maxBackoffMs",
+    "maxRetryAfterMs",
+    "maxRedirects",
+    "robotsTtlMs",
+    "maxCrawlDelayMs",
+  ] as const) {
     if (!Number.isFinite(s[field]) || s[field] < 0) throw bad(field, "a number of at least 0");
   }
   if (!s.userAgent.trim()) throw bad("userAgent", "non-empty");
@@ -177,7 +185,11 @@ async function fromSnapshot(url: string, ctx: FetchContext, reason: string): Pro
   const archived = await ctx.archive.latestLive(url);
   // A corrupt archived copy (quarantined by verify) is passed over for the bundled snapshot.
   if (archived && (await ctx.archive.verify(archived.sha256))) {
-    return { capture: archived, snapshotReason: `${reason}; replayed the archived capture of ${archived.retrievedAt.slice(0, 10)}`, unchanged: false };
+    return {
+      capture: archived,
+      snapshotReason: `${reason}; replayed the archived capture of ${archived.retrievedAt.slice(0, 10)}`,
+      unchanged: false,
+    };
   }
   const capture = await ctx.snapshot.latest(url);
   if (!capture) {
@@ -196,7 +208,13 @@ interface Exchange {
 }
 
 /** One request under the host's pace and concurrency cap; reads the body of 2xx answers only. */
-async function exchange(target: URL, env: Env, extraHeaders: Record<string, string>, limit: BodyLimit, intervalMs: number): Promise<Exchange> {
+async function exchange(
+  target: URL,
+  env: Env,
+  extraHeaders: Record<string, string>,
+  limit: BodyLimit,
+  intervalMs: number,
+): Promise<Exchange> {
   const turn = await env.state.limiter.acquire(target.host, {
     intervalMs,
     maxConcurrent: env.settings.maxConcurrentPerHost,
@@ -248,7 +266,13 @@ async function robotsPolicy(target: URL, env: Env): Promise<RobotsPolicy> {
     for (let hop = 0; ; hop++) {
       let answer: Exchange;
       try {
-        answer = await exchange(current, env, { accept: "text/plain, */*;q=0.1" }, { maxBytes: robotsMaxBytes, truncate: true }, env.settings.minIntervalMs);
+        answer = await exchange(
+          current,
+          env,
+          { accept: "text/plain, */*;q=0.1" },
+          { maxBytes: robotsMaxBytes, truncate: true },
+          env.settings.minIntervalMs,
+        );
       } catch (error) {
         if (error instanceof AddressRefused && hop > 0) return allowAll; // a redirect we would not follow
         if (error instanceof AddressRefused || error instanceof Unreachable) throw error;
@@ -324,7 +348,13 @@ async function attempt(start: URL, env: Env, validators: Record<string, string>)
       continue;
     }
     if (status === 429 || status >= 500) {
-      return { kind: "retry", host: current.host, why: `HTTP ${status}${via}`, status, retryAfterMs: parseRetryAfter(headers["retry-after"], ctx.now()) };
+      return {
+        kind: "retry",
+        host: current.host,
+        why: `HTTP ${status}${via}`,
+        status,
+        retryAfterMs: parseRetryAfter(headers["retry-after"], ctx.now()),
+      };
     }
     if (status >= 400) throw nonRetryable("HttpClientError", `${label}${via}: HTTP ${status}`);
     throw nonRetryable("HttpUnexpected", `${label}${via}: unexpected HTTP ${status}`);
@@ -356,7 +386,10 @@ async function fetchLive(url: string, start: URL, env: Env): Promise<FetchOutcom
       // and the returned capture's retrievedAt says so honestly for provenance.
       const confirmed: Capture = {
         ...previous!,
-        headers: { ...previous!.headers, ...Object.fromEntries(freshenedHeaders.filter((h) => result.headers[h]).map((h) => [h, result.headers[h]])) },
+        headers: {
+          ...previous!.headers,
+          ...Object.fromEntries(freshenedHeaders.filter((h) => result.headers[h]).map((h) => [h, result.headers[h]])),
+        },
         retrievedAt: ctx.now().toISOString(),
         revalidated: true,
       };

@@ -15,7 +15,10 @@ import { fetchToArchive, type FetchContext, type FetchSettings } from "./fetch.j
 import { activitySleep, heartbeat, withHeartbeats } from "./heartbeat.js";
 import { sameCaptures } from "./loaded-state.js";
 
-export type CaptureRef = Pick<Capture, "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note" | "producer" | "licence" | "retrievedFrom"> & {
+export type CaptureRef = Pick<
+  Capture,
+  "url" | "sha256" | "retrievedAt" | "origin" | "status" | "bytes" | "note" | "producer" | "licence" | "retrievedFrom"
+> & {
   /** The Content-Type the body arrived with, so a parse (and every reparse) decodes it as the server declared. */
   contentType?: string;
 };
@@ -161,7 +164,8 @@ export function createIngestActivities(env: ActivityEnv) {
           sleep: activitySleep,
           onProgress: (event) => {
             heartbeat({ fetched: captures.length, pending: queue.length, ...event });
-            if (event.kind === "retrying") log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
+            if (event.kind === "retrying")
+              log(`${entry.id}: retrying ${event.url} in ${Math.round(event.waitMs / 1000)} s (${event.reason})`);
           },
         };
         // Bounded work (a source's paging may never end): a page cap and a byte budget per run, and a
@@ -181,11 +185,15 @@ export function createIngestActivities(env: ActivityEnv) {
             continue;
           }
           if (seen.size >= entry.fetch.max_pages) {
-            warn(`paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            warn(
+              `paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`,
+            );
             break;
           }
           if (bytes >= entry.fetch.max_run_bytes) {
-            warn(`paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`);
+            warn(
+              `paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`,
+            );
             break;
           }
           seen.add(url);
@@ -212,18 +220,33 @@ export function createIngestActivities(env: ActivityEnv) {
           heartbeat({ fetched: captures.length, pending: queue.length });
           if (parser.nextPages) {
             const body = await captureBody(entry.id, c);
-            const next = await parsing(() => parser.nextPages!({ sourceId: entry.id, url, body, contentType: ref.contentType, options: entry.options }));
+            const next = await parsing(() =>
+              parser.nextPages!({ sourceId: entry.id, url, body, contentType: ref.contentType, options: entry.options }),
+            );
             for (const n of next) followed.add(n);
             queue.push(...next);
           }
         }
         const unchanged = sameCaptures(await env.loadedState.read(entry.id), captures);
-        const snapshotAsOf = captures.filter((c) => c.origin === "snapshot").map((c) => c.retrievedAt).sort().at(-1);
+        const snapshotAsOf = captures
+          .filter((c) => c.origin === "snapshot")
+          .map((c) => c.retrievedAt)
+          .sort()
+          .at(-1);
         log(
           `${entry.id}: fetched ${captures.length} capture(s)${snapshotReason ? ` from the bundled snapshot (${snapshotReason})` : ""}` +
             `${unchanged ? ", unchanged since the last load" : ""}`,
         );
-        return { sourceId: entry.id, captures, unchanged, fromSnapshot: snapshotAsOf !== undefined, snapshotReason, snapshotAsOf, startedAt, warnings };
+        return {
+          sourceId: entry.id,
+          captures,
+          unchanged,
+          fromSnapshot: snapshotAsOf !== undefined,
+          snapshotReason,
+          snapshotAsOf,
+          startedAt,
+          warnings,
+        };
       });
     },
 
@@ -238,7 +261,14 @@ export function createIngestActivities(env: ActivityEnv) {
         for (const { contentType, ...capture } of input.captures) {
           const body = await captureBody(entry.id, capture);
           const result = await parsing(() =>
-            parser.parse({ sourceId: entry.id, url: capture.url, body, contentType, options: entry.options, retrievedFrom: capture.retrievedFrom?.[0]?.url }),
+            parser.parse({
+              sourceId: entry.id,
+              url: capture.url,
+              body,
+              contentType,
+              options: entry.options,
+              retrievedFrom: capture.retrievedFrom?.[0]?.url,
+            }),
           );
           const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
           for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
@@ -246,7 +276,8 @@ export function createIngestActivities(env: ActivityEnv) {
           }
           rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
           const encoding = result.decoding ? describeDecoding(result.decoding) : undefined;
-          if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8") log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
+          if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8")
+            log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
           staged.push({ ...capture, ...(encoding ? { encoding } : {}) });
         }
         const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);

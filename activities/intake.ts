@@ -53,7 +53,11 @@ export async function loadProvinces(file: string): Promise<Provinces> {
   return { provinces: doc.provinces.map(String), other: (doc.other ?? []).map(String) };
 }
 
-const clean = (v: string | null | undefined) => (v ?? "").normalize("NFC").replace(/[\u200b\u0000]/g, "").trim();
+const clean = (v: string | null | undefined) =>
+  (v ?? "")
+    .normalize("NFC")
+    .replace(/[\u200b\u0000]/g, "")
+    .trim();
 
 /**
  * Checks a submitted form (fields what, province, occurred, links, contact) and returns the report to
@@ -61,7 +65,8 @@ const clean = (v: string | null | undefined) => (v ?? "").normalize("NFC").repla
  */
 export function validateReport(form: URLSearchParams, options: { now: Date; provinces: Provinces; trackingCode: string }): IntakeReport {
   const what = clean(form.get("what"));
-  if (what.length < intakeLimits.whatMin) throw new IntakeInputError("what", `say what happened in at least ${intakeLimits.whatMin} characters`);
+  if (what.length < intakeLimits.whatMin)
+    throw new IntakeInputError("what", `say what happened in at least ${intakeLimits.whatMin} characters`);
   if (what.length > intakeLimits.whatMax) throw new IntakeInputError("what", `is longer than ${intakeLimits.whatMax} characters`);
 
   const province = clean(form.get("province")) || null;
@@ -73,15 +78,20 @@ export function validateReport(form: URLSearchParams, options: { now: Date; prov
   if (occurred) {
     const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(occurred);
     const day = m ? new Date(`${m[1]}-${m[2] ?? "01"}-${m[3] ?? "01"}T00:00:00Z`) : undefined;
-    if (!m || !day || Number.isNaN(day.getTime()) || (m[2] && day.getUTCMonth() + 1 !== Number(m[2])) || (m[3] && day.getUTCDate() !== Number(m[3]))) {
+    if (
+      !m ||
+      !day ||
+      Number.isNaN(day.getTime()) ||
+      (m[2] && day.getUTCMonth() + 1 !== Number(m[2])) ||
+      (m[3] && day.getUTCDate() !== Number(m[3]))
+    ) {
       throw new IntakeInputError("occurred", "must be a year, YYYY-MM or YYYY-MM-DD");
     }
-    if (Number(m[1]) < 1990 || day.getTime() > options.now.getTime()) throw new IntakeInputError("occurred", "must be a date between 1990 and today");
+    if (Number(m[1]) < 1990 || day.getTime() > options.now.getTime())
+      throw new IntakeInputError("occurred", "must be a date between 1990 and today");
   }
 
-  const links = clean(form.get("links"))
-    .split(/\s+/)
-    .filter(Boolean);
+  const links = clean(form.get("links")).split(/\s+/).filter(Boolean);
   if (links.length > intakeLimits.links) throw new IntakeInputError("links", `at most ${intakeLimits.links} links`);
   for (const l of links) {
     let url: URL | undefined;
@@ -90,17 +100,29 @@ export function validateReport(form: URLSearchParams, options: { now: Date; prov
     } catch {
       url = undefined;
     }
-    if (!url || !/^https?:$/.test(url.protocol) || l.length > intakeLimits.linkMax) throw new IntakeInputError("links", `${JSON.stringify(l.slice(0, 80))} is not an http(s) link of at most ${intakeLimits.linkMax} characters`);
+    if (!url || !/^https?:$/.test(url.protocol) || l.length > intakeLimits.linkMax)
+      throw new IntakeInputError(
+        "links",
+        `${JSON.stringify(l.slice(0, 80))} is not an http(s) link of at most ${intakeLimits.linkMax} characters`,
+      );
   }
 
   const contact = clean(form.get("contact")) || null;
-  if (contact && contact.length > intakeLimits.contactMax) throw new IntakeInputError("contact", `is longer than ${intakeLimits.contactMax} characters`);
+  if (contact && contact.length > intakeLimits.contactMax)
+    throw new IntakeInputError("contact", `is longer than ${intakeLimits.contactMax} characters`);
 
   return { trackingCode: options.trackingCode, receivedAt: options.now.toISOString(), what, province, occurred, links, contact };
 }
 
 export function publicPart(report: IntakeReport): PublicReport {
-  return { trackingCode: report.trackingCode, receivedAt: report.receivedAt, what: report.what, province: report.province, occurred: report.occurred, links: report.links };
+  return {
+    trackingCode: report.trackingCode,
+    receivedAt: report.receivedAt,
+    what: report.what,
+    province: report.province,
+    occurred: report.occurred,
+    links: report.links,
+  };
 }
 
 /** The sha256 of the public part: what the published incident's provenance points to. */
@@ -129,6 +151,10 @@ export class IntakeStore {
 
   async codes(): Promise<string[]> {
     const names = await fs.readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)).filter(isTrackingCode).sort();
+    return names
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => n.slice(0, -5))
+      .filter(isTrackingCode)
+      .sort();
   }
 }

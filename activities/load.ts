@@ -83,7 +83,9 @@ export function createLoadActivities(env: ActivityEnv) {
     async checkQuality(input: { runId: string }): Promise<QualityOutcome> {
       return withHeartbeats(async () => {
         const registry = await env.registry();
-        return withWarehouse(config.paths.warehouse, (db) => runQualityChecks(db, qualityInput(registry, input.runId, now().toISOString())));
+        return withWarehouse(config.paths.warehouse, (db) =>
+          runQualityChecks(db, qualityInput(registry, input.runId, now().toISOString())),
+        );
       });
     },
   };

@@ -55,7 +55,10 @@ export function createReviewActivities(env: ActivityEnv) {
         const rules = await loadQualityRules(env.qualityRulesFile);
         const refs = await withWarehouse(config.paths.warehouse, (db) => pendingReviews(db, { rules }));
         const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
-        for (const h of held) log(`${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`);
+        for (const h of held)
+          log(
+            `${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`,
+          );
         return {
           items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),
           held,
@@ -80,13 +83,22 @@ export function createReviewActivities(env: ActivityEnv) {
     },
 
     /** Writes an analyst's decision and its curation_log entry in one transaction. */
-    async applyReviewDecision(input: { kind: ReviewKind; key: string; proposal: Record<string, string>; decision: ReviewDecisionInput }): Promise<ReviewReceipt> {
+    async applyReviewDecision(input: {
+      kind: ReviewKind;
+      key: string;
+      proposal: Record<string, string>;
+      decision: ReviewDecisionInput;
+    }): Promise<ReviewReceipt> {
       const receipt = await curationCall(() =>
         withWarehouse(config.paths.warehouse, async (db) => {
           // A retry of an attempt that committed but never reported back gets the first attempt's receipt.
           const earlier = await recordedDecision(db, input);
           if (earlier && earlier.decision === input.decision.action && earlier.by === input.decision.by) return earlier;
-          return recordReviewDecision(db, input, input.decision, { now, proposal: input.proposal, analysts: new AnalystStore(config.analysts.file) });
+          return recordReviewDecision(db, input, input.decision, {
+            now,
+            proposal: input.proposal,
+            analysts: new AnalystStore(config.analysts.file),
+          });
         }),
       );
       log(`${reviewId(input.kind, input.key)}: ${input.decision.action} by ${input.decision.by}: ${receipt.effect}`);
@@ -94,10 +106,18 @@ export function createReviewActivities(env: ActivityEnv) {
     },
 
     /** Appends a reminder or escalation to the review events log (JSON lines) and says so on the worker's stderr. */
-    async recordReviewEvent(input: { reviewId: string; event: "reminder" | "escalation"; at: string; title: string; openedAt: string }): Promise<void> {
+    async recordReviewEvent(input: {
+      reviewId: string;
+      event: "reminder" | "escalation";
+      at: string;
+      title: string;
+      openedAt: string;
+    }): Promise<void> {
       await fs.mkdir(path.dirname(config.review.eventsLog), { recursive: true });
       await fs.appendFile(config.review.eventsLog, `${JSON.stringify({ ...input, loggedAt: now().toISOString() })}\n`);
-      log(`${input.event === "reminder" ? "Reminder" : "ESCALATION (overdue)"}: ${input.reviewId} "${input.title}" waits for an analyst since ${input.openedAt}`);
+      log(
+        `${input.event === "reminder" ? "Reminder" : "ESCALATION (overdue)"}: ${input.reviewId} "${input.title}" waits for an analyst since ${input.openedAt}`,
+      );
     },
   };
 }

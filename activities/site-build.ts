@@ -51,7 +51,12 @@ export async function buildSite(options: SiteBuildOptions): Promise<SiteBuildRes
   try {
     const site = await prepareWorkingCopy(options.siteDir, options.projectRoot, work);
     await seedClientLibraries(options.projectRoot, options.siteDir, path.join(site, "src"));
-    const printed = await runFramework(options.projectRoot, site, { ...options.env, OBSERVATORY_EXPORTS_DIR: options.exportsDir }, options.onOutput ?? (() => undefined));
+    const printed = await runFramework(
+      options.projectRoot,
+      site,
+      { ...options.env, OBSERVATORY_EXPORTS_DIR: options.exportsDir },
+      options.onOutput ?? (() => undefined),
+    );
     const built = path.join(site, "dist");
     if (!(await exists(path.join(built, "index.html")))) {
       throw new SiteBuildError("site build wrote no index.html", printed);
@@ -144,7 +149,12 @@ async function installedVersion(projectRoot: string, name: string): Promise<stri
   }
 }
 
-async function runFramework(projectRoot: string, site: string, env: Record<string, string>, onOutput: (chunk: string) => void): Promise<string> {
+async function runFramework(
+  projectRoot: string,
+  site: string,
+  env: Record<string, string>,
+  onOutput: (chunk: string) => void,
+): Promise<string> {
   const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -179,7 +189,8 @@ async function copyDownloads(exportsDir: string, target: string): Promise<void> 
   await fs.rm(target, { recursive: true, force: true });
   await fs.mkdir(target, { recursive: true });
   for (const name of await fs.readdir(exportsDir)) {
-    if (/\.(parquet|csv)$/.test(name) || name === "datapackage.json") await fs.copyFile(path.join(exportsDir, name), path.join(target, name));
+    if (/\.(parquet|csv)$/.test(name) || name === "datapackage.json")
+      await fs.copyFile(path.join(exportsDir, name), path.join(target, name));
   }
 }
 

@@ -28,7 +28,12 @@ export function createSiteActivities(env: ActivityEnv) {
           });
         } catch (error) {
           if (!(error instanceof SiteBuildError)) throw error;
-          const last = error.output.split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "";
+          const last =
+            error.output
+              .split("\n")
+              .map((l) => l.trim())
+              .filter(Boolean)
+              .at(-1) ?? "";
           throw retryable(
             "SiteBuildFailed",
             `site build failed (${error.reason}): ${last.slice(0, 300)}; the last good site stays in ${config.paths.siteOutput}\n${error.message}`,

@@ -23,19 +23,28 @@ function figure(value: number | null, unit: string, bound: { atLeast?: number; a
   return { value: value === null ? null : Math.round(value * 1000) / 1000, unit, target, meets, ...(note ? { note } : {}) };
 }
 
-const ratio = (a: Outcome | undefined, b: Outcome | undefined, f: (x: Measured, y: Measured) => number) => (ok(a) && ok(b) ? f(a, b) : null);
+const ratio = (a: Outcome | undefined, b: Outcome | undefined, f: (x: Measured, y: Measured) => number) =>
+  ok(a) && ok(b) ? f(a, b) : null;
 
 export function figures(m: Record<string, Outcome>, deriveSizes: number[], quick: boolean): Record<string, Figure> {
   const out: Record<string, Figure> = {};
-  out["rss parse items/s ÷ bare rss-parser"] = figure(ratio(m.rss, m["rss-bare"], (a, b) => perSecond(a) / perSecond(b)), "ratio", { atLeast: quick ? 0.05 : 0.5 });
+  out["rss parse items/s ÷ bare rss-parser"] = figure(
+    ratio(m.rss, m["rss-bare"], (a, b) => perSecond(a) / perSecond(b)),
+    "ratio",
+    { atLeast: quick ? 0.05 : 0.5 },
+  );
   out["stage+load rows/s ÷ bare INSERT…SELECT read_parquet"] = figure(
     ratio(m["stage-load"], m["load-bare"], (a, b) => perSecond(a) / perSecond(b)),
     "ratio",
     { atLeast: quick ? 0.005 : 0.5 },
   );
-  out["export of every table ÷ COPY of observations"] = figure(ratio(m.export, m["export-bare"], (a, b) => a.seconds / b.seconds), "ratio", {
-    atMost: quick ? 1000 : 5,
-  });
+  out["export of every table ÷ COPY of observations"] = figure(
+    ratio(m.export, m["export-bare"], (a, b) => a.seconds / b.seconds),
+    "ratio",
+    {
+      atMost: quick ? 1000 : 5,
+    },
+  );
   out["unchanged run ÷ cold run"] = figure(
     ok(m.run) ? m.run.parts!.unchanged / m.run.seconds : null,
     "ratio",
@@ -49,7 +58,8 @@ export function figures(m: Record<string, Outcome>, deriveSizes: number[], quick
       const d = m[`derive-${density}-${n}`];
       return ok(d) ? (d.seconds / d.count) * 1000 : null;
     };
-    for (const n of deriveSizes) out[`derive ms/item, ${density}, ${n} items`] = { value: round(per(n)), unit: "ms", target: "—", meets: per(n) !== null };
+    for (const n of deriveSizes)
+      out[`derive ms/item, ${density}, ${n} items`] = { value: round(per(n)), unit: "ms", target: "—", meets: per(n) !== null };
     const [a, b] = [per(smallest), per(largest)];
     // Flat ±30%: the largest size's cost per item at most 1.3× the smallest's. Quick: grows slower than n (not quadratic).
     out[`derive per item growth ${smallest}→${largest}, ${density}`] = figure(a !== null && b !== null ? b / a : null, "ratio", {

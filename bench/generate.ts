@@ -35,9 +35,39 @@ export function observations(n: number): Array<RowOf<"observations"> & typeof pr
   return rows;
 }
 
-const syllables = ["ka", "lo", "mi", "ren", "sa", "tor", "vu", "pen", "dak", "sre", "pho", "nom", "bat", "kam", "ang", "rei", "chea", "sok"];
+const syllables = [
+  "ka",
+  "lo",
+  "mi",
+  "ren",
+  "sa",
+  "tor",
+  "vu",
+  "pen",
+  "dak",
+  "sre",
+  "pho",
+  "nom",
+  "bat",
+  "kam",
+  "ang",
+  "rei",
+  "chea",
+  "sok",
+];
 // Words the taxonomy knows, so tagging and candidate detection do real work on some titles.
-const topical = ["AI", "artificial intelligence", "digital skills", "data centre", "scam", "deepfake", "e-government", "cloud", "training", "fraud"];
+const topical = [
+  "AI",
+  "artificial intelligence",
+  "digital skills",
+  "data centre",
+  "scam",
+  "deepfake",
+  "e-government",
+  "cloud",
+  "training",
+  "fraud",
+];
 
 function vocabulary(random: () => number, size: number): string[] {
   const words = new Set<string>();

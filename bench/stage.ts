@@ -48,7 +48,14 @@ function source(kind: "indicator" | "news"): SourceRow {
   } as SourceRow;
 }
 
-const capture: StagedCapture = { url: "https://example.org/", sha256: provenance.snapshot_sha256, status: 200, retrievedAt: provenance.retrieved_at, bytes: 1, origin: "snapshot" };
+const capture: StagedCapture = {
+  url: "https://example.org/",
+  sha256: provenance.snapshot_sha256,
+  status: 200,
+  retrievedAt: provenance.retrieved_at,
+  bytes: 1,
+  origin: "snapshot",
+};
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const start = performance.now();
@@ -56,7 +63,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [(performance.now() - start) / 1000, result];
 }
 
-async function stageAndLoad(db: DuckDBConnection, dir: string, rows: Parameters<typeof writeStage>[2], kind: "indicator" | "news", runId: string, taxonomy: boolean) {
+async function stageAndLoad(
+  db: DuckDBConnection,
+  dir: string,
+  rows: Parameters<typeof writeStage>[2],
+  kind: "indicator" | "news",
+  runId: string,
+  taxonomy: boolean,
+) {
   const stageDir = path.join(dir, `stage-${runId}`);
   const [stageSeconds, manifest] = await timed(() => writeStage(stageDir, "bench", rows, [capture], []));
   const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
@@ -109,7 +123,9 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
         await writeStage(stageDir, "bench", { observations: observations(m.observations) }, [capture], []);
         const file = sqlString(path.join(stageDir, "observations.parquet"));
         const [seconds] = await timed(() =>
-          db.run(`INSERT INTO observations (${obsColumns}, valid_from) SELECT ${obsColumns}, TIMESTAMPTZ '${loadedAt}' FROM read_parquet(${file})`),
+          db.run(
+            `INSERT INTO observations (${obsColumns}, valid_from) SELECT ${obsColumns}, TIMESTAMPTZ '${loadedAt}' FROM read_parquet(${file})`,
+          ),
         );
         return { seconds, count: m.observations };
       });
@@ -149,10 +165,21 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
         const cold = (performance.now() - start) / 1000;
         const again = performance.now();
         const report: RunReport = { sourceId: "bench", status: "unchanged", fetched: 1, records: 0, rejected: 0, fromSnapshot: false };
-        await loadStages(db, { runId: "run-2", loadedAt: "2026-01-04T00:00:00Z", sources: [source("news")], reports: [report], manifests: new Map(), taxonomyFile });
+        await loadStages(db, {
+          runId: "run-2",
+          loadedAt: "2026-01-04T00:00:00Z",
+          sources: [source("news")],
+          reports: [report],
+          manifests: new Map(),
+          taxonomyFile,
+        });
         const exported = await exportPublicTables(db, path.join(dir, "exports"), "2026-01-04T00:00:00Z", { release: false });
         const unchanged = (performance.now() - again) / 1000;
-        return { seconds: cold, count: m.observations + m.items, parts: { unchanged, "tables rewritten when unchanged": exported.changed.length } };
+        return {
+          seconds: cold,
+          count: m.observations + m.items,
+          parts: { unchanged, "tables rewritten when unchanged": exported.changed.length },
+        };
       });
   }
 }

@@ -14,7 +14,11 @@ const usage = `Usage: npm run analysts -- <command>
 Accounts live in OBSERVATORY_ANALYSTS_FILE (default data/analysts.json, mode 0600, never exported).`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = commandLine("analysts", { usage, options: { role: { type: "string", default: "analyst" } }, positionals: true });
+  const { values, positionals } = commandLine("analysts", {
+    usage,
+    options: { role: { type: "string", default: "analyst" } },
+    positionals: true,
+  });
   const [command, name] = positionals;
   if (!command) {
     console.log(usage);
@@ -31,7 +35,9 @@ async function main(): Promise<number> {
   if (command === "list") {
     for (const a of accounts) {
       const state = a.disabledAt ? `disabled ${a.disabledAt}` : a.lockedAt ? `LOCKED ${a.lockedAt}` : "active";
-      console.log(`${identityOf(a.name).padEnd(28)} ${a.role.padEnd(8)} ${state.padEnd(34)} created ${a.createdAt}${a.rotatedAt ? `, rotated ${a.rotatedAt}` : ""}`);
+      console.log(
+        `${identityOf(a.name).padEnd(28)} ${a.role.padEnd(8)} ${state.padEnd(34)} created ${a.createdAt}${a.rotatedAt ? `, rotated ${a.rotatedAt}` : ""}`,
+      );
     }
     if (accounts.length === 0) console.log(`No analysts yet: npm run analysts -- add NAME (the first is an editor).`);
     return 0;
@@ -39,11 +45,16 @@ async function main(): Promise<number> {
   if (!name) throw new Error(`${command} needs a NAME\n${usage}`);
   if (command === "add" || command === "rotate") {
     const role = (bootstrap ? "editor" : values.role) as AnalystRole;
-    if (command === "add" && !(analystRoles as readonly string[]).includes(role)) throw new AnalystAuthError("--role", `must be ${analystRoles.join(" or ")}`);
+    if (command === "add" && !(analystRoles as readonly string[]).includes(role))
+      throw new AnalystAuthError("--role", `must be ${analystRoles.join(" or ")}`);
     const token = command === "add" ? await store.add(name, role) : await store.rotate(name);
-    console.error(`${command === "add" ? `Added ${identityOf(name)} (${role})` : `New token for ${identityOf(name)}`}. The token, shown this once:`);
+    console.error(
+      `${command === "add" ? `Added ${identityOf(name)} (${role})` : `New token for ${identityOf(name)}`}. The token, shown this once:`,
+    );
     console.log(token);
-    console.error(`Give it to ${name} privately; they keep it in OBSERVATORY_ANALYST_TOKEN or a file of mode 600 named by OBSERVATORY_ANALYST_TOKEN_FILE.`);
+    console.error(
+      `Give it to ${name} privately; they keep it in OBSERVATORY_ANALYST_TOKEN or a file of mode 600 named by OBSERVATORY_ANALYST_TOKEN_FILE.`,
+    );
     return 0;
   }
   if (command === "disable") {

@@ -37,7 +37,9 @@ const whole = (name: string, v: string | undefined, fallback: number) => {
 const sizes = {
   observations: whole("observations", values.observations, quick ? 5000 : 1_000_000),
   feedItems: whole("feed-items", values["feed-items"], quick ? 300 : 20_000),
-  deriveSizes: (values["derive-sizes"] ?? (quick ? "300,1500" : "1000,10000,100000,300000")).split(",").map((s) => whole("derive-sizes", s.trim(), 0)),
+  deriveSizes: (values["derive-sizes"] ?? (quick ? "300,1500" : "1000,10000,100000,300000"))
+    .split(",")
+    .map((s) => whole("derive-sizes", s.trim(), 0)),
   runItems: whole("run-items", values["run-items"], quick ? 500 : 100_000),
   timeoutSeconds: whole("timeout", values.timeout, quick ? 300 : 1800),
 };
@@ -72,7 +74,8 @@ function inChild(measure: Measure): Promise<Outcome> {
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) return resolve(JSON.parse(out.trim().split("\n").pop()!) as Measured);
-      const why = signal === "SIGKILL" ? `did not finish in ${sizes.timeoutSeconds} s` : `failed: ${err.trim().split("\n").slice(-3).join(" ")}`;
+      const why =
+        signal === "SIGKILL" ? `did not finish in ${sizes.timeoutSeconds} s` : `failed: ${err.trim().split("\n").slice(-3).join(" ")}`;
       resolve({ error: why });
     });
   });
@@ -102,12 +105,22 @@ if (values.json) {
   for (const [name, m] of Object.entries(measurements)) {
     if ("error" in m) console.log(`${name.padEnd(32)} ${m.error}`);
     else {
-      const parts = m.parts ? `  (${Object.entries(m.parts).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(", ")})` : "";
-      console.log(`${name.padEnd(32)} ${m.seconds.toFixed(3).padStart(8)} ${String(m.count).padStart(8)} ${Math.round(m.count / m.seconds).toString().padStart(14)} ${String(m.peakRssMiB).padStart(13)}${parts}`);
+      const parts = m.parts
+        ? `  (${Object.entries(m.parts)
+            .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+            .join(", ")})`
+        : "";
+      console.log(
+        `${name.padEnd(32)} ${m.seconds.toFixed(3).padStart(8)} ${String(m.count).padStart(8)} ${Math.round(m.count / m.seconds)
+          .toString()
+          .padStart(14)} ${String(m.peakRssMiB).padStart(13)}${parts}`,
+      );
     }
   }
   console.log("\nfigure                                                 value      target    meets");
   for (const [name, f] of Object.entries(result.figures)) {
-    console.log(`${name.padEnd(54)} ${`${fmt(f.value)} ${f.unit === "ratio" ? "" : f.unit}`.padEnd(10)} ${f.target.padEnd(9)} ${f.target === "—" ? "" : f.meets ? "yes" : "NO"}${f.note ? `  (${f.note})` : ""}`);
+    console.log(
+      `${name.padEnd(54)} ${`${fmt(f.value)} ${f.unit === "ratio" ? "" : f.unit}`.padEnd(10)} ${f.target.padEnd(9)} ${f.target === "—" ? "" : f.meets ? "yes" : "NO"}${f.note ? `  (${f.note})` : ""}`,
+    );
   }
 }

@@ -67,54 +67,54 @@ async function realDataRetrievedOn(): Promise<string> {
 }
 
 async function worldBank(): Promise<void> {
-const mirrored = new Set(Object.keys(await wdiMirrorProvenance()));
-const rows = await withMemoryDb((db) =>
-  queryRows(
-    db,
-    `SELECT indicator_code, indicator_name, year, value, source_url, notes
+  const mirrored = new Set(Object.keys(await wdiMirrorProvenance()));
+  const rows = await withMemoryDb((db) =>
+    queryRows(
+      db,
+      `SELECT indicator_code, indicator_name, year, value, source_url, notes
        FROM read_csv(${sqlString(csvFile)}, header = true, all_varchar = true)
       ORDER BY indicator_code, year DESC`,
-  ),
-);
-for (const source of registry.filter((s) => s.parser === "worldbank-v2")) {
-  const urls = startUrls(source);
-  for (const [i, code] of source.indicators!.entries()) {
-    if (mirrored.has(code)) continue; // the wdi-peers part replays this series from the mirror file
-    const series = rows.filter((r) => r.indicator_code === code);
-    if (series.length === 0) {
-      console.error(`no reference values for ${code}; no snapshot written`);
-      continue;
+    ),
+  );
+  for (const source of registry.filter((s) => s.parser === "worldbank-v2")) {
+    const urls = startUrls(source);
+    for (const [i, code] of source.indicators!.entries()) {
+      if (mirrored.has(code)) continue; // the wdi-peers part replays this series from the mirror file
+      const series = rows.filter((r) => r.indicator_code === code);
+      if (series.length === 0) {
+        console.error(`no reference values for ${code}; no snapshot written`);
+        continue;
+      }
+      const observations = series.map((r) => ({
+        indicator: { id: code, value: String(r.indicator_name) },
+        country: { id: "KH", value: "Cambodia" },
+        countryiso3code: "KHM",
+        date: String(r.year),
+        value: Number(r.value),
+        unit: "",
+        obs_status: "",
+        decimal: 0,
+        // Not an API field: where this value was actually published (the reference's source URL).
+        source_url: String(r.source_url),
+      }));
+      const paging = { page: 1, pages: 1, per_page: 100, total: observations.length, sourceid: "2", lastupdated: null };
+      const body = new TextEncoder().encode(`${JSON.stringify([paging, observations], null, 1)}\n`);
+      const capture = await snapshot.put(body, {
+        url: urls[i],
+        status: 200,
+        headers: { "content-type": "application/json;charset=utf-8" },
+        retrievedAt: builtAt,
+        origin: "snapshot",
+        note:
+          `API-shaped response assembled ${builtAt.slice(0, 10)} from shared/reference/indicators.csv (${series.length} values, ` +
+          "Cambodia only: no peer values could be obtained for this series); each observation's source_url is where the value " +
+          "was published; lastupdated is unknown and left null",
+        producer: "World Bank, World Development Indicators",
+        licence: "CC BY 4.0",
+      });
+      console.error(`${code}: ${series.length} values → ${capture.sha256.slice(0, 12)}`);
     }
-    const observations = series.map((r) => ({
-      indicator: { id: code, value: String(r.indicator_name) },
-      country: { id: "KH", value: "Cambodia" },
-      countryiso3code: "KHM",
-      date: String(r.year),
-      value: Number(r.value),
-      unit: "",
-      obs_status: "",
-      decimal: 0,
-      // Not an API field: where this value was actually published (the reference's source URL).
-      source_url: String(r.source_url),
-    }));
-    const paging = { page: 1, pages: 1, per_page: 100, total: observations.length, sourceid: "2", lastupdated: null };
-    const body = new TextEncoder().encode(`${JSON.stringify([paging, observations], null, 1)}\n`);
-    const capture = await snapshot.put(body, {
-      url: urls[i],
-      status: 200,
-      headers: { "content-type": "application/json;charset=utf-8" },
-      retrievedAt: builtAt,
-      origin: "snapshot",
-      note:
-        `API-shaped response assembled ${builtAt.slice(0, 10)} from shared/reference/indicators.csv (${series.length} values, ` +
-        "Cambodia only: no peer values could be obtained for this series); each observation's source_url is where the value " +
-        "was published; lastupdated is unknown and left null",
-      producer: "World Bank, World Development Indicators",
-      licence: "CC BY 4.0",
-    });
-    console.error(`${code}: ${series.length} values → ${capture.sha256.slice(0, 12)}`);
   }
-}
 }
 
 /**
@@ -175,7 +175,8 @@ async function aiid(): Promise<void> {
   const commit = /commit ([0-9a-f]{40})/.exec(readme)?.[1];
   if (!repository || !file || !commit) throw new Error(`${path.join(dir, "README.md")} no longer names the repository, file and commit`);
   const url = startUrlOf("aiid-incident-table");
-  if (!url.includes(commit) || !url.includes(repository)) throw new Error(`aiid-incident-table's URL ${url} is not ${repository} at ${commit}`);
+  if (!url.includes(commit) || !url.includes(repository))
+    throw new Error(`aiid-incident-table's URL ${url} is not ${repository} at ${commit}`);
   const retrievedOn = await realDataRetrievedOn();
   const capture = await snapshot.put(body, {
     url,

@@ -28,13 +28,17 @@ try {
     const plans = planSchedules(await loadRegistry(path.join(projectRoot, "sources", "registry.yaml")), config);
     for (const o of await applySchedules(client, plans, config)) {
       const plan = plans.find((p) => p.scheduleId === o.scheduleId);
-      console.log(`${o.action.padEnd(8)} ${o.scheduleId}${plan ? `  ${plan.cron} (${config.schedules.timezone})  ${plan.sources.join(", ")}` : ""}`);
+      console.log(
+        `${o.action.padEnd(8)} ${o.scheduleId}${plan ? `  ${plan.cron} (${config.schedules.timezone})  ${plan.sources.join(", ")}` : ""}`,
+      );
     }
   } else if (command === "list") {
     const all = await describeSchedules(client);
     if (all.length === 0) console.log("No observatory schedules. `npm run schedules -- apply` creates them.");
     for (const s of all) {
-      console.log(`${s.scheduleId}  ${s.paused ? "PAUSED" : "active"}  next ${s.nextRun ?? "-"}  sources: ${s.sources}${s.note ? `  (${s.note})` : ""}`);
+      console.log(
+        `${s.scheduleId}  ${s.paused ? "PAUSED" : "active"}  next ${s.nextRun ?? "-"}  sources: ${s.sources}${s.note ? `  (${s.note})` : ""}`,
+      );
     }
   } else {
     const done = await setPaused(client, command === "pause", ids, `${command}d from the command line`);

@@ -35,13 +35,22 @@ for (const entry of (await fs.readdir(dist, { recursive: true })).filter((f) => 
   const data = [...text.matchAll(/registerFile\("[^"]+", \{[^}]*"size":(\d+)\}/g)].reduce((n, m) => n + Number(m[1]), 0);
   const sum = async (files: string[]) => (await Promise.all(files.map(size))).reduce((a, b) => a + b, 0);
   const font = khmerText.test(text) ? fontBytes : 0;
-  const row = { page: `/${entry.replace(/(index)?\.html$/, "")}`, html: Buffer.byteLength(text), js: await sum(js), css: await sum(css), data, font, total: 0 };
+  const row = {
+    page: `/${entry.replace(/(index)?\.html$/, "")}`,
+    html: Buffer.byteLength(text),
+    js: await sum(js),
+    css: await sum(css),
+    data,
+    font,
+    total: 0,
+  };
   row.total = row.html + row.js + row.css + row.data + row.font;
   rows.push(row);
 }
 const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
 console.log("| page | HTML | JS | CSS | data | Khmer font | total |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.page} | ${kb(r.html)} | ${kb(r.js)} | ${kb(r.css)} | ${kb(r.data)} | ${kb(r.font)} | ${kb(r.total)} |`);
+for (const r of rows)
+  console.log(`| ${r.page} | ${kb(r.html)} | ${kb(r.js)} | ${kb(r.css)} | ${kb(r.data)} | ${kb(r.font)} | ${kb(r.total)} |`);
 const heaviest = rows.reduce((a, b) => (b.data > a.data ? b : a));
 console.log(`\nUncompressed bytes from ${dist}. Most data on one page: ${heaviest.page} (${kb(heaviest.data)}).`);
 console.log(`Khmer font: ${fontFiles.length} woff2 files, ${kb(fontBytes)}, fetched once (then cached) by a page that shows Khmer.`);

@@ -90,15 +90,20 @@ async function main(): Promise<void> {
   console.log(formatSummary(summary));
   console.log(`\nWarehouse: ${path.relative(process.cwd(), config.paths.warehouse)}`);
   if (summary.exportDir) {
-    console.log(`Exports:   ${path.relative(process.cwd(), summary.exportDir)} (${Object.keys(summary.exportedTables).length} Parquet tables + datapackage.json)`);
+    console.log(
+      `Exports:   ${path.relative(process.cwd(), summary.exportDir)} (${Object.keys(summary.exportedTables).length} Parquet tables + datapackage.json)`,
+    );
   } else {
     const why = summary.exportError ? "the export failed" : "quality checks failed";
     console.log(`Exports:   not updated (${why}); ${path.relative(process.cwd(), config.paths.exports)} still holds the previous export`);
   }
   if (summary.siteDir) {
-    console.log(`Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`);
+    console.log(
+      `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`,
+    );
   }
-  if (devServer) console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);
+  if (devServer)
+    console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);
   console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   if (flags["keep-running"]) {
     console.log(

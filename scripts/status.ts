@@ -32,7 +32,11 @@ function ago(ms: number): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -63,7 +67,12 @@ async function sources(now: number): Promise<boolean> {
   const body = rows.map((r) => {
     const last = r.last_ok ? Date.parse(String(r.last_ok)) : undefined;
     const freshness = judgeFreshness(
-      { cadence: String(r.cadence), enabled: Boolean(r.enabled), newestCapture: r.newest_capture ? String(r.newest_capture) : null, newestOrigin: r.newest_origin ? String(r.newest_origin) : null },
+      {
+        cadence: String(r.cadence),
+        enabled: Boolean(r.enabled),
+        newestCapture: r.newest_capture ? String(r.newest_capture) : null,
+        newestOrigin: r.newest_origin ? String(r.newest_origin) : null,
+      },
       now,
     );
     return [
@@ -88,7 +97,10 @@ async function measures(): Promise<void> {
     return;
   }
   const rows = await withMemoryDb((db) =>
-    queryRows(db, `SELECT measure_id, timeframe, status, as_of_date::VARCHAR AS as_of FROM read_parquet(${parquet("measures_status")}) WHERE overdue ORDER BY priority_id, seq`),
+    queryRows(
+      db,
+      `SELECT measure_id, timeframe, status, as_of_date::VARCHAR AS as_of FROM read_parquet(${parquet("measures_status")}) WHERE overdue ORDER BY priority_id, seq`,
+    ),
   );
   console.log(`\nOverdue NAIS measures: ${rows.length}${rows.length ? ` (judged on ${rows[0].as_of}, the export's date)` : ""}`);
   for (const r of rows.slice(0, 15)) console.log(`  ${r.measure_id}  ${r.timeframe}  ${r.status}`);

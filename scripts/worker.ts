@@ -14,6 +14,8 @@ installRuntime();
 const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
 const connection = await connectWorker({ address, apiKey: config.temporal.apiKey, tls: config.temporal.tls });
 const worker = await createObservatoryWorker(connection, config);
-console.error(`Worker polling task queue "${config.temporal.taskQueue}" on ${address} (namespace ${config.temporal.namespace}); Ctrl-C to stop.`);
+console.error(
+  `Worker polling task queue "${config.temporal.taskQueue}" on ${address} (namespace ${config.temporal.namespace}); Ctrl-C to stop.`,
+);
 await worker.run();
 await connection.close();

@@ -5,8 +5,8 @@
 
 /** Each file as published in the @fontsource/noto-sans-khmer package (SIL Open Font License 1.1). */
 export const selfHostedFonts = [
-  {family: "Noto Sans Khmer", weight: 400, file: "@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-400-normal.woff2"},
-  {family: "Noto Sans Khmer", weight: 700, file: "@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-700-normal.woff2"}
+  { family: "Noto Sans Khmer", weight: 400, file: "@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-400-normal.woff2" },
+  { family: "Noto Sans Khmer", weight: 700, file: "@fontsource/noto-sans-khmer/files/noto-sans-khmer-khmer-700-normal.woff2" },
 ];
 
 /** Khmer, Khmer symbols, the zero-width (non-)joiners and the dotted circle, as the package declares. */
@@ -19,9 +19,10 @@ export const fontsFolder = "_fonts";
 export function fontFaceStyle(pagePath) {
   const depth = Math.max(0, pagePath.split("/").length - 2);
   const prefix = depth === 0 ? "./" : "../".repeat(depth);
-  const rules = selfHostedFonts.map(({family, weight, file}) =>
-    `@font-face{font-family:"${family}";font-style:normal;font-weight:${weight};font-display:swap;` +
-    `src:url("${prefix}${fontsFolder}/${file.split("/").pop()}") format("woff2");unicode-range:${khmerRange}}`
+  const rules = selfHostedFonts.map(
+    ({ family, weight, file }) =>
+      `@font-face{font-family:"${family}";font-style:normal;font-weight:${weight};font-display:swap;` +
+      `src:url("${prefix}${fontsFolder}/${file.split("/").pop()}") format("woff2");unicode-range:${khmerRange}}`,
   );
   return `<style>${rules.join("")}</style>`;
 }

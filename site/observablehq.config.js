@@ -1,12 +1,12 @@
 // Observable Framework configuration. The site must build and run with no third-party host: no remote
 // stylesheets (globalStylesheets: []), a Khmer web font served by the site itself (fonts.js), and every
 // library imported from node_modules. The quarterly report routes are listed from the export's build date.
-import {existsSync, readFileSync} from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
-import {fontFaceStyle} from "./fonts.js";
-import {quartersUntil} from "./src/components/quarters.js";
-import {canonical, editionOf, twinOf} from "./src/components/editions.js";
+import { fileURLToPath } from "node:url";
+import { fontFaceStyle } from "./fonts.js";
+import { quartersUntil } from "./src/components/quarters.js";
+import { canonical, editionOf, twinOf } from "./src/components/editions.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exportsDir = process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(here, "../data/exports");
@@ -30,7 +30,20 @@ function message(key, lang) {
 const escapeAttr = (s) => String(s).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 
 /** The sidebar's pages, in order, each with its catalogue title key ("title.indicators"). */
-const sidebarPages = ["/indicators", "/strategy", "/governance", "/incidents", "/report", "/report-status", "/publications", "/use-cases", "/news", "/reports/", "/open-data", "/methodology"];
+const sidebarPages = [
+  "/indicators",
+  "/strategy",
+  "/governance",
+  "/incidents",
+  "/report",
+  "/report-status",
+  "/publications",
+  "/use-cases",
+  "/news",
+  "/reports/",
+  "/open-data",
+  "/methodology",
+];
 
 /** Every page that is not a quarterly report; the Khmer edition has a twin of each. */
 const khmerTwins = ["/", ...sidebarPages, "/reports/end-2026", "/reports/end-2028"];
@@ -40,7 +53,7 @@ function sidebar(lang) {
   const key = (p) => `title.${p.slice(1).replace(/\/$/, "/index")}`;
   // The English sidebar keeps each page's Khmer name beside its English one, as before the Khmer edition.
   const name = (p) => (lang === "km" ? message(key(p), "km") : `${message(key(p), "en")} · ${message(key(p), "km")}`);
-  return sidebarPages.map((p) => ({name: name(p), path: `${prefix}${p}`}));
+  return sidebarPages.map((p) => ({ name: name(p), path: `${prefix}${p}` }));
 }
 
 /** "../../" from a page at `pagePath` back to the site's root. */
@@ -56,10 +69,12 @@ function editionHead(pagePath) {
   const here = canonical(pagePath);
   const en = lang === "en" ? here : canonical(twinOf(pagePath));
   const km = lang === "km" ? here : canonical(twinOf(pagePath));
-  return `<script>document.documentElement.lang="${lang}"</script><meta name="observatory-edition" content="${lang}">` +
+  return (
+    `<script>document.documentElement.lang="${lang}"</script><meta name="observatory-edition" content="${lang}">` +
     `<meta name="observatory-root" content="${root}">` +
     // "external" keeps Framework from treating the alternates as files to copy; the hrefs are already relative.
-    `<link rel="alternate external" hreflang="en" href="${root}${en.slice(1)}"><link rel="alternate external" hreflang="km" href="${root}${km.slice(1)}">`;
+    `<link rel="alternate external" hreflang="en" href="${root}${en.slice(1)}"><link rel="alternate external" hreflang="km" href="${root}${km.slice(1)}">`
+  );
 }
 
 /**
@@ -71,11 +86,14 @@ function editionSwitch(pagePath) {
   const lang = editionOf(pagePath);
   const other = lang === "km" ? "en" : "km";
   const target = `${rootPrefix(pagePath)}${canonical(twinOf(pagePath)).slice(1)}` || "./";
-  const toggle = lang === "km"
-    ? `<label class="digits-toggle"><input type="checkbox" data-khmer-digits checked> ${message("ui.khmerDigits", "km")}</label>`
-    : "";
-  return `<nav class="edition-switch" aria-label="${escapeAttr(message("ui.languageSwitch", lang))}">` +
-    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}" onclick="this.hash = location.hash">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`;
+  const toggle =
+    lang === "km"
+      ? `<label class="digits-toggle"><input type="checkbox" data-khmer-digits checked> ${message("ui.khmerDigits", "km")}</label>`
+      : "";
+  return (
+    `<nav class="edition-switch" aria-label="${escapeAttr(message("ui.languageSwitch", lang))}">` +
+    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}" onclick="this.hash = location.hash">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`
+  );
 }
 
 export default {
@@ -88,17 +106,25 @@ export default {
   style: "style.css",
   globalStylesheets: [],
   // One sidebar for both editions: the English pages, then the Khmer edition as a section of its own.
-  pages: [...sidebar("en"), {name: message("nav.khmerEdition", "km"), open: false, pages: [{name: message("nav.khmerHome", "km"), path: "/km/"}, ...sidebar("km")]}],
+  pages: [
+    ...sidebar("en"),
+    {
+      name: message("nav.khmerEdition", "km"),
+      open: false,
+      pages: [{ name: message("nav.khmerHome", "km"), path: "/km/" }, ...sidebar("km")],
+    },
+  ],
   dynamicPaths: () => {
     const quarters = quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`);
     return [...quarters, ...khmerTwins.map((p) => `/km${p}`), ...quarters.map((p) => `/km${p}`)];
   },
-  head: ({path}) =>
+  head: ({ path }) =>
     `<link rel="icon" href="data:,"><meta name="description" content="${escapeAttr(message("site.description", editionOf(path)))}">` +
-    editionHead(path) + fontFaceStyle(path),
-  header: ({path}) => editionSwitch(path),
-  footer: ({path}) => message("site.footer", editionOf(path)),
+    editionHead(path) +
+    fontFaceStyle(path),
+  header: ({ path }) => editionSwitch(path),
+  footer: ({ path }) => message("site.footer", editionOf(path)),
   pager: false,
   search: false,
-  toc: false
+  toc: false,
 };

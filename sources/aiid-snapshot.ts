@@ -73,7 +73,11 @@ interface Snapshot {
 export function parseAiidListCell(cell: string): string[] | null {
   const value = cell.trim();
   if (value === "") return [];
-  if (!value.startsWith("[")) return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (!value.startsWith("["))
+    return value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   let list: unknown;
   try {
     list = JSON.parse(value.replace(/Number(?:Int|Long)\(\s*"?(-?\d+)"?\s*\)/g, "$1"));
@@ -119,7 +123,8 @@ async function eachCsvRecord(file: string, entry: AsyncIterable<unknown>, onReco
       },
     );
   } catch (error) {
-    if (error instanceof CsvError) throw new SnapshotFault(`${file} line ${(error as CsvError & { lines?: number }).lines ?? "?"}: ${error.message}`);
+    if (error instanceof CsvError)
+      throw new SnapshotFault(`${file} line ${(error as CsvError & { lines?: number }).lines ?? "?"}: ${error.message}`);
     if (error instanceof TypeError && /encoded data/i.test(error.message)) throw new SnapshotFault(`${file} is not UTF-8`);
     throw error;
   }
@@ -148,7 +153,11 @@ async function readIncidents(entry: AsyncIterable<unknown>): Promise<NonNullable
   return { width: header.length, columns, records };
 }
 
-async function readReports(entry: AsyncIterable<unknown>, isAboutCambodia: RegExp, rejected: Rejection[]): Promise<Map<number, { title: string; url: string }>> {
+async function readReports(
+  entry: AsyncIterable<unknown>,
+  isAboutCambodia: RegExp,
+  rejected: Rejection[],
+): Promise<Map<number, { title: string; url: string }>> {
   let header: string[] | undefined;
   let columns: Columns<keyof typeof reportColumns> | undefined;
   const reports = new Map<number, { title: string; url: string }>();
@@ -160,14 +169,21 @@ async function readReports(entry: AsyncIterable<unknown>, isAboutCambodia: RegEx
     }
     const number = fields[columns.number]?.trim() ?? "";
     const problem =
-      fields.length !== header.length ? `has ${fields.length} fields where the header has ${header.length}` : !/^\d+$/.test(number) ? `report_number ${JSON.stringify(number)} is not a number` : null;
+      fields.length !== header.length
+        ? `has ${fields.length} fields where the header has ${header.length}`
+        : !/^\d+$/.test(number)
+          ? `report_number ${JSON.stringify(number)} is not a number`
+          : null;
     if (problem) {
       // Like an incident, a broken report is only worth an analyst's time if it may be about Cambodia.
       if (isAboutCambodia.test(fields.join("\n"))) rejected.push({ record: `${REPORTS_CSV} line ${line}`, reason: problem });
       return;
     }
     if (!reports.has(Number(number))) {
-      reports.set(Number(number), { title: unescapePython(fields[columns.title]).normalize("NFC"), url: unescapePython(fields[columns.url]) });
+      reports.set(Number(number), {
+        title: unescapePython(fields[columns.title]).normalize("NFC"),
+        url: unescapePython(fields[columns.url]),
+      });
     }
   });
   if (!header) throw new SnapshotFault(`${REPORTS_CSV} is empty`);
@@ -190,7 +206,7 @@ async function readEntitiesCsv(entry: AsyncIterable<unknown>): Promise<Map<strin
 /** A mongodump collection file is BSON documents back to back, each led by its int32 length. */
 function readEntitiesBson(bytes: Buffer): Map<string, string> {
   const names = new Map<string, string>();
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = at + 4 <= bytes.length ? bytes.readInt32LE(at) : -1;
     if (size < 5 || at + size > bytes.length) throw new SnapshotFault(`${ENTITIES_BSON} is truncated at byte ${at}`);
     let doc: Record<string, unknown>;
@@ -200,7 +216,10 @@ function readEntitiesBson(bytes: Buffer): Map<string, string> {
       if (error instanceof BSONError) throw new SnapshotFault(`${ENTITIES_BSON} is not valid BSON at byte ${at} (${error.message})`);
       throw error;
     }
-    const [id, name] = [typeof doc.entity_id === "string" ? doc.entity_id.trim() : "", typeof doc.name === "string" ? doc.name.trim().normalize("NFC") : ""];
+    const [id, name] = [
+      typeof doc.entity_id === "string" ? doc.entity_id.trim() : "",
+      typeof doc.name === "string" ? doc.name.trim().normalize("NFC") : "",
+    ];
     if (id && name && !names.has(id)) names.set(id, name);
     at += size;
   }
@@ -270,7 +289,9 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
   }
   let snapshot: Snapshot;
   try {
-    snapshot = tableAlone ? { incidents: await readIncidents(chunksOf(input.body)), reports: new Map(), rejected: [] } : await readSnapshot(input.body, isAboutCambodia);
+    snapshot = tableAlone
+      ? { incidents: await readIncidents(chunksOf(input.body)), reports: new Map(), rejected: [] }
+      : await readSnapshot(input.body, isAboutCambodia);
   } catch (error) {
     if (error instanceof SnapshotFault) throw new ParseError(input.sourceId, input.url, error.message);
     throw error;
@@ -310,7 +331,11 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
       reject(`reports lists ${JSON.stringify(badNumber)}, which is not a report number`);
       continue;
     }
-    const named = aseanMentions([cell("title"), cell("description"), ...lists.deployers, ...lists.developers, ...lists.harmed].map((t) => t.replace(/-/g, " ")).join("\n"));
+    const named = aseanMentions(
+      [cell("title"), cell("description"), ...lists.deployers, ...lists.developers, ...lists.harmed]
+        .map((t) => t.replace(/-/g, " "))
+        .join("\n"),
+    );
     const id = cell("id").trim();
     const day = /^\d{4}-\d{2}-\d{2}/.exec(cell("date").trim())?.[0] ?? null;
     if (named.length > 0 && /^\d+$/.test(id) && !regional.some((r) => r.incident_id === id)) {
@@ -347,8 +372,14 @@ export async function parseAiidSnapshot(input: ParseInput): Promise<ParseResult>
 
 /** True when the body is incidents.csv itself: its header names incident_id (mongoexport puts `_id` first). */
 function isIncidentsCsv(body: Uint8Array): boolean {
-  const firstLine = new TextDecoder("utf-8").decode(body.subarray(0, 1024)).replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0];
-  return firstLine.split(",").map((h) => h.trim()).includes(incidentColumns.id);
+  const firstLine = new TextDecoder("utf-8")
+    .decode(body.subarray(0, 1024))
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/, 1)[0];
+  return firstLine
+    .split(",")
+    .map((h) => h.trim())
+    .includes(incidentColumns.id);
 }
 
 export const aiidSnapshotParser: Parser = { parse: parseAiidSnapshot };

@@ -50,7 +50,12 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 export function termPattern(terms: readonly string[], flags = "iu"): RegExp {
   const alternatives = [...terms]
     .sort((a, b) => b.length - a.length)
-    .map((t) => t.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+"));
+    .map((t) =>
+      t
+        .trim()
+        .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/\s+/g, "\\s+"),
+    );
   return new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])(?:${alternatives.join("|")})(?![\\p{L}\\p{M}\\p{N}])`, flags);
 }
 
@@ -152,9 +157,7 @@ export interface AiidIncident {
 
 /** What became of one incident: a row, out of scope (not about Cambodia), or rejected with a reason. */
 export type AiidOutcome =
-  | { kind: "row"; row: RowOf<"incidents"> }
-  | { kind: "out-of-scope" }
-  | { kind: "rejected"; reason: string; incidentId: string | null };
+  { kind: "row"; row: RowOf<"incidents"> } | { kind: "out-of-scope" } | { kind: "rejected"; reason: string; incidentId: string | null };
 
 /**
  * Checks one incident and builds its `incidents` row, so both AIID parsers give the same key
@@ -228,7 +231,8 @@ export function parseAiid(input: ParseInput): ParseResult {
       seen,
     );
     if (outcome.kind === "row") incidents.push(outcome.row);
-    if (outcome.kind === "rejected") rejected.push({ record: outcome.incidentId ? `incident ${outcome.incidentId}` : where, reason: outcome.reason });
+    if (outcome.kind === "rejected")
+      rejected.push({ record: outcome.incidentId ? `incident ${outcome.incidentId}` : where, reason: outcome.reason });
   });
   return { rows: { incidents }, rejected };
 }

@@ -101,9 +101,15 @@ export function arxivIdFromEntryId(id: string): string | null {
 
 function toRow(feed: Feed, entry: Elements, arxivId: string, title: string): RowOf<"publications"> {
   const published = /^(\d{4})-\d{2}-\d{2}/.exec(childText(entry, ATOM, "published"));
-  const authors = childrenNamed(entry, ATOM, "author").toArray().map((el) => feed.$(el));
+  const authors = childrenNamed(entry, ATOM, "author")
+    .toArray()
+    .map((el) => feed.$(el));
   // An arxiv:doi may list several DOIs separated by spaces; the first valid one identifies the work.
-  const doi = childText(entry, ARXIV, "doi").split(/\s+/).map(normaliseDoi).find((d) => d !== null) ?? null;
+  const doi =
+    childText(entry, ARXIV, "doi")
+      .split(/\s+/)
+      .map(normaliseDoi)
+      .find((d) => d !== null) ?? null;
   const primary = childrenNamed(entry, ARXIV, "primary_category").attr("term");
   const categories = childrenNamed(entry, ATOM, "category")
     .toArray()
@@ -120,7 +126,13 @@ function toRow(feed: Feed, entry: Elements, arxivId: string, title: string): Row
     venue: childText(entry, ARXIV, "journal_ref") || null,
     // Not de-duplicated: two co-authors may share a name.
     authors: authors.map((a) => childText(a, ATOM, "name")).filter((n) => n !== ""),
-    institutions: distinctTexts(authors.flatMap((a) => childrenNamed(a, ARXIV, "affiliation").toArray().map((el) => feed.$(el).text()))),
+    institutions: distinctTexts(
+      authors.flatMap((a) =>
+        childrenNamed(a, ARXIV, "affiliation")
+          .toArray()
+          .map((el) => feed.$(el).text()),
+      ),
+    ),
     // Affiliations are free text without countries; guessing them is left to analysts.
     institution_countries: [],
     topics: distinctTexts([primary, ...categories]),

@@ -91,11 +91,16 @@ const fixWindows1252 = (text: string) => text.replace(/[\x80-\x9f]/g, (c) => WIN
 
 type Attempt = { label: string; decidedBy: EncodingSource; what: string };
 
-function tryDecode(body: Uint8Array, label: string): { text: string; encoding: string } | { unknown: true } | { invalid: true; encoding: string } {
+function tryDecode(
+  body: Uint8Array,
+  label: string,
+): { text: string; encoding: string } | { unknown: true } | { invalid: true; encoding: string } {
   const utf32 = UTF32.exec(label.trim());
   if (utf32) {
     // "UTF-32" without an order: the mark decides, else big-endian (the Unicode default).
-    const little = utf32[1] ? utf32[1].toLowerCase() === "le" : startsWith(body, [0xff, 0xfe, 0x00, 0x00]) || startsWith(body, [0x3c, 0x00, 0x00, 0x00]);
+    const little = utf32[1]
+      ? utf32[1].toLowerCase() === "le"
+      : startsWith(body, [0xff, 0xfe, 0x00, 0x00]) || startsWith(body, [0x3c, 0x00, 0x00, 0x00]);
     const encoding = little ? "utf-32le" : "utf-32be";
     const text = decodeUtf32(body, little);
     return text === undefined ? { invalid: true, encoding } : { text, encoding };
@@ -147,9 +152,16 @@ export function decodeDocument(input: ParseInput, kind: "xml" | "html"): Decoded
   for (const attempt of attempts) {
     const result = tryDecode(body, attempt.label);
     if ("text" in result) {
-      return { text: result.text.normalize("NFC"), decoding: { encoding: result.encoding, decidedBy: attempt.decidedBy, ...(problems.length ? { note: problems.join("; ") } : {}) } };
+      return {
+        text: result.text.normalize("NFC"),
+        decoding: { encoding: result.encoding, decidedBy: attempt.decidedBy, ...(problems.length ? { note: problems.join("; ") } : {}) },
+      };
     }
-    problems.push("unknown" in result ? `${attempt.what} names no encoding this reader knows` : `${attempt.what} does not fit the bytes (not valid ${result.encoding})`);
+    problems.push(
+      "unknown" in result
+        ? `${attempt.what} names no encoding this reader knows`
+        : `${attempt.what} does not fit the bytes (not valid ${result.encoding})`,
+    );
   }
   if (attempts.length > 0) {
     // Something was declared and nothing declared fits: guessing would store mojibake as text.
@@ -194,7 +206,9 @@ const KHMER_UNICODE = /[\u1780-\u17FF\u19E0-\u19FF]/;
  */
 export function legacyKhmerFont(markup: string, text: string): string | undefined {
   if (KHMER_UNICODE.test(text)) return undefined;
-  const declared = [...markup.matchAll(/\bface\s*=\s*["']([^"']+)["']|font-family\s*:\s*([^;"'}>]+|"[^"]+"|'[^']+')/gi)].map((m) => (m[1] ?? m[2]).replace(/["']/g, "").trim());
+  const declared = [...markup.matchAll(/\bface\s*=\s*["']([^"']+)["']|font-family\s*:\s*([^;"'}>]+|"[^"]+"|'[^']+')/gi)].map((m) =>
+    (m[1] ?? m[2]).replace(/["']/g, "").trim(),
+  );
   for (const family of declared) {
     const match = LEGACY_KHMER_FONT.exec(family);
     if (match) return match[0].trim();

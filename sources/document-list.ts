@@ -11,7 +11,10 @@ const documentSchema = z
     publisher: z.string().min(1),
     date: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, "must be YYYY, YYYY-MM or YYYY-MM-DD"),
     date_note: z.string().min(1).nullable().default(null),
-    url: z.string().regex(/^https?:\/\/\S+$/, "must be a public http(s) URL, or null when the document is not online").nullable(),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, "must be a public http(s) URL, or null when the document is not online")
+      .nullable(),
     note: z.string().nullable().default(null),
   })
   .strict();
@@ -26,11 +29,20 @@ export function parseDocumentList(input: ParseInput): ParseResult {
     const result = documentSchema.safeParse(item);
     const id = typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null;
     const record = `documents[${i}]${id ? ` (${id})` : ""}`;
-    if (!result.success) return rejected.push({ record, reason: result.error.issues.map((e) => `${e.path.join(".") || "entry"}: ${e.message}`).join("; ") });
+    if (!result.success)
+      return rejected.push({ record, reason: result.error.issues.map((e) => `${e.path.join(".") || "entry"}: ${e.message}`).join("; ") });
     const d = result.data;
     if (seen.has(d.id)) return rejected.push({ record, reason: `id ${d.id} appears twice` });
     seen.add(d.id);
-    documents.push({ document_id: d.id, title: d.title, publisher: d.publisher, published: d.date, date_note: d.date_note, url: d.url, note: d.note });
+    documents.push({
+      document_id: d.id,
+      title: d.title,
+      publisher: d.publisher,
+      published: d.date,
+      date_note: d.date_note,
+      url: d.url,
+      note: d.note,
+    });
   });
   return { rows: { documents }, rejected };
 }

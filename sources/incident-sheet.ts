@@ -35,8 +35,15 @@ const fullDate = z.string().superRefine((v, ctx) => {
   }
 });
 
-const optionalText = z.string().trim().nullish().transform((v) => (v ? v : null));
-const names = z.array(z.string().trim().min(1)).nullish().transform((v) => [...new Set(v ?? [])]);
+const optionalText = z
+  .string()
+  .trim()
+  .nullish()
+  .transform((v) => (v ? v : null));
+const names = z
+  .array(z.string().trim().min(1))
+  .nullish()
+  .transform((v) => [...new Set(v ?? [])]);
 
 const httpUrl = z
   .string()

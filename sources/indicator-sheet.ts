@@ -10,12 +10,35 @@ import { readSheetLines, type SheetLine } from "./sheet-csv.js";
 /** Columns a sheet must have, in any order. */
 export const requiredColumns = ["indicator_code", "name", "unit", "period", "value", "source_url"] as const;
 /** Columns a sheet may have. */
-export const optionalColumns = ["country_iso3", "source_page", "note", "document", "section", "figure_kind", "target_of", "due_year", "nais_measure"] as const;
+export const optionalColumns = [
+  "country_iso3",
+  "source_page",
+  "note",
+  "document",
+  "section",
+  "figure_kind",
+  "target_of",
+  "due_year",
+  "nais_measure",
+] as const;
 type Column = (typeof requiredColumns)[number] | (typeof optionalColumns)[number];
 /** The columns in the order the curated sheet writes them. */
 export const sheetColumns = [
-  "indicator_code", "name", "unit", "country_iso3", "period", "value", "source_url", "source_page", "document", "section",
-  "figure_kind", "target_of", "due_year", "nais_measure", "note",
+  "indicator_code",
+  "name",
+  "unit",
+  "country_iso3",
+  "period",
+  "value",
+  "source_url",
+  "source_page",
+  "document",
+  "section",
+  "figure_kind",
+  "target_of",
+  "due_year",
+  "nais_measure",
+  "note",
 ] as const;
 const knownColumns = new Set<string>([...requiredColumns, ...optionalColumns]);
 
@@ -33,14 +56,20 @@ function headerOf(input: ParseInput, lines: SheetLine[]): Map<Column, number> {
   if (lines.length === 0) throw new ParseError(input.sourceId, input.url, "empty sheet: no header line");
   const names = lines[0].fields.map((f) => f.trim().toLowerCase());
   if (!names.includes("indicator_code")) {
-    throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: missing header line (expected columns ${sheetColumns.join(",")})`);
+    throw new ParseError(
+      input.sourceId,
+      input.url,
+      `line ${lines[0].line}: missing header line (expected columns ${sheetColumns.join(",")})`,
+    );
   }
   const unknown = names.filter((n) => !knownColumns.has(n));
   if (unknown.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: unknown column(s) ${unknown.join(", ")}`);
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);
-  if (repeated.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: column(s) ${repeated.join(", ")} appear twice`);
+  if (repeated.length > 0)
+    throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: column(s) ${repeated.join(", ")} appear twice`);
   const missing = requiredColumns.filter((c) => !names.includes(c));
-  if (missing.length > 0) throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: missing required column(s) ${missing.join(", ")}`);
+  if (missing.length > 0)
+    throw new ParseError(input.sourceId, input.url, `line ${lines[0].line}: missing required column(s) ${missing.join(", ")}`);
   return new Map(names.map((n, i) => [n as Column, i]));
 }
 
@@ -82,7 +111,8 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     };
 
     const code = get("indicator_code");
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code)) problems.push(code === "" ? "indicator_code is empty" : `indicator_code "${code}" may hold only letters, digits, ".", "_" and "-"`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(code))
+      problems.push(code === "" ? "indicator_code is empty" : `indicator_code "${code}" may hold only letters, digits, ".", "_" and "-"`);
     const name = get("name");
     if (name === "") problems.push("name is empty");
     const unit = get("unit") || null;
@@ -97,12 +127,15 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     const rawValue = get("value");
     const value = rawValue === "" ? NaN : Number(rawValue);
     if (rawValue === "") problems.push("value is empty");
-    else if (Math.abs(value) === Infinity && /^[+-]?\.?\d/.test(rawValue)) problems.push(`value "${rawValue}" is outside the range of a double (beyond ±1.8e308)`);
-    else if (!Number.isFinite(value)) problems.push(`value "${rawValue}" is not a number${/\d,\d/.test(rawValue) ? " (write it without thousands separators)" : ""}`);
+    else if (Math.abs(value) === Infinity && /^[+-]?\.?\d/.test(rawValue))
+      problems.push(`value "${rawValue}" is outside the range of a double (beyond ±1.8e308)`);
+    else if (!Number.isFinite(value))
+      problems.push(`value "${rawValue}" is not a number${/\d,\d/.test(rawValue) ? " (write it without thousands separators)" : ""}`);
 
     // A figure cites a public URL, or a document that is not online (by its id in documents.yaml and a section).
     const documentId = get("document");
-    if (documentId !== "" && !/^[a-z0-9][a-z0-9-]*$/.test(documentId)) problems.push(`document "${documentId}" is not a document id (lower-case letters, digits and dashes)`);
+    if (documentId !== "" && !/^[a-z0-9][a-z0-9-]*$/.test(documentId))
+      problems.push(`document "${documentId}" is not a document id (lower-case letters, digits and dashes)`);
     const section = get("section");
     const url = get("source_url") === "" && documentId !== "" ? documentId : publicUrl(get("source_url"));
     if (typeof url === "string" && url !== documentId) problems.push(url);
@@ -113,11 +146,14 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     const measure = get("nais_measure");
     if (measure !== "" && !/^\d+\.\d+$/.test(measure)) problems.push(`nais_measure "${measure}" is not a measure number such as 1.2`);
     const targetOf = get("target_of");
-    if (kind !== "target" && (targetOf !== "" || dueYear !== "")) problems.push("target_of and due_year belong to a line whose figure_kind is target");
+    if (kind !== "target" && (targetOf !== "" || dueYear !== ""))
+      problems.push("target_of and due_year belong to a line whose figure_kind is target");
     const page = get("source_page");
     if (page !== "" && !/^[1-9]\d*$/.test(page)) problems.push(`source_page "${page}" is not a page number`);
-    if (page !== "" && url instanceof URL && url.hash !== "") problems.push("source_url already has a #fragment; give the page in source_page only");
-    if (page !== "" && !(url instanceof URL)) problems.push("source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`");
+    if (page !== "" && url instanceof URL && url.hash !== "")
+      problems.push("source_url already has a #fragment; give the page in source_page only");
+    if (page !== "" && !(url instanceof URL))
+      problems.push("source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`");
 
     if (problems.length === 0) {
       const seenAt = keys.get(`${code}|${country}|${period}`);
@@ -140,8 +176,15 @@ export function parseIndicatorSheet(input: ParseInput): ParseResult {
     observations.push({ indicator_code: code, country_iso3: country, period, value, source_url: sourceUrl });
     if (kind === "target" || documentId !== "" || measure !== "") {
       figures.push({
-        indicator_code: code, country_iso3: country, period, figure_kind: kind, document_id: documentId || null, section: section || null,
-        target_of: targetOf || null, due_year: dueYear ? Number(dueYear) : null, nais_measure: measure || null,
+        indicator_code: code,
+        country_iso3: country,
+        period,
+        figure_kind: kind,
+        document_id: documentId || null,
+        section: section || null,
+        target_of: targetOf || null,
+        due_year: dueYear ? Number(dueYear) : null,
+        nais_measure: measure || null,
       });
     }
     const note = get("note");

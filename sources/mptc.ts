@@ -126,7 +126,13 @@ function readPage(input: ParseInput): Page {
   const linkedItems = new Set(linked.map((entry) => entry.item));
   const bodies = $(options.body_selector)
     .toArray()
-    .filter((el) => !$(el).closest(options.list_item_selector).toArray().some((item) => linkedItems.has(item)))
+    .filter(
+      (el) =>
+        !$(el)
+          .closest(options.list_item_selector)
+          .toArray()
+          .some((item) => linkedItems.has(item)),
+    )
     .filter((el) => htmlToText($(el).html() ?? "") !== "");
   const forcedList = options.list_url_pattern !== undefined && new RegExp(options.list_url_pattern).test(input.url);
 
@@ -134,7 +140,8 @@ function readPage(input: ParseInput): Page {
     const body = $(bodies[0]);
     // Title and date are looked for in the body's own article first, so a sidebar cannot supply them.
     const scope = body.closest(options.list_item_selector);
-    const candidates = (found: ReturnType<typeof $>) => found.toArray().map((el) => ({ datetime: $(el).attr("datetime"), text: $(el).text() }));
+    const candidates = (found: ReturnType<typeof $>) =>
+      found.toArray().map((el) => ({ datetime: $(el).attr("datetime"), text: $(el).text() }));
     const within = (selector: string) => candidates(scope.length ? scope.find(selector) : $(selector));
     const titleEl = (scope.length ? scope.find(options.title_selector) : $()).first();
     const title =
@@ -143,7 +150,8 @@ function readPage(input: ParseInput): Page {
     const declared = sameHostUrl($('link[rel="canonical"]').attr("href"), pageUrl);
     const url = canonicalUrl(declared ?? input.url);
     if (url === null) throw new ParseError(input.sourceId, input.url, "the page URL is not http(s)");
-    if (title === "") return { kind: "detail", decoding, row: null, problem: `no title found (title_selector "${options.title_selector}")` };
+    if (title === "")
+      return { kind: "detail", decoding, row: null, problem: `no title found (title_selector "${options.title_selector}")` };
     const bodyText = htmlToText(body.html() ?? "");
     // Markup that sets the text in Limon or ABC fonts holds Latin letters standing for Khmer glyphs.
     const font = legacyKhmerFont($.html(), `${title} ${bodyText}`);
@@ -210,7 +218,8 @@ export function parseMptc(input: ParseInput): ParseResult {
   const page = readPage(input);
   const { decoding } = page;
   if (page.kind === "list") return { rows: { news_items: [] }, rejected: [], decoding };
-  if (page.row === null) return { rows: { news_items: [] }, rejected: [{ record: input.url, reason: page.problem ?? "unusable page" }], decoding };
+  if (page.row === null)
+    return { rows: { news_items: [] }, rejected: [{ record: input.url, reason: page.problem ?? "unusable page" }], decoding };
   return { rows: { news_items: [page.row] }, rejected: [], decoding };
 }
 

@@ -10,9 +10,9 @@ const item = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
     // YAML reads an unquoted 2025-06-11 as a Date; accept both spellings.
-    date: z.union([z.string(), z.date().transform((d) => d.toISOString().slice(0, 10))]).pipe(
-      z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, "must be YYYY-MM-DD or YYYY-MM"),
-    ),
+    date: z
+      .union([z.string(), z.date().transform((d) => d.toISOString().slice(0, 10))])
+      .pipe(z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, "must be YYYY-MM-DD or YYYY-MM")),
     url: z.string().regex(/^https?:\/\//i, "must be an http(s) link"),
     headline: z.string().min(1),
     summary: z.string().min(1),

@@ -47,7 +47,8 @@ function readDocument(input: ParseInput): { meta: Json; results: unknown[] } {
     throw new ParseError(input.sourceId, input.url, `the API returned an error: ${detail || JSON.stringify(doc.error)}`);
   }
   if (!isObject(doc.meta)) throw new ParseError(input.sourceId, input.url, "expected a `meta` object in {meta, results, group_by}");
-  if (!Array.isArray(doc.results)) throw new ParseError(input.sourceId, input.url, "expected a `results` array in {meta, results, group_by}");
+  if (!Array.isArray(doc.results))
+    throw new ParseError(input.sourceId, input.url, "expected a `results` array in {meta, results, group_by}");
   return { meta: doc.meta, results: doc.results };
 }
 
@@ -87,7 +88,10 @@ function arxivIdOf(work: Json, doi: string | null): string | null {
 }
 
 function countriesOf(authorships: Json[]): string[] {
-  const codes = authorships.flatMap((a) => [...objects(a.institutions).map((i) => i.country_code), ...(Array.isArray(a.countries) ? a.countries : [])]);
+  const codes = authorships.flatMap((a) => [
+    ...objects(a.institutions).map((i) => i.country_code),
+    ...(Array.isArray(a.countries) ? a.countries : []),
+  ]);
   return [...new Set(codes.filter((c): c is string => typeof c === "string" && /^[A-Za-z]{2}$/.test(c)).map((c) => c.toUpperCase()))];
 }
 
@@ -96,7 +100,8 @@ function toRow(work: Json, openalexId: string, title: string): RowOf<"publicatio
   const authorships = objects(work.authorships);
   const primary = isObject(work.primary_location) ? work.primary_location : {};
   const openAccess = isObject(work.open_access) ? work.open_access : {};
-  const date = typeof work.publication_date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(work.publication_date) ? work.publication_date : null;
+  const date =
+    typeof work.publication_date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(work.publication_date) ? work.publication_date : null;
   return {
     pub_key: `openalex:${openalexId}`,
     doi,
@@ -108,7 +113,9 @@ function toRow(work: Json, openalexId: string, title: string): RowOf<"publicatio
     published_on: date,
     venue: isObject(primary.source) ? text(primary.source.display_name) : null,
     // Not de-duplicated: two co-authors may share a name.
-    authors: authorships.map((a) => text(isObject(a.author) ? a.author.display_name : null) ?? text(a.raw_author_name)).filter((n): n is string => n !== null),
+    authors: authorships
+      .map((a) => text(isObject(a.author) ? a.author.display_name : null) ?? text(a.raw_author_name))
+      .filter((n): n is string => n !== null),
     institutions: distinctTexts(authorships.flatMap((a) => objects(a.institutions).map((i) => i.display_name))),
     institution_countries: countriesOf(authorships),
     topics: distinctTexts([work.primary_topic, ...objects(work.topics)].filter(isObject).map((t) => t.display_name)),
@@ -131,7 +138,8 @@ export function parseOpenAlex(input: ParseInput): ParseResult {
     const where = `results[${i}]`;
     if (!isObject(work)) return rejected.push({ record: where, reason: "not an object" });
     const id = shortOpenAlexId(work.id);
-    if (!id) return rejected.push({ record: where, reason: work.id == null ? "missing id" : `unrecognised work id ${JSON.stringify(work.id)}` });
+    if (!id)
+      return rejected.push({ record: where, reason: work.id == null ? "missing id" : `unrecognised work id ${JSON.stringify(work.id)}` });
     if (seen.has(id)) return rejected.push({ record: `${where} (${id})`, reason: `repeats results[${seen.get(id)}]` });
     seen.set(id, i);
     const title = text(work.title) ?? text(work.display_name);

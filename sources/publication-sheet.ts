@@ -8,7 +8,19 @@ import { ParseError, parseOptions, type ParseInput, type ParseResult, type Parse
 import { readSheetLines } from "./sheet-csv.js";
 import { normaliseArxivId, normaliseDoi } from "./publications.js";
 
-export const publicationSheetColumns = ["title", "url", "arxiv_id", "doi", "acl_id", "year", "venue", "authors", "added_by", "added_on", "note"] as const;
+export const publicationSheetColumns = [
+  "title",
+  "url",
+  "arxiv_id",
+  "doi",
+  "acl_id",
+  "year",
+  "venue",
+  "authors",
+  "added_by",
+  "added_on",
+  "note",
+] as const;
 type Column = (typeof publicationSheetColumns)[number];
 
 const optionsSchema = z
@@ -25,7 +37,12 @@ function pubKey(arxivId: string | null, doi: string | null, aclId: string | null
   if (arxivId) return `arxiv:${arxivId}`;
   if (doi) return `doi:${doi}`;
   if (aclId) return `acl:${aclId}`;
-  const slug = title.normalize("NFKD").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").slice(0, 80);
+  const slug = title
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 80);
   return `title:${slug}`;
 }
 
@@ -34,7 +51,12 @@ export function parsePublicationSheet(input: ParseInput): ParseResult {
   const [header, ...lines] = readSheetLines(input);
   const names = header?.fields.map((n) => n.toLowerCase()) ?? [];
   const missing = publicationSheetColumns.filter((c) => !names.includes(c));
-  if (!header || missing.length > 0) throw new ParseError(input.sourceId, input.url, `missing column(s) ${missing.join(", ")} (expected ${publicationSheetColumns.join(",")})`);
+  if (!header || missing.length > 0)
+    throw new ParseError(
+      input.sourceId,
+      input.url,
+      `missing column(s) ${missing.join(", ")} (expected ${publicationSheetColumns.join(",")})`,
+    );
   const at = new Map(names.map((n, i) => [n, i]));
 
   const publications: Array<RowOf<"publications">> = [];
@@ -60,7 +82,8 @@ export function parsePublicationSheet(input: ParseInput): ParseResult {
     const aclId = cell("acl_id") || null;
     if (aclId && !ACL_ID.test(aclId)) problems.push(`acl_id ${JSON.stringify(aclId)} is not an ACL Anthology id`);
     const year = cell("year") ? Number(cell("year")) : null;
-    if (year !== null && !(Number.isInteger(year) && year >= 1950 && year <= 2100)) problems.push(`year ${JSON.stringify(cell("year"))} is not a year`);
+    if (year !== null && !(Number.isInteger(year) && year >= 1950 && year <= 2100))
+      problems.push(`year ${JSON.stringify(cell("year"))} is not a year`);
     if (problems.length > 0) {
       rejected.push({ record: `${where} (${title})`, reason: problems.join("; ") });
       continue;
@@ -72,8 +95,19 @@ export function parsePublicationSheet(input: ParseInput): ParseResult {
     }
     seen.set(key, line);
     // A link that is not a public http(s) address (a file of the list's own repository) is not published.
-    const url = /^https?:\/\//i.test(cell("url")) ? cell("url") : arxivId ? `https://arxiv.org/abs/${arxivId}` : aclId ? `https://aclanthology.org/${aclId}` : null;
-    const authors = cell("authors") ? cell("authors").split(";").map((a) => a.trim()).filter(Boolean) : null;
+    const url = /^https?:\/\//i.test(cell("url"))
+      ? cell("url")
+      : arxivId
+        ? `https://arxiv.org/abs/${arxivId}`
+        : aclId
+          ? `https://aclanthology.org/${aclId}`
+          : null;
+    const authors = cell("authors")
+      ? cell("authors")
+          .split(";")
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : null;
     publications.push({
       pub_key: key,
       doi,

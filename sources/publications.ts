@@ -130,7 +130,7 @@ export function groupWorks(rows: readonly WorkMember[]): Array<{ pub_key: string
   const find = (x: string): string => {
     let root = x;
     while (parent.get(root) !== root) root = parent.get(root)!;
-    for (let n = x; n !== root; ) {
+    for (let n = x; n !== root;) {
       const next = parent.get(n)!;
       parent.set(n, root);
       n = next;
@@ -167,7 +167,11 @@ export function groupWorks(rows: readonly WorkMember[]): Array<{ pub_key: string
       if (current === undefined || stronger(key, current) < 0) best.set(root, key);
     }
   }
-  return rows.map((row, i) => ({ pub_key: row.pub_key, source_id: row.source_id, work_key: best.get(find(rowKeys[i].node)) ?? rowKeys[i].node }));
+  return rows.map((row, i) => ({
+    pub_key: row.pub_key,
+    source_id: row.source_id,
+    work_key: best.get(find(rowKeys[i].node)) ?? rowKeys[i].node,
+  }));
 }
 
 /**

@@ -18,8 +18,18 @@ const sourceSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
     title: z.string().min(1),
     kind: z.enum(sourceKinds),
-    parser: z.string().refine((p) => parserNames.includes(p), (p) => ({ message: `unknown parser "${p}"; known: ${parserNames.join(", ")}` })),
-    urls: z.array(z.string().refine((u) => /^(https?:\/\/|repo:)/.test(u), (u) => ({ message: `"${u}" must start with http://, https:// or repo:` }))).optional(),
+    parser: z.string().refine(
+      (p) => parserNames.includes(p),
+      (p) => ({ message: `unknown parser "${p}"; known: ${parserNames.join(", ")}` }),
+    ),
+    urls: z
+      .array(
+        z.string().refine(
+          (u) => /^(https?:\/\/|repo:)/.test(u),
+          (u) => ({ message: `"${u}" must start with http://, https:// or repo:` }),
+        ),
+      )
+      .optional(),
     url_template: z.string().optional(),
     indicators: z.array(z.string().regex(/^[A-Za-z0-9._]+$/, "not an indicator code")).optional(),
     cadence: z.enum(cadences),
@@ -74,7 +84,13 @@ export function startUrls(source: SourceEntry): string[] {
 
 /** Hosts a source may fetch from; the fetch layer refuses any other (docs/architecture.md rule 7). */
 export function allowedHosts(source: SourceEntry): string[] {
-  return [...new Set(startUrls(source).filter((u) => /^https?:/.test(u)).map((u) => new URL(u).host))];
+  return [
+    ...new Set(
+      startUrls(source)
+        .filter((u) => /^https?:/.test(u))
+        .map((u) => new URL(u).host),
+    ),
+  ];
 }
 
 /** Parses and validates registry text; errors name the file, the entry and the field. */

@@ -38,7 +38,9 @@ function feedParser() {
     xml2js: {
       // rss-parser converts an Atom entry's <published> with `new Date(...).toISOString()`, which throws on
       // a bad date and fails the whole feed; blanking unparseable dates first keeps the other items.
-      valueProcessors: [(value: string, name: string) => (TIMESTAMP_ELEMENTS.has(name) && Number.isNaN(Date.parse(value.trim())) ? "" : value)],
+      valueProcessors: [
+        (value: string, name: string) => (TIMESTAMP_ELEMENTS.has(name) && Number.isNaN(Date.parse(value.trim())) ? "" : value),
+      ],
     },
   });
 }
@@ -143,7 +145,8 @@ function feedView(input: ParseInput, xml: string): FeedView {
   const walk = (el: Element, scope: ReadonlyMap<string, string>) => {
     let inner: Map<string, string> | undefined;
     for (const [attr, value] of Object.entries(el.attribs)) {
-      if (attr === "xmlns" || attr.startsWith("xmlns:")) (inner ??= new Map(scope)).set(attr === "xmlns" ? "" : attr.slice(6), value.trim());
+      if (attr === "xmlns" || attr.startsWith("xmlns:"))
+        (inner ??= new Map(scope)).set(attr === "xmlns" ? "" : attr.slice(6), value.trim());
     }
     const here = inner ?? scope;
     const colon = el.name.indexOf(":");
@@ -276,10 +279,14 @@ function entryText(view: FeedView, el: Element): EntryText {
     const atom = view.atomNs;
     const title = atomText(view, child(view, el, "title", atom));
     const summary =
-      [atomText(view, child(view, el, "summary", atom)), atomText(view, child(view, el, "content", atom))].find((t) => t && t.text !== "") ?? null;
+      [atomText(view, child(view, el, "summary", atom)), atomText(view, child(view, el, "content", atom))].find(
+        (t) => t && t.text !== "",
+      ) ?? null;
     const links = childrenOf(view, el, (q) => q.local === "link" && atom.has(q.ns));
     const alternate = links.find((l) => (l.attribs.rel ?? "alternate") === "alternate") ?? links.find((l) => !l.attribs.rel);
-    const dateEl = ["published", "updated", "issued", "modified", "created"].map((n) => child(view, el, n, atom)).find((d) => d !== undefined);
+    const dateEl = ["published", "updated", "issued", "modified", "created"]
+      .map((n) => child(view, el, n, atom))
+      .find((d) => d !== undefined);
     return {
       title: title?.text ?? "",
       summary: summary?.text ?? "",
@@ -299,13 +306,19 @@ function entryText(view: FeedView, el: Element): EntryText {
   const link = child(view, el, "link", rssNs);
   // RSS 2.0: a <guid> is the item's permalink unless isPermaLink="false".
   const guid = child(view, el, "guid", rssNs);
-  const permalink = guid && guid.attribs.isPermaLink?.trim().toLowerCase() !== "false" && /^https?:\/\//i.test(view.$(guid).text().trim()) ? view.$(guid).text().trim() : undefined;
+  const permalink =
+    guid && guid.attribs.isPermaLink?.trim().toLowerCase() !== "false" && /^https?:\/\//i.test(view.$(guid).text().trim())
+      ? view.$(guid).text().trim()
+      : undefined;
   const dateEl = child(view, el, "pubDate", rssNs) ?? child(view, el, "date", new Set([NS.dc]));
   return {
     title: title?.text ?? "",
     summary: summary?.text ?? "",
     markup: `${title?.markup ?? ""} ${summary?.markup ?? ""}`,
-    link: (link ? view.$(link).text().trim() || link.attribs.href?.trim() || undefined : undefined) ?? permalink ?? el.attribs["rdf:about"]?.trim(),
+    link:
+      (link ? view.$(link).text().trim() || link.attribs.href?.trim() || undefined : undefined) ??
+      permalink ??
+      el.attribs["rdf:about"]?.trim(),
     date: dateEl ? view.$(dateEl).text().trim() : undefined,
   };
 }
@@ -372,7 +385,11 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
     if (notWellFormed(error)) throw new ParseError(input.sourceId, input.url, `not well-formed XML (${problem(error)})`);
     // rss-parser fails on a channel with no items; an empty feed is not an error.
     if (view.entries.length === 0) return { rows: { news_items: [] }, rejected: [], decoding };
-    throw new ParseError(input.sourceId, input.url, `rss-parser could not read the ${view.format === "atom" ? "Atom" : "RSS"} feed (${problem(error)})`);
+    throw new ParseError(
+      input.sourceId,
+      input.url,
+      `rss-parser could not read the ${view.format === "atom" ? "Atom" : "RSS"} feed (${problem(error)})`,
+    );
   }
 
   const outlet = options.outlet ?? (htmlToText(asString(feed.title)) || null);
@@ -402,7 +419,10 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
     if (rawLink === "" && title === "") return rejected.push({ record: where, reason: "item has neither a link nor a title" });
     const font = legacyKhmerFont(text.markup, `${title} ${text.summary}`);
     if (font) {
-      return rejected.push({ record: where, reason: `the text is set in the legacy non-Unicode Khmer font "${font}", so as Unicode it is not Khmer; it needs converting first` });
+      return rejected.push({
+        record: where,
+        reason: `the text is set in the legacy non-Unicode Khmer font "${font}", so as Unicode it is not Khmer; it needs converting first`,
+      });
     }
 
     let url: string | null = null;

@@ -5,8 +5,14 @@ import { z } from "zod";
 import type { RowOf } from "../warehouse/tables.js";
 import { parseYamlMapping, ParseError, type ParseInput, type ParseResult, type Parser, type Rejection } from "./parser.js";
 
-const optionalText = z.string().nullish().transform((v) => v ?? null);
-const textList = z.array(z.string()).nullish().transform((v) => v ?? []);
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
+const textList = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? []);
 
 const priority = z.object({ id: z.number().int().min(1), title: z.string().min(1), short: z.string().min(1) }).passthrough();
 
@@ -52,7 +58,13 @@ const isoDate = z
   .transform((v) => v ?? null);
 
 const timelineSource = z
-  .object({ id: z.string().min(1), title: z.string().min(1), date: z.string(), url: z.string().url().nullish(), seed_file: z.string().optional() })
+  .object({
+    id: z.string().min(1),
+    title: z.string().min(1),
+    date: z.string(),
+    url: z.string().url().nullish(),
+    seed_file: z.string().optional(),
+  })
   .passthrough();
 
 const event = z
@@ -64,7 +76,10 @@ const event = z
     date_start: isoDate,
     date_end: isoDate,
     date_text: optionalText,
-    deadline_kind: z.enum(["on", "by", "from"]).nullish().transform((v) => v ?? null),
+    deadline_kind: z
+      .enum(["on", "by", "from"])
+      .nullish()
+      .transform((v) => v ?? null),
     source: z.string().min(1),
     note: optionalText,
   })

@@ -50,12 +50,18 @@ const tagSchema = z
 const dimensionSchema = z
   .object({
     label: z.string().min(1),
-    tags: z.record(z.string().regex(/^[a-z0-9_]+$/, "tag ids are lower-case letters, digits and _"), tagSchema).refine((t) => Object.keys(t).length > 0, "needs at least one tag"),
+    tags: z
+      .record(z.string().regex(/^[a-z0-9_]+$/, "tag ids are lower-case letters, digits and _"), tagSchema)
+      .refine((t) => Object.keys(t).length > 0, "needs at least one tag"),
   })
   .strict();
 
 const taxonomySchema = z
-  .object({ dimensions: z.object(Object.fromEntries(dimensionIds.map((d) => [d, dimensionSchema])) as Record<Dimension, typeof dimensionSchema>).strict() })
+  .object({
+    dimensions: z
+      .object(Object.fromEntries(dimensionIds.map((d) => [d, dimensionSchema])) as Record<Dimension, typeof dimensionSchema>)
+      .strict(),
+  })
   .strict();
 
 interface Term {
@@ -119,7 +125,10 @@ export function parseTaxonomy(text: string, file = "sources/taxonomy.yaml"): Tax
   const result = taxonomySchema.safeParse(raw);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const where = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : String(part)), "");
+      const where = issue.path.reduce<string>(
+        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : String(part)),
+        "",
+      );
       return `  ${where || "(top level)"}: ${issue.message}`;
     });
     throw new Error(`${file} is invalid:\n${lines.join("\n")}`);
@@ -162,7 +171,11 @@ function termMatches(term: Term, text: PreparedText): boolean {
   return term.letters !== undefined && term.letters !== "" && khmerMatches(text.words, term.letters);
 }
 
-function matchingTerms(taxonomy: Taxonomy, text: PreparedText, only?: Dimension): Array<{ dimension: Dimension; tag: string; terms: string[] }> {
+function matchingTerms(
+  taxonomy: Taxonomy,
+  text: PreparedText,
+  only?: Dimension,
+): Array<{ dimension: Dimension; tag: string; terms: string[] }> {
   const out: Array<{ dimension: Dimension; tag: string; terms: string[] }> = [];
   for (const dimension of taxonomy.dimensions) {
     if (only && dimension.id !== only) continue;

@@ -48,7 +48,8 @@ export function words(text: string): string[] {
   return out;
 }
 
-const BLOCK_TAGS = "address, article, aside, blockquote, br, dd, div, dl, dt, figcaption, figure, footer, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, ol, p, pre, section, table, td, th, tr, ul";
+const BLOCK_TAGS =
+  "address, article, aside, blockquote, br, dd, div, dl, dt, figcaption, figure, footer, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, ol, p, pre, section, table, td, th, tr, ul";
 
 /**
  * Plain text of an HTML fragment: scripts, styles and embeds removed, entities decoded, block
@@ -90,7 +91,20 @@ const KHMER_MONTHS: ReadonlyArray<readonly [string, number]> = [
   ["ធ្នូ", 12],
 ].map(([name, month]) => [String(name).normalize("NFC"), Number(month)] as const);
 
-const ENGLISH_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const ENGLISH_MONTHS = [
+  "january",
+  "february",
+  "march",
+  "april",
+  "may",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+];
 
 /** "Dec", "Dec.", "Sept", "December" → 12; a word that is not a month (or a prefix of one, 3+ letters) → undefined. */
 function englishMonth(name: string): number | undefined {
@@ -131,8 +145,18 @@ export function parseKhmerDate(text: string): string | null {
   }
 
   const english = [
-    ...[...t.matchAll(/\b([A-Za-z]{3,9}\.?)\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b/g)].map((m) => ({ at: m.index, month: m[1], day: m[2], year: m[3] })),
-    ...[...t.matchAll(/\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9}\.?),?\s+(\d{4})\b/g)].map((m) => ({ at: m.index, month: m[2], day: m[1], year: m[3] })),
+    ...[...t.matchAll(/\b([A-Za-z]{3,9}\.?)\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b/g)].map((m) => ({
+      at: m.index,
+      month: m[1],
+      day: m[2],
+      year: m[3],
+    })),
+    ...[...t.matchAll(/\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9}\.?),?\s+(\d{4})\b/g)].map((m) => ({
+      at: m.index,
+      month: m[2],
+      day: m[1],
+      year: m[3],
+    })),
   ].sort((a, b) => a.at - b.at);
   for (const m of english) {
     const month = englishMonth(m.month);
@@ -145,7 +169,26 @@ export function parseKhmerDate(text: string): string | null {
 // ---------------------------------------------------------------------------------------------
 // URLs
 
-const TRACKING_PARAMS = new Set(["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "ref", "ref_src", "igshid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "spm"]);
+const TRACKING_PARAMS = new Set([
+  "fbclid",
+  "gclid",
+  "dclid",
+  "gbraid",
+  "wbraid",
+  "msclkid",
+  "yclid",
+  "mc_cid",
+  "mc_eid",
+  "ref",
+  "ref_src",
+  "igshid",
+  "_ga",
+  "_gl",
+  "_hsenc",
+  "_hsmi",
+  "mkt_tok",
+  "spm",
+]);
 const isTracking = (name: string) => TRACKING_PARAMS.has(name.toLowerCase()) || /^utm_/i.test(name);
 
 export interface CanonicalUrlOptions {

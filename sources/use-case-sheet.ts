@@ -14,9 +14,18 @@ const entrySchema = z
     run_by: text,
     partner: text,
     status: text,
-    sector_direction: z.string().regex(/^[a-z_]+$/, "must be a sector direction id such as healthcare").nullable(),
-    nais_measure: z.string().regex(/^\d+\.\d+(, \d+\.\d+)*$/, "must be measure numbers such as 3.5 or 3.5, 3.6").nullable(),
-    link: z.string().regex(/^https?:\/\/\S+$/, "must be a public http(s) URL").nullable(),
+    sector_direction: z
+      .string()
+      .regex(/^[a-z_]+$/, "must be a sector direction id such as healthcare")
+      .nullable(),
+    nais_measure: z
+      .string()
+      .regex(/^\d+\.\d+(, \d+\.\d+)*$/, "must be measure numbers such as 3.5 or 3.5, 3.6")
+      .nullable(),
+    link: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, "must be a public http(s) URL")
+      .nullable(),
     document: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a document id"),
     section: text,
     note: text,
@@ -33,13 +42,24 @@ export function parseUseCaseSheet(input: ParseInput): ParseResult {
     const id = typeof (item as { id?: unknown })?.id === "string" ? (item as { id: string }).id : null;
     const record = `use_cases[${i}]${id ? ` (${id})` : ""}`;
     const result = entrySchema.safeParse(item);
-    if (!result.success) return rejected.push({ record, reason: result.error.issues.map((e) => `${e.path.join(".") || "entry"}: ${e.message}`).join("; ") });
+    if (!result.success)
+      return rejected.push({ record, reason: result.error.issues.map((e) => `${e.path.join(".") || "entry"}: ${e.message}`).join("; ") });
     const u = result.data;
     if (seen.has(u.id)) return rejected.push({ record, reason: `id ${u.id} appears twice` });
     seen.add(u.id);
     rows.push({
-      use_case_id: u.id, name: u.name, what_it_does: u.what_it_does, run_by: u.run_by, partner: u.partner, status: u.status,
-      sector_direction: u.sector_direction, nais_measure: u.nais_measure, link: u.link, document_id: u.document, section: u.section, note: u.note,
+      use_case_id: u.id,
+      name: u.name,
+      what_it_does: u.what_it_does,
+      run_by: u.run_by,
+      partner: u.partner,
+      status: u.status,
+      sector_direction: u.sector_direction,
+      nais_measure: u.nais_measure,
+      link: u.link,
+      document_id: u.document,
+      section: u.section,
+      note: u.note,
     });
   });
   return { rows: { ai_use_cases: rows }, rejected };

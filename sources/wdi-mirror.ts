@@ -29,7 +29,8 @@ export function requestedSeries(url: string): { indicator?: string; countries?: 
   const path = URL.canParse(url) ? decodeURIComponent(new URL(url).pathname) : url;
   const indicator = /\/indicator\/([^/]+)/.exec(path)?.[1];
   const countries = /\/country\/([^/]+)\//.exec(path)?.[1];
-  const list = countries && countries.toLowerCase() !== "all" ? new Set(countries.split(";").map((c) => c.trim().toUpperCase())) : undefined;
+  const list =
+    countries && countries.toLowerCase() !== "all" ? new Set(countries.split(";").map((c) => c.trim().toUpperCase())) : undefined;
   return { indicator, countries: list };
 }
 
@@ -52,21 +53,30 @@ export function parseWdiMirrorCsv(input: ParseInput): ParseResult {
   const seen = new Set<string>();
   lines.forEach((fields, i) => {
     const line = i + 2;
-    if (fields.length !== HEADER.length) return rejected.push({ record: `line ${line}`, reason: `expected ${HEADER.length} fields, got ${fields.length}` });
+    if (fields.length !== HEADER.length)
+      return rejected.push({ record: `line ${line}`, reason: `expected ${HEADER.length} fields, got ${fields.length}` });
     const [code, country, year, text] = fields.map((f) => f.trim());
     if (wanted.indicator && code !== wanted.indicator) return;
     if (wanted.countries && !wanted.countries.has(country.toUpperCase())) return;
     const record = `${code}/${country}/${year} (line ${line})`;
     if (!/^[A-Za-z0-9._]+$/.test(code)) return rejected.push({ record, reason: `not an indicator code: ${JSON.stringify(code)}` });
-    if (!/^[A-Za-z]{3}$/.test(country)) return rejected.push({ record, reason: `not an ISO 3166-1 alpha-3 code: ${JSON.stringify(country)}` });
-    if (WORLD_BANK_AGGREGATES.has(country.toUpperCase())) return rejected.push({ record, reason: `${country} is a World Bank aggregate (a region or group), not a country` });
+    if (!/^[A-Za-z]{3}$/.test(country))
+      return rejected.push({ record, reason: `not an ISO 3166-1 alpha-3 code: ${JSON.stringify(country)}` });
+    if (WORLD_BANK_AGGREGATES.has(country.toUpperCase()))
+      return rejected.push({ record, reason: `${country} is a World Bank aggregate (a region or group), not a country` });
     if (!/^\d{4}$/.test(year)) return rejected.push({ record, reason: `unrecognised year ${JSON.stringify(year)}` });
     const value = text === "" ? NaN : Number(text);
     if (!Number.isFinite(value)) return rejected.push({ record, reason: `value is not a number: ${JSON.stringify(text)}` });
     const key = `${code}/${country.toUpperCase()}/${year}`;
     if (seen.has(key)) return rejected.push({ record, reason: "a second value for this series, country and year" });
     seen.add(key);
-    observations.push({ indicator_code: code, country_iso3: country.toUpperCase(), period: year, value, source_url: input.retrievedFrom ?? input.url });
+    observations.push({
+      indicator_code: code,
+      country_iso3: country.toUpperCase(),
+      period: year,
+      value,
+      source_url: input.retrievedFrom ?? input.url,
+    });
     if (!indicators.has(code)) {
       const name = options.series_names[code] ?? code;
       indicators.set(code, {

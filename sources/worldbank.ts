@@ -23,8 +23,10 @@ export const worldBankOptionsSchema = z
  * groups, the euro area, the world), as its country API lists them with region "Aggregates".
  */
 export const WORLD_BANK_AGGREGATES: ReadonlySet<string> = new Set(
-  ("AFE AFW ARB CEB CSS EAP EAR EAS ECA ECS EMU EUU FCS HIC HPC IBD IBT IDA IDB IDX INX LAC LCN LDC LIC LMC LMY LTE MEA MIC MNA NAC " +
-    "OED OSS PRE PSS PST SAS SSA SSF SST TEA TEC TLA TMN TSA TSS UMC WLD").split(" "),
+  (
+    "AFE AFW ARB CEB CSS EAP EAR EAS ECA ECS EMU EUU FCS HIC HPC IBD IBT IDA IDB IDX INX LAC LCN LDC LIC LMC LMY LTE MEA MIC MNA NAC " +
+    "OED OSS PRE PSS PST SAS SSA SSF SST TEA TEC TLA TMN TSA TSS UMC WLD"
+  ).split(" "),
 );
 
 interface Paging {
@@ -78,7 +80,8 @@ function notACountry(iso3: string, id: string | undefined, name: string | undefi
   if (!/^[A-Z]{3}$/.test(iso3)) return `countryiso3code ${JSON.stringify(iso3)} is not a 3-letter ISO code${who ? ` (${who})` : ""}`;
   if (WORLD_BANK_AGGREGATES.has(iso3)) return `${iso3}${name ? ` (${name})` : ""} is a World Bank aggregate, not a country`;
   // Countries carry their ISO alpha-2 code as id; aggregates have ids such as 1A, S3, XC, ZH.
-  if (id !== undefined && !/^[A-Z]{2}$/.test(id)) return `World Bank id ${id} is an aggregate's, not a country's, although countryiso3code is ${iso3}${name ? ` (${JSON.stringify(name)})` : ""}`;
+  if (id !== undefined && !/^[A-Z]{2}$/.test(id))
+    return `World Bank id ${id} is an aggregate's, not a country's, although countryiso3code is ${iso3}${name ? ` (${JSON.stringify(name)})` : ""}`;
   return undefined;
 }
 

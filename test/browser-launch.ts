@@ -8,7 +8,14 @@ import { chromium, type Browser } from "playwright-core";
  * pings, so every request a test sees comes from the page. The package's own flag list is not used whole:
  * it turns off web security and allows mixed content, which would hide what these tests look for.
  */
-const quietFlags = ["--disable-background-networking", "--disable-component-update", "--disable-domain-reliability", "--no-pings", "--no-first-run", "--disable-sync"];
+const quietFlags = [
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-domain-reliability",
+  "--no-pings",
+  "--no-first-run",
+  "--disable-sync",
+];
 
 /** Where the browser came from, for test titles and failure messages. */
 export let browserOrigin = "";
@@ -23,5 +30,8 @@ export async function launchChromium(): Promise<Browser> {
   packaged.setGraphicsMode = false;
   const executablePath = await packaged.executablePath();
   browserOrigin = `@sparticuz/chromium (${executablePath})`;
-  return chromium.launch({ executablePath, args: ["--no-sandbox", "--no-zygote", "--disable-webgl", "--font-render-hinting=none", ...quietFlags] });
+  return chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--no-zygote", "--disable-webgl", "--font-render-hinting=none", ...quietFlags],
+  });
 }

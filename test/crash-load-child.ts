@@ -77,7 +77,17 @@ function intercept(real: DuckDBConnection, bytesAtOpen: number): DuckDBConnectio
 await withWarehouse(file, async (db) => {
   const bytesAtOpen = (await fs.stat(file)).size;
   const manifest = await readStage(stageDir);
-  const source = { source_id: manifest.sourceId, title: "Crash test", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "test", enabled: true };
+  const source = {
+    source_id: manifest.sourceId,
+    title: "Crash test",
+    kind: "indicator",
+    parser: "worldbank-v2",
+    urls: ["https://x/"],
+    cadence: "monthly",
+    licence: "CC BY 4.0",
+    attribution: "test",
+    enabled: true,
+  };
   const rows = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);
   await loadStages(intercept(db, bytesAtOpen), {
     runId,

@@ -44,7 +44,16 @@ export async function offlineExport(config: ObservatoryConfig, runKey: string, n
   for (const sourceId of await activities.listSources()) {
     const fetched = await activities.fetchSource({ sourceId, offline: true });
     const parsed = await activities.parseSource({ sourceId, runKey, captures: fetched.captures });
-    reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, snapshotReason: fetched.snapshotReason, stageDir: parsed.stageDir });
+    reports.push({
+      sourceId,
+      status: "ok",
+      fetched: fetched.captures.length,
+      records: parsed.records,
+      rejected: parsed.rejected,
+      fromSnapshot: fetched.fromSnapshot,
+      snapshotReason: fetched.snapshotReason,
+      stageDir: parsed.stageDir,
+    });
   }
   await activities.loadStaged({ runId: `pipeline/${runKey}`, reports });
   await activities.exportTables();
@@ -148,7 +157,11 @@ export interface StageSpec {
 /** Writes one stage under `dir` and returns the run report that points at it. */
 export async function stageSource(dir: string, runId: string, spec: StageSpec): Promise<RunReport> {
   const sha = (spec.sha ?? "b").length === 64 ? spec.sha! : (spec.sha ?? "b").repeat(64);
-  const prov: StageProvenance = { source_id: spec.sourceId, snapshot_sha256: sha, retrieved_at: spec.retrievedAt ?? "2026-01-01T00:00:00Z" };
+  const prov: StageProvenance = {
+    source_id: spec.sourceId,
+    snapshot_sha256: sha,
+    retrieved_at: spec.retrievedAt ?? "2026-01-01T00:00:00Z",
+  };
   const rows: StageRows =
     typeof spec.rows === "function"
       ? spec.rows(prov)
@@ -157,7 +170,15 @@ export async function stageSource(dir: string, runId: string, spec: StageSpec): 
   const stageDir = path.join(dir, "staged", runId, spec.name ?? spec.sourceId);
   const capture = { url, sha256: sha, status: 200, retrievedAt: prov.retrieved_at, bytes: 1, origin: "snapshot" as const };
   await writeStage(stageDir, spec.sourceId, rows, [capture], spec.rejections ?? []);
-  return { sourceId: spec.sourceId, status: "ok", fetched: 1, records: spec.records ?? 1, rejected: spec.rejected ?? 0, fromSnapshot: true, stageDir };
+  return {
+    sourceId: spec.sourceId,
+    status: "ok",
+    fetched: 1,
+    records: spec.records ?? 1,
+    rejected: spec.rejected ?? 0,
+    fromSnapshot: true,
+    stageDir,
+  };
 }
 
 /** Stages each source under `dir` and loads them all in the real single-transaction load. */
@@ -169,5 +190,12 @@ export async function stageAndLoad(
   const reports: RunReport[] = [];
   for (const spec of load.stages) reports.push(await stageSource(dir, load.runId, spec));
   const manifests = new Map(await Promise.all(reports.map(async (r) => [r.sourceId, await readStage(r.stageDir!)] as const)));
-  return loadStages(db, { runId: load.runId, loadedAt: load.loadedAt, sources: load.sources, reports, manifests, taxonomyFile: load.taxonomyFile });
+  return loadStages(db, {
+    runId: load.runId,
+    loadedAt: load.loadedAt,
+    sources: load.sources,
+    reports,
+    manifests,
+    taxonomyFile: load.taxonomyFile,
+  });
 }

@@ -15,7 +15,14 @@ export function rawRequest(
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        method: options.method ?? "GET",
+        headers: options.headers ?? {},
+        agent: false,
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on("data", (c: Buffer) => parts.push(c));

@@ -29,7 +29,9 @@ export default class SummaryReporter implements Reporter {
     if (changed.length > 0) {
       failed++;
       process.exitCode = 1;
-      process.stderr.write(`\nFAIL the tests changed the working tree's ${changed.join(" and ")}: a test wrote outside its temporary folder\n`);
+      process.stderr.write(
+        `\nFAIL the tests changed the working tree's ${changed.join(" and ")}: a test wrote outside its temporary folder\n`,
+      );
     }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }

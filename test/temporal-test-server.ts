@@ -63,7 +63,10 @@ export const testServerJars: readonly PinnedJar[] = (
     ["com.fasterxml.jackson.datatype:jackson-datatype-jdk8:2.14.2", "aa55d3d545e02d959a6e8c83927acc55c9937d717d4d3fd962d27ec7b431b8c4"],
     ["com.fasterxml.jackson.datatype:jackson-datatype-jsr310:2.14.2", "75651b65733ed94e4e28e4ba0817218d93e71e8a7f06f6ab3662752974d2bcae"],
     ["com.google.code.findbugs:jsr305:3.0.2", "766ad2a0783f2687962c8ad74ceecc38a28b9f72a2d085ee438b7813e928d0c7"],
-    ["com.google.guava:listenablefuture:9999.0-empty-to-avoid-conflict-with-guava", "b372a037d4230aa57fbeffdef30fd6123f9c0c2db85d0aced00c91b974f33f99"],
+    [
+      "com.google.guava:listenablefuture:9999.0-empty-to-avoid-conflict-with-guava",
+      "b372a037d4230aa57fbeffdef30fd6123f9c0c2db85d0aced00c91b974f33f99",
+    ],
     ["io.micrometer:micrometer-core:1.9.9", "ddec1c877a32dcf4f5e6cab5efc22707975d1d7e0fb780bcffe505384c52070c"],
     ["io.nexusrpc:nexus-sdk:0.4.0-alpha", "24b4504a489aadf820888a81642aff63e376e40192cc57a3233a6b4fabdef174"],
     ["io.perfmark:perfmark-api:0.26.0", "b7d23e93a34537ce332708269a0d1404788a5b5e1949e82f5535fce51b3ea95b"],

@@ -128,7 +128,17 @@ async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
     db,
     `INSERT INTO curation_log (logged_at, actor, action, target_kind, target_key, field, old_value, new_value, reason)
      VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id`,
-    { at: e.at, actor: e.actor, action: e.action, kind: e.targetKind, key: e.targetKey, field: e.field, old: e.oldValue, new: e.newValue, reason: e.reason },
+    {
+      at: e.at,
+      actor: e.actor,
+      action: e.action,
+      kind: e.targetKind,
+      key: e.targetKey,
+      field: e.field,
+      old: e.oldValue,
+      new: e.newValue,
+      reason: e.reason,
+    },
   );
   return Number(row.log_id);
 }
@@ -140,7 +150,8 @@ async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
 function evidenceList(value: unknown, requiredWhy: string | null): string[] {
   if (!Array.isArray(value)) throw new CurationInputError("evidenceUrls", "must be a list of URLs");
   const urls = [...new Set(value.map((u, i) => httpUrl(`evidenceUrls[${i}]`, u)))];
-  if (requiredWhy !== null && urls.length === 0) throw new CurationInputError("evidenceUrls", `must hold at least one link${requiredWhy ? ` ${requiredWhy}` : ""}`);
+  if (requiredWhy !== null && urls.length === 0)
+    throw new CurationInputError("evidenceUrls", `must hold at least one link${requiredWhy ? ` ${requiredWhy}` : ""}`);
   return urls;
 }
 
@@ -176,7 +187,11 @@ async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<stri
 }
 
 /** Sets an analyst's value for (indicator, country, period); it wins over every source's value for that key. */
-export async function curateObservation(db: DuckDBConnection, input: ObservationCuration, options: CurationOptions): Promise<CurationReceipt> {
+export async function curateObservation(
+  db: DuckDBConnection,
+  input: ObservationCuration,
+  options: CurationOptions,
+): Promise<CurationReceipt> {
   const key = observationKey(input);
   if (typeof input.value !== "number" || !Number.isFinite(input.value)) {
     throw new CurationInputError("value", `must be a finite number, got ${JSON.stringify(input.value)}`);
@@ -192,7 +207,8 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
       "SELECT (SELECT count(*) FROM indicators WHERE indicator_code = $code) + (SELECT count(*) FROM indicator_metadata WHERE indicator_code = $code) AS n",
       { code: key.indicatorCode },
     );
-    if (n === 0) throw new CurationInputError("indicatorCode", `${JSON.stringify(key.indicatorCode)} is not an indicator the warehouse knows`);
+    if (n === 0)
+      throw new CurationInputError("indicatorCode", `${JSON.stringify(key.indicatorCode)} is not an indicator the warehouse knows`);
     const logId = await log(db, {
       at,
       actor: curatedBy,
@@ -207,7 +223,18 @@ export async function curateObservation(db: DuckDBConnection, input: Observation
     await db.run(
       `INSERT INTO curated_observations (log_id, action, indicator_code, country_iso3, period, value, unit, source_url, curated_by, curated_at, reason)
        VALUES ($log, 'set', $code, $country, $period, $value, $unit, $url, $by, $at::TIMESTAMPTZ, $reason)`,
-      { log: logId, code: key.indicatorCode, country: key.countryIso3, period: key.period, value: input.value, unit, url: sourceUrl, by: curatedBy, at, reason },
+      {
+        log: logId,
+        code: key.indicatorCode,
+        country: key.countryIso3,
+        period: key.period,
+        value: input.value,
+        unit,
+        url: sourceUrl,
+        by: curatedBy,
+        at,
+        reason,
+      },
     );
     return { logId, at };
   });
@@ -258,7 +285,8 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
   const tag = text("tag", input.tag);
   if (options.taxonomy) {
     const tags = options.taxonomy.dimensions.find((d) => d.id === dimension)?.tags.map((t) => t.id) ?? [];
-    if (!tags.includes(tag)) throw new CurationInputError("tag", `must be one of the ${dimension} tags (${tags.join(", ")}), got ${JSON.stringify(tag)}`);
+    if (!tags.includes(tag))
+      throw new CurationInputError("tag", `must be one of the ${dimension} tags (${tags.join(", ")}), got ${JSON.stringify(tag)}`);
   } else if (dimension === "priority" && !/^[1-6]$/.test(tag)) {
     throw new CurationInputError("tag", `must be a NAIS priority "1" to "6", got ${JSON.stringify(tag)}`);
   }
@@ -267,7 +295,8 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
   const reason = text("reason", input.reason);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    if (!(await itemExists(db, item, false))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
+    if (!(await itemExists(db, item, false)))
+      throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
     const n = await queryCount(
       db,
       "SELECT count(*) AS n FROM v_item_tags_effective WHERE item_kind = $kind AND item_key = $key AND dimension = $dim AND tag = $tag",
@@ -284,34 +313,44 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
       newValue: action === "add" ? "tagged" : "untagged",
       reason,
     });
-    await db.run("INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)", {
-      log: logId,
-      kind: item.itemKind,
-      key: item.itemKey,
-      dim: dimension,
-      tag,
-      action,
-      by: curatedBy,
-      at,
-      reason,
-    });
+    await db.run(
+      "INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      {
+        log: logId,
+        kind: item.itemKind,
+        key: item.itemKey,
+        dim: dimension,
+        tag,
+        action,
+        by: curatedBy,
+        at,
+        reason,
+      },
+    );
     return { logId, at };
   });
 }
 
-async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, action: "reject" | "restore", options: CurationOptions): Promise<CurationReceipt> {
+async function recordRejection(
+  db: DuckDBConnection,
+  input: ItemRef & Who,
+  action: "reject" | "restore",
+  options: CurationOptions,
+): Promise<CurationReceipt> {
   const item = itemRef(input);
   const curatedBy = text("curatedBy", input.curatedBy);
   const reason = text("reason", input.reason);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    if (!(await itemExists(db, item, true))) throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
+    if (!(await itemExists(db, item, true)))
+      throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
     const n = await queryCount(db, "SELECT count(*) AS n FROM v_rejected_items WHERE item_kind = $kind AND item_key = $key", {
       kind: item.itemKind,
       key: item.itemKey,
     });
     const was = n > 0 ? "rejected" : "public";
-    if (action === "restore" && was !== "rejected") throw new CurationInputError("itemKey", `${item.itemKind} ${JSON.stringify(item.itemKey)} is not rejected`);
+    if (action === "restore" && was !== "rejected")
+      throw new CurationInputError("itemKey", `${item.itemKind} ${JSON.stringify(item.itemKey)} is not rejected`);
     const logId = await log(db, {
       at,
       actor: curatedBy,
@@ -323,15 +362,18 @@ async function recordRejection(db: DuckDBConnection, input: ItemRef & Who, actio
       newValue: action === "reject" ? "rejected" : "public",
       reason,
     });
-    await db.run("INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)", {
-      log: logId,
-      kind: item.itemKind,
-      key: item.itemKey,
-      action,
-      by: curatedBy,
-      at,
-      reason,
-    });
+    await db.run(
+      "INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      {
+        log: logId,
+        kind: item.itemKind,
+        key: item.itemKey,
+        action,
+        by: curatedBy,
+        at,
+        reason,
+      },
+    );
     return { logId, at };
   });
 }
@@ -347,7 +389,11 @@ export function restoreItem(db: DuckDBConnection, input: ItemRef & Who, options:
 }
 
 /** Records a NAIS measure's status from a date, with the evidence for it. */
-export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureStatusRecord, options: CurationOptions): Promise<CurationReceipt> {
+export async function recordMeasureStatus(
+  db: DuckDBConnection,
+  input: MeasureStatusRecord,
+  options: CurationOptions,
+): Promise<CurationReceipt> {
   const measureId = text("measureId", input.measureId);
   const status = oneOf("status", input.status, measureStatuses);
   const asOf = isoDate("asOf", input.asOf);
@@ -356,7 +402,8 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
   const recordedBy = text("recordedBy", input.recordedBy);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    if ((await queryCount(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId })) === 0) throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
+    if ((await queryCount(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId })) === 0)
+      throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
     const previous = await queryRows(
       db,
       "SELECT status || ' as of ' || as_of::VARCHAR AS shown FROM measure_status WHERE measure_id = $id ORDER BY as_of DESC, log_id DESC LIMIT 1",
@@ -373,9 +420,20 @@ export async function recordMeasureStatus(db: DuckDBConnection, input: MeasureSt
       newValue: `${status} as of ${asOf}`,
       reason: note,
     });
-    await insertEvidenced(db, "INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
-      log: logId, id: measureId, status, asOf, note, urls: evidenceUrls, by: recordedBy, at,
-    });
+    await insertEvidenced(
+      db,
+      "INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
+      {
+        log: logId,
+        id: measureId,
+        status,
+        asOf,
+        note,
+        urls: evidenceUrls,
+        by: recordedBy,
+        at,
+      },
+    );
     return { logId, at };
   });
 }
@@ -397,7 +455,11 @@ export interface EventOutcomeRecord {
 }
 
 /** Records what actually happened to a planned governance activity, so the timeline can show done vs slipped. */
-export async function recordEventOutcome(db: DuckDBConnection, input: EventOutcomeRecord, options: CurationOptions): Promise<CurationReceipt> {
+export async function recordEventOutcome(
+  db: DuckDBConnection,
+  input: EventOutcomeRecord,
+  options: CurationOptions,
+): Promise<CurationReceipt> {
   const eventId = text("eventId", input.eventId);
   const outcome = oneOf("outcome", input.outcome, eventOutcomes);
   const onDate = input.onDate == null || input.onDate === "" ? null : isoDate("onDate", input.onDate);
@@ -407,7 +469,8 @@ export async function recordEventOutcome(db: DuckDBConnection, input: EventOutco
   const recordedBy = text("recordedBy", input.recordedBy);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    if ((await queryCount(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId })) === 0) throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
+    if ((await queryCount(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId })) === 0)
+      throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
     const previous = await queryRows(
       db,
       "SELECT outcome || coalesce(' on ' || on_date::VARCHAR, '') AS shown FROM event_outcomes WHERE event_id = $id ORDER BY log_id DESC LIMIT 1",
@@ -425,9 +488,20 @@ export async function recordEventOutcome(db: DuckDBConnection, input: EventOutco
       newValue,
       reason: note,
     });
-    await insertEvidenced(db, "INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)", {
-      log: logId, id: eventId, outcome, onDate, note, urls: evidenceUrls, by: recordedBy, at,
-    });
+    await insertEvidenced(
+      db,
+      "INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
+      {
+        log: logId,
+        id: eventId,
+        outcome,
+        onDate,
+        note,
+        urls: evidenceUrls,
+        by: recordedBy,
+        at,
+      },
+    );
     return { logId, at };
   });
 }

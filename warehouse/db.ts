@@ -78,7 +78,10 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
     try {
       await inTransaction(connection, async () => {
         await connection.run(m.sql);
-        await connection.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($version, $name, now())", { version: m.version, name: m.name });
+        await connection.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($version, $name, now())", {
+          version: m.version,
+          name: m.name,
+        });
       });
     } catch (error) {
       throw new Error(`migration ${m.version}_${m.name} failed: ${(error as Error).message}`);
@@ -146,13 +149,21 @@ export type QueryParams = Record<string, string | number | boolean | null>;
  * columns the SQL selects, so callers read typed fields instead of casting each one; the type is the
  * caller's promise about its own SQL, checked where a row leaves the process (a zod schema there).
  */
-export async function queryRows<T extends object = Record<string, unknown>>(connection: DuckDBConnection, sql: string, params?: QueryParams): Promise<T[]> {
+export async function queryRows<T extends object = Record<string, unknown>>(
+  connection: DuckDBConnection,
+  sql: string,
+  params?: QueryParams,
+): Promise<T[]> {
   const reader = await connection.runAndReadAll(sql, params as never);
   return reader.getRowObjectsJson() as unknown as T[];
 }
 
 /** The first row of a query, or undefined when it selects none. */
-export async function queryOne<T extends object = Record<string, unknown>>(connection: DuckDBConnection, sql: string, params?: QueryParams): Promise<T | undefined> {
+export async function queryOne<T extends object = Record<string, unknown>>(
+  connection: DuckDBConnection,
+  sql: string,
+  params?: QueryParams,
+): Promise<T | undefined> {
   return (await queryRows<T>(connection, sql, params))[0];
 }
 

@@ -43,7 +43,10 @@ const BATCH = 5000;
 /** Every taggable item's text, as SQL: news, publications, incidents and (after migration 011) regional incidents. */
 async function taggableItemsSql(db: DuckDBConnection): Promise<string> {
   // A warehouse from before migration 011 has no aiid_asean_incidents table.
-  const [{ n: regional }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'aiid_asean_incidents'");
+  const [{ n: regional }] = await queryRows(
+    db,
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'aiid_asean_incidents'",
+  );
   return `SELECT 'news' AS kind, item_key AS key, title, summary AS body FROM news_items
      UNION ALL SELECT 'publication', pub_key, title, abstract FROM publications
      UNION ALL SELECT 'incident', incident_key, title, description FROM incidents
@@ -52,7 +55,10 @@ async function taggableItemsSql(db: DuckDBConnection): Promise<string> {
 
 /** Whether the warehouse keeps derive's state (migration 015); an older one is derived whole each run. */
 async function keepsDeriveState(db: DuckDBConnection): Promise<boolean> {
-  const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('derive_inputs', 'derive_state')");
+  const [{ n }] = await queryRows(
+    db,
+    "SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('derive_inputs', 'derive_state')",
+  );
   return Number(n) === 2;
 }
 
@@ -71,14 +77,23 @@ async function setState(db: DuckDBConnection, name: string, value: string): Prom
  * are exactly those a rebuild would make: an item's tags depend only on its text and the taxonomy.
  * Leaves the changed items' keys in the temp table derive_changed (kind, key, content_md5, batch).
  */
-async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string, retagAll: boolean, keepState: boolean): Promise<number> {
+async function ruleTags(
+  db: DuckDBConnection,
+  taxonomy: Taxonomy,
+  derivedAt: string,
+  retagAll: boolean,
+  keepState: boolean,
+): Promise<number> {
   // One hash per item of all the text rows it has (a key may come from two sources), in a stable order.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE derive_current AS
        SELECT kind, key, md5(string_agg(md5(coalesce(title, '') || chr(1) || coalesce(body, '')), ',' ORDER BY md5(coalesce(title, '') || chr(1) || coalesce(body, '')))) AS content_md5
          FROM (${await taggableItemsSql(db)}) GROUP BY kind, key`,
   );
-  const known = keepState && !retagAll ? "derive_inputs" : "(SELECT NULL::VARCHAR AS item_kind, NULL::VARCHAR AS item_key, NULL::VARCHAR AS content_md5 LIMIT 0)";
+  const known =
+    keepState && !retagAll
+      ? "derive_inputs"
+      : "(SELECT NULL::VARCHAR AS item_kind, NULL::VARCHAR AS item_key, NULL::VARCHAR AS content_md5 LIMIT 0)";
   await db.run(
     `CREATE OR REPLACE TEMP TABLE derive_changed AS
        SELECT c.kind, c.key, c.content_md5, (row_number() OVER (ORDER BY c.kind, c.key) - 1) // ${BATCH} AS batch FROM derive_current c
@@ -106,7 +121,9 @@ async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: str
   }
   if (keepState) {
     if (retagAll) await db.run("DELETE FROM derive_inputs");
-    await db.run("DELETE FROM derive_inputs d WHERE NOT EXISTS (SELECT 1 FROM derive_current c WHERE c.kind = d.item_kind AND c.key = d.item_key AND c.content_md5 = d.content_md5)");
+    await db.run(
+      "DELETE FROM derive_inputs d WHERE NOT EXISTS (SELECT 1 FROM derive_current c WHERE c.kind = d.item_kind AND c.key = d.item_key AND c.content_md5 = d.content_md5)",
+    );
     await db.run("INSERT INTO derive_inputs (item_kind, item_key, content_md5) SELECT kind, key, content_md5 FROM derive_changed");
   }
   await db.run("DROP TABLE derive_current");
@@ -114,7 +131,12 @@ async function ruleTags(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: str
   return Number(n);
 }
 
-async function insertTags(db: DuckDBConnection, taxonomy: Taxonomy, items: Array<Record<string, unknown>>, derivedAt: string): Promise<void> {
+async function insertTags(
+  db: DuckDBConnection,
+  taxonomy: Taxonomy,
+  items: Array<Record<string, unknown>>,
+  derivedAt: string,
+): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   for (const item of items) {
     const seen = new Set<string>();
@@ -122,7 +144,15 @@ async function insertTags(db: DuckDBConnection, taxonomy: Taxonomy, items: Array
       const id = `${t.dimension}/${t.tag}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      rows.push({ item_kind: item.kind, item_key: item.key, dimension: t.dimension, tag: t.tag, matched: t.matched, made_by: "rule", made_at: derivedAt });
+      rows.push({
+        item_kind: item.kind,
+        item_key: item.key,
+        dimension: t.dimension,
+        tag: t.tag,
+        matched: t.matched,
+        made_by: "rule",
+        made_at: derivedAt,
+      });
     }
   }
   await bulkInsert(db, "item_tags", itemTagColumns, rows);
@@ -215,7 +245,13 @@ export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions
 
 async function stories(db: DuckDBConnection): Promise<number> {
   const items = await queryRows(db, "SELECT item_key, title, published_at::VARCHAR AS published_at FROM news_items ORDER BY item_key");
-  const groups = groupStoriesByShingles(items.map((i) => ({ item_key: String(i.item_key), title: String(i.title ?? ""), published_at: (i.published_at as string | null) ?? null })));
+  const groups = groupStoriesByShingles(
+    items.map((i) => ({
+      item_key: String(i.item_key),
+      title: String(i.title ?? ""),
+      published_at: (i.published_at as string | null) ?? null,
+    })),
+  );
   await db.run("DELETE FROM news_stories");
   const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
   await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
@@ -261,7 +297,12 @@ async function candidates(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: s
   return made;
 }
 
-async function insertCandidates(db: DuckDBConnection, taxonomy: Taxonomy, items: Array<Record<string, unknown>>, derivedAt: string): Promise<number> {
+async function insertCandidates(
+  db: DuckDBConnection,
+  taxonomy: Taxonomy,
+  items: Array<Record<string, unknown>>,
+  derivedAt: string,
+): Promise<number> {
   const rows: Array<Record<string, unknown>> = [];
   for (const item of items) {
     const hit = detectIncidentCandidate(taxonomy, text(item.title, item.summary));
@@ -330,7 +371,19 @@ async function incidentMatches(db: DuckDBConnection, derivedAt: string): Promise
     }
   }
   await db.run("DELETE FROM incident_matches");
-  await bulkInsert(db, "incident_matches", { match_key: "VARCHAR", kept_key: "VARCHAR", duplicate_key: "VARCHAR", similarity: "DOUBLE", days_apart: "INTEGER", detected_at: "TIMESTAMPTZ" }, rows);
+  await bulkInsert(
+    db,
+    "incident_matches",
+    {
+      match_key: "VARCHAR",
+      kept_key: "VARCHAR",
+      duplicate_key: "VARCHAR",
+      similarity: "DOUBLE",
+      days_apart: "INTEGER",
+      detected_at: "TIMESTAMPTZ",
+    },
+    rows,
+  );
   return rows.length;
 }
 
@@ -345,7 +398,14 @@ async function fingerprint(db: DuckDBConnection, from: string, columns: string):
  * rebuild (always, on a warehouse without migration 015); otherwise the table stands and `count` says
  * what it holds.
  */
-async function rebuildIfChanged(db: DuckDBConnection, keepState: boolean, name: string, inputs: string, rebuild: () => Promise<number>, count: string): Promise<number> {
+async function rebuildIfChanged(
+  db: DuckDBConnection,
+  keepState: boolean,
+  name: string,
+  inputs: string,
+  rebuild: () => Promise<number>,
+  count: string,
+): Promise<number> {
   if (!keepState) return rebuild();
   const now = inputs;
   if ((await stateValue(db, name)) === now) {
@@ -381,10 +441,31 @@ export async function deriveTables(db: DuckDBConnection, input: DeriveInput): Pr
     : "none";
   return {
     tags,
-    stories: await rebuildIfChanged(db, keepState, "news_stories", newsInputs, () => stories(db), "SELECT count(DISTINCT story_key) AS n FROM news_stories"),
-    works: await rebuildIfChanged(db, keepState, "publication_works", pubInputs, () => works(db), "SELECT count(DISTINCT work_key) AS n FROM publication_works"),
+    stories: await rebuildIfChanged(
+      db,
+      keepState,
+      "news_stories",
+      newsInputs,
+      () => stories(db),
+      "SELECT count(DISTINCT story_key) AS n FROM news_stories",
+    ),
+    works: await rebuildIfChanged(
+      db,
+      keepState,
+      "publication_works",
+      pubInputs,
+      () => works(db),
+      "SELECT count(DISTINCT work_key) AS n FROM publication_works",
+    ),
     newCandidates,
-    matches: await rebuildIfChanged(db, keepState, "incident_matches", incidentInputs, () => incidentMatches(db, input.derivedAt), "SELECT count(*) AS n FROM incident_matches"),
+    matches: await rebuildIfChanged(
+      db,
+      keepState,
+      "incident_matches",
+      incidentInputs,
+      () => incidentMatches(db, input.derivedAt),
+      "SELECT count(*) AS n FROM incident_matches",
+    ),
   };
 }
 

@@ -52,25 +52,37 @@ export const publicTables: Record<string, PublicTable> = {
   strategy_flagships: { orderBy: "priority_id, flagship_id" },
   strategy_sector_directions: { orderBy: "direction_id" },
   measure_status_history: { orderBy: "measure_id, as_of, log_id", from: "SELECT * FROM measure_status" },
-  measures_status: { orderBy: "priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_status_as_of(DATE ${sqlString(date)})` },
+  measures_status: {
+    orderBy: "priority_id, seq, measure_id",
+    from: (date) => `SELECT * FROM measures_status_as_of(DATE ${sqlString(date)})`,
+  },
   measures_by_status_timeframe: {
     orderBy: "end_year NULLS LAST, start_year NULLS LAST, timeframe, status",
     from: (date) => `SELECT * FROM measures_by_status_timeframe_as_of(DATE ${sqlString(date)})`,
   },
-  measures_quarterly: { orderBy: "quarter, priority_id, seq, measure_id", from: (date) => `SELECT * FROM measures_quarterly_as_of(DATE ${sqlString(date)})` },
+  measures_quarterly: {
+    orderBy: "quarter, priority_id, seq, measure_id",
+    from: (date) => `SELECT * FROM measures_quarterly_as_of(DATE ${sqlString(date)})`,
+  },
   measures_quarterly_summary: {
     orderBy: "quarter, priority_id, progress",
     from: (date) => `SELECT * FROM measures_quarterly_summary_as_of(DATE ${sqlString(date)})`,
   },
   events: { orderBy: "date_start NULLS LAST, event_id" },
   event_outcomes: { orderBy: "event_id, log_id" },
-  events_progress: { orderBy: "due_on NULLS LAST, event_id", from: (date) => `SELECT * FROM events_progress_as_of(DATE ${sqlString(date)})` },
+  events_progress: {
+    orderBy: "due_on NULLS LAST, event_id",
+    from: (date) => `SELECT * FROM events_progress_as_of(DATE ${sqlString(date)})`,
+  },
   intake_status: { orderBy: "tracking_code", from: "SELECT * FROM v_intake_status" },
   geographies: { orderBy: "iso3" },
   indicator_metadata: { orderBy: "indicator_code" },
   indicators: { orderBy: "indicator_code, source_id" },
   observations: { orderBy: "indicator_code, country_iso3, period, source_id, valid_from", from: observationsWithUnits },
-  observations_current: { orderBy: "indicator_code, country_iso3, period, source_id NULLS FIRST", from: "SELECT * FROM v_observations_current" },
+  observations_current: {
+    orderBy: "indicator_code, country_iso3, period, source_id NULLS FIRST",
+    from: "SELECT * FROM v_observations_current",
+  },
   indicator_latest: { orderBy: "indicator_code, country_iso3", from: "SELECT * FROM v_indicator_latest" },
   // The item tables are their public views: analysts' rejections applied, their tags in force.
   publications: { orderBy: "pub_key, source_id", from: "SELECT * FROM v_publications_public" },
@@ -81,7 +93,11 @@ export const publicTables: Record<string, PublicTable> = {
   news_stories: { orderBy: "story_key, item_key" },
   news_by_month_priority: { orderBy: "month NULLS LAST, priority_id NULLS LAST", from: "SELECT * FROM v_news_by_month_priority" },
   incidents: { orderBy: "occurred_on NULLS LAST, incident_key, source_id", from: "SELECT * FROM v_incidents_public" },
-  incidents_by_year_harm: { orderBy: "year NULLS LAST, harm_type NULLS LAST", from: "SELECT * FROM v_incidents_by_year_harm", licencesOf: "incidents" },
+  incidents_by_year_harm: {
+    orderBy: "year NULLS LAST, harm_type NULLS LAST",
+    from: "SELECT * FROM v_incidents_by_year_harm",
+    licencesOf: "incidents",
+  },
   documents: { orderBy: "document_id, source_id" },
   ai_use_cases: { orderBy: "use_case_id, source_id" },
   sheet_figures: { orderBy: "indicator_code, country_iso3, period, source_id" },
@@ -262,7 +278,10 @@ async function readFingerprints(dir: string): Promise<Record<string, TableFinger
 /** What a table's files would hold: its columns (names, types, order) and its rows' content. */
 async function contentFingerprint(db: DuckDBConnection, table: string, columns: Column[], date: string): Promise<string> {
   const select = columns.map((c) => sqlIdent(c.name)).join(", ");
-  const [{ f }] = await queryRows(db, `SELECT count(*) || ':' || coalesce(sum(hash(${select})::HUGEINT), 0) AS f FROM (${relationOf(table, date)})`);
+  const [{ f }] = await queryRows(
+    db,
+    `SELECT count(*) || ':' || coalesce(sum(hash(${select})::HUGEINT), 0) AS f FROM (${relationOf(table, date)})`,
+  );
   return `${JSON.stringify(columns.map((c) => [c.name, c.type]))}|${String(f)}`;
 }
 
@@ -318,10 +337,16 @@ function fieldsOf(meta: Metadata["tables"][string], columns: Column[]) {
 /** Builds releases/index.json from the releases present, newest first. */
 async function writeReleaseIndex(releasesDir: string): Promise<void> {
   const releases: ReleaseEntry[] = [];
-  for (const name of (await fs.readdir(releasesDir)).filter((n) => /^\d{4}-\d{2}-\d{2}$/.test(n)).sort().reverse()) {
+  for (const name of (await fs.readdir(releasesDir))
+    .filter((n) => /^\d{4}-\d{2}-\d{2}$/.test(n))
+    .sort()
+    .reverse()) {
     const pkgFile = path.join(releasesDir, name, "datapackage.json");
     if (!(await exists(pkgFile))) continue;
-    const pkg = JSON.parse(await fs.readFile(pkgFile, "utf8")) as { created: string; resources: Array<{ name: string; format: string; rows: number }> };
+    const pkg = JSON.parse(await fs.readFile(pkgFile, "utf8")) as {
+      created: string;
+      resources: Array<{ name: string; format: string; rows: number }>;
+    };
     releases.push({
       date: name,
       created: pkg.created,
@@ -339,7 +364,12 @@ async function writeReleaseIndex(releasesDir: string): Promise<void> {
  * swaps the whole folder in at the end. Fails, publishing nothing, when metadata.yaml does not describe
  * exactly the exported columns or a declared primary key does not hold.
  */
-export async function exportPublicTables(db: DuckDBConnection, dir: string, builtAt: string, options: ExportOptions = {}): Promise<ExportResult> {
+export async function exportPublicTables(
+  db: DuckDBConnection,
+  dir: string,
+  builtAt: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
   const built = new Date(builtAt);
   if (Number.isNaN(built.getTime())) throw new Error(`exportPublicTables: builtAt "${builtAt}" is not a date-time`);
   const created = built.toISOString();
@@ -352,7 +382,9 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     options.metadataFile ?? "warehouse/metadata.yaml",
   );
   for (const [table, cols] of Object.entries(schema)) {
-    for (const c of cols) if (!tableSchemaType(c.type)) throw new Error(`export of ${table}: column ${c.name} has type ${c.type}, which the exports do not publish`);
+    for (const c of cols)
+      if (!tableSchemaType(c.type))
+        throw new Error(`export of ${table}: column ${c.name} has type ${c.type}, which the exports do not publish`);
     // Metadata order is the published order, so a rebuilt warehouse table cannot reshuffle the files.
     const order = Object.keys(metadata.tables[table].columns);
     cols.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -363,7 +395,11 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
     await fs.rm(staging, { recursive: true, force: true });
     await fs.mkdir(staging, { recursive: true });
   } catch (error) {
-    throw new ExportNotPublished(dir, (error as NodeJS.ErrnoException).code, `cannot create the staging folder ${staging} (${oneLine(error)})`);
+    throw new ExportNotPublished(
+      dir,
+      (error as NodeJS.ErrnoException).code,
+      `cannot create the staging folder ${staging} (${oneLine(error)})`,
+    );
   }
   try {
     const tables: ExportResult["tables"] = {};
@@ -398,7 +434,10 @@ export async function exportPublicTables(db: DuckDBConnection, dir: string, buil
       const from = (recordTableNames as string[]).includes(table) ? table : publicTables[table]?.licencesOf;
       if (!from) return [observatory];
       const ids = await queryRows(db, `SELECT DISTINCT source_id FROM ${sqlIdent(from)} ORDER BY source_id`);
-      return dedupeLicences([observatory, ...ids.map((r) => licenceBySource.get(String(r.source_id))).filter((l): l is Licence => l !== undefined)]);
+      return dedupeLicences([
+        observatory,
+        ...ids.map((r) => licenceBySource.get(String(r.source_id))).filter((l): l is Licence => l !== undefined),
+      ]);
     };
 
     const resources: unknown[] = [];
@@ -476,7 +515,8 @@ async function writeRelease(live: string, releasesDir: string, date: string): Pr
   await fs.rm(replaced, { recursive: true, force: true });
   await fs.mkdir(tmp);
   try {
-    for (const f of await fs.readdir(live)) if (f !== "releases" && f !== FINGERPRINTS) await fs.copyFile(path.join(live, f), path.join(tmp, f));
+    for (const f of await fs.readdir(live))
+      if (f !== "releases" && f !== FINGERPRINTS) await fs.copyFile(path.join(live, f), path.join(tmp, f));
     if (await exists(target)) await fs.rename(target, replaced);
     try {
       await fs.rename(tmp, target);

@@ -51,7 +51,11 @@ function instant(asOf: string): string {
  * The observations the warehouse held at `asOf`: each row valid_from <= t and not closed by then
  * (valid_to null or after t). Rows come ordered by indicator, country, period and source.
  */
-export async function observationsAsOf(db: DuckDBConnection, asOf: string, filter: ObservationsAsOfFilter = {}): Promise<ObservationAsOf[]> {
+export async function observationsAsOf(
+  db: DuckDBConnection,
+  asOf: string,
+  filter: ObservationsAsOfFilter = {},
+): Promise<ObservationAsOf[]> {
   const t = instant(asOf);
   const macro = filter.curated ? "observations_effective_as_of" : "observations_as_of";
   const columns = filter.curated ? "* EXCLUDE (curated, curated_at)" : "*";

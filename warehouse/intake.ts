@@ -19,7 +19,16 @@ export async function registerIntakeReport(db: DuckDBConnection, report: Registe
     `INSERT INTO intake_reports (tracking_code, received_at, what, province, occurred, links, report_sha256, registered_at)
      VALUES ($code, $received::TIMESTAMPTZ, $what, $province, $occurred, $links, $sha, $at::TIMESTAMPTZ)
      ON CONFLICT DO NOTHING`,
-    { code: report.trackingCode, received: report.receivedAt, what: report.what, province: report.province, occurred: report.occurred, links: listValue(report.links), sha: report.sha256, at },
+    {
+      code: report.trackingCode,
+      received: report.receivedAt,
+      what: report.what,
+      province: report.province,
+      occurred: report.occurred,
+      links: listValue(report.links),
+      sha: report.sha256,
+      at,
+    },
     { links: LIST(VARCHAR) },
   );
 }

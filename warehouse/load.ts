@@ -68,7 +68,9 @@ async function mergeTable(
   loadedAt: string,
 ): Promise<LoadCounts> {
   const spec = recordTables[table];
-  const cols = columnsOf(table).map(([c]) => sqlIdent(c)).join(", ");
+  const cols = columnsOf(table)
+    .map(([c]) => sqlIdent(c))
+    .join(", ");
   const t = sqlIdent(table);
   await db.run(`CREATE OR REPLACE TEMP TABLE staged AS SELECT ${cols} FROM read_parquet(${sqlString(parquet)})`);
   const bad = await queryRows(db, "SELECT count(*) AS n FROM staged WHERE source_id <> $sid", { sid: sourceId });
@@ -137,9 +139,13 @@ async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, 
     );
     const where = `t.source_id = $sid AND t.snapshot_sha256 IN (${shas.map(sqlString).join(", ")})
         AND NOT EXISTS (SELECT 1 FROM produced s WHERE ${keyMatch(table, "s", "t")})`;
-    const [{ n }] = await queryRows(db, `SELECT count(*)::INTEGER AS n FROM ${t} t WHERE ${where}${spec.mode === "versioned" ? " AND t.valid_to IS NULL" : ""}`, {
-      sid: manifest.sourceId,
-    });
+    const [{ n }] = await queryRows(
+      db,
+      `SELECT count(*)::INTEGER AS n FROM ${t} t WHERE ${where}${spec.mode === "versioned" ? " AND t.valid_to IS NULL" : ""}`,
+      {
+        sid: manifest.sourceId,
+      },
+    );
     if (Number(n) > 0) {
       await db.run(
         spec.mode === "versioned"
@@ -173,7 +179,11 @@ async function recordCaptures(db: DuckDBConnection, manifest: StageManifest, run
   }));
   await db.run("CREATE OR REPLACE TEMP TABLE staged_snapshots AS SELECT * FROM snapshots LIMIT 0");
   // A warehouse from before migration 010 has no provenance columns yet: write the columns it has.
-  const present = new Set((await queryRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'staged_snapshots'")).map((r) => String(r.column_name)));
+  const present = new Set(
+    (await queryRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'staged_snapshots'")).map((r) =>
+      String(r.column_name),
+    ),
+  );
   const columns = Object.fromEntries(Object.entries(snapshotColumns).filter(([name]) => present.has(name)));
   await bulkInsert(db, "staged_snapshots", columns, captures);
   const names = Object.keys(columns).map(sqlIdent).join(", ");
@@ -235,9 +245,14 @@ export async function stageProblem(db: DuckDBConnection, report: RunReport, mani
     const file = sqlString(path.join(report.stageDir!, info.file));
     const key = ["source_id", ...recordTables[table].key];
     try {
-      const [other] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE source_id IS DISTINCT FROM $sid`, { sid: report.sourceId });
+      const [other] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE source_id IS DISTINCT FROM $sid`, {
+        sid: report.sourceId,
+      });
       if (Number(other.n) > 0) return `staged ${table} holds ${other.n} row(s) of another source`;
-      const [nulls] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`);
+      const [nulls] = await queryRows(
+        db,
+        `SELECT count(*) AS n FROM read_parquet(${file}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`,
+      );
       if (Number(nulls.n) > 0) return `staged ${table} has ${nulls.n} row(s) with a null in its key (${key.join(", ")})`;
       const dups = await queryRows(
         db,
@@ -277,7 +292,12 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
   }
 }
 
-async function loadOnce(db: DuckDBConnection, input: LoadInput, setAside: Map<string, string>, progress: { merging?: string }): Promise<Record<string, LoadCounts>> {
+async function loadOnce(
+  db: DuckDBConnection,
+  input: LoadInput,
+  setAside: Map<string, string>,
+  progress: { merging?: string },
+): Promise<Record<string, LoadCounts>> {
   const result: Record<string, LoadCounts> = {};
   await inTransaction(db, async () => {
     await replaceSources(db, input.sources);

@@ -36,7 +36,8 @@ const tableSchema = z
   .strict()
   .superRefine((t, ctx) => {
     for (const [i, key] of (t.primary_key ?? []).entries()) {
-      if (!(key in t.columns)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["primary_key", i], message: `"${key}" is not one of the table's columns` });
+      if (!(key in t.columns))
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["primary_key", i], message: `"${key}" is not one of the table's columns` });
     }
   });
 
@@ -105,7 +106,11 @@ export async function loadMetadata(file = defaultMetadataFile): Promise<Metadata
  * Checks that the metadata describes exactly the given tables, and each exactly its exported columns;
  * throws one error listing every table or column that lacks a description or is described but absent.
  */
-export function checkAgainstSchema(metadata: Metadata, actual: Readonly<Record<string, readonly string[]>>, file = "warehouse/metadata.yaml"): void {
+export function checkAgainstSchema(
+  metadata: Metadata,
+  actual: Readonly<Record<string, readonly string[]>>,
+  file = "warehouse/metadata.yaml",
+): void {
   const problems: string[] = [];
   for (const table of Object.keys(actual)) {
     if (!metadata.tables[table]) problems.push(`public table "${table}" has no entry under tables`);

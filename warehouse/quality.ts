@@ -82,7 +82,10 @@ const indicatorRuleSchema = z
 
 const rulesSchema = z
   .object({
-    default: z.object({ severity: severitySchema.default("error") }).strict().default({}),
+    default: z
+      .object({ severity: severitySchema.default("error") })
+      .strict()
+      .default({}),
     indicators: z.record(indicatorCode, indicatorRuleSchema).default({}),
   })
   .strict();
@@ -94,7 +97,9 @@ export type IndicatorRule = z.infer<typeof indicatorRuleSchema>;
 function formatPath(path: Array<string | number>): string {
   if (path.length === 0) return "(top level)";
   return path
-    .map((p, i) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `${i === 0 ? "" : "."}${p}` : `[${JSON.stringify(p)}]`))
+    .map((p, i) =>
+      typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `${i === 0 ? "" : "."}${p}` : `[${JSON.stringify(p)}]`,
+    )
     .join("");
 }
 
@@ -177,7 +182,9 @@ const num = (v: unknown) => (typeof v === "number" ? String(v) : fmt(v));
 /** A rule as rows of bounds: one for the indicator (country NULL) and one per country override. */
 function boundsRows(rules: QualityRules): string {
   const lit = (v: number | undefined) => (v === undefined ? "NULL::DOUBLE" : `${String(v)}::DOUBLE`);
-  const rows = ["SELECT NULL::VARCHAR AS indicator_code, NULL::VARCHAR AS country_iso3, NULL::DOUBLE AS lo, NULL::BOOLEAN AS lo_strict, NULL::DOUBLE AS hi WHERE FALSE"];
+  const rows = [
+    "SELECT NULL::VARCHAR AS indicator_code, NULL::VARCHAR AS country_iso3, NULL::DOUBLE AS lo, NULL::BOOLEAN AS lo_strict, NULL::DOUBLE AS hi WHERE FALSE",
+  ];
   for (const [code, rule] of Object.entries(rules.indicators)) {
     const row = (country: string | null, b: { min?: number; max?: number; greater_than?: number }) =>
       `SELECT ${sqlString(code)}, ${country === null ? "NULL" : sqlString(country)}, ${lit(b.greater_than ?? b.min)}, ${b.greater_than !== undefined}, ${lit(b.max)}`;
@@ -288,7 +295,8 @@ async function unitChecks(db: DuckDBConnection, rules: QualityRules, max: number
       max,
     );
     const examples = rows.map(
-      (r) => `indicators ${code} (source ${fmt(r.source_id)}) unit ${r.unit === null ? "NULL" : JSON.stringify(r.unit)}, expected ${JSON.stringify(rule.unit)}`,
+      (r) =>
+        `indicators ${code} (source ${fmt(r.source_id)}) unit ${r.unit === null ? "NULL" : JSON.stringify(r.unit)}, expected ${JSON.stringify(rule.unit)}`,
     );
     out.push(result(`unit/${code}`, rule.severity, count, examples));
   }
@@ -320,7 +328,10 @@ const orphanChecks: OrphanCheck[] = [
     sql: `SELECT t.item_kind, t.item_key, t.dimension, t.tag, t.made_by FROM item_tags t
            WHERE NOT CASE t.item_kind
              ${Object.entries(itemTables)
-               .map(([kind, { table, key }]) => `WHEN ${sqlString(kind)} THEN EXISTS (SELECT 1 FROM ${sqlIdent(table)} x WHERE x.${sqlIdent(key)} = t.item_key)`)
+               .map(
+                 ([kind, { table, key }]) =>
+                   `WHEN ${sqlString(kind)} THEN EXISTS (SELECT 1 FROM ${sqlIdent(table)} x WHERE x.${sqlIdent(key)} = t.item_key)`,
+               )
                .join("\n             ")}
              ELSE FALSE END`,
     orderBy: "item_kind, item_key, dimension, tag, made_by",
@@ -381,7 +392,8 @@ async function duplicateResults(db: DuckDBConnection, max: number): Promise<Qual
       max,
     );
     const examples = rows.map(
-      (r) => `${table} ${spec.key.map((k) => fmt(r[k])).join("/")} (source ${fmt(r.source_id)}): ${Number(r.n)} ${versioned ? "open rows" : "rows"}`,
+      (r) =>
+        `${table} ${spec.key.map((k) => fmt(r[k])).join("/")} (source ${fmt(r.source_id)}): ${Number(r.n)} ${versioned ? "open rows" : "rows"}`,
     );
     out.push(result(`duplicates/${table}`, DUPLICATE_SEVERITY, count, examples));
   }
@@ -393,7 +405,11 @@ function duration(ms: number): string {
 }
 
 /** (d) Each source's last successful fetch (ok or unchanged) against what its cadence allows. */
-async function freshnessResults(db: DuckDBConnection, sourceCadences: Readonly<Record<string, Cadence>>, nowMs: number): Promise<QualityResult[]> {
+async function freshnessResults(
+  db: DuckDBConnection,
+  sourceCadences: Readonly<Record<string, Cadence>>,
+  nowMs: number,
+): Promise<QualityResult[]> {
   // A run that finished with no recorded finish time still proves the source answered when it started.
   const rows = await queryRows(
     db,
@@ -486,7 +502,9 @@ export function formatQualityReport(results: readonly QualityResult[]): string {
   const warnings = failed.length - errors;
   if (failed.length === 0) return `Quality checks: all ${results.length} passed.`;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  const lines = [`Quality checks: ${failed.length} of ${results.length} failed (${plural(errors, "error")}, ${plural(warnings, "warning")}).`];
+  const lines = [
+    `Quality checks: ${failed.length} of ${results.length} failed (${plural(errors, "error")}, ${plural(warnings, "warning")}).`,
+  ];
   for (const r of failed) {
     lines.push(`  ${r.severity === "error" ? "ERROR  " : "WARNING"} ${r.check}: ${r.count} failing`);
     for (const e of r.examples) lines.push(`      ${e}`);

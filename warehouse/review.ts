@@ -16,10 +16,9 @@ export { observationReviewKey } from "./review/observation.js";
 export const reviewKinds = Object.keys(reviewHandlers) as readonly ReviewKind[];
 
 /** The fields an approve or edit may set, per kind (values are text, as typed on the CLI or in the console). */
-export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = Object.fromEntries(reviewKinds.map((k) => [k, reviewHandlers[k].fields])) as Record<
-  ReviewKind,
-  readonly string[]
->;
+export const reviewFields: Readonly<Record<ReviewKind, readonly string[]>> = Object.fromEntries(
+  reviewKinds.map((k) => [k, reviewHandlers[k].fields]),
+) as Record<ReviewKind, readonly string[]>;
 
 /** The workflow id of an item's review: `review/<kind>/<key>`, so a repeated start is a no-op. */
 export function reviewId(kind: ReviewKind, key: string): string {
@@ -28,7 +27,8 @@ export function reviewId(kind: ReviewKind, key: string): string {
 
 export function parseReviewId(id: string): { kind: ReviewKind; key: string } {
   const m = /^review\/([a-z]+)\/(.+)$/.exec(id);
-  if (!m || !(reviewKinds as readonly string[]).includes(m[1])) throw new CurationInputError("reviewId", `must be review/<kind>/<key>, got ${JSON.stringify(id)}`);
+  if (!m || !(reviewKinds as readonly string[]).includes(m[1]))
+    throw new CurationInputError("reviewId", `must be review/<kind>/<key>, got ${JSON.stringify(id)}`);
   return { kind: m[1] as ReviewKind, key: m[2] };
 }
 
@@ -71,14 +71,17 @@ export interface DecisionAuthority {
 
 /** The proposal fields that are its signature, not its content. */
 export const signatureFields = ["proposed_by", "proposed_at", "proposal_proof"] as const;
-const unsigned = (p: Record<string, string>) => Object.fromEntries(Object.entries(p).filter(([k]) => !(signatureFields as readonly string[]).includes(k)));
+const unsigned = (p: Record<string, string>) =>
+  Object.fromEntries(Object.entries(p).filter(([k]) => !(signatureFields as readonly string[]).includes(k)));
 
 // ---------------------------------------------------------------------------------------------------
 // The queue: what waits for a person
 
 /** Every item that needs a person and has no decision yet, in a stable order (the kinds' order, then each kind's). Keys only (rule 2). */
 export async function pendingReviews(db: DuckDBConnection, options: PendingOptions = {}): Promise<ReviewRef[]> {
-  const decided = new Set((await queryRows<{ review_id: string }>(db, "SELECT DISTINCT review_id FROM review_decisions")).map((r) => r.review_id));
+  const decided = new Set(
+    (await queryRows<{ review_id: string }>(db, "SELECT DISTINCT review_id FROM review_decisions")).map((r) => r.review_id),
+  );
   const out: ReviewRef[] = [];
   for (const kind of reviewKinds) {
     for (const { key, source_id } of (await reviewHandlers[kind].pending?.(db, options)) ?? []) {
@@ -93,7 +96,10 @@ export async function pendingReviews(db: DuckDBConnection, options: PendingOptio
  * undecided review still counts, so a flood never opens more than `max` at once). The rest wait,
  * counted per source and kind, and open on a later run as earlier ones are decided.
  */
-export function boundReviews<T extends ReviewRef>(items: T[], max: number): { open: T[]; held: Array<{ kind: ReviewKind; sourceId: string | null; count: number }> } {
+export function boundReviews<T extends ReviewRef>(
+  items: T[],
+  max: number,
+): { open: T[]; held: Array<{ kind: ReviewKind; sourceId: string | null; count: number }> } {
   const taken = new Map<string, number>();
   const held = new Map<string, { kind: ReviewKind; sourceId: string | null; count: number }>();
   const open: T[] = [];
@@ -130,24 +136,34 @@ function checkFields(kind: ReviewKind, input: ReviewDecisionInput): Record<strin
   if (typeof fields !== "object" || Array.isArray(fields)) throw new CurationInputError("fields", "must be an object of field: value");
   const allowed = reviewFields[kind];
   for (const [k, v] of Object.entries(fields)) {
-    if (!allowed.includes(k)) throw new CurationInputError(`fields.${k}`, `is not a field of a ${kind} review (fields: ${allowed.join(", ")})`);
+    if (!allowed.includes(k))
+      throw new CurationInputError(`fields.${k}`, `is not a field of a ${kind} review (fields: ${allowed.join(", ")})`);
     if (typeof v !== "string") throw new CurationInputError(`fields.${k}`, "must be text");
   }
-  if (input.action === "edit" && Object.keys(fields).length === 0) throw new CurationInputError("fields", `an edit must set at least one of ${allowed.join(", ")}`);
+  if (input.action === "edit" && Object.keys(fields).length === 0)
+    throw new CurationInputError("fields", `an edit must set at least one of ${allowed.join(", ")}`);
   if (input.action === "reject" && Object.keys(fields).length > 0) throw new CurationInputError("fields", "a rejection sets no fields");
   return fields;
 }
 
 /** Validates a decision without writing anything (the CLI and console check before they signal). */
 export function validateDecision(kind: ReviewKind, input: ReviewDecisionInput): void {
-  if (!(reviewActions as readonly string[]).includes(input.action)) throw new CurationInputError("action", `must be one of ${reviewActions.join(", ")}`);
+  if (!(reviewActions as readonly string[]).includes(input.action))
+    throw new CurationInputError("action", `must be one of ${reviewActions.join(", ")}`);
   text("by", input.by);
   text("reason", input.reason);
   const fields = checkFields(kind, input);
   reviewHandlers[kind].validate?.(fields);
 }
 
-async function recordDecisionRow(db: DuckDBConnection, logId: number, ref: ReviewRef, input: ReviewDecisionInput, fields: Record<string, string>, at: string) {
+async function recordDecisionRow(
+  db: DuckDBConnection,
+  logId: number,
+  ref: ReviewRef,
+  input: ReviewDecisionInput,
+  fields: Record<string, string>,
+  at: string,
+) {
   await db.run(
     `INSERT INTO review_decisions (log_id, review_id, kind, item_key, decision, fields, decided_by, decided_at, reason)
      VALUES ($log, $id, $kind, $key, $decision, $fields, $by, $at::TIMESTAMPTZ, $reason)`,
@@ -179,12 +195,30 @@ interface ProposalRow {
 /** A proposal or an amendment: its curation_log entry (review_propose / review_amend) and its review_proposals row. */
 async function recordProposal(db: DuckDBConnection, p: Omit<ProposalRow, "logId">, oldValue: string | null): Promise<number> {
   const logId = await appendCurationLog(db, {
-    at: p.at, actor: p.by, action: `review_${p.action}`, targetKind: "review", targetKey: p.id, field: "proposal", oldValue, newValue: JSON.stringify(p.fields), reason: p.reason,
+    at: p.at,
+    actor: p.by,
+    action: `review_${p.action}`,
+    targetKind: "review",
+    targetKey: p.id,
+    field: "proposal",
+    oldValue,
+    newValue: JSON.stringify(p.fields),
+    reason: p.reason,
   });
   await db.run(
     `INSERT INTO review_proposals (log_id, review_id, kind, item_key, action, fields, proposed_by, proposed_at, reason)
      VALUES ($log, $id, $kind, $key, $action, $fields, $by, $at::TIMESTAMPTZ, $reason)`,
-    { log: logId, id: p.id, kind: p.ref.kind, key: p.ref.key, action: p.action, fields: JSON.stringify(p.fields), by: p.by, at: p.at, reason: p.reason },
+    {
+      log: logId,
+      id: p.id,
+      kind: p.ref.kind,
+      key: p.ref.key,
+      action: p.action,
+      fields: JSON.stringify(p.fields),
+      by: p.by,
+      at: p.at,
+      reason: p.reason,
+    },
   );
   return logId;
 }
@@ -213,16 +247,23 @@ export async function recordReviewDecision(
   let proposer: { by: string; at?: string } | undefined;
   if (signed.proposed_by !== undefined) proposer = await options.analysts.verifyProposal(id, signed);
   else if (handler.needsProposal && input.action !== "reject") {
-    throw new CurationInputError("proposal", `of ${id} names no signed proposer, so no second analyst can approve it; propose it again with npm run review -- propose-${ref.kind}`);
+    throw new CurationInputError(
+      "proposal",
+      `of ${id} names no signed proposer, so no second analyst can approve it; propose it again with npm run review -- propose-${ref.kind}`,
+    );
   }
   return inTransaction(db, async () => {
-    if ((await queryCount(db, "SELECT count(*) AS n FROM review_decisions WHERE review_id = $id", { id })) > 0) throw new CurationInputError("reviewId", `${id} is already decided`);
+    if ((await queryCount(db, "SELECT count(*) AS n FROM review_decisions WHERE review_id = $id", { id })) > 0)
+      throw new CurationInputError("reviewId", `${id} is already decided`);
     const amendments = await queryRows<{ fields: string; proposed_by: string }>(
       db,
       "SELECT fields, proposed_by FROM review_proposals WHERE review_id = $id AND action = 'amend' ORDER BY log_id",
       { id },
     );
-    const proposal: Record<string, string> = Object.assign(unsigned(signed), ...amendments.map((a) => JSON.parse(a.fields) as Record<string, string>));
+    const proposal: Record<string, string> = Object.assign(
+      unsigned(signed),
+      ...amendments.map((a) => JSON.parse(a.fields) as Record<string, string>),
+    );
 
     if (handler.secondPerson && input.action !== "reject") {
       const current = (await describeReview(db, ref, proposal)).proposal;
@@ -231,15 +272,31 @@ export async function recordReviewDecision(
         // An analyst's own change: recorded as an amendment; the review waits for someone else to approve it.
         const oldValue = JSON.stringify(Object.fromEntries(Object.keys(changes).map((k) => [k, current[k] ?? null])));
         const logId = await recordProposal(db, { id, ref, action: "amend", fields: changes, by, at, reason }, oldValue);
-        return { logId, at, effect: `amendment recorded (${Object.keys(changes).join(", ")}); another analyst than ${by} approves it`, amended: { ...current, ...changes } };
+        return {
+          logId,
+          at,
+          effect: `amendment recorded (${Object.keys(changes).join(", ")}); another analyst than ${by} approves it`,
+          amended: { ...current, ...changes },
+        };
       }
-      const authors = [...(proposer ? [{ by: proposer.by, did: "proposed" }] : []), ...amendments.map((a) => ({ by: a.proposed_by, did: "amended" }))];
+      const authors = [
+        ...(proposer ? [{ by: proposer.by, did: "proposed" }] : []),
+        ...amendments.map((a) => ({ by: a.proposed_by, did: "amended" })),
+      ];
       const own = authors.find((a) => a.by === by);
-      if (own) throw new CurationInputError("by", `four eyes: ${by} ${own.did} this ${ref.kind} review, so ${by} cannot approve it; another analyst must`);
+      if (own)
+        throw new CurationInputError(
+          "by",
+          `four eyes: ${by} ${own.did} this ${ref.kind} review, so ${by} cannot approve it; another analyst must`,
+        );
       fields = {};
       if (proposer) {
         const content = unsigned(signed);
-        await recordProposal(db, { id, ref, action: "propose", fields: content, by: proposer.by, at: proposer.at ?? at, reason: content.note ?? "proposed" }, null);
+        await recordProposal(
+          db,
+          { id, ref, action: "propose", fields: content, by: proposer.by, at: proposer.at ?? at, reason: content.note ?? "proposed" },
+          null,
+        );
       }
     }
     // An entry about a published incident is keyed by the incident, so the site shows it beside it.
@@ -255,7 +312,10 @@ export async function recordReviewDecision(
  * The decision already recorded for an item, if any: lets the decision activity answer a retry (after a
  * worker died between the commit and reporting it) with the first attempt's receipt instead of a refusal.
  */
-export async function recordedDecision(db: DuckDBConnection, ref: ReviewRef): Promise<(ReviewReceipt & { decision: string; by: string }) | undefined> {
+export async function recordedDecision(
+  db: DuckDBConnection,
+  ref: ReviewRef,
+): Promise<(ReviewReceipt & { decision: string; by: string }) | undefined> {
   const row = await queryOne<{ log_id: number | string; at: string; decision: string; decided_by: string }>(
     db,
     `SELECT log_id, strftime(timezone('UTC', decided_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS at, decision, decided_by FROM review_decisions

@@ -120,7 +120,10 @@ export async function writeStage(
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
   const neutral = Object.fromEntries(
-    Object.entries(rows).map(([table, tableRows]) => [table, (tableRows ?? []).map((r) => neutraliseBidi(table as RecordTable, r) as typeof r)]),
+    Object.entries(rows).map(([table, tableRows]) => [
+      table,
+      (tableRows ?? []).map((r) => neutraliseBidi(table as RecordTable, r) as typeof r),
+    ]),
   ) as typeof rows;
   const deduped = dedupeStagedRows(neutral, captures);
   rows = deduped.rows;

@@ -160,7 +160,15 @@ export const recordTables = {
   documents: {
     mode: "snapshot",
     key: ["document_id"],
-    columns: { document_id: "VARCHAR", title: "VARCHAR", publisher: "VARCHAR", published: "VARCHAR", date_note: "VARCHAR", url: "VARCHAR", note: "VARCHAR" },
+    columns: {
+      document_id: "VARCHAR",
+      title: "VARCHAR",
+      publisher: "VARCHAR",
+      published: "VARCHAR",
+      date_note: "VARCHAR",
+      url: "VARCHAR",
+      note: "VARCHAR",
+    },
   },
   /**
    * What each figure of the analysts' indicator sheet is: a value or a target (what it is a target for, when

@@ -14,7 +14,10 @@ export class CurationInputError extends Error {
 
 export function text(field: string, value: unknown): string {
   if (typeof value !== "string") throw new CurationInputError(field, "must be a string");
-  const v = value.normalize("NFC").replace(/\u200b/g, "").trim();
+  const v = value
+    .normalize("NFC")
+    .replace(/\u200b/g, "")
+    .trim();
   if (v === "") throw new CurationInputError(field, "must not be empty");
   return v;
 }

@@ -13,7 +13,11 @@ export function installRuntime(level = process.env.OBSERVATORY_LOG_LEVEL ?? "WAR
   Runtime.install({ logger: new DefaultLogger(level as "WARN") });
 }
 
-export async function createObservatoryWorker(connection: NativeConnection, config: ObservatoryConfig, deps: Partial<ActivityDeps> = {}): Promise<Worker> {
+export async function createObservatoryWorker(
+  connection: NativeConnection,
+  config: ObservatoryConfig,
+  deps: Partial<ActivityDeps> = {},
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

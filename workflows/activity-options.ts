@@ -12,7 +12,11 @@ export type { ActivityKind } from "../temporal.config.js";
 export type ActivitySettings = Record<ActivityKind, ActivityKindSettings>;
 
 /** The activities with the timeouts and retry policy of one kind, failing at once on `nonRetryable` errors. */
-export function activitiesFor(kind: ActivityKind, settings: ActivitySettings, nonRetryable: readonly NonRetryableType[] = pipelineNonRetryable) {
+export function activitiesFor(
+  kind: ActivityKind,
+  settings: ActivitySettings,
+  nonRetryable: readonly NonRetryableType[] = pipelineNonRetryable,
+) {
   // Inputs made before the review kind existed (a schedule's) carry no settings for it.
   const s = settings[kind] ?? settings.load;
   const options: ActivityOptions = {

@@ -27,7 +27,14 @@ export const pipelineNonRetryable = [
 export const reviewNonRetryable = ["CurationInputError", "BadSettings"] as const;
 
 /** Failures worth another attempt under the activity's retry policy (a busy host, a full disk being cleared). */
-export const retryableTypes = ["HttpRetryable", "FetchTimeout", "FetchFailed", "RobotsUnavailable", "ExportFailed", "SiteBuildFailed"] as const;
+export const retryableTypes = [
+  "HttpRetryable",
+  "FetchTimeout",
+  "FetchFailed",
+  "RobotsUnavailable",
+  "ExportFailed",
+  "SiteBuildFailed",
+] as const;
 
 export type NonRetryableType = (typeof pipelineNonRetryable)[number] | (typeof reviewNonRetryable)[number];
 export type RetryableType = (typeof retryableTypes)[number];

@@ -59,8 +59,19 @@ export async function ingestSource(input: IngestInput): Promise<IngestResult> {
     if (describeFailure(error).type !== ("ArchiveCorrupt" satisfies FailureType)) throw error;
     const again = await activitiesFor("fetch", input.activities).fetchSource({ sourceId: input.sourceId, offline: input.offline });
     if (again.unavailable) return { ...base, unavailable: again.unavailable, records: 0, rejected: 0, unchanged: false };
-    parsed = await activitiesFor("parse", input.activities).parseSource({ sourceId: input.sourceId, runKey: input.runKey, captures: again.captures });
-    return { ...base, fetched: again.captures.length, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
+    parsed = await activitiesFor("parse", input.activities).parseSource({
+      sourceId: input.sourceId,
+      runKey: input.runKey,
+      captures: again.captures,
+    });
+    return {
+      ...base,
+      fetched: again.captures.length,
+      stageDir: parsed.stageDir,
+      records: parsed.records,
+      rejected: parsed.rejected,
+      unchanged: false,
+    };
   }
   return { ...base, stageDir: parsed.stageDir, records: parsed.records, rejected: parsed.rejected, unchanged: false };
 }
@@ -135,7 +146,11 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
   const runKey = input.runKey ?? new Date().toISOString().slice(0, 16).replace(":", "");
   const enabled = await activitiesFor("fetch", input.activities).listSources();
   const unknown = (input.sources ?? []).filter((id) => !enabled.includes(id));
-  if (unknown.length > 0) throw ApplicationFailure.nonRetryable(`not enabled in the source registry: ${unknown.join(", ")}`, "UnknownSource" satisfies NonRetryableType);
+  if (unknown.length > 0)
+    throw ApplicationFailure.nonRetryable(
+      `not enabled in the source registry: ${unknown.join(", ")}`,
+      "UnknownSource" satisfies NonRetryableType,
+    );
   const sourceIds = input.sources ?? enabled;
   if (sourceIds.length === 0) throw ApplicationFailure.nonRetryable("the source registry has no enabled sources");
 
@@ -219,7 +234,9 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     snapshotReason: reports[i].snapshotReason,
     snapshotAsOf: o.result?.snapshotAsOf,
     seconds: o.seconds,
-    error: o.failure?.message ?? (counts[o.sourceId]?.error ? `${o.sourceId}: set aside at the load: ${counts[o.sourceId].error}` : o.result?.unavailable),
+    error:
+      o.failure?.message ??
+      (counts[o.sourceId]?.error ? `${o.sourceId}: set aside at the load: ${counts[o.sourceId].error}` : o.result?.unavailable),
     ...(o.result?.warnings?.length ? { warnings: o.result.warnings } : {}),
   }));
   return {
@@ -252,7 +269,15 @@ async function openReviews(settings: ActivitySettings): Promise<PipelineSummary[
       try {
         await startChild(review, {
           workflowId: item.id,
-          args: [{ kind: item.kind, key: item.key, remindAfterMs: pending.remindAfterMs, escalateAfterMs: pending.escalateAfterMs, activities: settings }],
+          args: [
+            {
+              kind: item.kind,
+              key: item.key,
+              remindAfterMs: pending.remindAfterMs,
+              escalateAfterMs: pending.escalateAfterMs,
+              activities: settings,
+            },
+          ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           // A decided review is never reopened by a run; the warehouse's review_decisions say so for good.
           workflowIdReusePolicy: "REJECT_DUPLICATE",

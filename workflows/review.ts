@@ -65,7 +65,10 @@ const reviewActivities = (settings: ActivitySettings) => activitiesFor("review",
 
 export async function review(input: ReviewInput): Promise<ReviewState> {
   if (!(input.remindAfterMs > 0) || !(input.escalateAfterMs > input.remindAfterMs)) {
-    throw ApplicationFailure.nonRetryable("review: remindAfterMs must be positive and escalateAfterMs longer than it", "BadSettings" satisfies NonRetryableType);
+    throw ApplicationFailure.nonRetryable(
+      "review: remindAfterMs must be positive and escalateAfterMs longer than it",
+      "BadSettings" satisfies NonRetryableType,
+    );
   }
   const acts = reviewActivities(input.activities);
   const id = workflowInfo().workflowId;
@@ -98,7 +101,10 @@ export async function review(input: ReviewInput): Promise<ReviewState> {
   for (;;) {
     if (inbox.length === 0) {
       const due = !state.remindedAt ? opened + input.remindAfterMs : !state.escalatedAt ? opened + input.escalateAfterMs : undefined;
-      const arrived = due === undefined ? await condition(() => inbox.length > 0).then(() => true) : await condition(() => inbox.length > 0, Math.max(1, due - Date.now()));
+      const arrived =
+        due === undefined
+          ? await condition(() => inbox.length > 0).then(() => true)
+          : await condition(() => inbox.length > 0, Math.max(1, due - Date.now()));
       if (!arrived) {
         const event = state.remindedAt ? "escalation" : "reminder";
         const at = iso(Date.now());

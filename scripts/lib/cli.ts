@@ -16,7 +16,9 @@ export interface CommandSpec<O extends OptionsConfig> {
 }
 
 /** What parseArgs gives for these options, with --help. */
-export type CommandLine<O extends OptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof helpOption; allowPositionals: true; strict: true }>>;
+export type CommandLine<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & typeof helpOption; allowPositionals: true; strict: true }>
+>;
 
 /** The command line is not one the script understands; the message says what is wrong. */
 export class UsageError extends Error {
@@ -52,7 +54,10 @@ function usageError(error: unknown): unknown {
 }
 
 /** The parsed command line; a UsageError for a flag the script does not know, a missing value, or a stray argument. */
-export function parseCommandLine<const O extends OptionsConfig = Record<never, never>>(argv: readonly string[], spec: CommandSpec<O>): CommandLine<O> {
+export function parseCommandLine<const O extends OptionsConfig = Record<never, never>>(
+  argv: readonly string[],
+  spec: CommandSpec<O>,
+): CommandLine<O> {
   const options = { ...(spec.options ?? {}), ...helpOption } as O & typeof helpOption;
   let parsed: CommandLine<O>;
   try {
@@ -68,7 +73,11 @@ export function parseCommandLine<const O extends OptionsConfig = Record<never, n
  * For a script's first line: its parsed command line. --help prints the usage and exits 0; a usage error
  * prints "<name>: <what is wrong>" and the usage, and exits 2.
  */
-export function commandLine<const O extends OptionsConfig = Record<never, never>>(name: string, spec: CommandSpec<O>, argv = process.argv.slice(2)): CommandLine<O> {
+export function commandLine<const O extends OptionsConfig = Record<never, never>>(
+  name: string,
+  spec: CommandSpec<O>,
+  argv = process.argv.slice(2),
+): CommandLine<O> {
   let parsed: CommandLine<O>;
   try {
     parsed = parseCommandLine(argv, spec);

@@ -89,7 +89,8 @@ interface Session {
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const host = options.host ?? "127.0.0.1";
   if (!LOOPBACK.test(host)) throw new Error(`the console listens on loopback only; OBSERVATORY_CONSOLE_HOST is ${JSON.stringify(host)}`);
-  if ((await options.analysts.list()).length === 0) throw new Error(`no analyst accounts in ${options.analysts.file}: add one first with npm run analysts -- add NAME`);
+  if ((await options.analysts.list()).length === 0)
+    throw new Error(`no analyst accounts in ${options.analysts.file}: add one first with npm run analysts -- add NAME`);
   const log = options.log ?? ((m: string) => console.error(m));
   const archive = new Archive(options.archiveDir);
   const sessions = new Map<string, Session>();
@@ -109,7 +110,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const wait = Math.max(failures.waitMs(`account:${name}`), failures.waitMs(`address:${address}`));
     if (wait > 0) {
       await audit.write({ event: "sign_in_throttled", name, address, via, waitMs: wait });
-      throw new HttpError(429, `Too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s.`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+      throw new HttpError(429, `Too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s.`, {
+        "Retry-After": String(Math.ceil(wait / 1000)),
+      });
     }
     try {
       if (parseToken(token)?.name !== name) throw new Error(`the token is not ${name}'s`);
@@ -129,13 +132,17 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         await audit.write({ event: "account_locked", name, address, failures: n });
         log(`console: analyst:${name} locked after ${n} failed sign-ins; an editor lifts it with npm run analysts -- unlock ${name}`);
       }
-      if (locked || n >= lockAfter) throw new HttpError(403, "This account is locked after failed sign-ins; an editor unlocks it (npm run analysts -- unlock NAME).");
+      if (locked || n >= lockAfter)
+        throw new HttpError(403, "This account is locked after failed sign-ins; an editor unlocks it (npm run analysts -- unlock NAME).");
       throw new HttpError(401, "That name and token do not sign in an analyst.");
     }
   }
 
   const sessionOf = (req: http.IncomingMessage): Session | undefined => {
-    const cookie = (req.headers.cookie ?? "").split(";").map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    const cookie = (req.headers.cookie ?? "")
+      .split(";")
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`));
     const id = cookie?.slice(SESSION_COOKIE.length + 1);
     const s = id ? sessions.get(id) : undefined;
     if (!s || s.expires < Date.now()) return undefined;
@@ -150,7 +157,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     return { csrf: "", expires: Infinity, analyst: who, signer: signerFromKey(who.name, who.key) };
   };
 
-  const send = (res: http.ServerResponse, status: number, body: string, type = "text/html; charset=utf-8", extra: Record<string, string> = {}) => {
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    body: string,
+    type = "text/html; charset=utf-8",
+    extra: Record<string, string> = {},
+  ) => {
     res.writeHead(status, {
       "Content-Type": type,
       "Cache-Control": "no-store",
@@ -159,12 +172,14 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       // form posts, which the cross-origin check must refuse. Links out carry rel=noreferrer anyway.
       "Referrer-Policy": "same-origin",
       "X-Frame-Options": "DENY",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
       ...extra,
     });
     res.end(body);
   };
-  const json = (res: http.ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), "application/json; charset=utf-8");
+  const json = (res: http.ServerResponse, status: number, value: unknown) =>
+    send(res, status, JSON.stringify(value), "application/json; charset=utf-8");
 
   const loginPage = (message = "") =>
     page(
@@ -204,11 +219,17 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       ? `<dl><dt>Title</dt><dd>${escapeHtml(item.title)}</dd>${item.summary ? `<dt>Summary</dt><dd>${escapeHtml(item.summary)}</dd>` : ""}
 <dt>Source document</dt><dd>${item.url ? link(item.url) : "no public link"}${item.snapshotSha256 ? ` · <a href="/capture?sha=${escapeHtml(item.snapshotSha256)}">archived capture</a> (source ${escapeHtml(item.sourceId)}, sha256 ${escapeHtml(item.snapshotSha256.slice(0, 12))}…)` : ""}</dd>
 ${item.relatedIncident ? `<dt>Same story as</dt><dd>${escapeHtml(item.relatedIncident)} (set attach_to to add this as a later report)</dd>` : ""}
-<dt>Proposed</dt><dd>${Object.entries(item.proposal).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join("<br>") || "—"}</dd></dl>`
+<dt>Proposed</dt><dd>${
+          Object.entries(item.proposal)
+            .map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`)
+            .join("<br>") || "—"
+        }</dd></dl>`
       : "<p>Loading the item…</p>";
     const timers = `<p>Opened ${escapeHtml(s.openedAt)} · reminder ${s.remindedAt ? `sent ${escapeHtml(s.remindedAt)}` : `due ${escapeHtml(s.remindAt)}`} ·
 ${s.escalatedAt ? `<span class="overdue">escalated ${escapeHtml(s.escalatedAt)} (overdue)</span>` : `escalation due ${escapeHtml(s.escalateAt)}`}</p>`;
-    const refused = s.refused.map((r) => `<li>${escapeHtml(r.action)} by ${escapeHtml(r.by)} at ${escapeHtml(r.at)}: ${escapeHtml(r.message)}</li>`).join("");
+    const refused = s.refused
+      .map((r) => `<li>${escapeHtml(r.action)} by ${escapeHtml(r.by)} at ${escapeHtml(r.at)}: ${escapeHtml(r.message)}</li>`)
+      .join("");
     const decided = s.outcome
       ? `<p><strong>Decided:</strong> ${escapeHtml(s.decision?.action)} by ${escapeHtml(s.decision?.by)} — ${escapeHtml(s.outcome.effect)} (curation_log ${escapeHtml(s.outcome.logId)})</p>`
       : "";
@@ -222,19 +243,26 @@ ${s.escalatedAt ? `<span class="overdue">escalated ${escapeHtml(s.escalatedAt)} 
 ${fields.map((f) => `<label>${escapeHtml(f)} <input type="text" name="f_${escapeHtml(f)}" value=""></label>`).join("")}
 <button name="action" value="approve">Approve</button> <button name="action" value="edit">Edit and publish</button></form></fieldset>
 <fieldset><legend>Reject</legend><form method="post" action="/review/decide">${common}<button name="action" value="reject">Reject</button></form></fieldset>`;
-    return page(item?.title ?? id, `<h1>${escapeHtml(item?.title ?? id)}</h1><p class="muted">${escapeHtml(id)} · ${escapeHtml(s.status)}</p>
-${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${details}${refused ? `<p>Refused decisions:</p><ul>${refused}</ul>` : ""}${decided}${forms}`);
+    return page(
+      item?.title ?? id,
+      `<h1>${escapeHtml(item?.title ?? id)}</h1><p class="muted">${escapeHtml(id)} · ${escapeHtml(s.status)}</p>
+${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${details}${refused ? `<p>Refused decisions:</p><ul>${refused}</ul>` : ""}${decided}${forms}`,
+    );
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Checked first: a page served under another name (DNS rebinding) must not reach the console at all.
-    if (!hostAllowed(req, allowedHosts)) throw new HttpError(421, `this console does not answer to Host ${JSON.stringify(req.headers.host ?? "")}`);
+    if (!hostAllowed(req, allowedHosts))
+      throw new HttpError(421, `this console does not answer to Host ${JSON.stringify(req.headers.host ?? "")}`);
     const url = new URL(req.url ?? "/", "http://console.local");
     const method = req.method ?? "GET";
     if (method === "GET" && url.pathname === "/login") return send(res, 200, loginPage());
     if (method === "POST" && url.pathname === "/login") {
       const form = await readBody(req, maxBody);
-      const name = (form.get("name") ?? "").trim().replace(/^analyst:/, "").slice(0, 64);
+      const name = (form.get("name") ?? "")
+        .trim()
+        .replace(/^analyst:/, "")
+        .slice(0, 64);
       let who: VerifiedAnalyst & { key: Buffer };
       try {
         who = await signIn(name, form.get("token") ?? "", req.socket.remoteAddress ?? "unknown", "form");
@@ -244,7 +272,12 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
         return send(res, error.status, loginPage(error.message), undefined, error.headers);
       }
       const id = randomBytes(32).toString("base64url");
-      sessions.set(id, { csrf: randomBytes(32).toString("base64url"), expires: Date.now() + sessionMs, analyst: who, signer: signerFromKey(who.name, who.key) });
+      sessions.set(id, {
+        csrf: randomBytes(32).toString("base64url"),
+        expires: Date.now() + sessionMs,
+        analyst: who,
+        signer: signerFromKey(who.name, who.key),
+      });
       log(`console: ${who.by} signed in`);
       return send(res, 303, "", "text/plain", {
         Location: "/",
@@ -268,7 +301,14 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
     if (method === "GET" && url.pathname === "/") return send(res, 200, await queuePage(url));
     if (method === "GET" && url.pathname === "/review") return send(res, 200, await reviewPage(url.searchParams.get("id") ?? "", session));
     if (method === "GET" && url.pathname === "/api/reviews") {
-      return json(res, 200, await listReviews(options.client, { kind: url.searchParams.get("kind") ?? undefined, status: url.searchParams.get("status") ?? undefined }));
+      return json(
+        res,
+        200,
+        await listReviews(options.client, {
+          kind: url.searchParams.get("kind") ?? undefined,
+          status: url.searchParams.get("status") ?? undefined,
+        }),
+      );
     }
     if (method === "GET" && url.pathname === "/capture") {
       const sha = url.searchParams.get("sha") ?? "";
@@ -280,7 +320,9 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
         return send(res, 404, "no such capture in this machine's archive", "text/plain; charset=utf-8");
       }
       // Inert text, whatever the capture holds: no sniffing, a sandbox with nothing allowed.
-      return send(res, 200, Buffer.from(body).toString("utf8"), "text/plain; charset=utf-8", { "Content-Security-Policy": "sandbox; default-src 'none'" });
+      return send(res, 200, Buffer.from(body).toString("utf8"), "text/plain; charset=utf-8", {
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+      });
     }
     if (method === "POST" && (url.pathname === "/review/decide" || url.pathname === "/api/decide")) {
       const form = await readBody(req, maxBody);
@@ -289,7 +331,8 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       if (!viaHeader) {
         const origin = req.headers.origin;
         if (origin && origin !== `http://${req.headers.host}`) return json(res, 403, { error: "cross-origin request refused" });
-        if (!session || !sameSecret(form.get("csrf") ?? "", session.csrf)) return json(res, 403, { error: "missing or wrong CSRF value: reload the page" });
+        if (!session || !sameSecret(form.get("csrf") ?? "", session.csrf))
+          return json(res, 403, { error: "missing or wrong CSRF value: reload the page" });
       }
       const id = form.get("id") ?? "";
       const action = form.get("action") as ReviewAction;
@@ -299,11 +342,25 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       try {
         if (!["approve", "reject", "edit"].includes(action)) throw new CurationInputError("action", "must be approve, reject or edit");
         // Whatever a `by` field in the request says, the decision is the signed-in analyst's.
-        const result = await decide(options.client, id, action, session.signer, { reason: form.get("reason") ?? "", fields }, { waitMs: options.decisionWaitMs ?? 20_000 });
+        const result = await decide(
+          options.client,
+          id,
+          action,
+          session.signer,
+          { reason: form.get("reason") ?? "", fields },
+          { waitMs: options.decisionWaitMs ?? 20_000 },
+        );
         log(`console: ${action} ${id} by ${session.analyst.by}: ${result.outcome}`);
         const status = result.outcome === "refused" ? 422 : 200;
         const message = result.outcome === "refused" || result.outcome === "amended" ? result.message : undefined;
-        if (wantsJson) return json(res, status, { outcome: result.outcome, by: session.analyst.by, effect: result.state.outcome?.effect, logId: result.state.outcome?.logId, message });
+        if (wantsJson)
+          return json(res, status, {
+            outcome: result.outcome,
+            by: session.analyst.by,
+            effect: result.state.outcome?.effect,
+            logId: result.state.outcome?.logId,
+            message,
+          });
         const notice =
           result.outcome === "recorded"
             ? `Recorded: ${result.state.outcome?.effect}`
@@ -316,7 +373,14 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (wantsJson) return json(res, 400, { error: message });
-        return send(res, 400, page("Not recorded", `<h1>Not recorded</h1><p>${escapeHtml(message)}</p><p><a href="/review?id=${encodeURIComponent(id)}">Back</a></p>`));
+        return send(
+          res,
+          400,
+          page(
+            "Not recorded",
+            `<h1>Not recorded</h1><p>${escapeHtml(message)}</p><p><a href="/review?id=${encodeURIComponent(id)}">Back</a></p>`,
+          ),
+        );
       }
     }
     return send(res, 404, page("Not found", "<h1>Not found</h1>"));
@@ -325,12 +389,18 @@ ${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${detai
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
-        if (!res.headersSent) send(res, error.status, JSON.stringify({ error: error.message }), "application/json; charset=utf-8", error.headers);
+        if (!res.headersSent)
+          send(res, error.status, JSON.stringify({ error: error.message }), "application/json; charset=utf-8", error.headers);
         else res.end();
         return;
       }
       log(`console: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) send(res, 500, page("Error", `<h1>Something went wrong</h1><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`));
+      if (!res.headersSent)
+        send(
+          res,
+          500,
+          page("Error", `<h1>Something went wrong</h1><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`),
+        );
       else res.end();
     });
   });

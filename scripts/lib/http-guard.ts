@@ -96,7 +96,10 @@ export function hostAllowed(req: http.IncomingMessage, allowed: readonly string[
  */
 export function clientAddress(req: http.IncomingMessage, trustProxy = false): string {
   if (trustProxy) {
-    const forwarded = String(req.headers["x-forwarded-for"] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const forwarded = String(req.headers["x-forwarded-for"] ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (forwarded.length > 0) return forwarded.at(-1)!;
   }
   return req.socket.remoteAddress ?? "unknown";

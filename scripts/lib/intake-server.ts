@@ -58,7 +58,16 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
       .start(review, {
         taskQueue: config.temporal.taskQueue,
         workflowId: reviewId("report", code),
-        args: [{ kind: "report", key: code, proposal: {}, remindAfterMs: config.review.remindAfterMs, escalateAfterMs: config.review.escalateAfterMs, activities: config.activities }],
+        args: [
+          {
+            kind: "report",
+            key: code,
+            proposal: {},
+            remindAfterMs: config.review.remindAfterMs,
+            escalateAfterMs: config.review.escalateAfterMs,
+            activities: config.activities,
+          },
+        ],
         memo: { kind: "report", key: code, status: "opening" },
         workflowIdReusePolicy: "REJECT_DUPLICATE",
       })
@@ -74,23 +83,39 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
       "X-Content-Type-Options": "nosniff",
       "Referrer-Policy": "no-referrer",
       "X-Frame-Options": "DENY",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+      "Content-Security-Policy":
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
       ...extra,
     });
     res.end(body);
   };
-  const answer = (req: http.IncomingMessage, res: http.ServerResponse, status: number, value: Record<string, unknown>, html: string, extra: Record<string, string> = {}) => {
-    if ((req.headers.accept ?? "").includes("application/json")) send(res, status, JSON.stringify(value), "application/json; charset=utf-8", extra);
+  const answer = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    value: Record<string, unknown>,
+    html: string,
+    extra: Record<string, string> = {},
+  ) => {
+    if ((req.headers.accept ?? "").includes("application/json"))
+      send(res, status, JSON.stringify(value), "application/json; charset=utf-8", extra);
     else send(res, status, html, "text/html; charset=utf-8", extra);
   };
-  const statusLink = config.intake.siteUrl ? `<a href="${escapeHtml(new URL("report-status", config.intake.siteUrl.replace(/\/?$/, "/")).href)}">the report status page</a>` : "the observatory site's report status page";
+  const statusLink = config.intake.siteUrl
+    ? `<a href="${escapeHtml(new URL("report-status", config.intake.siteUrl.replace(/\/?$/, "/")).href)}">the report status page</a>`
+    : "the observatory site's report status page";
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!hostAllowed(req, allowedHosts)) throw new HttpError(421, "this intake does not answer to that Host");
     const url = new URL(req.url ?? "/", "http://intake.local");
     const address = clientAddress(req, config.intake.trustProxy);
     if (req.method === "GET" && url.pathname === "/") {
-      return send(res, 200, page("Incident intake", "<h1>Incident intake</h1><p>Reports are made with the form on the observatory's site.</p>"), "text/html; charset=utf-8");
+      return send(
+        res,
+        200,
+        page("Incident intake", "<h1>Incident intake</h1><p>Reports are made with the form on the observatory's site.</p>"),
+        "text/html; charset=utf-8",
+      );
     }
     if (url.pathname !== "/report") throw new HttpError(404, "not found");
     if (req.method !== "POST") throw new HttpError(405, "POST a report to /report", { Allow: "POST" });
@@ -99,7 +124,9 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
     const wait = limit.take(address);
     if (wait > 0) {
       await audit.write({ event: "rate_limited", address });
-      throw new HttpError(429, `Too many reports from your address; try again in ${Math.ceil(wait / 60_000)} minutes.`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+      throw new HttpError(429, `Too many reports from your address; try again in ${Math.ceil(wait / 60_000)} minutes.`, {
+        "Retry-After": String(Math.ceil(wait / 1000)),
+      });
     }
     const form = await readBody(req, maxBody);
     if ((form.get(honeypotField) ?? "") !== "") {
@@ -115,7 +142,16 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
     } catch (error) {
       if (!(error instanceof IntakeInputError)) throw error;
       await audit.write({ event: "invalid", address, field: error.field });
-      return answer(req, res, 400, { error: error.message, field: error.field }, page("Please check the report", `<h1>Please check the report</h1><p>${escapeHtml(error.message)}</p><p>Go back to the form to correct it.</p>`));
+      return answer(
+        req,
+        res,
+        400,
+        { error: error.message, field: error.field },
+        page(
+          "Please check the report",
+          `<h1>Please check the report</h1><p>${escapeHtml(error.message)}</p><p>Go back to the form to correct it.</p>`,
+        ),
+      );
     }
     await store.save(report);
     try {
@@ -144,7 +180,14 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
       const message = error instanceof HttpError ? error.message : "Something went wrong; please try again later.";
       if (!(error instanceof HttpError)) log(`intake: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (res.headersSent) return void res.end();
-      answer(req, res, status, { error: message }, page("Not accepted", `<h1>Not accepted</h1><p>${escapeHtml(message)}</p>`), error instanceof HttpError ? error.headers : {});
+      answer(
+        req,
+        res,
+        status,
+        { error: message },
+        page("Not accepted", `<h1>Not accepted</h1><p>${escapeHtml(message)}</p>`),
+        error instanceof HttpError ? error.headers : {},
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -48,24 +48,39 @@ export function formatSummary(summary: PipelineSummary): string {
     String(s.updatedRows),
     String(s.rejected),
     s.seconds.toFixed(1),
-    s.fromSnapshot ? `snapshot as of ${s.snapshotAsOf?.slice(0, 10) ?? "?"}` : s.snapshotReason ? "archive replay" : s.status === "ok" || s.status === "unchanged" ? "live/repo" : "-",
+    s.fromSnapshot
+      ? `snapshot as of ${s.snapshotAsOf?.slice(0, 10) ?? "?"}`
+      : s.snapshotReason
+        ? "archive replay"
+        : s.status === "ok" || s.status === "unchanged"
+          ? "live/repo"
+          : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
   const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
-  for (const s of summary.sources) if (s.error) out.push(`${s.status === "skipped" ? "-" : "!"} ${s.sourceId}: ${s.status === "skipped" ? "no offline copy: " : ""}${s.error}`);
+  for (const s of summary.sources)
+    if (s.error)
+      out.push(`${s.status === "skipped" ? "-" : "!"} ${s.sourceId}: ${s.status === "skipped" ? "no offline copy: " : ""}${s.error}`);
   for (const s of summary.sources) for (const w of s.warnings ?? []) out.push(`- ${s.sourceId}: ${w}`);
   for (const s of summary.sources) {
-    if (s.snapshotReason) out.push(`  ${s.sourceId} was not fetched live (${s.fromSnapshot ? "bundled snapshot" : "archive"}): ${s.snapshotReason}`);
+    if (s.snapshotReason)
+      out.push(`  ${s.sourceId} was not fetched live (${s.fromSnapshot ? "bundled snapshot" : "archive"}): ${s.snapshotReason}`);
   }
   for (const q of summary.qualityFailures) {
-    out.push(`${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`);
+    out.push(
+      `${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`,
+    );
   }
   if (summary.reviews?.pending) {
-    out.push(`${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- list, or npm run console`);
+    out.push(
+      `${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- list, or npm run console`,
+    );
   }
   for (const h of summary.reviews?.held ?? []) {
-    out.push(`- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`);
+    out.push(
+      `- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`,
+    );
   }
   if (summary.exportError) out.push(`! ${summary.exportError}`);
   if (summary.siteError) out.push(`! site not rebuilt, the last good site stays published: ${summary.siteError}`);

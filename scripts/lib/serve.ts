@@ -14,7 +14,9 @@ export async function connectOrExit(name: string, config: ObservatoryConfig): Pr
   const address = config.temporal.address ?? `${config.devServer.ip}:${config.devServer.port}`;
   return connectReviewClient(config).catch((error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
-    console.error(`${name}: cannot reach Temporal at ${address} (${reason}); start it with npm start -- --keep-running, or set TEMPORAL_ADDRESS`);
+    console.error(
+      `${name}: cannot reach Temporal at ${address} (${reason}); start it with npm start -- --keep-running, or set TEMPORAL_ADDRESS`,
+    );
     process.exit(1);
   });
 }

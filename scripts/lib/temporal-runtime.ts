@@ -72,13 +72,20 @@ export async function startDevServer(
   const logFile = path.join(path.dirname(settings.dbFile), "temporal-dev-server.log");
   const out = createWriteStream(logFile, { flags: "a" });
   const args = [
-    "server", "start-dev",
-    "--ip", settings.ip,
-    "--port", String(settings.port),
-    "--ui-port", String(settings.uiPort),
-    "--db-filename", settings.dbFile,
-    "--namespace", namespace,
-    "--log-level", "warn",
+    "server",
+    "start-dev",
+    "--ip",
+    settings.ip,
+    "--port",
+    String(settings.port),
+    "--ui-port",
+    String(settings.uiPort),
+    "--db-filename",
+    settings.dbFile,
+    "--namespace",
+    namespace,
+    "--log-level",
+    "warn",
   ];
   const child: ChildProcess = spawn(cliPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(out);

@@ -95,7 +95,8 @@ async function visit(route: string, width = 1280, page?: Page): Promise<Visit> {
   });
   page.on("request", (r) => {
     const url = r.url();
-    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin) problems.push(`third-party request: ${url}`);
+    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin)
+      problems.push(`third-party request: ${url}`);
   });
   await page.goto(new URL(route, server.url).href, { waitUntil: "networkidle" });
   await settled(page);
@@ -137,7 +138,8 @@ async function khmerWebFontGlyphs(page: Page, selector: string): Promise<{ glyph
  */
 async function untranslatedRuns(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const kept = /^(?:[A-Z0-9][A-Z0-9&-]*s?|AI|ICT|PDF|CSV|Parquet|DuckDB|JSON|URL|GitHub|GDP|USD|KHR|km|en|R-XXXX-XXXX|YYYY(?:-MM(?:-DD)?)?|https?|www|org|com)$/;
+    const kept =
+      /^(?:[A-Z0-9][A-Z0-9&-]*s?|AI|ICT|PDF|CSV|Parquet|DuckDB|JSON|URL|GitHub|GDP|USD|KHR|km|en|R-XXXX-XXXX|YYYY(?:-MM(?:-DD)?)?|https?|www|org|com)$/;
     const names = /Frictionless Data Package|Responsible AI Collaborative|Noto Sans Khmer|Python|pandas|pyarrow|Polars|arrow/g;
     const outside = "[data-content], code, pre, script, style, svg, a[href^='http'], [hidden], [aria-hidden='true']";
     const main = document.querySelector("#observablehq-main")!;
@@ -147,7 +149,10 @@ async function untranslatedRuns(page: Page): Promise<string[]> {
       const el = node.parentElement!;
       if (el.closest(outside) || el.getClientRects().length === 0) continue;
       // Tokens split at spaces and punctuation, not at _ . - or digits, so an identifier or a URL is one token.
-      const tokens = (node.textContent ?? "").replace(names, " NAIS ").split(/[^A-Za-z0-9_.'’-]+/).map((w) => w.replace(/^[.'’-]+|[.'’-]+$/g, ""));
+      const tokens = (node.textContent ?? "")
+        .replace(names, " NAIS ")
+        .split(/[^A-Za-z0-9_.'’-]+/)
+        .map((w) => w.replace(/^[.'’-]+|[.'’-]+$/g, ""));
       const words = tokens.filter((w) => /[A-Za-z]{2,}/.test(w) || /[0-9_]/.test(w)).map((w) => (/[0-9_.]/.test(w) ? "NAIS" : w));
       let run: string[] = [];
       for (const w of [...words, "NAIS"]) {
@@ -163,7 +168,24 @@ async function untranslatedRuns(page: Page): Promise<string[]> {
 }
 
 const quarter = "2025-Q3";
-const pages = ["", "indicators", "strategy", "governance", "incidents", "report", "report-status", "publications", "use-cases", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
+const pages = [
+  "",
+  "indicators",
+  "strategy",
+  "governance",
+  "incidents",
+  "report",
+  "report-status",
+  "publications",
+  "use-cases",
+  "news",
+  "open-data",
+  "methodology",
+  "reports/",
+  `reports/${quarter}`,
+  "reports/end-2026",
+  "reports/end-2028",
+];
 const htmlFile = (route: string) => (route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`);
 
 describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
@@ -190,7 +212,9 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
           await expect(page.locator("h1").textContent()).resolves.toMatch(/[\u1780-\u17FF]/);
           await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(/ទិន្នន័យរៀបចំនៅ [០-៩]+ វិច្ឆិកា [០-៩]{4}/);
           // hreflang alternates name both editions of this page.
-          const alternates = await page.locator('link[rel~="alternate"][hreflang]').evaluateAll((ls) => ls.map((l) => `${l.getAttribute("hreflang")} ${new URL((l as HTMLLinkElement).href).pathname}`));
+          const alternates = await page
+            .locator('link[rel~="alternate"][hreflang]')
+            .evaluateAll((ls) => ls.map((l) => `${l.getAttribute("hreflang")} ${new URL((l as HTMLLinkElement).href).pathname}`));
           expect(alternates).toHaveLength(2);
           expect(alternates[0]).toMatch(new RegExp(`^en /${route.replace(/\/$/, "")}`));
           expect(alternates[1]).toMatch(new RegExp(`^km /km/${route.replace(/\/$/, "")}`));
@@ -198,15 +222,19 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             expect(overflow).toBeLessThanOrEqual(1);
             // Stacked subscripts need room: no Khmer text line set tighter than 1.5 times its font size.
-            const tight = await page.evaluate(() =>
-              Array.from(document.querySelectorAll("#observablehq-main :is(h1, h2, h3, p, td, th, li, span, label)"))
-                .filter((el) => /[\u1780-\u17FF]/.test(el.textContent ?? "") && (el as HTMLElement).offsetParent !== null)
-                .map((el) => getComputedStyle(el))
-                .filter((s) => s.lineHeight !== "normal" && parseFloat(s.lineHeight) < 1.5 * parseFloat(s.fontSize)).length,
+            const tight = await page.evaluate(
+              () =>
+                Array.from(document.querySelectorAll("#observablehq-main :is(h1, h2, h3, p, td, th, li, span, label)"))
+                  .filter((el) => /[\u1780-\u17FF]/.test(el.textContent ?? "") && (el as HTMLElement).offsetParent !== null)
+                  .map((el) => getComputedStyle(el))
+                  .filter((s) => s.lineHeight !== "normal" && parseFloat(s.lineHeight) < 1.5 * parseFloat(s.fontSize)).length,
             );
             expect(tight).toBe(0);
           }
-          await page.screenshot({ path: path.join(screenshots, `km-${route.replace(/\W+/g, "_") || "index"}-${width}.png`), fullPage: true });
+          await page.screenshot({
+            path: path.join(screenshots, `km-${route.replace(/\W+/g, "_") || "index"}-${width}.png`),
+            fullPage: true,
+          });
         } finally {
           await page.close();
         }

@@ -12,7 +12,16 @@ import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
 import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
 
-const emptied = ["incidents", "incidents_by_year_harm", "news_items", "news_stories", "news_by_month_priority", "publications", "publications_by_year", "publications_by_institution"];
+const emptied = [
+  "incidents",
+  "incidents_by_year_harm",
+  "news_items",
+  "news_stories",
+  "news_by_month_priority",
+  "publications",
+  "publications_by_year",
+  "publications_by_institution",
+];
 
 let config: ObservatoryConfig;
 let dir: string;
@@ -37,10 +46,14 @@ async function empty(exportsDir: string, tables: string[]): Promise<void> {
 
 /** Runs one data loader as Framework does, against the given exports. */
 function runLoader(loader: string, exportsDir: string, args: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(path.join(repoRoot, "node_modules", ".bin", "tsx"), [path.join(repoRoot, "site", "src", "data", loader), ...args], {
-    env: { ...process.env, OBSERVATORY_EXPORTS_DIR: exportsDir },
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    path.join(repoRoot, "node_modules", ".bin", "tsx"),
+    [path.join(repoRoot, "site", "src", "data", loader), ...args],
+    {
+      env: { ...process.env, OBSERVATORY_EXPORTS_DIR: exportsDir },
+      encoding: "utf8",
+    },
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -61,7 +74,12 @@ afterAll(async () => {
 
 describe("The site with nothing to list", () => {
   it("publishes empty lists for incidents, news and publications", () => {
-    for (const [loader, key] of [["incidents.json.ts", "incidents"], ["news.json.ts", "items"], ["publications.json.ts", "works"], ["latest.json.ts", "news"]] as const) {
+    for (const [loader, key] of [
+      ["incidents.json.ts", "incidents"],
+      ["news.json.ts", "items"],
+      ["publications.json.ts", "works"],
+      ["latest.json.ts", "news"],
+    ] as const) {
       const { status, stdout, stderr } = runLoader(loader, config.paths.exports);
       expect(status, `${loader}: ${stderr}`).toBe(0);
       expect(JSON.parse(stdout)[key]).toEqual([]);
@@ -69,7 +87,12 @@ describe("The site with nothing to list", () => {
   });
 
   it("says plainly on each page that the list is empty", async () => {
-    for (const [route, text] of [["incidents", "No reviewed incidents in this export"], ["news", "No policy news in this export"], ["publications", "No publications in this export"], ["", "No reviewed incidents in this export"]] as const) {
+    for (const [route, text] of [
+      ["incidents", "No reviewed incidents in this export"],
+      ["news", "No policy news in this export"],
+      ["publications", "No publications in this export"],
+      ["", "No reviewed incidents in this export"],
+    ] as const) {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));

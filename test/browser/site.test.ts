@@ -119,7 +119,8 @@ async function visit(route: string, width = 1280): Promise<Visit> {
   });
   page.on("request", (r) => {
     const url = r.url();
-    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin) problems.push(`third-party request: ${url}`);
+    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin)
+      problems.push(`third-party request: ${url}`);
   });
   page.on("dialog", (d) => {
     problems.push(`dialog: ${d.message()}`);
@@ -132,13 +133,41 @@ async function visit(route: string, width = 1280): Promise<Visit> {
 }
 
 const quarter = "2025-Q3";
-const pages = ["", "indicators", "strategy", "governance", "incidents", "report", "report-status", "publications", "use-cases", "news", "open-data", "methodology", "reports/", `reports/${quarter}`, "reports/end-2026", "reports/end-2028"];
-const chartPages = ["", "indicators", "strategy", "governance", "incidents", "publications", "news", `reports/${quarter}`, "reports/end-2026"];
+const pages = [
+  "",
+  "indicators",
+  "strategy",
+  "governance",
+  "incidents",
+  "report",
+  "report-status",
+  "publications",
+  "use-cases",
+  "news",
+  "open-data",
+  "methodology",
+  "reports/",
+  `reports/${quarter}`,
+  "reports/end-2026",
+  "reports/end-2028",
+];
+const chartPages = [
+  "",
+  "indicators",
+  "strategy",
+  "governance",
+  "incidents",
+  "publications",
+  "news",
+  `reports/${quarter}`,
+  "reports/end-2026",
+];
 
 // A page visit can take several seconds on a shared two-core machine; interactions get more room.
 describe("The public site in Chromium", { timeout: 90_000 }, () => {
   it("builds every page, its quarterly reports and the downloads", async () => {
-    for (const route of pages) await expect(fs.stat(path.join(dist, route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`))).resolves.toBeTruthy();
+    for (const route of pages)
+      await expect(fs.stat(path.join(dist, route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`))).resolves.toBeTruthy();
     // Quarters run up to the export's build date, not the machine's.
     await expect(fs.stat(path.join(dist, "reports", "2026-Q4.html"))).resolves.toBeTruthy();
     await expect(fs.stat(path.join(dist, "reports", "2027-Q1.html"))).rejects.toThrow(/ENOENT/);
@@ -200,14 +229,17 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
       expect(indicators.main).toMatch(/5 of them compare Cambodia with the nine ASEAN peers/);
       expect(indicators.main).toMatch(/In 2023 Cambodia ranked \d+ of 10 ASEAN countries with a value/);
       expect(indicators.main).toContain("No peer values: the export holds this indicator for Cambodia only.");
-      expect(indicators.main).toMatch(/via the Gapminder \(open-numbers\) Systema Globalis mirror \(open-numbers\/ddf--gapminder--systema_globalis at c63631a/);
+      expect(indicators.main).toMatch(
+        /via the Gapminder \(open-numbers\) Systema Globalis mirror \(open-numbers\/ddf--gapminder--systema_globalis at c63631a/,
+      );
       expect(await indicators.page.locator("table.data strong.home").count()).toBe(5);
     } finally {
       await indicators.page.close();
     }
     const incidents = await text("incidents");
     try {
-      for (const id of ["229", "918", "1291"]) expect(await incidents.page.locator(`a[href="https://incidentdatabase.ai/cite/${id}"]`).count(), id).toBe(1);
+      for (const id of ["229", "918", "1291"])
+        expect(await incidents.page.locator(`a[href="https://incidentdatabase.ai/cite/${id}"]`).count(), id).toBe(1);
       // #1127 waits for a match review against the analysts' June 2025 Hun Sen entry: listed once meanwhile.
       expect(incidents.main).toContain("aiid:1127 may be the same incident as sheet:hun-sen-deepfake-war-appeal");
       expect(incidents.main).toMatch(/Match rule: An incident counts for an ASEAN member/);
@@ -232,7 +264,8 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
     const useCases = await text("use-cases");
     try {
       expect(useCases.main).toMatch(/Showing 9 of 9 use cases/);
-      for (const name of ["TranslateKH", "Sarika", "Khmer Chatbot for Banking", "Khmer Sign Language Recognition"]) expect(useCases.main).toContain(name);
+      for (const name of ["TranslateKH", "Sarika", "Khmer Chatbot for Banking", "Khmer Sign Language Recognition"])
+        expect(useCases.main).toContain(name);
       expect(useCases.main).toContain("document not online");
     } finally {
       await useCases.page.close();
@@ -268,7 +301,7 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
           const svg = chart.locator("svg[aria-label]").first();
           await expect(svg.getAttribute("aria-label")).resolves.toMatch(/\w{4,}/);
           // Plot gives each mark a group with aria-label (bar, line, dot…) holding its shapes.
-          const marks = await chart.locator('svg g[aria-label] > :is(rect, path, circle, line)').count();
+          const marks = await chart.locator("svg g[aria-label] > :is(rect, path, circle, line)").count();
           expect(marks, `marks in a chart on /${route}`).toBeGreaterThan(0);
           await expect(chart.locator(".chart-meta").textContent()).resolves.toMatch(/Source: .+Data as of \d{4}-\d{2}-\d{2}/s);
           expect(await chart.locator("a.download").count()).toBe(1);
@@ -332,7 +365,9 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
       await news.page.waitForFunction(() => !document.querySelector("#news-count")?.textContent?.startsWith("Showing 0 stories"));
       expect(await news.page.locator("#news-list > li").count()).toBeGreaterThan(5);
       // Only the Khmer fixture is tagged with priority 2 in this data.
-      await news.page.getByRole("combobox", { name: "NAIS priority" }).selectOption({ label: "2. Data, Infrastructure, and Key Technologies" });
+      await news.page
+        .getByRole("combobox", { name: "NAIS priority" })
+        .selectOption({ label: "2. Data, Infrastructure, and Key Technologies" });
       await news.page.waitForFunction(() => document.querySelector("#news-count")?.textContent?.startsWith("Showing 1 stories"));
       await expect(news.page.locator("#news-list h3").allTextContents()).resolves.toEqual([khmerNews]);
       expect(news.problems).toEqual([]);
@@ -378,7 +413,11 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
   });
 
   it("renders Khmer titles and headings with the Khmer web font the site serves itself", async () => {
-    for (const [route, text] of [["news", khmerNews], ["incidents", khmerIncident], ["", "ទិដ្ឋភាពទូទៅ"]] as const) {
+    for (const [route, text] of [
+      ["news", khmerNews],
+      ["incidents", khmerIncident],
+      ["", "ទិដ្ឋភាពទូទៅ"],
+    ] as const) {
       const { page } = await visit(route);
       try {
         const node = page.getByText(text, { exact: false }).first();
@@ -393,7 +432,9 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
         const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
         // The site's own web font, not whatever the machine happens to have installed.
         const khmer = fonts.filter((f) => f.familyName === "Noto Sans Khmer" && f.isCustomFont).reduce((n, f) => n + f.glyphCount, 0);
-        expect(fonts.map((f) => `${f.familyName}${f.isCustomFont ? " (web font)" : ""}`).join(", ")).toContain("Noto Sans Khmer (web font)");
+        expect(fonts.map((f) => `${f.familyName}${f.isCustomFont ? " (web font)" : ""}`).join(", ")).toContain(
+          "Noto Sans Khmer (web font)",
+        );
         expect(khmer).toBeGreaterThanOrEqual(5);
       } finally {
         await page.close();
@@ -459,7 +500,10 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
     }
     const indicators = await visit("indicators");
     try {
-      const [download] = await Promise.all([indicators.page.waitForEvent("download"), indicators.page.locator("figure.chart-card a.download").first().click()]);
+      const [download] = await Promise.all([
+        indicators.page.waitForEvent("download"),
+        indicators.page.locator("figure.chart-card a.download").first().click(),
+      ]);
       const text = await fs.readFile((await download.path())!, "utf8");
       const [header, first] = text.replace(/^\uFEFF/, "").split("\n");
       expect(header.split(",")).toEqual(expect.arrayContaining(["indicator_code", "country_iso3", "period", "value", "source_url"]));

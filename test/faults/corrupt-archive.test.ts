@@ -36,7 +36,13 @@ async function world(): Promise<{ config: ObservatoryConfig; registryFile: strin
 }
 
 function activitiesOf(w: Awaited<ReturnType<typeof world>>) {
-  return createActivities({ config: w.config, projectRoot: repoRoot, registryFile: w.registryFile, log: (m) => w.logs.push(m), fetchSettings: fetchSettingsFor(server) });
+  return createActivities({
+    config: w.config,
+    projectRoot: repoRoot,
+    registryFile: w.registryFile,
+    log: (m) => w.logs.push(m),
+    fetchSettings: fetchSettingsFor(server),
+  });
 }
 
 async function ingest(w: Awaited<ReturnType<typeof world>>, sourceId: string, offline = false) {
@@ -47,7 +53,15 @@ async function ingest(w: Awaited<ReturnType<typeof world>>, sourceId: string, of
 }
 
 async function load(w: Awaited<ReturnType<typeof world>>, parsedBy: Array<Awaited<ReturnType<typeof ingest>>>) {
-  const reports: RunReport[] = parsedBy.map(({ fetched, parsed }) => ({ sourceId: fetched.sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: fetched.fromSnapshot, stageDir: parsed.stageDir }));
+  const reports: RunReport[] = parsedBy.map(({ fetched, parsed }) => ({
+    sourceId: fetched.sourceId,
+    status: "ok",
+    fetched: fetched.captures.length,
+    records: parsed.records,
+    rejected: parsed.rejected,
+    fromSnapshot: fetched.fromSnapshot,
+    stageDir: parsed.stageDir,
+  }));
   await activitiesOf(w).loadStaged({ runId: "pipeline/fault", reports });
   return withWarehouse(w.config.paths.warehouse, async (db) => ({
     news: await queryRows(db, "SELECT * EXCLUDE (retrieved_at) FROM news_items ORDER BY source_id, item_key"),
@@ -56,7 +70,8 @@ async function load(w: Awaited<ReturnType<typeof world>>, parsedBy: Array<Awaite
 }
 
 const bodyFile = (config: ObservatoryConfig, sha: string) => path.join(config.paths.archive, "bodies", sha.slice(0, 2), `${sha}.gz`);
-const quarantined = async (config: ObservatoryConfig) => fs.readdir(path.join(config.paths.archive, "quarantine")).catch(() => [] as string[]);
+const quarantined = async (config: ObservatoryConfig) =>
+  fs.readdir(path.join(config.paths.archive, "quarantine")).catch(() => [] as string[]);
 
 beforeAll(async () => {
   const feed = await fixture("rss", "wordpress.xml");
@@ -79,11 +94,19 @@ describe("Fault: a corrupt archive body", () => {
   it("names the file and the sha when a body's gzip is truncated, and quarantines it", async () => {
     const w = await world();
     const archive = new Archive(w.config.paths.archive);
-    const capture = await archive.put(new TextEncoder().encode("some body"), { url: "repo:x", status: 200, headers: {}, retrievedAt: "2026-01-01T00:00:00Z", origin: "repo" });
+    const capture = await archive.put(new TextEncoder().encode("some body"), {
+      url: "repo:x",
+      status: 200,
+      headers: {},
+      retrievedAt: "2026-01-01T00:00:00Z",
+      origin: "repo",
+    });
     const file = bodyFile(w.config, capture.sha256);
     const gz = await fs.readFile(file);
     await fs.writeFile(file, gz.subarray(0, gz.length - 6));
-    await expect(archive.read(capture.sha256)).rejects.toThrow(`archive body ${file} (sha256 ${capture.sha256}) is unreadable: not a complete gzip stream`);
+    await expect(archive.read(capture.sha256)).rejects.toThrow(
+      `archive body ${file} (sha256 ${capture.sha256}) is unreadable: not a complete gzip stream`,
+    );
     expect(await quarantined(w.config)).toEqual([expect.stringMatching(new RegExp(`^${capture.sha256}\\.`))]);
   });
 
@@ -120,7 +143,11 @@ describe("Fault: a corrupt archive body", () => {
     const started = performance.now();
     const parsed = await acts.parseSource({ sourceId: "worldbank-wdi", runKey: "fault", captures: fetched.captures });
     const seconds = (performance.now() - started) / 1000;
-    expect(w.logs).toContainEqual(expect.stringMatching(new RegExp(`^worldbank-wdi: .*${victim.sha256}.* its bytes hash to [0-9a-f]{64}.*; restored from the bundled snapshot$`)));
+    expect(w.logs).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^worldbank-wdi: .*${victim.sha256}.* its bytes hash to [0-9a-f]{64}.*; restored from the bundled snapshot$`),
+      ),
+    );
     expect(await load(w, [{ fetched, parsed }])).toEqual(expected);
     console.error(`fault corrupt-archive (snapshot body): restored during the parse in ${seconds.toFixed(2)} s`);
   });
@@ -145,7 +172,12 @@ describe("Fault: a corrupt archive body", () => {
     const started = performance.now();
     const before = server.requestsTo("/feed").length;
     const again = await acts.fetchSource({ sourceId: "feed", offline: false });
-    expect(server.requestsTo("/feed").slice(before).map((r) => r.headers["if-none-match"])).toEqual([undefined]);
+    expect(
+      server
+        .requestsTo("/feed")
+        .slice(before)
+        .map((r) => r.headers["if-none-match"]),
+    ).toEqual([undefined]);
     const parsed = await acts.parseSource({ sourceId: "feed", runKey: "fault", captures: again.captures });
     const seconds = (performance.now() - started) / 1000;
     expect(again.captures[0].sha256).toBe(capture.sha256);

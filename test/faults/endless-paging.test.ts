@@ -29,12 +29,18 @@ const json = (res: ServerResponse, body: unknown) => {
  */
 function worldBankPage(template: unknown[], page: number): unknown[] {
   const [paging, rows] = template as [Record<string, unknown>, Array<Record<string, unknown>>];
-  return [{ ...paging, page, pages: 999999, total: 999999 * 2 }, rows.slice(1).map((r) => ({ ...r, date: String(1000 + page), value: 150 }))];
+  return [
+    { ...paging, page, pages: 999999, total: 999999 * 2 },
+    rows.slice(1).map((r) => ({ ...r, date: String(1000 + page), value: 150 })),
+  ];
 }
 
 beforeAll(async () => {
   const wbTemplate = JSON.parse(Buffer.from(await fixture("worldbank", "it-net-user-page1.json")).toString("utf8")) as unknown[];
-  const oa1 = JSON.parse(Buffer.from(await fixture("openalex", "page1.json")).toString("utf8")) as { meta: Record<string, unknown>; results: Array<Record<string, unknown>> };
+  const oa1 = JSON.parse(Buffer.from(await fixture("openalex", "page1.json")).toString("utf8")) as {
+    meta: Record<string, unknown>;
+    results: Array<Record<string, unknown>>;
+  };
   const oaWork = oa1.results[0];
   server = await startLoopbackServer({
     "/robots.txt": { body: "User-agent: *\nAllow: /\n" },
@@ -85,7 +91,13 @@ afterAll(async () => {
 });
 
 function activities() {
-  return createActivities({ config, projectRoot: repoRoot, registryFile: path.join(dir, "registry.yaml"), log: () => undefined, fetchSettings: fetchSettingsFor(server) });
+  return createActivities({
+    config,
+    projectRoot: repoRoot,
+    registryFile: path.join(dir, "registry.yaml"),
+    log: () => undefined,
+    fetchSettings: fetchSettingsFor(server),
+  });
 }
 
 async function ingest(sourceId: string) {
@@ -93,7 +105,15 @@ async function ingest(sourceId: string) {
   const started = performance.now();
   const fetched = await acts.fetchSource({ sourceId, offline: false });
   const parsed = await acts.parseSource({ sourceId, runKey: "fault", captures: fetched.captures });
-  const report: RunReport = { sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: false, stageDir: parsed.stageDir };
+  const report: RunReport = {
+    sourceId,
+    status: "ok",
+    fetched: fetched.captures.length,
+    records: parsed.records,
+    rejected: parsed.rejected,
+    fromSnapshot: false,
+    stageDir: parsed.stageDir,
+  };
   return { fetched, parsed, report, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -102,7 +122,13 @@ describe("Fault: paging that never ends", () => {
     const { fetched, parsed, seconds } = await ingest("wb-endless");
     expect(fetched.captures).toHaveLength(defaultMaxPages);
     expect(server.requestsTo("/wb/endless")).toHaveLength(defaultMaxPages);
-    expect(fetched.warnings).toEqual([expect.stringMatching(new RegExp(`^paging stopped at the cap of ${defaultMaxPages} pages per run \\(fetch.max_pages\\); 1 page\\(s\\) not fetched, the first .*page=${defaultMaxPages + 1}`))]);
+    expect(fetched.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^paging stopped at the cap of ${defaultMaxPages} pages per run \\(fetch.max_pages\\); 1 page\\(s\\) not fetched, the first .*page=${defaultMaxPages + 1}`,
+        ),
+      ),
+    ]);
     expect(parsed).toMatchObject({ records: defaultMaxPages + 1, rejected: 0 });
     console.error(`fault endless-paging: ${defaultMaxPages} pages then stopped in ${seconds.toFixed(1)} s`);
   });
@@ -137,10 +163,16 @@ describe("Fault: paging that never ends", () => {
   it("ends paging on a repeated OpenAlex cursor and rejects the work W91 that two pages both served", async () => {
     const { fetched, parsed } = await ingest("oa-repeat");
     expect(fetched.captures).toHaveLength(2);
-    expect(fetched.warnings).toEqual([expect.stringMatching(/^paging stopped: .*cursor=c2 was already fetched in this run \(a repeated cursor or link\)$/)]);
+    expect(fetched.warnings).toEqual([
+      expect.stringMatching(/^paging stopped: .*cursor=c2 was already fetched in this run \(a repeated cursor or link\)$/),
+    ]);
     expect(parsed).toMatchObject({ records: 3, rejected: 1 });
-    const manifest = JSON.parse(await fs.readFile(path.join(parsed.stageDir, "manifest.json"), "utf8")) as { rejections: Array<{ record: string; url: string }> };
-    expect(manifest.rejections).toEqual([expect.objectContaining({ record: "publications openalex:W91", url: expect.stringContaining("cursor=c2") })]);
+    const manifest = JSON.parse(await fs.readFile(path.join(parsed.stageDir, "manifest.json"), "utf8")) as {
+      rejections: Array<{ record: string; url: string }>;
+    };
+    expect(manifest.rejections).toEqual([
+      expect.objectContaining({ record: "publications openalex:W91", url: expect.stringContaining("cursor=c2") }),
+    ]);
   });
 
   it("stops a source with fresh cursors for ever at its byte budget", async () => {
@@ -150,7 +182,9 @@ describe("Fault: paging that never ends", () => {
     // Stopped at the first page after the budget was spent: everything before it was within budget.
     expect(bytes).toBeGreaterThanOrEqual(40000);
     expect(bytes - last).toBeLessThan(40000);
-    expect(fetched.warnings).toEqual([expect.stringMatching(/^paging stopped: the run's budget of 40000 bytes \(fetch.max_run_bytes\) is spent/)]);
+    expect(fetched.warnings).toEqual([
+      expect.stringMatching(/^paging stopped: the run's budget of 40000 bytes \(fetch.max_run_bytes\) is spent/),
+    ]);
     expect(parsed).toMatchObject({ records: fetched.captures.length * 3, rejected: 0 });
   });
 });

@@ -19,7 +19,9 @@ async function tree(folder: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of (await fs.readdir(folder, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
     const file = path.join(entry.parentPath, entry.name);
-    out[path.relative(folder, file)] = createHash("sha256").update(await fs.readFile(file)).digest("hex");
+    out[path.relative(folder, file)] = createHash("sha256")
+      .update(await fs.readFile(file))
+      .digest("hex");
   }
   return out;
 }
@@ -58,7 +60,9 @@ describe("Fault: the export cannot be swapped in", () => {
     const unlock = await lock(exportsDir);
     let failure: unknown;
     try {
-      failure = await at("2031-05-06T07:00:00Z").exportTables().catch((e: unknown) => e);
+      failure = await at("2031-05-06T07:00:00Z")
+        .exportTables()
+        .catch((e: unknown) => e);
     } finally {
       await unlock();
     }
@@ -80,8 +84,11 @@ describe("Fault: the export cannot be swapped in", () => {
     expect(published.length).toBeGreaterThan(80);
     expect(release).toEqual(Object.fromEntries(published));
     // Every earlier release is still there, unchanged.
-    for (const [name, sha] of Object.entries(before)) if (name.startsWith("releases/") && name !== "releases/index.json") expect(live[name], name).toBe(sha);
-    const index = JSON.parse(await fs.readFile(path.join(exportsDir, "releases", "index.json"), "utf8")) as { releases: Array<{ date: string }> };
+    for (const [name, sha] of Object.entries(before))
+      if (name.startsWith("releases/") && name !== "releases/index.json") expect(live[name], name).toBe(sha);
+    const index = JSON.parse(await fs.readFile(path.join(exportsDir, "releases", "index.json"), "utf8")) as {
+      releases: Array<{ date: string }>;
+    };
     expect(index.releases[0].date).toBe("2031-05-06");
   });
 });
@@ -110,6 +117,8 @@ describe("Fault: the site build fails", () => {
     expect((failure as Error).message.split("\n")[0]).toMatch(/^site build failed \(exit \d+\): .+; the last good site stays in .*site$/);
     expect(await tree(built.dir)).toEqual(good);
     expect((await fs.readdir(path.dirname(built.dir))).filter((n) => n.startsWith(".site-build-") || n.includes(".old-"))).toEqual([]);
-    console.error(`fault site-build: a good build took ${buildSeconds.toFixed(1)} s; the failed build left the previous ${Object.keys(good).length} files in place`);
+    console.error(
+      `fault site-build: a good build took ${buildSeconds.toFixed(1)} s; the failed build left the previous ${Object.keys(good).length} files in place`,
+    );
   }, 600_000);
 });

@@ -83,9 +83,17 @@ async function tree(folder: string): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   installRuntime("ERROR");
-  const wbTemplate = JSON.parse(Buffer.from(await fixture("worldbank", "it-net-user-page1.json")).toString("utf8")) as [Record<string, unknown>, Array<Record<string, unknown>>];
-  const oa1 = JSON.parse(Buffer.from(await fixture("openalex", "page1.json")).toString("utf8")) as { meta: Record<string, unknown>; results: Array<Record<string, unknown>> };
-  const feed = Buffer.from(await fixture("rss", "wordpress.xml")).toString("utf8").replace("<title>Ministry condemns AI deepfake video</title>", "<title>Ministry condemns AI \u202Eoediv\u202C video</title>");
+  const wbTemplate = JSON.parse(Buffer.from(await fixture("worldbank", "it-net-user-page1.json")).toString("utf8")) as [
+    Record<string, unknown>,
+    Array<Record<string, unknown>>,
+  ];
+  const oa1 = JSON.parse(Buffer.from(await fixture("openalex", "page1.json")).toString("utf8")) as {
+    meta: Record<string, unknown>;
+    results: Array<Record<string, unknown>>;
+  };
+  const feed = Buffer.from(await fixture("rss", "wordpress.xml"))
+    .toString("utf8")
+    .replace("<title>Ministry condemns AI deepfake video</title>", "<title>Ministry condemns AI \u202Eoediv\u202C video</title>");
   const laughs = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"><!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]><rss version="2.0"><channel><title>x</title><item><title>&i;</title><link>https://news.example.kh/laughs</link></item></channel></rss>`;
   server = await startLoopbackServer({
     "/robots.txt": { body: "User-agent: *\nAllow: /\n" },
@@ -101,7 +109,8 @@ beforeAll(async () => {
       send(res, JSON.stringify([{ ...wbTemplate[0], page, pages: 999999 }, rows]), { "content-type": "application/json" });
     },
     "/feed": (_req, res) => send(res, feed, { "content-type": "application/rss+xml" }),
-    "/bomb": (_req, res) => send(res, gzipSync(Buffer.alloc(32 * 1024 * 1024)), { "content-type": "application/rss+xml", "content-encoding": "gzip" }),
+    "/bomb": (_req, res) =>
+      send(res, gzipSync(Buffer.alloc(32 * 1024 * 1024)), { "content-type": "application/rss+xml", "content-encoding": "gzip" }),
     "/laughs": (_req, res) => send(res, laughs, { "content-type": "application/rss+xml" }),
     "/to-metadata": { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } },
   });
@@ -131,7 +140,11 @@ afterAll(async () => {
 });
 
 const run = (runKey: string): Promise<PipelineSummary> =>
-  env.client.workflow.execute(pipeline, { taskQueue: config.temporal.taskQueue, workflowId: `pipeline/${runKey}`, args: [{ runKey, offline: false, buildSite: false, activities: config.activities }] });
+  env.client.workflow.execute(pipeline, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `pipeline/${runKey}`,
+    args: [{ runKey, offline: false, buildSite: false, activities: config.activities }],
+  });
 
 describe("Fault: a run against hostile sources", () => {
   let first: PipelineSummary;
@@ -157,19 +170,36 @@ describe("Fault: a run against hostile sources", () => {
     // The same sound sources, alone, through the same activities into a fresh warehouse.
     const clean = await tempConfig();
     dirs.push(clean.dir);
-    const acts = createActivities({ config: clean.config, projectRoot: repoRoot, registryFile, log: () => undefined, fetchSettings: fetchSettingsFor(server) });
+    const acts = createActivities({
+      config: clean.config,
+      projectRoot: repoRoot,
+      registryFile,
+      log: () => undefined,
+      fetchSettings: fetchSettingsFor(server),
+    });
     const reports: RunReport[] = [];
     for (const sourceId of sound) {
       const fetched = await acts.fetchSource({ sourceId, offline: false });
       const parsed = await acts.parseSource({ sourceId, runKey: "clean", captures: fetched.captures });
-      reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: false, stageDir: parsed.stageDir });
+      reports.push({
+        sourceId,
+        status: "ok",
+        fetched: fetched.captures.length,
+        records: parsed.records,
+        rejected: parsed.rejected,
+        fromSnapshot: false,
+        stageDir: parsed.stageDir,
+      });
     }
     await acts.loadStaged({ runId: "pipeline/clean", reports });
     const expected = await facts(clean.config.paths.warehouse);
     expect(expected.indicators).toHaveLength(1);
     expect(await facts(config.paths.warehouse)).toEqual(expected);
     const exported = await withWarehouse(config.paths.warehouse, (db) =>
-      queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet('${path.join(config.paths.exports, "publications.parquet")}') WHERE pub_key = 'openalex:W91'`),
+      queryRows(
+        db,
+        `SELECT count(*)::INTEGER AS n FROM read_parquet('${path.join(config.paths.exports, "publications.parquet")}') WHERE pub_key = 'openalex:W91'`,
+      ),
     );
     expect(exported).toEqual([{ n: 1 }]);
     console.error(`fault hostile-run: ${first.sources.length} sources (${hostile.length} hostile) in ${seconds.toFixed(1)} s`);
@@ -192,7 +222,9 @@ describe("Fault: a run against hostile sources", () => {
     expect(second.partial).toBe(true);
     expect(second.exportError).toMatch(/^export not published: .*(EPERM|EACCES).*and its releases are unchanged$/);
     expect(second.exportDir).toBeUndefined();
-    expect(second.sources.map((x) => [x.sourceId, x.status])).toEqual(first.sources.map((x) => [x.sourceId, x.status === "ok" ? "unchanged" : x.status]));
+    expect(second.sources.map((x) => [x.sourceId, x.status])).toEqual(
+      first.sources.map((x) => [x.sourceId, x.status === "ok" ? "unchanged" : x.status]),
+    );
     expect(await tree(exportsDir)).toEqual(before);
   }, 240_000);
 });

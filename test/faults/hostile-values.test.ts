@@ -33,7 +33,10 @@ beforeAll(async () => {
     .replace('"pages": 2', '"pages": 1')
     .replace('"value": null', '"value": 1e309')
     .replace('"value": 60.7171', '"value": -1e309');
-  const wbPage = wb.replace(/\]\s*\]\s*$/, `, {"indicator": {"id": "IT.NET.USER.ZS", "value": "Individuals using the Internet (% of population)"}, "countryiso3code": "KHM", "date": "2022", "value": 56.7}]]`);
+  const wbPage = wb.replace(
+    /\]\s*\]\s*$/,
+    `, {"indicator": {"id": "IT.NET.USER.ZS", "value": "Individuals using the Internet (% of population)"}, "countryiso3code": "KHM", "date": "2022", "value": 56.7}]]`,
+  );
   const feed = Buffer.from(await fixture("rss", "wordpress.xml"))
     .toString("utf8")
     .replace("<title>Ministry condemns AI deepfake video</title>", `<title>Ministry condemns AI ${RLO}oediv ekafpeed${PDI} video</title>`)
@@ -60,12 +63,26 @@ afterAll(async () => {
 
 describe("Fault: hostile values", () => {
   it("rejects World Bank numbers beyond the double range with a reason, strips bidi controls from titles and names, escapes them in bodies, and loads the rest", async () => {
-    const acts = createActivities({ config, projectRoot: repoRoot, registryFile: path.join(dir, "registry.yaml"), log: () => undefined, fetchSettings: fetchSettingsFor(server) });
+    const acts = createActivities({
+      config,
+      projectRoot: repoRoot,
+      registryFile: path.join(dir, "registry.yaml"),
+      log: () => undefined,
+      fetchSettings: fetchSettingsFor(server),
+    });
     const reports: RunReport[] = [];
     for (const sourceId of ["wb", "feed"]) {
       const fetched = await acts.fetchSource({ sourceId, offline: false });
       const parsed = await acts.parseSource({ sourceId, runKey: "hostile", captures: fetched.captures });
-      reports.push({ sourceId, status: "ok", fetched: fetched.captures.length, records: parsed.records, rejected: parsed.rejected, fromSnapshot: false, stageDir: parsed.stageDir });
+      reports.push({
+        sourceId,
+        status: "ok",
+        fetched: fetched.captures.length,
+        records: parsed.records,
+        rejected: parsed.rejected,
+        fromSnapshot: false,
+        stageDir: parsed.stageDir,
+      });
     }
     const load = await acts.loadStaged({ runId: "pipeline/hostile", reports });
     expect(load.counts.wb.error).toBeUndefined();
@@ -81,8 +98,16 @@ describe("Fault: hostile values", () => {
     }));
     expect(facts.observations).toEqual([{ period: "2022", value: 56.7 }]);
     expect(facts.rejections).toEqual([
-      { source_id: "wb", record: "IT.NET.USER.ZS/KHM/2023", reason: "value is outside the range of a double (beyond ±1.8e308, read as -Infinity)" },
-      { source_id: "wb", record: "IT.NET.USER.ZS/KHM/2024", reason: "value is outside the range of a double (beyond ±1.8e308, read as Infinity)" },
+      {
+        source_id: "wb",
+        record: "IT.NET.USER.ZS/KHM/2023",
+        reason: "value is outside the range of a double (beyond ±1.8e308, read as -Infinity)",
+      },
+      {
+        source_id: "wb",
+        record: "IT.NET.USER.ZS/KHM/2024",
+        reason: "value is outside the range of a double (beyond ±1.8e308, read as Infinity)",
+      },
     ]);
     expect(facts.anyBidi).toEqual([{ n: 0 }]);
     const deepfake = facts.news.find((n) => String(n.title).startsWith("Ministry condemns"))!;
@@ -90,6 +115,12 @@ describe("Fault: hostile values", () => {
     expect(deepfake.outlet).toBe("Example sweN");
     expect(deepfake.summary).toContain("imitates a \\u2066senior\\u2069 official");
     // Every item of the feed is there: the hostile one changed no other row.
-    expect(facts.news).toHaveLength((Buffer.from(await fixture("rss", "wordpress.xml")).toString("utf8").match(/<item>/g) ?? []).length);
+    expect(facts.news).toHaveLength(
+      (
+        Buffer.from(await fixture("rss", "wordpress.xml"))
+          .toString("utf8")
+          .match(/<item>/g) ?? []
+      ).length,
+    );
   });
 });

@@ -12,7 +12,17 @@ import { readStage, writeStage, type StageManifest } from "../../warehouse/stagi
 const temp = withTempWarehouse("observatory-fault-load-");
 
 const at = "2026-03-01T00:00:00Z";
-const sourceRow = (id: string, kind: string): SourceRow => ({ source_id: id, title: id, kind, parser: "test", urls: ["https://x/"], cadence: "daily", licence: "CC0 1.0", attribution: "test", enabled: true });
+const sourceRow = (id: string, kind: string): SourceRow => ({
+  source_id: id,
+  title: id,
+  kind,
+  parser: "test",
+  urls: ["https://x/"],
+  cadence: "daily",
+  licence: "CC0 1.0",
+  attribution: "test",
+  enabled: true,
+});
 const capture = (url: string, sha: string) => ({ url, sha256: sha, status: 200, retrievedAt: at, bytes: 1, origin: "live" });
 const shaA = "a".repeat(64);
 const shaB = "b".repeat(64);
@@ -54,7 +64,13 @@ const observation = (period: string, value: number) => ({
 
 async function stageWorldBank(): Promise<{ report: RunReport; manifest: StageManifest }> {
   const stageDir = path.join(temp.dir(), "staged", "wb");
-  const manifest = await writeStage(stageDir, "wb", { observations: [observation("2023", 17), observation("2024", 18)] }, [capture("https://x/", shaA)], []);
+  const manifest = await writeStage(
+    stageDir,
+    "wb",
+    { observations: [observation("2023", 17), observation("2024", 18)] },
+    [capture("https://x/", shaA)],
+    [],
+  );
   return { report: { sourceId: "wb", status: "ok", fetched: 1, records: 2, rejected: 0, fromSnapshot: false, stageDir }, manifest };
 }
 
@@ -63,7 +79,12 @@ async function handWrittenStage(sourceId: string, sql: string, table: string): P
   const stageDir = path.join(temp.dir(), "staged", sourceId);
   await fs.mkdir(stageDir, { recursive: true });
   await withMemoryDb((db) => db.run(`COPY (${sql}) TO ${sqlString(path.join(stageDir, `${table}.parquet`))} (FORMAT parquet)`));
-  const manifest: StageManifest = { sourceId, tables: { [table]: { file: `${table}.parquet`, rows: 2 } }, captures: [capture("https://y/", shaB)], rejections: [] };
+  const manifest: StageManifest = {
+    sourceId,
+    tables: { [table]: { file: `${table}.parquet`, rows: 2 } },
+    captures: [capture("https://y/", shaB)],
+    rejections: [],
+  };
   await fs.writeFile(path.join(stageDir, "manifest.json"), JSON.stringify(manifest));
   return { report: { sourceId, status: "ok", fetched: 1, records: 2, rejected: 0, fromSnapshot: false, stageDir }, manifest };
 }
@@ -76,22 +97,45 @@ describe("Fault: a source's records repeat a key", () => {
     await writeStage(
       stageDir,
       "openalex",
-      { publications: [work("W90", "First", shaA), work("W91", "Khmer speech", shaA), work("W91", "Khmer speech", shaB), work("W91", "Khmer speech (v2)", shaB)] },
+      {
+        publications: [
+          work("W90", "First", shaA),
+          work("W91", "Khmer speech", shaA),
+          work("W91", "Khmer speech", shaB),
+          work("W91", "Khmer speech (v2)", shaB),
+        ],
+      },
       [capture(page1, shaA), capture(page2, shaB)],
       [],
     );
     const manifest = await readStage(stageDir);
     expect(manifest.tables.publications?.rows).toBe(2);
     expect(manifest.rejections).toEqual([
-      { url: page2, record: "publications openalex:W91", reason: `duplicate key: the source already gave openalex:W91 in ${page1} (identical)` },
-      { url: page2, record: "publications openalex:W91", reason: `duplicate key: the source already gave openalex:W91 in ${page1} with different values; the first is kept` },
+      {
+        url: page2,
+        record: "publications openalex:W91",
+        reason: `duplicate key: the source already gave openalex:W91 in ${page1} (identical)`,
+      },
+      {
+        url: page2,
+        record: "publications openalex:W91",
+        reason: `duplicate key: the source already gave openalex:W91 in ${page1} with different values; the first is kept`,
+      },
     ]);
     const report: RunReport = { sourceId: "openalex", status: "ok", fetched: 2, records: 2, rejected: 2, fromSnapshot: false, stageDir };
     const counts = await withWarehouse(path.join(temp.dir(), "w.duckdb"), (db) =>
-      loadStages(db, { runId: "r1", loadedAt: at, sources: [sourceRow("openalex", "publication")], reports: [report], manifests: new Map([["openalex", manifest]]) }),
+      loadStages(db, {
+        runId: "r1",
+        loadedAt: at,
+        sources: [sourceRow("openalex", "publication")],
+        reports: [report],
+        manifests: new Map([["openalex", manifest]]),
+      }),
     );
     expect(counts.openalex).toEqual({ newRows: 2, updatedRows: 0 });
-    const rows = await withWarehouse(path.join(temp.dir(), "w.duckdb"), (db) => queryRows(db, "SELECT pub_key, title FROM publications ORDER BY pub_key"));
+    const rows = await withWarehouse(path.join(temp.dir(), "w.duckdb"), (db) =>
+      queryRows(db, "SELECT pub_key, title FROM publications ORDER BY pub_key"),
+    );
     expect(rows).toEqual([
       { pub_key: "openalex:W90", title: "First" },
       { pub_key: "openalex:W91", title: "Khmer speech" },
@@ -147,8 +191,16 @@ describe("Fault: a source's records repeat a key", () => {
     expect(facts.publications).toEqual([{ n: 0 }]);
     expect(facts.snapshots).toEqual([{ source_id: "wb" }]);
     expect(facts.runs).toEqual([
-      { source_id: "openalex", status: "failed", message: "openalex: set aside at the load: staged publications repeats key(s) openalex/openalex:W91 (2 times)" },
-      { source_id: "sheet", status: "failed", message: expect.stringMatching(/^sheet: set aside at the load: its stage could not be loaded/) },
+      {
+        source_id: "openalex",
+        status: "failed",
+        message: "openalex: set aside at the load: staged publications repeats key(s) openalex/openalex:W91 (2 times)",
+      },
+      {
+        source_id: "sheet",
+        status: "failed",
+        message: expect.stringMatching(/^sheet: set aside at the load: its stage could not be loaded/),
+      },
       { source_id: "wb", status: "ok", message: null },
     ]);
   });

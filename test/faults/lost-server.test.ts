@@ -38,9 +38,27 @@ async function freePort(): Promise<number> {
 
 /** A dev server on its own SQLite file; killed with SIGKILL, it loses only what it had not written. */
 async function startServer(dbFile: string, port: number): Promise<ChildProcess> {
-  const child = spawn(cliPath, ["server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", String(port), "--db-filename", dbFile, "--namespace", "default", "--log-level", "error"], {
-    stdio: "ignore",
-  });
+  const child = spawn(
+    cliPath,
+    [
+      "server",
+      "start-dev",
+      "--headless",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--db-filename",
+      dbFile,
+      "--namespace",
+      "default",
+      "--log-level",
+      "error",
+    ],
+    {
+      stdio: "ignore",
+    },
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -69,7 +87,11 @@ async function kill(child: ChildProcess): Promise<void> {
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   // tsx as a loader inside this one node process: the tsx command would run the worker in a grandchild
   // that a kill of its parent leaves running.
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on("data", (chunk: Buffer) => {
@@ -91,7 +113,9 @@ async function facts(config: ObservatoryConfig): Promise<Facts> {
     }
     return out;
   });
-  const pkg = JSON.parse(await fs.readFile(path.join(config.paths.exports, "datapackage.json"), "utf8")) as { resources: Array<{ name: string; rows: number }> };
+  const pkg = JSON.parse(await fs.readFile(path.join(config.paths.exports, "datapackage.json"), "utf8")) as {
+    resources: Array<{ name: string; rows: number }>;
+  };
   return { rows, exports: Object.fromEntries(pkg.resources.map((r) => [r.name, r.rows])) };
 }
 
@@ -112,7 +136,8 @@ async function attemptsOf(client: Client, workflowId: string, activityType: stri
   const scheduled = new Map<string, string>();
   let attempts = 0;
   for (const e of history.events ?? []) {
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? "");
+    if (e.activityTaskScheduledEventAttributes)
+      scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? "");
     const started = e.activityTaskStartedEventAttributes;
     if (started && scheduled.get(String(started.scheduledEventId)) === activityType) attempts = Math.max(attempts, started.attempt ?? 0);
   }
@@ -198,38 +223,42 @@ describe("Fault: a lost worker or server costs seconds", () => {
   it.each([
     ["0.5 s into the run", "early"],
     ["while the load runs", "load"],
-  ])("finishes within 60 s when the dev server is killed %s and started again from its SQLite file, with every row and export", async (_when, moment) => {
-    const w = await world(`server-${moment}`);
-    let server = await startServer(w.dbFile, w.port);
-    const nativeConnection = await NativeConnection.connect({ address: w.env.TEMPORAL_ADDRESS });
-    const worker: Worker = await createObservatoryWorker(nativeConnection, w.config, { log: () => undefined });
-    const workerRun = worker.run();
-    let connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
-    try {
-      const handle = await start(new Client({ connection }), w.config, `fault-server-${moment}`);
-      if (moment === "early") await sleep(500);
-      else await whenRunning(new Client({ connection }), handle.workflowId, "loadStaged");
-      await kill(server);
-      await connection.close();
-      await sleep(2000);
-      server = await startServer(w.dbFile, w.port);
-      const restarted = performance.now();
-      connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
-      const client = new Client({ connection });
-      const summary: PipelineSummary = await client.workflow.getHandle(handle.workflowId).result();
-      const seconds = (performance.now() - restarted) / 1000;
-      console.error(
-        `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ${await attemptsOf(client, handle.workflowId, "loadStaged")}`,
-      );
-      expect(seconds).toBeLessThan(60);
-      expect(summary.partial).toBe(false);
-      expect(await facts(w.config)).toEqual(expected);
-    } finally {
-      worker.shutdown();
-      await workerRun.catch(() => undefined);
-      await nativeConnection.close();
-      await connection.close().catch(() => undefined);
-      await kill(server);
-    }
-  }, 240_000);
+  ])(
+    "finishes within 60 s when the dev server is killed %s and started again from its SQLite file, with every row and export",
+    async (_when, moment) => {
+      const w = await world(`server-${moment}`);
+      let server = await startServer(w.dbFile, w.port);
+      const nativeConnection = await NativeConnection.connect({ address: w.env.TEMPORAL_ADDRESS });
+      const worker: Worker = await createObservatoryWorker(nativeConnection, w.config, { log: () => undefined });
+      const workerRun = worker.run();
+      let connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
+      try {
+        const handle = await start(new Client({ connection }), w.config, `fault-server-${moment}`);
+        if (moment === "early") await sleep(500);
+        else await whenRunning(new Client({ connection }), handle.workflowId, "loadStaged");
+        await kill(server);
+        await connection.close();
+        await sleep(2000);
+        server = await startServer(w.dbFile, w.port);
+        const restarted = performance.now();
+        connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
+        const client = new Client({ connection });
+        const summary: PipelineSummary = await client.workflow.getHandle(handle.workflowId).result();
+        const seconds = (performance.now() - restarted) / 1000;
+        console.error(
+          `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ${await attemptsOf(client, handle.workflowId, "loadStaged")}`,
+        );
+        expect(seconds).toBeLessThan(60);
+        expect(summary.partial).toBe(false);
+        expect(await facts(w.config)).toEqual(expected);
+      } finally {
+        worker.shutdown();
+        await workerRun.catch(() => undefined);
+        await nativeConnection.close();
+        await connection.close().catch(() => undefined);
+        await kill(server);
+      }
+    },
+    240_000,
+  );
 });

@@ -20,7 +20,11 @@ afterAll(async () => {
 });
 
 function tsx(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   return child;
 }
@@ -42,7 +46,11 @@ describe("Fault: two runs on one data folder", () => {
     const holder = await holdLock(dataDir);
     const refused = await acquireRunLock(dataDir).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(DataFolderLocked);
-    expect((refused as Error).message).toMatch(new RegExp(`^another \`npm start\` \\(pid ${holder.pid} on .*\\) is using the data folder ${dataDir}; .*delete ${lockFile(dataDir)}\\.$`));
+    expect((refused as Error).message).toMatch(
+      new RegExp(
+        `^another \`npm start\` \\(pid ${holder.pid} on .*\\) is using the data folder ${dataDir}; .*delete ${lockFile(dataDir)}\\.$`,
+      ),
+    );
 
     const killed = new Promise((resolve) => holder.once("exit", resolve));
     holder.kill("SIGKILL");

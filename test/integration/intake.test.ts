@@ -29,7 +29,8 @@ import { rawRequest } from "../http-request.js";
 
 const run = promisify(execFile);
 const CONTACT = "reporter-7781@example.org, +855 12 000 781";
-const WHAT = "A video of a Ministry official was faked with AI and shared on Telegram to ask people in Battambang to pay a fee for a fake land title.";
+const WHAT =
+  "A video of a Ministry official was faked with AI and shared on Telegram to ask people in Battambang to pay a fee for a fake land title.";
 
 let dir: string;
 let config: ObservatoryConfig;
@@ -77,7 +78,9 @@ beforeAll(async () => {
   team = await testAnalysts(dir, { sokha: "analyst", dara: "analyst", vanna: "editor" });
   // The offline snapshot through the real activities: the export and the site the reporter opens.
   activities = await offlineExport(config, "intake-test", testClock("2026-11-25T06:00:00Z"));
-  env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: cliPath }, dbFilename: path.join(dir, "temporal.sqlite") } });
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: "existing-path", path: cliPath }, dbFilename: path.join(dir, "temporal.sqlite") },
+  });
   worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined });
   workerRun = worker.run();
   const provinces = await loadProvinces(path.join(repoRoot, "sources", "provinces.yaml"));
@@ -135,19 +138,32 @@ describe("the public incident intake", () => {
     expect(state.item?.summary).toBe(WHAT);
     expect(state.item?.proposal).toMatchObject({ province: "Battambang", occurred_on: "2026-05" });
     expect(JSON.stringify(state)).not.toContain("reporter-7781");
-    expect((await fs.readFile(path.join(config.intake.dir, `${code}.json`), "utf8"))).toContain(CONTACT);
+    expect(await fs.readFile(path.join(config.intake.dir, `${code}.json`), "utf8")).toContain(CONTACT);
     expect((await fs.stat(path.join(config.intake.dir, `${code}.json`))).mode & 0o777).toBe(0o600);
 
     // Sokha classifies it (an amendment: a report needs a second analyst once an analyst has reworded it)...
     const amended = await decide(env.client, id, "edit", team.signers.sokha, {
       reason: "a deepfake used for a land-title scam",
-      fields: { title: "Deepfake of an official used in a land-title scam in Battambang", harm_types: "deepfake,fraud", severity: "medium" },
+      fields: {
+        title: "Deepfake of an official used in a land-title scam in Battambang",
+        harm_types: "deepfake,fraud",
+        severity: "medium",
+      },
     });
     expect(amended.outcome).toBe("amended");
     const ownApproval = await decide(env.client, id, "approve", team.signers.sokha, { reason: "looks right" });
-    expect(ownApproval).toMatchObject({ outcome: "refused", message: expect.stringContaining("four eyes: analyst:sokha amended this report review") });
+    expect(ownApproval).toMatchObject({
+      outcome: "refused",
+      message: expect.stringContaining("four eyes: analyst:sokha amended this report review"),
+    });
     // ...and Dara approves it through the console API, with Vanna's name typed in the body: it is Dara's.
-    const consoleServer: RunningConsole = await startConsole({ client: env.client, analysts: team.store, port: 0, archiveDir: config.paths.archive, log: () => undefined });
+    const consoleServer: RunningConsole = await startConsole({
+      client: env.client,
+      analysts: team.store,
+      port: 0,
+      archiveDir: config.paths.archive,
+      log: () => undefined,
+    });
     try {
       const approved = await fetch(`${consoleServer.url}/api/decide`, {
         method: "POST",
@@ -155,22 +171,40 @@ describe("the public incident intake", () => {
         body: JSON.stringify({ id, action: "approve", by: "analyst:vanna", reason: "the outlet's video and the ministry's warning match" }),
       });
       expect(approved.status).toBe(200);
-      expect(await approved.json()).toMatchObject({ outcome: "recorded", by: "analyst:dara", effect: `published as incident report:${code}` });
+      expect(await approved.json()).toMatchObject({
+        outcome: "recorded",
+        by: "analyst:dara",
+        effect: `published as incident report:${code}`,
+      });
     } finally {
       await consoleServer.close();
     }
 
-    const published = await env.client.workflow.execute(publish, { taskQueue: config.temporal.taskQueue, workflowId: "publish/intake-1", args: [{ runKey: "intake-1", activities: config.activities }] });
+    const published = await env.client.workflow.execute(publish, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: "publish/intake-1",
+      args: [{ runKey: "intake-1", activities: config.activities }],
+    });
     expect(published.exportBlocked).toBe(false);
     const exported = (table: string, cols: string, where: string) =>
-      withMemoryDb((db) => queryRows(db, `SELECT ${cols} FROM read_parquet(${sqlString(path.join(config.paths.exports, `${table}.parquet`))}) WHERE ${where}`));
+      withMemoryDb((db) =>
+        queryRows(db, `SELECT ${cols} FROM read_parquet(${sqlString(path.join(config.paths.exports, `${table}.parquet`))}) WHERE ${where}`),
+      );
     expect(await exported("intake_status", "tracking_code, status, incident_key, public_reason", "true")).toEqual([
       { tracking_code: code, status: "published", incident_key: `report:${code}`, public_reason: null },
     ]);
     expect(await exported("incidents", "title, province, harm_types, severity, source_id", `incident_key = 'report:${code}'`)).toEqual([
-      { title: "Deepfake of an official used in a land-title scam in Battambang", province: "Battambang", harm_types: ["deepfake", "fraud"], severity: "medium", source_id: "public-intake" },
+      {
+        title: "Deepfake of an official used in a land-title scam in Battambang",
+        province: "Battambang",
+        harm_types: ["deepfake", "fraud"],
+        severity: "medium",
+        source_id: "public-intake",
+      },
     ]);
-    expect(await exported("curation_log", "actor, action", `target_key IN ('report:${code}', 'review/report/${code}') ORDER BY log_id`)).toEqual([
+    expect(
+      await exported("curation_log", "actor, action", `target_key IN ('report:${code}', 'review/report/${code}') ORDER BY log_id`),
+    ).toEqual([
       { actor: "analyst:sokha", action: "review_amend" },
       { actor: "analyst:dara", action: "review_approve" },
     ]);
@@ -200,7 +234,13 @@ describe("the public incident intake", () => {
 
   it("refuses a flood from one address with 429 once the hourly cap is reached, storing only what it accepted", async () => {
     const provinces = await loadProvinces(path.join(repoRoot, "sources", "provinces.yaml"));
-    const flooded = await startIntake({ client: env.client, config: { ...config, intake: { ...config.intake, perHour: 3 } }, provinces, port: 0, log: () => undefined });
+    const flooded = await startIntake({
+      client: env.client,
+      config: { ...config, intake: { ...config.intake, perHour: 3 } },
+      provinces,
+      port: 0,
+      log: () => undefined,
+    });
     try {
       const before = new Set(await stored());
       const statuses: number[] = [];
@@ -226,12 +266,19 @@ describe("the public incident intake", () => {
         return n >= files ? n : undefined;
       });
       expect(reviews).toBe(files);
-      const spam = await report({ what: "Cheap watches and crypto gains, visit my site now for the best deals!!", website: "https://spam.example" }, {}, fresh.url);
+      const spam = await report(
+        { what: "Cheap watches and crypto gains, visit my site now for the best deals!!", website: "https://spam.example" },
+        {},
+        fresh.url,
+      );
       expect(spam.status).toBe(400);
       expect(spam.body).not.toContain("website");
       expect((await stored()).length).toBe(files);
       expect((await reportReviews()).length).toBe(reviews);
-      const audit = (await fs.readFile(config.intake.auditLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { event: string });
+      const audit = (await fs.readFile(config.intake.auditLog, "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event: string });
       expect(audit.map((a) => a.event)).toContain("spam_refused");
     } finally {
       await fresh.close();
@@ -240,11 +287,21 @@ describe("the public incident intake", () => {
 
   it("answers oversized bodies 413, malformed ones 400, bad fields 400 naming the field, and a spoofed Host 421", async () => {
     const provinces = await loadProvinces(path.join(repoRoot, "sources", "provinces.yaml"));
-    const fresh = await startIntake({ client: env.client, config: { ...config, intake: { ...config.intake, perHour: 100 } }, provinces, port: 0, log: () => undefined });
+    const fresh = await startIntake({
+      client: env.client,
+      config: { ...config, intake: { ...config.intake, perHour: 100 } },
+      provinces,
+      port: 0,
+      log: () => undefined,
+    });
     try {
       const host = new URL(fresh.url).host;
       const files = (await stored()).length;
-      const big = await rawRequest(`${fresh.url}/report`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, body: `what=${"a".repeat(2 * 1024 * 1024)}` });
+      const big = await rawRequest(`${fresh.url}/report`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+        body: `what=${"a".repeat(2 * 1024 * 1024)}`,
+      });
       expect(big.status).toBe(413);
       const bad = await rawRequest(`${fresh.url}/report`, { method: "POST", headers: { ...json, Host: host }, body: '{"what": ' });
       expect(bad.status).toBe(400);
@@ -273,10 +330,20 @@ describe("the public incident intake", () => {
 
   it("refuses --by on the CLI and a CLI decision without an analyst token", async () => {
     const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
-    const cliEnv = { ...process.env, TEMPORAL_ADDRESS: env.address, OBSERVATORY_ANALYSTS_FILE: team.store.file, OBSERVATORY_ANALYST_TOKEN: "" };
-    const by = await run(tsx, ["scripts/review.ts", "approve", "anything", "--by", "analyst:sokha", "--reason", "r"], { cwd: repoRoot, env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    const cliEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      OBSERVATORY_ANALYSTS_FILE: team.store.file,
+      OBSERVATORY_ANALYST_TOKEN: "",
+    };
+    const by = await run(tsx, ["scripts/review.ts", "approve", "anything", "--by", "analyst:sokha", "--reason", "r"], {
+      cwd: repoRoot,
+      env: cliEnv,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(by).toMatchObject({ code: 2, stderr: expect.stringContaining("--by is gone") });
-    const anonymous = await run(tsx, ["scripts/review.ts", "approve", "anything", "--reason", "r"], { cwd: repoRoot, env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    const anonymous = await run(tsx, ["scripts/review.ts", "approve", "anything", "--reason", "r"], { cwd: repoRoot, env: cliEnv }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(anonymous).toMatchObject({ code: 2, stderr: expect.stringContaining("OBSERVATORY_ANALYST_TOKEN is not set") });
   });
 });

@@ -56,7 +56,20 @@ const countsSql = `
          (SELECT count(*) FROM incident_candidates)::INTEGER AS candidates`;
 
 // Sources whose bundled snapshot or repo file exists, and those with no offline copy at all.
-const replayable = ["aiid-incident-table", "arxiv", "documents", "governance-timeline", "incident-sheet", "indicator-sheet", "khmer-papers", "mptc-press", "nais-strategy", "news-digest", "use-cases", "worldbank-wdi"];
+const replayable = [
+  "aiid-incident-table",
+  "arxiv",
+  "documents",
+  "governance-timeline",
+  "incident-sheet",
+  "indicator-sheet",
+  "khmer-papers",
+  "mptc-press",
+  "nais-strategy",
+  "news-digest",
+  "use-cases",
+  "worldbank-wdi",
+];
 const noOfflineCopy = ["aiid", "camboja-news", "camboja-news-km", "khmer-times", "openalex"];
 
 describe("pipeline() on a real Temporal dev server", () => {
@@ -109,7 +122,12 @@ describe("pipeline() on a real Temporal dev server", () => {
     ]);
 
     const second = await runOnce("test-run-2");
-    expect(second.sources.filter((s) => s.status === "unchanged").map((s) => s.sourceId).sort()).toEqual(replayable);
+    expect(
+      second.sources
+        .filter((s) => s.status === "unchanged")
+        .map((s) => s.sourceId)
+        .sort(),
+    ).toEqual(replayable);
     expect(second.sources.every((s) => s.newRows === 0 && s.updatedRows === 0 && s.records === 0)).toBe(true);
     const afterSecond = await withWarehouse(config.paths.warehouse, (db) => queryRows(db, countsSql));
     expect(afterSecond).toEqual([expected]);
@@ -139,12 +157,19 @@ describe("pipeline() on a real Temporal dev server", () => {
     const before = await fs.readFile(packageFile, "utf8");
     // A rule no real Cambodian value meets: internet use in Cambodia capped at 1 % of the population.
     const strict = `${dir}/strict-rules.yaml`;
-    await fs.writeFile(strict, 'default: { severity: error }\nindicators:\n  IT.NET.USER.ZS: { min: 0, max: 100, severity: error, countries: { KHM: { min: 0, max: 1 } } }\n');
+    await fs.writeFile(
+      strict,
+      "default: { severity: error }\nindicators:\n  IT.NET.USER.ZS: { min: 0, max: 100, severity: error, countries: { KHM: { min: 0, max: 1 } } }\n",
+    );
     const queue = `${config.temporal.taskQueue}-strict`;
-    const strictWorker = await createObservatoryWorker(env.nativeConnection, { ...config, temporal: { ...config.temporal, taskQueue: queue } }, {
-      log: () => undefined,
-      qualityRulesFile: strict,
-    });
+    const strictWorker = await createObservatoryWorker(
+      env.nativeConnection,
+      { ...config, temporal: { ...config.temporal, taskQueue: queue } },
+      {
+        log: () => undefined,
+        qualityRulesFile: strict,
+      },
+    );
     const run = strictWorker.run();
     try {
       const blocked = await env.client.workflow.execute(pipeline, {
@@ -163,7 +188,10 @@ describe("pipeline() on a real Temporal dev server", () => {
     }
     expect(await fs.readFile(packageFile, "utf8")).toBe(before);
     const stored = await withWarehouse(config.paths.warehouse, (db) =>
-      queryRows(db, "SELECT status, severity FROM quality_results WHERE run_id = 'pipeline/test-run-strict' AND check_name = 'range/IT.NET.USER.ZS'"),
+      queryRows(
+        db,
+        "SELECT status, severity FROM quality_results WHERE run_id = 'pipeline/test-run-strict' AND check_name = 'range/IT.NET.USER.ZS'",
+      ),
     );
     expect(stored).toEqual([{ status: "fail", severity: "error" }]);
   });

@@ -75,7 +75,12 @@ describe("review timers on Temporal's time-skipping test server", () => {
     expect(config.review).toMatchObject({ remindAfterMs: 3 * DAY, escalateAfterMs: 7 * DAY });
     const key = "5.7/2026-11-01";
     const id = `review/measure/${key}`;
-    const proposal = { status: "in_progress", as_of: "2026-11-01", note: "Incident intake is live", evidence: "https://example.org/evidence/5-7" };
+    const proposal = {
+      status: "in_progress",
+      as_of: "2026-11-01",
+      note: "Incident intake is live",
+      evidence: "https://example.org/evidence/5-7",
+    };
     const handle = await env.client.workflow.start(review, {
       taskQueue: config.temporal.taskQueue,
       workflowId: id,

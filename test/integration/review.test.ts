@@ -42,7 +42,9 @@ const dbFile = () => path.join(dir, "temporal.sqlite");
 const activityClock = testClock("2026-11-20T08:00:00Z");
 
 async function startEnv(): Promise<void> {
-  env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: cliPath }, dbFilename: dbFile() } });
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: "existing-path", path: cliPath }, dbFilename: dbFile() },
+  });
 }
 
 async function startWorker(): Promise<void> {
@@ -94,16 +96,23 @@ async function runPipeline(runKey: string): Promise<PipelineSummary> {
 }
 
 async function runPublish(runKey: string) {
-  return env.client.workflow.execute(publish, { taskQueue: config.temporal.taskQueue, workflowId: `publish/${runKey}`, args: [{ runKey, activities: config.activities }] });
+  return env.client.workflow.execute(publish, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `publish/${runKey}`,
+    args: [{ runKey, activities: config.activities }],
+  });
 }
 
 /** Waits as `until` does, up to 20000 ms unless told otherwise. */
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000) => until(what, fn, timeoutMs);
 
-const waiting = (id: string) => waitFor(`${id} to wait`, async () => ((await reviewState(env.client, id)).status === "waiting" ? true : undefined));
+const waiting = (id: string) =>
+  waitFor(`${id} to wait`, async () => ((await reviewState(env.client, id)).status === "waiting" ? true : undefined));
 
 async function exported(table: string, sql = "*", where = "true") {
-  return withMemoryDb((db) => queryRows(db, `SELECT ${sql} FROM read_parquet(${sqlString(path.join(config.paths.exports, `${table}.parquet`))}) WHERE ${where}`));
+  return withMemoryDb((db) =>
+    queryRows(db, `SELECT ${sql} FROM read_parquet(${sqlString(path.join(config.paths.exports, `${table}.parquet`))}) WHERE ${where}`),
+  );
 }
 
 const SHEET_REVIEW = "review/indicator/indicator-sheet/RAM.GERD.PCT_GDP/KHM/2025=0.09";
@@ -169,7 +178,10 @@ describe("review workflows on a real Temporal dev server", () => {
     expect(state.item?.url).toMatch(/^https?:\/\//);
     expect(Date.parse(state.remindedAt!) - Date.parse(state.openedAt)).toBeGreaterThanOrEqual(2000);
     expect(Date.parse(state.escalatedAt!) - Date.parse(state.openedAt)).toBeGreaterThanOrEqual(4000);
-    const events = (await fs.readFile(config.review.eventsLog, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { reviewId: string; event: string });
+    const events = (await fs.readFile(config.review.eventsLog, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { reviewId: string; event: string });
     expect(events.filter((e) => e.reviewId === id).map((e) => e.event)).toEqual(["reminder", "escalation"]);
     expect((await listReviews(env.client, { status: "overdue" })).map((r) => r.id)).toContain(id);
   });
@@ -188,14 +200,30 @@ describe("review workflows on a real Temporal dev server", () => {
     expect(published.exportBlocked).toBe(false);
     const approvedKey = approved.replace("review/incident/", "");
     const rejectedKey = rejected.replace("review/incident/", "");
-    const rows = await exported("incidents", "incident_key, severity, province, harmed_parties, harm_types, status", "incident_key LIKE 'review:%'");
+    const rows = await exported(
+      "incidents",
+      "incident_key, severity, province, harmed_parties, harm_types, status",
+      "incident_key LIKE 'review:%'",
+    );
     expect(rows).toEqual([
-      { incident_key: `review:${approvedKey}`, severity: "high", province: "Phnom Penh", harmed_parties: ["bank customers", "older people"], harm_types: ["scam", "deepfake"], status: "published" },
+      {
+        incident_key: `review:${approvedKey}`,
+        severity: "high",
+        province: "Phnom Penh",
+        harmed_parties: ["bank customers", "older people"],
+        harm_types: ["scam", "deepfake"],
+        status: "published",
+      },
     ]);
     const log = await exported("curation_log", "actor, action, target_key, reason", "action LIKE 'review_%'");
     expect(log).toEqual(
       expect.arrayContaining([
-        { actor: "analyst:sokha", action: "review_approve", target_key: `review:${approvedKey}`, reason: "confirmed with the outlet's report" },
+        {
+          actor: "analyst:sokha",
+          action: "review_approve",
+          target_key: `review:${approvedKey}`,
+          reason: "confirmed with the outlet's report",
+        },
         { actor: "analyst:dara", action: "review_reject", target_key: rejectedKey, reason: "not an AI incident: a generic scam warning" },
       ]),
     );
@@ -211,9 +239,14 @@ describe("review workflows on a real Temporal dev server", () => {
     const third = await runPipeline("review-run-3");
     expect(third.reviews.opened).toBe(0);
     expect((await env.client.workflow.getHandle(rejected).describe()).status.name).toBe("COMPLETED");
-    expect(await exported("incidents", "incident_key, severity", "incident_key LIKE 'review:%'")).toEqual([{ incident_key: `review:${approvedKey}`, severity: "high" }]);
+    expect(await exported("incidents", "incident_key, severity", "incident_key LIKE 'review:%'")).toEqual([
+      { incident_key: `review:${approvedKey}`, severity: "high" },
+    ]);
     const statuses = await withWarehouse(config.paths.warehouse, (db) =>
-      queryRows(db, "SELECT candidate_key, review_status FROM incident_candidates WHERE candidate_key IN ($a, $b) ORDER BY review_status", { a: approvedKey, b: rejectedKey }),
+      queryRows(db, "SELECT candidate_key, review_status FROM incident_candidates WHERE candidate_key IN ($a, $b) ORDER BY review_status", {
+        a: approvedKey,
+        b: rejectedKey,
+      }),
     );
     expect(statuses).toEqual([
       { candidate_key: approvedKey, review_status: "approved" },
@@ -223,13 +256,24 @@ describe("review workflows on a real Temporal dev server", () => {
 
   it("approves a sheet value through the CLI, which signals the review, and the value reaches the exports only then", async () => {
     await openedReviews();
-    const cliEnv = { ...process.env, ...configEnv, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: "default", OBSERVATORY_ANALYST_TOKEN: team.tokens.dara };
+    const cliEnv = {
+      ...process.env,
+      ...configEnv,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: "default",
+      OBSERVATORY_ANALYST_TOKEN: team.tokens.dara,
+    };
     const tsx = path.join(repoRoot, "node_modules", ".bin", "tsx");
     const list = await run(tsx, ["scripts/review.ts", "list", "--kind", "indicator"], { cwd: repoRoot, env: cliEnv });
     expect(list.stdout).toContain(SHEET_REVIEW);
-    const refused = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD"], { cwd: repoRoot, env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    const refused = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD"], { cwd: repoRoot, env: cliEnv }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("--reason is required") });
-    const approved = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD", "--reason", "matches page 31 of the RAM report"], { cwd: repoRoot, env: cliEnv });
+    const approved = await run(tsx, ["scripts/review.ts", "approve", "RAM.GERD", "--reason", "matches page 31 of the RAM report"], {
+      cwd: repoRoot,
+      env: cliEnv,
+    });
     expect(approved.stdout).toContain("approved for publication");
     expect((await reviewState(env.client, SHEET_REVIEW)).decision).toMatchObject({ action: "approve", by: "analyst:dara" });
     await runPublish("review-publish-2");
@@ -243,37 +287,75 @@ describe("review workflows on a real Temporal dev server", () => {
     const token = team.tokens.sokha;
     const { AnalystStore } = await import("../../activities/analysts.js");
     const nobody = new AnalystStore(path.join(dir, "no-analysts.json"));
-    await expect(startConsole({ client: env.client, analysts: nobody, port: 0, archiveDir: config.paths.archive })).rejects.toThrow(/no analyst accounts/);
-    const consoleServer: RunningConsole = await startConsole({ client: env.client, analysts: team.store, port: 0, archiveDir: config.paths.archive, log: () => undefined });
+    await expect(startConsole({ client: env.client, analysts: nobody, port: 0, archiveDir: config.paths.archive })).rejects.toThrow(
+      /no analyst accounts/,
+    );
+    const consoleServer: RunningConsole = await startConsole({
+      client: env.client,
+      analysts: team.store,
+      port: 0,
+      archiveDir: config.paths.archive,
+      log: () => undefined,
+    });
     try {
       const classification = (await listReviews(env.client, { kind: "classification" }))[0].id;
       const body = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
       const form = { "Content-Type": "application/x-www-form-urlencoded" };
-      const anonymous = await fetch(`${consoleServer.url}/review/decide`, { method: "POST", headers: form, body: body({ id: classification, action: "approve", by: "x", reason: "y" }) });
+      const anonymous = await fetch(`${consoleServer.url}/review/decide`, {
+        method: "POST",
+        headers: form,
+        body: body({ id: classification, action: "approve", by: "x", reason: "y" }),
+      });
       expect(anonymous.status).toBe(401);
-      const wrong = await fetch(`${consoleServer.url}/api/decide`, { method: "POST", headers: { ...form, Authorization: "Bearer not-the-token-at-all" }, body: body({ id: classification, action: "approve", by: "x", reason: "y" }) });
+      const wrong = await fetch(`${consoleServer.url}/api/decide`, {
+        method: "POST",
+        headers: { ...form, Authorization: "Bearer not-the-token-at-all" },
+        body: body({ id: classification, action: "approve", by: "x", reason: "y" }),
+      });
       expect(wrong.status).toBe(401);
       expect((await reviewState(env.client, classification)).status).toBe("waiting");
 
       // Signed in through the form: the session cookie alone is not enough, the page's CSRF value is needed.
-      const login = await fetch(`${consoleServer.url}/login`, { method: "POST", headers: form, body: body({ name: "sokha", token }), redirect: "manual" });
+      const login = await fetch(`${consoleServer.url}/login`, {
+        method: "POST",
+        headers: form,
+        body: body({ name: "sokha", token }),
+        redirect: "manual",
+      });
       expect(login.status).toBe(303);
       const cookie = login.headers.get("set-cookie")!.split(";")[0];
-      const reviewPage = await (await fetch(`${consoleServer.url}/review?id=${encodeURIComponent(classification)}`, { headers: { Cookie: cookie } })).text();
+      const reviewPage = await (
+        await fetch(`${consoleServer.url}/review?id=${encodeURIComponent(classification)}`, { headers: { Cookie: cookie } })
+      ).text();
       expect(reviewPage).not.toMatch(/<script/i);
       const csrf = /name="csrf" value="([^"]+)"/.exec(reviewPage)![1];
-      const noCsrf = await fetch(`${consoleServer.url}/review/decide`, { method: "POST", headers: { ...form, Cookie: cookie }, body: body({ id: classification, action: "edit", by: "analyst:sokha", reason: "r", f_add: "priority/3" }) });
+      const noCsrf = await fetch(`${consoleServer.url}/review/decide`, {
+        method: "POST",
+        headers: { ...form, Cookie: cookie },
+        body: body({ id: classification, action: "edit", by: "analyst:sokha", reason: "r", f_add: "priority/3" }),
+      });
       expect(noCsrf.status).toBe(403);
       const edited = await fetch(`${consoleServer.url}/review/decide`, {
         method: "POST",
         headers: { ...form, Cookie: cookie, Origin: consoleServer.url },
-        body: body({ id: classification, action: "edit", by: "analyst:sokha", reason: "about AI skills: priority 3", f_add: "priority/3", csrf }),
+        body: body({
+          id: classification,
+          action: "edit",
+          by: "analyst:sokha",
+          reason: "about AI skills: priority 3",
+          f_add: "priority/3",
+          csrf,
+        }),
       });
       expect(edited.status).toBe(200);
       expect(await edited.text()).toContain("Recorded: tags changed");
       const itemKey = classification.replace("review/classification/news/", "");
       const tags = await withWarehouse(config.paths.warehouse, (db) =>
-        queryRows(db, "SELECT dimension, tag, tag_source FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $k AND dimension = 'priority'", { k: itemKey }),
+        queryRows(
+          db,
+          "SELECT dimension, tag, tag_source FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $k AND dimension = 'priority'",
+          { k: itemKey },
+        ),
       );
       expect(tags).toEqual([{ dimension: "priority", tag: "3", tag_source: "analyst" }]);
 
@@ -282,12 +364,23 @@ describe("review workflows on a real Temporal dev server", () => {
       const approved = await fetch(`${consoleServer.url}/api/decide`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${team.tokens.vanna}` },
-        body: JSON.stringify({ id: candidate, action: "approve", by: "analyst:vanna", reason: "two outlets report it", fields: { severity: "medium" } }),
+        body: JSON.stringify({
+          id: candidate,
+          action: "approve",
+          by: "analyst:vanna",
+          reason: "two outlets report it",
+          fields: { severity: "medium" },
+        }),
       });
       expect(approved.status).toBe(200);
-      expect(await approved.json()).toMatchObject({ outcome: "recorded", effect: expect.stringContaining("published as incident review:") });
+      expect(await approved.json()).toMatchObject({
+        outcome: "recorded",
+        effect: expect.stringContaining("published as incident review:"),
+      });
       const log = await withWarehouse(config.paths.warehouse, (db) =>
-        queryRows(db, "SELECT actor, action, reason FROM curation_log WHERE target_key = $k ORDER BY log_id", { k: `review:${candidate.replace("review/incident/", "")}` }),
+        queryRows(db, "SELECT actor, action, reason FROM curation_log WHERE target_key = $k ORDER BY log_id", {
+          k: `review:${candidate.replace("review/incident/", "")}`,
+        }),
       );
       expect(log).toEqual([{ actor: "analyst:vanna", action: "review_approve", reason: "two outlets report it" }]);
 
@@ -309,7 +402,10 @@ describe("review workflows on a real Temporal dev server", () => {
         await reject.locator("button[value=reject]").click();
         await page.waitForLoadState();
         expect(await page.textContent("body")).toContain("Recorded:");
-        expect(await reviewState(env.client, open!.id)).toMatchObject({ status: "decided", decision: { action: "reject", by: "analyst:chanthou" } });
+        expect(await reviewState(env.client, open!.id)).toMatchObject({
+          status: "decided",
+          decision: { action: "reject", by: "analyst:chanthou" },
+        });
       } finally {
         await browser.close();
       }
@@ -338,21 +434,41 @@ describe("review workflows on a real Temporal dev server", () => {
     const result = await decide(env.client, id, "approve", team.signers.dara, { reason: "checked the circular" });
     expect(result.outcome).toBe("recorded");
     const after = await withWarehouse(config.paths.warehouse, (db) =>
-      queryRows(db, `SELECT state, days_late, recorded_by FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`),
+      queryRows(
+        db,
+        `SELECT state, days_late, recorded_by FROM events_progress_as_of(DATE '2026-12-01') WHERE event_id = ${sqlString(eventId)}`,
+      ),
     );
     expect(after).toEqual([{ state: "done", days_late: 21, recorded_by: "analyst:dara" }]);
   }, 60_000);
 
   it("keeps a waiting review across a worker restart and a dev server restart from its SQLite file, and the later decision lands", async () => {
     const started = performance.now();
-    const proposal = (asOf: string) => ({ status: "in_progress", as_of: asOf, note: "Incident intake is live in the observatory", evidence: "https://example.org/evidence/5-7" });
+    const proposal = (asOf: string) => ({
+      status: "in_progress",
+      as_of: asOf,
+      note: "Incident intake is live in the observatory",
+      evidence: "https://example.org/evidence/5-7",
+    });
     const open = (key: string) =>
       env.client.workflow.start(review, {
         taskQueue: config.temporal.taskQueue,
         workflowId: `review/measure/${key}`,
-        args: [{ kind: "measure", key, proposal: signProposal(team.signers.vanna, `review/measure/${key}`, proposal(key.split("/")[1])), remindAfterMs: 3_600_000, escalateAfterMs: 7_200_000, activities: config.activities }],
+        args: [
+          {
+            kind: "measure",
+            key,
+            proposal: signProposal(team.signers.vanna, `review/measure/${key}`, proposal(key.split("/")[1])),
+            remindAfterMs: 3_600_000,
+            escalateAfterMs: 7_200_000,
+            activities: config.activities,
+          },
+        ],
       });
-    const signed = (id: string, name: "dara" | "sokha", reason: string) => ({ reason, ...signDecision(team.signers[name], id, "approve", reason) });
+    const signed = (id: string, name: "dara" | "sokha", reason: string) => ({
+      reason,
+      ...signDecision(team.signers[name], id, "approve", reason),
+    });
     const first = await open("5.7/2026-11-01");
     await waiting(first.workflowId);
     await stopWorker();
@@ -370,7 +486,9 @@ describe("review workflows on a real Temporal dev server", () => {
     await startWorker();
     const survivor = await reviewState(env.client, second.workflowId);
     expect(survivor).toMatchObject({ status: "waiting", kind: "measure" });
-    await env.client.workflow.getHandle(second.workflowId).signal(approveSignal, signed(second.workflowId, "sokha", "second quarter's evidence"));
+    await env.client.workflow
+      .getHandle(second.workflowId)
+      .signal(approveSignal, signed(second.workflowId, "sokha", "second quarter's evidence"));
     const after = (await env.client.workflow.getHandle(second.workflowId).result()) as ReviewState;
     expect(after.status).toBe("decided");
     const statuses = await withWarehouse(config.paths.warehouse, (db) =>
@@ -385,6 +503,8 @@ describe("review workflows on a real Temporal dev server", () => {
     for (const id of [second.workflowId, "pipeline/review-run-1"]) {
       await Worker.runReplayHistory({ workflowsPath }, await env.client.workflow.getHandle(id).fetchHistory());
     }
-    console.error(`durability: worker restart round trip ${workerRestart.toFixed(1)} s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.error(
+      `durability: worker restart round trip ${workerRestart.toFixed(1)} s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }, 180_000);
 });

@@ -42,8 +42,18 @@ describe("The overview site", () => {
     expect(internet.source_url).toMatch(/^https:\/\/github\.com\/open-numbers\//);
     // The snapshot's mirror file gives five series for all ten ASEAN members; the rest are Cambodia's only.
     expect(new Set(indicators.series.map((d: { country_iso3: string }) => d.country_iso3)).size).toBe(10);
-    expect(indicators.comparisons.map((c: { indicator_code: string }) => c.indicator_code)).toEqual(["IT.CEL.SETS.P2", "IT.NET.BBND.P2", "IT.NET.USER.ZS", "NY.GDP.MKTP.CD", "SP.POP.TOTL"]);
-    expect(indicators.comparisons.find((c: { indicator_code: string }) => c.indicator_code === "IT.NET.USER.ZS")).toMatchObject({ year: 2023, cambodia: 60.7171, ranked: 10 });
+    expect(indicators.comparisons.map((c: { indicator_code: string }) => c.indicator_code)).toEqual([
+      "IT.CEL.SETS.P2",
+      "IT.NET.BBND.P2",
+      "IT.NET.USER.ZS",
+      "NY.GDP.MKTP.CD",
+      "SP.POP.TOTL",
+    ]);
+    expect(indicators.comparisons.find((c: { indicator_code: string }) => c.indicator_code === "IT.NET.USER.ZS")).toMatchObject({
+      year: 2023,
+      cambodia: 60.7171,
+      ranked: 10,
+    });
     expect(byName("timeline.").events).toHaveLength(49);
     const worldbank = byName("runs.").runs.find((r: { source_id: string }) => r.source_id === "worldbank-wdi");
     expect(worldbank.from_snapshot).toBe(true);
@@ -86,7 +96,9 @@ describe("The overview site", () => {
       const activities = createActivities({ config: broken.config, projectRoot: repoRoot, log: () => undefined });
       await expect(activities.buildSite()).rejects.toThrow(/site build failed/);
       await expect(fs.readFile(path.join(dist, "index.html"), "utf8")).resolves.toBe(before);
-      expect((await fs.readdir(path.dirname(dist))).filter((name) => name.startsWith(".site-build-") || name.includes(".old-"))).toEqual([]);
+      expect((await fs.readdir(path.dirname(dist))).filter((name) => name.startsWith(".site-build-") || name.includes(".old-"))).toEqual(
+        [],
+      );
     } finally {
       await fs.rm(broken.dir, { recursive: true, force: true });
     }

@@ -87,7 +87,12 @@ function registryYaml(origin: string): string {
     fetch: { min_interval_ms: 0 }${extra}`;
   return `sources:${[
     entry("wb", "indicator", "worldbank-v2", "/wb/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json&per_page=2"),
-    entry("openalex", "publication", "openalex-works", "/openalex/works?filter=authorships.institutions.country_code:KH&per_page=2&cursor=*"),
+    entry(
+      "openalex",
+      "publication",
+      "openalex-works",
+      "/openalex/works?filter=authorships.institutions.country_code:KH&per_page=2&cursor=*",
+    ),
     entry("arxiv", "publication", "arxiv-atom", "/arxiv/api/query?search_query=all:Khmer&start=0&max_results=2"),
     entry("feed-en", "news", "rss", "/feeds/en", "\n    options: { outlet: Example News, language: en }"),
     entry("feed-km", "news", "rss", "/feeds/km"),

@@ -6,7 +6,8 @@ import { aseanMentions } from "../../sources/asean.js";
 import { loadRegistry, startUrls } from "../../sources/registry.js";
 import { repoRoot } from "../helpers.js";
 
-const header = "_id,incident_id,date,reports,Alleged deployer of AI system,Alleged developer of AI system,Alleged harmed or nearly harmed parties,description,title";
+const header =
+  "_id,incident_id,date,reports,Alleged deployer of AI system,Alleged developer of AI system,Alleged harmed or nearly harmed parties,description,title";
 const table = (...lines: string[]) => new TextEncoder().encode(`${header}\n${lines.join("\n")}\n`);
 const input = (body: Uint8Array) => ({ sourceId: "aiid-incident-table", url: "https://example.org/incidents.csv", body });
 
@@ -23,16 +24,40 @@ describe("The AIID incident table read alone (a mirror of the snapshot's inciden
     );
     expect(rejected).toEqual([]);
     expect(rows.incidents).toEqual([
-      expect.objectContaining({ incident_key: "aiid:7001", source_incident_id: "7001", occurred_on: "2031-05-02", deployers: ["acme-bank"], harmed_parties: ["customers-in-phnom-penh"], report_urls: [], status: "published" }),
+      expect.objectContaining({
+        incident_key: "aiid:7001",
+        source_incident_id: "7001",
+        occurred_on: "2031-05-02",
+        deployers: ["acme-bank"],
+        harmed_parties: ["customers-in-phnom-penh"],
+        report_urls: [],
+        status: "published",
+      }),
     ]);
     expect(rows.aiid_asean_incidents).toEqual([
-      { incident_id: "7001", occurred_on: "2031-05-02", title: "Bank chatbot misleads customers", description: "A chatbot misled customers of a bank in Cambodia.", countries: ["KHM"], matched_terms: ["Cambodia"] },
-      { incident_id: "7002", occurred_on: "2031-06-01", title: "Voice clone of a Thai minister", description: "A cloned voice of a minister circulated.", countries: ["THA"], matched_terms: ["Thai"] },
+      {
+        incident_id: "7001",
+        occurred_on: "2031-05-02",
+        title: "Bank chatbot misleads customers",
+        description: "A chatbot misled customers of a bank in Cambodia.",
+        countries: ["KHM"],
+        matched_terms: ["Cambodia"],
+      },
+      {
+        incident_id: "7002",
+        occurred_on: "2031-06-01",
+        title: "Voice clone of a Thai minister",
+        description: "A cloned voice of a minister circulated.",
+        countries: ["THA"],
+        matched_terms: ["Thai"],
+      },
     ]);
   });
 
   it("still rejects a broken Cambodian row with its line", async () => {
-    const { rows, rejected } = await parseAiidSnapshot(input(table('ObjectId(1),7001,2031-05-02,"[1,x]",[],[],[],Fraud in Cambodia.,Title')));
+    const { rows, rejected } = await parseAiidSnapshot(
+      input(table('ObjectId(1),7001,2031-05-02,"[1,x]",[],[],[],Fraud in Cambodia.,Title')),
+    );
     expect(rows.incidents).toEqual([]);
     expect(rejected).toEqual([{ record: "incidents.csv line 2", reason: 'reports "[1,x]" is not a list' }]);
   });
@@ -60,7 +85,12 @@ describe("The AIID incident table read alone (a mirror of the snapshot's inciden
       ["1291", "2024-08-01"],
     ]);
     const regional = rows.aiid_asean_incidents!;
-    expect(regional.filter((r) => r.countries!.includes("KHM")).map((r) => r.incident_id).sort()).toEqual(["1127", "1291", "229", "918"]);
+    expect(
+      regional
+        .filter((r) => r.countries!.includes("KHM"))
+        .map((r) => r.incident_id)
+        .sort(),
+    ).toEqual(["1127", "1291", "229", "918"]);
     expect(regional.length).toBeGreaterThan(rows.incidents!.length);
   });
 });

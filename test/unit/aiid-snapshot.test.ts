@@ -15,7 +15,11 @@ const input = async (name: string, options?: Record<string, unknown>): Promise<P
 describe("AI Incident Database snapshot parser", () => {
   it("builds the same row as the GraphQL parser for the same incident", async () => {
     const { rows } = await parseAiidSnapshot(await input("snapshot.tar.bz2"));
-    const graphql = parseAiid({ sourceId: "aiid", url: "https://incidentdatabase.ai/api/graphql", body: await fixture("aiid", "incidents.json") });
+    const graphql = parseAiid({
+      sourceId: "aiid",
+      url: "https://incidentdatabase.ai/api/graphql",
+      body: await fixture("aiid", "incidents.json"),
+    });
     expect(rows.incidents![0]).toEqual(graphql.rows.incidents!.find((r) => r.incident_key === "aiid:90001"));
   });
 
@@ -47,7 +51,11 @@ describe("AI Incident Database snapshot parser", () => {
 
   it("keeps entity slugs when the archive has no entities collection", async () => {
     const { rows } = await parseAiidSnapshot(await input("without-entities.tar.bz2"));
-    expect(rows.incidents![0]).toMatchObject({ deployers: ["unknown-scammers"], developers: ["example-voice-lab"], harmed_parties: ["bank-customers"] });
+    expect(rows.incidents![0]).toMatchObject({
+      deployers: ["unknown-scammers"],
+      developers: ["example-voice-lab"],
+      harmed_parties: ["bank-customers"],
+    });
   });
 
   it("rejects a malformed Cambodian row, naming its line in incidents.csv", async () => {
@@ -65,7 +73,9 @@ describe("AI Incident Database snapshot parser", () => {
   it("turns corrupted bzip2 data into a parse error", async () => {
     const body = Buffer.from(await fixture("aiid-snapshot", "snapshot.tar.bz2"));
     body[body.length - 200] ^= 0xff;
-    await expect(parseAiidSnapshot({ sourceId: "aiid-snapshot", url: URL_, body })).rejects.toThrow(/the bzip2 data is truncated or corrupt/);
+    await expect(parseAiidSnapshot({ sourceId: "aiid-snapshot", url: URL_, body })).rejects.toThrow(
+      /the bzip2 data is truncated or corrupt/,
+    );
   });
 
   it("refuses an archive without incidents.csv", async () => {

@@ -3,8 +3,13 @@ import { arxivIdFromEntryId, nextArxivPages, parseArxiv } from "../../sources/ar
 import { ParseError, type ParseInput } from "../../sources/parser.js";
 import { fixture } from "../helpers.js";
 
-const url = "http://export.arxiv.org/api/query?search_query=all:Khmer+AND+%28cat:cs.CL+OR+cat:cs.AI%29&start=0&max_results=2&sortBy=submittedDate&sortOrder=descending";
-const input = async (name: string, at = url): Promise<ParseInput> => ({ sourceId: "arxiv-khmer", url: at, body: await fixture("arxiv", name) });
+const url =
+  "http://export.arxiv.org/api/query?search_query=all:Khmer+AND+%28cat:cs.CL+OR+cat:cs.AI%29&start=0&max_results=2&sortBy=submittedDate&sortOrder=descending";
+const input = async (name: string, at = url): Promise<ParseInput> => ({
+  sourceId: "arxiv-khmer",
+  url: at,
+  body: await fixture("arxiv", name),
+});
 const xml = (text: string, at = url): ParseInput => ({ sourceId: "arxiv-khmer", url: at, body: new TextEncoder().encode(text) });
 
 const feedWith = (total: number, start: number, perPage: number, entries = 1) => `<?xml version="1.0" encoding="UTF-8"?>
@@ -26,7 +31,8 @@ describe("arXiv API parser", () => {
       arxiv_id: "2507.90001",
       openalex_id: null,
       title: "Khmer Word Segmentation with Pre-trained Transformers",
-      abstract: "Khmer is written without spaces between words. We show that segmentation improves with pre-trained models & a small annotated corpus.",
+      abstract:
+        "Khmer is written without spaces between words. We show that segmentation improves with pre-trained models & a small annotated corpus.",
       year: 2025,
       published_on: "2025-07-14",
       venue: "Journal of Example Language Technology 4 (2025) 1-12",
@@ -44,7 +50,14 @@ describe("arXiv API parser", () => {
 
   it("reads an entry without DOI, affiliation or journal reference, its categories as topics", async () => {
     const second = parseArxiv(await input("page1.xml")).rows.publications?.[1];
-    expect(second).toMatchObject({ pub_key: "arxiv:2508.90003", doi: null, venue: null, institutions: [], topics: ["cs.CV", "cs.LG"], abstract: "We forecast rice yields." });
+    expect(second).toMatchObject({
+      pub_key: "arxiv:2508.90003",
+      doi: null,
+      venue: null,
+      institutions: [],
+      topics: ["cs.CV", "cs.LG"],
+      abstract: "We forecast rice yields.",
+    });
   });
 
   it("asks for the next slice by start, keeping the query as written, until totalResults is reached", async () => {

@@ -39,8 +39,19 @@ describe("npm run bench --quick --json", () => {
     expect(result.measurements["stage-load"].count).toBe(result.sizes.observations);
     expect(result.measurements.run.count).toBe(result.sizes.observations + result.sizes.runItems);
     const names = Object.keys(result.figures);
-    for (const wanted of [/^rss parse/, /^stage\+load/, /^export/, /^unchanged run/, /^derive per item growth .* dense$/, /^derive per item growth .* sparse$/, /^peak RSS run$/]) {
-      expect(names.some((n) => wanted.test(n)), String(wanted)).toBe(true);
+    for (const wanted of [
+      /^rss parse/,
+      /^stage\+load/,
+      /^export/,
+      /^unchanged run/,
+      /^derive per item growth .* dense$/,
+      /^derive per item growth .* sparse$/,
+      /^peak RSS run$/,
+    ]) {
+      expect(
+        names.some((n) => wanted.test(n)),
+        String(wanted),
+      ).toBe(true);
     }
     for (const [name, f] of Object.entries(result.figures)) {
       expect(typeof f.value, name).toBe("number");

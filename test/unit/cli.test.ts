@@ -46,7 +46,9 @@ describe("parseCommandLine", () => {
   });
 
   it("refuses an argument that is not a flag when the script takes none", () => {
-    expect(usageErrorOf(() => parseCommandLine(["--offline", "now"], { usage: "u", options: { offline: { type: "boolean" } } }))).toBe('unexpected argument "now"');
+    expect(usageErrorOf(() => parseCommandLine(["--offline", "now"], { usage: "u", options: { offline: { type: "boolean" } } }))).toBe(
+      'unexpected argument "now"',
+    );
   });
 
   it("gives --help and -h to every script", () => {

@@ -45,7 +45,11 @@ const form = (fields: Record<string, string>) => ({
 const login = (name: string, token: string) => rawRequest(`${server.url}/login`, form({ name, token }));
 /** A well-formed token of the right account with a wrong secret: each one costs the server a real scrypt. */
 const wrongToken = (name: string, i: number) => team.tokens[name].replace(/\.[^.]+$/, `.${String(i).padStart(43, "x")}`);
-const audit = async () => (await fs.readFile(auditFile(), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { event: string; name: string });
+const audit = async () =>
+  (await fs.readFile(auditFile(), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { event: string; name: string });
 
 describe("console sign-in hardening", () => {
   it("answers 300 wrong tokens in a row mostly with 429, refuses the right token while backing off, and locks the account after 10 failures until an editor unlocks it", async () => {
@@ -98,7 +102,9 @@ describe("console sign-in hardening", () => {
 
   it("refuses a token of another analyst typed under one's name, and a wrong Bearer token on the API", async () => {
     expect((await login("sokha", team.tokens.dara)).status).toBe(401);
-    const api = await rawRequest(`${server.url}/api/reviews`, { headers: { Authorization: `Bearer ${wrongToken("dara", 1)}`, Host: new URL(server.url).host } });
+    const api = await rawRequest(`${server.url}/api/reviews`, {
+      headers: { Authorization: `Bearer ${wrongToken("dara", 1)}`, Host: new URL(server.url).host },
+    });
     expect(api.status).toBe(401);
     expect((await audit()).map((e) => e.event)).toEqual(["sign_in_failed", "sign_in_failed"]);
   });
@@ -106,20 +112,48 @@ describe("console sign-in hardening", () => {
   it("answers an oversized body with 413, whether it declares its length or streams it, and a malformed one with 400", async () => {
     const host = new URL(server.url).host;
     const big = Buffer.alloc(2 * 1024 * 1024, "a");
-    const declared = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, body: Buffer.concat([Buffer.from("token="), big]) });
+    const declared = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+      body: Buffer.concat([Buffer.from("token="), big]),
+    });
     expect(declared.status).toBe(413);
-    const streamed = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, chunks: Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, "b")) });
+    const streamed = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+      chunks: Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, "b")),
+    });
     expect(streamed.status).toBe(413);
-    const badJson = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/json", Host: host }, body: '{"name": "sokha", "token":' });
+    const badJson = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Host: host },
+      body: '{"name": "sokha", "token":',
+    });
     expect(badJson.status).toBe(400);
     expect(badJson.body).toContain("not valid JSON");
-    const notObject = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/json", Host: host }, body: "[1,2]" });
+    const notObject = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Host: host },
+      body: "[1,2]",
+    });
     expect(notObject.status).toBe(400);
-    const badForm = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, body: "name=sokha&token=%zz" });
+    const badForm = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+      body: "name=sokha&token=%zz",
+    });
     expect(badForm.status).toBe(400);
-    const notUtf8 = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, body: Buffer.from([0x6e, 0x3d, 0xff, 0xfe]) });
+    const notUtf8 = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+      body: Buffer.from([0x6e, 0x3d, 0xff, 0xfe]),
+    });
     expect(notUtf8.status).toBe(400);
-    const xml = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "text/xml", Host: host }, body: "<a/>" });
+    const xml = await rawRequest(`${server.url}/login`, {
+      method: "POST",
+      headers: { "Content-Type": "text/xml", Host: host },
+      body: "<a/>",
+    });
     expect(xml.status).toBe(400);
     // The server is still up and signs in the right analyst.
     expect((await login("dara", team.tokens.dara)).status).toBe(303);
@@ -128,7 +162,11 @@ describe("console sign-in hardening", () => {
   it("refuses a request whose Host header is not the console's (DNS rebinding) before anything else, sign-in included", async () => {
     const port = new URL(server.url).port;
     for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, "127.0.0.1"]) {
-      const res = await rawRequest(`${server.url}/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host }, body: new URLSearchParams({ name: "sokha", token: team.tokens.sokha }).toString() });
+      const res = await rawRequest(`${server.url}/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Host: host },
+        body: new URLSearchParams({ name: "sokha", token: team.tokens.sokha }).toString(),
+      });
       expect(res.status, `Host ${JSON.stringify(host)}`).toBe(421);
     }
     await expect(fs.stat(auditFile())).rejects.toThrow(/ENOENT/);

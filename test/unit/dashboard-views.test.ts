@@ -12,12 +12,22 @@ const clock = { now: testClock("2026-01-20T09:00:00Z") };
 /** A fresh folder per test (removed after it); the warehouse and stages live in it. */
 const temp = withTempWarehouse("observatory-views-");
 
-const prov = (source_id: string, retrieved_at = "2026-01-01T00:00:00Z") => ({ source_id, snapshot_sha256: "f".repeat(64), retrieved_at, row_hash: "h" });
+const prov = (source_id: string, retrieved_at = "2026-01-01T00:00:00Z") => ({
+  source_id,
+  snapshot_sha256: "f".repeat(64),
+  retrieved_at,
+  row_hash: "h",
+});
 
 /** Rows straight into a record table (every column present, null where not given). */
 async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Record<string, unknown>>, extra: Record<string, string> = {}) {
   const columns = { ...Object.fromEntries(columnsOf(table)), ...extra };
-  await bulkInsert(db, table, columns, rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))));
+  await bulkInsert(
+    db,
+    table,
+    columns,
+    rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))),
+  );
 }
 
 const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(temp.dir(), "w.duckdb"), fn);
@@ -27,11 +37,30 @@ describe("Dashboard views", () => {
   it("gives the latest value per indicator and country with the change since the previous period that has a value", async () => {
     await withDb(async (db) => {
       await insert(db, "indicators", [
-        { indicator_code: "IT.NET.USER.ZS", name: "Individuals using the Internet (% of population)", unit: "% of population", ...prov("wb") },
+        {
+          indicator_code: "IT.NET.USER.ZS",
+          name: "Individuals using the Internet (% of population)",
+          unit: "% of population",
+          ...prov("wb"),
+        },
         { indicator_code: "SP.POP.TOTL", name: "Population, total", unit: null, ...prov("wb") },
       ]);
-      const obs = (indicator_code: string, country_iso3: string, period: string, value: number | null, source_id = "wb", retrieved_at?: string) => ({
-        indicator_code, country_iso3, period, value, source_url: "https://x/", ...prov(source_id, retrieved_at), valid_from: "2026-01-01T00:00:00Z", valid_to: null,
+      const obs = (
+        indicator_code: string,
+        country_iso3: string,
+        period: string,
+        value: number | null,
+        source_id = "wb",
+        retrieved_at?: string,
+      ) => ({
+        indicator_code,
+        country_iso3,
+        period,
+        value,
+        source_url: "https://x/",
+        ...prov(source_id, retrieved_at),
+        valid_from: "2026-01-01T00:00:00Z",
+        valid_to: null,
       });
       await insert(
         db,
@@ -58,27 +87,75 @@ describe("Dashboard views", () => {
       );
       expect(latest).toEqual([
         {
-          indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", country_name: "Cambodia", latest_period: "2022", latest_value: 56.7,
-          previous_period: "2021", previous_value: 50, change: 6.7, pct_change: 13.4, unit: "% of population", source_id: "wb",
-          value_source: "source", ram_dimension: "technical_infrastructural", nais_priority: 2,
+          indicator_code: "IT.NET.USER.ZS",
+          country_iso3: "KHM",
+          country_name: "Cambodia",
+          latest_period: "2022",
+          latest_value: 56.7,
+          previous_period: "2021",
+          previous_value: 50,
+          change: 6.7,
+          pct_change: 13.4,
+          unit: "% of population",
+          source_id: "wb",
+          value_source: "source",
+          ram_dimension: "technical_infrastructural",
+          nais_priority: 2,
         },
         {
-          indicator_code: "IT.NET.USER.ZS", country_iso3: "THA", country_name: "Thailand", latest_period: "2022", latest_value: 85.3,
-          previous_period: null, previous_value: null, change: null, pct_change: null, unit: "% of population", source_id: "wb",
-          value_source: "source", ram_dimension: "technical_infrastructural", nais_priority: 2,
+          indicator_code: "IT.NET.USER.ZS",
+          country_iso3: "THA",
+          country_name: "Thailand",
+          latest_period: "2022",
+          latest_value: 85.3,
+          previous_period: null,
+          previous_value: null,
+          change: null,
+          pct_change: null,
+          unit: "% of population",
+          source_id: "wb",
+          value_source: "source",
+          ram_dimension: "technical_infrastructural",
+          nais_priority: 2,
         },
         {
-          indicator_code: "SP.POP.TOTL", country_iso3: "KHM", country_name: "Cambodia", latest_period: "2024", latest_value: 17638801,
-          previous_period: "2023", previous_value: 17400000, change: 238801, pct_change: round6((238801 / 17400000) * 100), unit: null,
-          source_id: "wb", value_source: "source", ram_dimension: "social_cultural", nais_priority: null,
+          indicator_code: "SP.POP.TOTL",
+          country_iso3: "KHM",
+          country_name: "Cambodia",
+          latest_period: "2024",
+          latest_value: 17638801,
+          previous_period: "2023",
+          previous_value: 17400000,
+          change: 238801,
+          pct_change: round6((238801 / 17400000) * 100),
+          unit: null,
+          source_id: "wb",
+          value_source: "source",
+          ram_dimension: "social_cultural",
+          nais_priority: null,
         },
       ]);
 
       // An analyst's value takes over the latest period.
-      await curateObservation(db, { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM", period: "2024", value: 17700000, unit: "people", sourceUrl: "https://example.org/", ...analyst }, clock);
-      expect(await queryRows(db, "SELECT latest_value, unit, source_id, value_source FROM v_indicator_latest WHERE indicator_code = 'SP.POP.TOTL'")).toEqual([
-        { latest_value: 17700000, unit: "people", source_id: null, value_source: "analyst" },
-      ]);
+      await curateObservation(
+        db,
+        {
+          indicatorCode: "SP.POP.TOTL",
+          countryIso3: "KHM",
+          period: "2024",
+          value: 17700000,
+          unit: "people",
+          sourceUrl: "https://example.org/",
+          ...analyst,
+        },
+        clock,
+      );
+      expect(
+        await queryRows(
+          db,
+          "SELECT latest_value, unit, source_id, value_source FROM v_indicator_latest WHERE indicator_code = 'SP.POP.TOTL'",
+        ),
+      ).toEqual([{ latest_value: 17700000, unit: "people", source_id: null, value_source: "analyst" }]);
     });
   });
 
@@ -103,7 +180,13 @@ describe("Dashboard views", () => {
   it("counts a paper found by two sources once, per year and per institution", async () => {
     await withDb(async (db) => {
       const pub = (pub_key: string, source_id: string, year: number, institutions: string[], open_access: boolean | null = null) => ({
-        pub_key, title: pub_key, year, institutions, authors: [], open_access, ...prov(source_id),
+        pub_key,
+        title: pub_key,
+        year,
+        institutions,
+        authors: [],
+        open_access,
+        ...prov(source_id),
       });
       await insert(db, "publications", [
         pub("openalex:W1", "openalex", 2024, ["Royal University of Phnom Penh", "Institute of Technology of Cambodia"], true),
@@ -138,7 +221,11 @@ describe("Dashboard views", () => {
   it("counts incidents per year and harm type, keeping incidents with no harm type recorded", async () => {
     await withDb(async (db) => {
       const incident = (incident_key: string, occurred_on: string | null, harm_types: string[] | null, source_id = "incident-sheet") => ({
-        incident_key, occurred_on, harm_types, title: incident_key, ...prov(source_id),
+        incident_key,
+        occurred_on,
+        harm_types,
+        title: incident_key,
+        ...prov(source_id),
       });
       await insert(db, "incidents", [
         incident("deepfake-pm-2024", "2024-03-01", ["deepfake", "scam"]),
@@ -163,7 +250,12 @@ describe("Dashboard views", () => {
         { priority_id: 1, title: "Human Resource Development", short_label: "Skills", ...prov("nais") },
         { priority_id: 2, title: "Data, Infrastructure, and Key Technologies", short_label: "Data & infrastructure", ...prov("nais") },
       ]);
-      const news = (item_key: string, published_at: string, source_id = "feed-a") => ({ item_key, title: item_key, published_at, ...prov(source_id) });
+      const news = (item_key: string, published_at: string, source_id = "feed-a") => ({
+        item_key,
+        title: item_key,
+        published_at,
+        ...prov(source_id),
+      });
       await insert(db, "news_items", [
         news("a", "2025-07-10T03:00:00Z"),
         news("b", "2025-07-31T20:00:00Z"), // already 1 August in Phnom Penh
@@ -178,11 +270,27 @@ describe("Dashboard views", () => {
         { item_key: "c", story_key: "c" },
         { item_key: "d", story_key: "d" },
       ]);
-      const tag = (item_key: string, t: string) => ({ item_kind: "news", item_key, dimension: "priority", tag: t, matched: "x", made_by: "rule", made_at: "2026-01-01T00:00:00Z" });
+      const tag = (item_key: string, t: string) => ({
+        item_kind: "news",
+        item_key,
+        dimension: "priority",
+        tag: t,
+        matched: "x",
+        made_by: "rule",
+        made_at: "2026-01-01T00:00:00Z",
+      });
       await bulkInsert(
         db,
         "item_tags",
-        { item_kind: "VARCHAR", item_key: "VARCHAR", dimension: "VARCHAR", tag: "VARCHAR", matched: "VARCHAR", made_by: "VARCHAR", made_at: "TIMESTAMPTZ" },
+        {
+          item_kind: "VARCHAR",
+          item_key: "VARCHAR",
+          dimension: "VARCHAR",
+          tag: "VARCHAR",
+          matched: "VARCHAR",
+          made_by: "VARCHAR",
+          made_at: "TIMESTAMPTZ",
+        },
         [tag("a", "1"), tag("b", "1"), tag("b2", "1"), tag("c", "1"), tag("c", "2"), tag("d", "2")],
       );
       await classifyItem(db, { itemKind: "news", itemKey: "c", dimension: "priority", tag: "1", action: "remove", ...analyst }, clock);
@@ -200,7 +308,17 @@ describe("Dashboard views", () => {
   it("gives each measure its status on a date, flags overdue ones, and counts them by status and timeframe", async () => {
     await withDb(async (db) => {
       const measure = (measure_id: string, seq: number, timeframe: string, start_year: number, end_year: number, ongoing = false) => ({
-        measure_id, priority_id: 1, seq, text: `Measure ${measure_id}`, timeframe, start_year, end_year, ongoing, lead_bodies: ["MPTC"], participating_bodies: [], ...prov("nais"),
+        measure_id,
+        priority_id: 1,
+        seq,
+        text: `Measure ${measure_id}`,
+        timeframe,
+        start_year,
+        end_year,
+        ongoing,
+        lead_bodies: ["MPTC"],
+        participating_bodies: [],
+        ...prov("nais"),
       });
       await insert(db, "strategy_measures", [
         measure("1.1", 1, "Continually (2025-2030)", 2025, 2030, true),
@@ -211,7 +329,14 @@ describe("Dashboard views", () => {
       const record = (measureId: string, status: "in_progress" | "done" | "cancelled", asOf: string, recordedAt: string) =>
         recordMeasureStatus(
           db,
-          { measureId, status, asOf, note: `${measureId} ${status}`, evidenceUrls: ["https://example.org/evidence"], recordedBy: "analyst:sokha" },
+          {
+            measureId,
+            status,
+            asOf,
+            note: `${measureId} ${status}`,
+            evidenceUrls: ["https://example.org/evidence"],
+            recordedBy: "analyst:sokha",
+          },
           { now: () => new Date(recordedAt) },
         );
       await record("1.2", "in_progress", "2025-09-01", "2025-09-05T00:00:00Z");
@@ -234,19 +359,27 @@ describe("Dashboard views", () => {
         { measure_id: "1.3", status: "cancelled", status_as_of: "2026-01-15", overdue: false },
         { measure_id: "1.4", status: "in_progress", status_as_of: "2026-03-01", overdue: false },
       ]);
-      expect(await statusOn("2027-01-01")).toContainEqual({ measure_id: "1.4", status: "in_progress", status_as_of: "2026-03-01", overdue: true });
+      expect(await statusOn("2027-01-01")).toContainEqual({
+        measure_id: "1.4",
+        status: "in_progress",
+        status_as_of: "2026-03-01",
+        overdue: true,
+      });
       expect(await statusOn("2028-01-01")).toEqual([
         { measure_id: "1.1", status: "not_started", status_as_of: null, overdue: false },
         { measure_id: "1.2", status: "done", status_as_of: "2027-06-30", overdue: false },
         { measure_id: "1.3", status: "cancelled", status_as_of: "2026-01-15", overdue: false },
         { measure_id: "1.4", status: "in_progress", status_as_of: "2026-03-01", overdue: true },
       ]);
-      expect(await queryRows(db, "SELECT evidence_urls, status_note FROM measures_status_as_of('2028-01-01'::DATE) WHERE measure_id = '1.2'")).toEqual([
-        { evidence_urls: ["https://example.org/evidence"], status_note: "1.2 done" },
-      ]);
+      expect(
+        await queryRows(db, "SELECT evidence_urls, status_note FROM measures_status_as_of('2028-01-01'::DATE) WHERE measure_id = '1.2'"),
+      ).toEqual([{ evidence_urls: ["https://example.org/evidence"], status_note: "1.2 done" }]);
 
       expect(
-        await queryRows(db, "SELECT timeframe, status, measures, overdue, as_of_date::VARCHAR AS as_of_date FROM measures_by_status_timeframe_as_of('2028-01-01'::DATE)"),
+        await queryRows(
+          db,
+          "SELECT timeframe, status, measures, overdue, as_of_date::VARCHAR AS as_of_date FROM measures_by_status_timeframe_as_of('2028-01-01'::DATE)",
+        ),
       ).toEqual([
         { timeframe: "2026", status: "in_progress", measures: 1, overdue: 1, as_of_date: "2028-01-01" },
         { timeframe: "2025-2027", status: "cancelled", measures: 1, overdue: 0, as_of_date: "2028-01-01" },
@@ -261,7 +394,9 @@ describe("Dashboard views", () => {
               = (SELECT list(measure_id || status || overdue::VARCHAR ORDER BY measure_id) FROM measures_status_as_of(current_date)) AS same`,
       );
       expect(same).toBe(true);
-      expect(await queryRows(db, "SELECT DISTINCT as_of_date = current_date AS today FROM v_measures_by_status_timeframe")).toEqual([{ today: true }]);
+      expect(await queryRows(db, "SELECT DISTINCT as_of_date = current_date AS today FROM v_measures_by_status_timeframe")).toEqual([
+        { today: true },
+      ]);
     });
   });
 });

@@ -3,7 +3,12 @@ import { charsetOf, decodeDocument, describeDecoding, legacyKhmerFont } from "..
 import { ParseError, type ParseInput } from "../../sources/parser.js";
 
 const latin1 = (text: string) => new Uint8Array([...text].map((c) => c.charCodeAt(0)));
-const doc = (body: Uint8Array, contentType?: string): ParseInput => ({ sourceId: "example-news", url: "https://news.example.kh/feed/", body, contentType });
+const doc = (body: Uint8Array, contentType?: string): ParseInput => ({
+  sourceId: "example-news",
+  url: "https://news.example.kh/feed/",
+  body,
+  contentType,
+});
 
 describe("text decoding", () => {
   it("reads the charset parameter of a Content-Type, with or without quotes", () => {
@@ -47,14 +52,19 @@ describe("text decoding", () => {
   });
 
   it("reads a <meta charset> in a page, and never the XML declaration rule", () => {
-    const body = latin1('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head><body>\xcf\xf0\xe8\xe2\xe5\xf2</body></html>');
+    const body = latin1(
+      '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head><body>\xcf\xf0\xe8\xe2\xe5\xf2</body></html>',
+    );
     const { text, decoding } = decodeDocument(doc(body), "html");
     expect(text).toContain("Привет");
     expect(decoding).toEqual({ encoding: "windows-1251", decidedBy: "html-meta" });
   });
 
   it("reads undeclared UTF-8 as UTF-8 and anything else undeclared as windows-1252", () => {
-    expect(decodeDocument(doc(new TextEncoder().encode("<rss>ស្វាគមន៍</rss>")), "xml").decoding).toEqual({ encoding: "utf-8", decidedBy: "undeclared-utf-8" });
+    expect(decodeDocument(doc(new TextEncoder().encode("<rss>ស្វាគមន៍</rss>")), "xml").decoding).toEqual({
+      encoding: "utf-8",
+      decidedBy: "undeclared-utf-8",
+    });
     const { text, decoding } = decodeDocument(doc(latin1("<rss>\x93quoted\x94 na\xefve</rss>")), "xml");
     expect(text).toBe("<rss>“quoted” naïve</rss>");
     expect(decoding.decidedBy).toBe("fallback");
@@ -67,7 +77,10 @@ describe("text decoding", () => {
       points.forEach((p, i) => view.setUint32(i * 4, p, little));
       return new Uint8Array(view.buffer);
     };
-    expect(decodeDocument(doc(utf32("<rss>ស</rss>", true, true)), "xml")).toEqual({ text: "<rss>ស</rss>", decoding: { encoding: "utf-32le", decidedBy: "bom" } });
+    expect(decodeDocument(doc(utf32("<rss>ស</rss>", true, true)), "xml")).toEqual({
+      text: "<rss>ស</rss>",
+      decoding: { encoding: "utf-32le", decidedBy: "bom" },
+    });
     expect(decodeDocument(doc(utf32('<?xml version="1.0" encoding="utf-32"?><rss>é</rss>', false, false)), "xml")).toEqual({
       text: '<?xml version="1.0" encoding="utf-32"?><rss>é</rss>',
       decoding: { encoding: "utf-32be", decidedBy: "xml-declaration" },
@@ -77,7 +90,9 @@ describe("text decoding", () => {
   it("fails with the source, the URL and what was declared when no declaration can be used", () => {
     const bogus = () => decodeDocument(doc(latin1('<?xml version="1.0" encoding="bogus"?><rss/>')), "xml");
     expect(bogus).toThrow(ParseError);
-    expect(bogus).toThrow('example-news: cannot parse https://news.example.kh/feed/: cannot decode the text: XML declaration encoding="bogus" names no encoding this reader knows');
+    expect(bogus).toThrow(
+      'example-news: cannot parse https://news.example.kh/feed/: cannot decode the text: XML declaration encoding="bogus" names no encoding this reader knows',
+    );
     const wrong = () => decodeDocument(doc(latin1("<rss>caf\xe9</rss>"), "text/xml; charset=utf-8"), "xml");
     expect(wrong).toThrow(/Content-Type charset "utf-8" does not fit the bytes \(not valid utf-8\)/);
   });

@@ -48,9 +48,13 @@ async function insertNews(db: DuckDBConnection, rows: Array<Record<string, unkno
   await bulkInsert(db, "news_items", Object.fromEntries(columnsOf("news_items")), rows);
 }
 
-const derive = (db: DuckDBConnection, day: string, file = taxonomyFile) => deriveTables(db, { taxonomyFile: file, derivedAt: `2026-11-${day}T00:00:00Z` });
+const derive = (db: DuckDBConnection, day: string, file = taxonomyFile) =>
+  deriveTables(db, { taxonomyFile: file, derivedAt: `2026-11-${day}T00:00:00Z` });
 const tags = (db: DuckDBConnection) =>
-  queryRows(db, "SELECT item_kind, item_key, dimension, tag, matched, made_at::VARCHAR AS made_at FROM item_tags WHERE made_by = 'rule' ORDER BY ALL");
+  queryRows(
+    db,
+    "SELECT item_kind, item_key, dimension, tag, matched, made_at::VARCHAR AS made_at FROM item_tags WHERE made_by = 'rule' ORDER BY ALL",
+  );
 const derived = async (db: DuckDBConnection) => ({
   tags: (await tags(db)).map(({ made_at: _, ...t }) => t),
   stories: await queryRows(db, "SELECT item_key, story_key FROM news_stories ORDER BY ALL"),

@@ -38,7 +38,15 @@ async function seed(db: DuckDBConnection) {
     news("c1", "New bridge opens over the Mekong", "2025-07-03T10:00:00Z", "feed-b"),
   ]);
   await insert(db, "publications", [
-    { pub_key: "openalex:W1", doi: "10.1234/khmer.1", arxiv_id: "2512.13552", title: "A Khmer model", year: 2025, authors: [], ...prov("openalex") },
+    {
+      pub_key: "openalex:W1",
+      doi: "10.1234/khmer.1",
+      arxiv_id: "2512.13552",
+      title: "A Khmer model",
+      year: 2025,
+      authors: [],
+      ...prov("openalex"),
+    },
     { pub_key: "arxiv:2512.13552", doi: null, arxiv_id: "2512.13552", title: "A Khmer Model", year: 2025, authors: [], ...prov("arxiv") },
   ]);
 }
@@ -50,7 +58,10 @@ describe("Derived tables", () => {
       const counts = await deriveTables(db, { taxonomyFile, derivedAt: "2026-11-22T00:00:00Z" });
       expect(counts).toMatchObject({ stories: 2, works: 1, newCandidates: 2 });
 
-      const harm = await queryRows(db, "SELECT item_key, tag FROM item_tags WHERE dimension = 'harm' AND made_by = 'rule' ORDER BY item_key, tag");
+      const harm = await queryRows(
+        db,
+        "SELECT item_key, tag FROM item_tags WHERE dimension = 'harm' AND made_by = 'rule' ORDER BY item_key, tag",
+      );
       expect(harm.map((r) => r.item_key)).toEqual(expect.arrayContaining(["a1", "b1"]));
       expect(harm.some((r) => r.item_key === "c1")).toBe(false);
 
@@ -89,7 +100,9 @@ describe("Derived tables", () => {
         { item_key: "a1", review_status: "rejected" },
         { item_key: "b1", review_status: "pending" },
       ]);
-      expect(await queryRows(db, "SELECT made_by FROM item_tags WHERE item_key = 'c1' AND dimension = 'sector'")).toEqual([{ made_by: "analyst:sokha" }]);
+      expect(await queryRows(db, "SELECT made_by FROM item_tags WHERE item_key = 'c1' AND dimension = 'sector'")).toEqual([
+        { made_by: "analyst:sokha" },
+      ]);
       expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM item_tags WHERE made_by = 'rule'")).toEqual(before);
     });
   });

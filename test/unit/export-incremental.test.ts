@@ -18,14 +18,34 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const source = { source_id: "worldbank-wdi", title: "World Bank WDI", kind: "indicator", parser: "worldbank-v2", urls: ["https://api.worldbank.org/v2/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
+const source = {
+  source_id: "worldbank-wdi",
+  title: "World Bank WDI",
+  kind: "indicator",
+  parser: "worldbank-v2",
+  urls: ["https://api.worldbank.org/v2/"],
+  cadence: "monthly",
+  licence: "CC BY 4.0",
+  attribution: "World Bank",
+  enabled: true,
+};
 const observation = (period: string, value: number) => ({
-  indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period, value, source_url: "https://api.worldbank.org/v2/",
-  source_id: "worldbank-wdi", snapshot_sha256: "a".repeat(64), retrieved_at: "2026-01-01T00:00:00Z", row_hash: `h${period}`, valid_from: "2026-01-01T00:00:00Z",
+  indicator_code: "IT.NET.USER.ZS",
+  country_iso3: "KHM",
+  period,
+  value,
+  source_url: "https://api.worldbank.org/v2/",
+  source_id: "worldbank-wdi",
+  snapshot_sha256: "a".repeat(64),
+  retrieved_at: "2026-01-01T00:00:00Z",
+  row_hash: `h${period}`,
+  valid_from: "2026-01-01T00:00:00Z",
 });
 
 const packageHashes = async (exportsDir: string) => {
-  const pkg = JSON.parse(await fs.readFile(path.join(exportsDir, "datapackage.json"), "utf8")) as { resources: Array<{ name: string; hash: string }> };
+  const pkg = JSON.parse(await fs.readFile(path.join(exportsDir, "datapackage.json"), "utf8")) as {
+    resources: Array<{ name: string; hash: string }>;
+  };
   return Object.fromEntries(pkg.resources.map((r) => [r.name, r.hash]));
 };
 
@@ -34,7 +54,10 @@ describe("Incremental export", () => {
     const exportsDir = path.join(dir, "exports");
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await bulkInsert(db, "sources", sourceColumns, [source]);
-      await bulkInsert(db, "observations", { ...Object.fromEntries(columnsOf("observations")), valid_from: "TIMESTAMPTZ" }, [observation("2023", 50.1), observation("2024", 56.7)]);
+      await bulkInsert(db, "observations", { ...Object.fromEntries(columnsOf("observations")), valid_from: "TIMESTAMPTZ" }, [
+        observation("2023", 50.1),
+        observation("2024", 56.7),
+      ]);
       const first = await exportPublicTables(db, exportsDir, "2026-05-01T08:00:00Z", { release: false });
       expect(first.changed).toContain("observations");
       expect(first.changed.length).toBe(Object.keys(first.tables).length);
@@ -52,8 +75,14 @@ describe("Incremental export", () => {
       // The observations and the two public views computed from them; nothing else.
       expect([...revised.changed].sort()).toEqual(["indicator_latest", "observations", "observations_current"]);
       expect((await packageHashes(exportsDir)).observations).not.toBe(hashes.observations);
-      const rows = await queryRows(db, `SELECT period, value FROM read_parquet(${sqlString(path.join(exportsDir, "observations.parquet"))}) ORDER BY period`);
-      expect(rows).toEqual([{ period: "2023", value: 50.1 }, { period: "2024", value: 57.2 }]);
+      const rows = await queryRows(
+        db,
+        `SELECT period, value FROM read_parquet(${sqlString(path.join(exportsDir, "observations.parquet"))}) ORDER BY period`,
+      );
+      expect(rows).toEqual([
+        { period: "2023", value: 50.1 },
+        { period: "2024", value: 57.2 },
+      ]);
     });
   });
 });

@@ -36,14 +36,69 @@ afterEach(async () => {
 // empty strings beside nulls and sub-second times.
 
 const sources = [
-  { source_id: "worldbank-wdi", title: "World Bank WDI", kind: "indicator", parser: "worldbank-v2", urls: ["https://api.worldbank.org/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true },
-  { source_id: "indicator-sheet", title: "Analyst sheet", kind: "indicator", parser: "indicator-sheet", urls: ["repo:sources/curated/indicators.csv"], cadence: "manual", licence: "Figures as published by their sources; sheet CC BY 4.0", attribution: "Observatory analysts", enabled: true },
-  { source_id: "khmer-times", title: "Khmer Times news feed", kind: "news", parser: "rss", urls: ["https://www.khmertimeskh.com/feed/"], cadence: "hourly", licence: "© Khmer Times; headline, link and short excerpt only", attribution: "Khmer Times", enabled: true },
-  { source_id: "aiid", title: "AI Incident Database", kind: "incident", parser: "aiid-graphql", urls: ["https://incidentdatabase.ai/api/graphql"], cadence: "weekly", licence: "CC BY-SA 4.0 (database); reports keep their own rights", attribution: "Responsible AI Collaborative", enabled: true },
-  { source_id: "odd", title: "A source with its own terms", kind: "news", parser: "rss", urls: ["https://example.org/feed"], cadence: "daily", licence: "Terms of the publisher", attribution: "Example", enabled: false },
+  {
+    source_id: "worldbank-wdi",
+    title: "World Bank WDI",
+    kind: "indicator",
+    parser: "worldbank-v2",
+    urls: ["https://api.worldbank.org/v2/country/KHM/indicator/IT.NET.USER.ZS?format=json"],
+    cadence: "monthly",
+    licence: "CC BY 4.0",
+    attribution: "World Bank",
+    enabled: true,
+  },
+  {
+    source_id: "indicator-sheet",
+    title: "Analyst sheet",
+    kind: "indicator",
+    parser: "indicator-sheet",
+    urls: ["repo:sources/curated/indicators.csv"],
+    cadence: "manual",
+    licence: "Figures as published by their sources; sheet CC BY 4.0",
+    attribution: "Observatory analysts",
+    enabled: true,
+  },
+  {
+    source_id: "khmer-times",
+    title: "Khmer Times news feed",
+    kind: "news",
+    parser: "rss",
+    urls: ["https://www.khmertimeskh.com/feed/"],
+    cadence: "hourly",
+    licence: "© Khmer Times; headline, link and short excerpt only",
+    attribution: "Khmer Times",
+    enabled: true,
+  },
+  {
+    source_id: "aiid",
+    title: "AI Incident Database",
+    kind: "incident",
+    parser: "aiid-graphql",
+    urls: ["https://incidentdatabase.ai/api/graphql"],
+    cadence: "weekly",
+    licence: "CC BY-SA 4.0 (database); reports keep their own rights",
+    attribution: "Responsible AI Collaborative",
+    enabled: true,
+  },
+  {
+    source_id: "odd",
+    title: "A source with its own terms",
+    kind: "news",
+    parser: "rss",
+    urls: ["https://example.org/feed"],
+    cadence: "daily",
+    licence: "Terms of the publisher",
+    attribution: "Example",
+    enabled: false,
+  },
 ];
 
-const prov = (source_id: string, retrieved_at = "2026-01-01T00:00:00Z") => ({ source_id, snapshot_sha256: "a".repeat(64), retrieved_at, row_hash: "internal" });
+const prov = (source_id: string, retrieved_at = "2026-01-01T00:00:00Z") => ({
+  source_id,
+  snapshot_sha256: "a".repeat(64),
+  retrieved_at,
+  row_hash: "internal",
+});
 
 const FORMULA = '=HYPERLINK("http://evil.example","click")';
 const KHMER = "យុទ្ធសាស្ត្រជាតិស្តីពីបញ្ញាសិប្បនិម្មិត";
@@ -56,36 +111,177 @@ async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Reco
 async function seed(db: DuckDBConnection, { reversed = false, population = 17423880, approveSheet = true } = {}) {
   const order = <T>(rows: T[]) => (reversed ? [...rows].reverse() : rows);
   await bulkInsert(db, "sources", sourceColumns, order(sources));
-  await insert(db, "indicators", order([
-    { indicator_code: "IT.NET.USER.ZS", name: "Individuals using the Internet (% of population)", unit: "% of population", source_note: null, ...prov("worldbank-wdi") },
-    { indicator_code: "SP.POP.TOTL", name: "Population, total", unit: "people", source_note: null, ...prov("worldbank-wdi") },
-  ]));
+  await insert(
+    db,
+    "indicators",
+    order([
+      {
+        indicator_code: "IT.NET.USER.ZS",
+        name: "Individuals using the Internet (% of population)",
+        unit: "% of population",
+        source_note: null,
+        ...prov("worldbank-wdi"),
+      },
+      { indicator_code: "SP.POP.TOTL", name: "Population, total", unit: "people", source_note: null, ...prov("worldbank-wdi") },
+    ]),
+  );
   const versioned = { valid_from: "TIMESTAMPTZ", valid_to: "TIMESTAMPTZ" };
-  await insert(db, "observations", order([
-    { indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period: "2022", value: 56.7, source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS", ...prov("worldbank-wdi"), valid_from: "2026-01-01T00:00:00Z", valid_to: null },
-    { indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period: "2023", value: 60.0, source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS", ...prov("worldbank-wdi"), valid_from: "2026-01-01T00:00:00Z", valid_to: "2026-02-01T00:00:00Z" },
-    { indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period: "2023", value: 60.7171, source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS", ...prov("worldbank-wdi", "2026-02-01T00:00:00Z"), valid_from: "2026-02-01T00:00:00Z", valid_to: null },
-    // The analysts' sheet gives a value but no definition of its own: name and unit come from the World Bank's.
-    { indicator_code: "IT.NET.USER.ZS", country_iso3: "KHM", period: "2024", value: 62.5, source_url: "https://example.org/report.pdf#page=12", ...prov("indicator-sheet"), valid_from: "2026-01-01T00:00:00Z", valid_to: null },
-    { indicator_code: "SP.POP.TOTL", country_iso3: "KHM", period: "2023", value: population, source_url: "https://data.worldbank.org/indicator/SP.POP.TOTL", ...prov("worldbank-wdi"), valid_from: "2026-01-01T00:00:00Z", valid_to: null },
-  ]), versioned);
-  await insert(db, "news_items", order([
-    { item_key: "https://kt.example/1", canonical_url: "https://kt.example/1", title: FORMULA, summary: `${KHMER}, "quoted"\nsecond line`, published_at: "2026-03-04T05:06:07.123Z", outlet: "Khmer Times", language: "km", categories: ["AI", "Policy; Tech", 'say "hi"'], kind: "news", ...prov("khmer-times") },
-    { item_key: "https://kt.example/2", canonical_url: "https://kt.example/2", title: "-5% growth", summary: "", published_at: null, outlet: "Khmer Times", language: "en", categories: [], kind: "news", ...prov("khmer-times") },
-  ]));
-  await insert(db, "incidents", order([
-    { incident_key: "aiid:1", source_incident_id: "1", occurred_on: "2025-06-01", date_precision: "month", title: "Deepfake scam", description: "A deepfake video was used in a scam.", deployers: ["Unknown"], developers: [], harmed_parties: ["Residents of Phnom Penh"], harm_types: ["deepfake", "scam"], sector: null, severity: null, province: "Phnom Penh", status: "published", report_urls: ["https://news.example/a", "https://news.example/b"], ...prov("aiid") },
-  ]));
-  await bulkInsert(db, "item_tags", { item_kind: "VARCHAR", item_key: "VARCHAR", dimension: "VARCHAR", tag: "VARCHAR", matched: "VARCHAR", made_by: "VARCHAR", made_at: "TIMESTAMPTZ" }, order([
-    { item_kind: "news", item_key: "https://kt.example/1", dimension: "ai", tag: "ai", matched: "AI", made_by: "rule", made_at: "2026-01-01T00:00:00Z" },
-    { item_kind: "news", item_key: "https://kt.example/1", dimension: "priority", tag: "2", matched: "policy", made_by: "rule", made_at: "2026-01-01T00:00:00Z" },
-  ]));
+  await insert(
+    db,
+    "observations",
+    order([
+      {
+        indicator_code: "IT.NET.USER.ZS",
+        country_iso3: "KHM",
+        period: "2022",
+        value: 56.7,
+        source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS",
+        ...prov("worldbank-wdi"),
+        valid_from: "2026-01-01T00:00:00Z",
+        valid_to: null,
+      },
+      {
+        indicator_code: "IT.NET.USER.ZS",
+        country_iso3: "KHM",
+        period: "2023",
+        value: 60.0,
+        source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS",
+        ...prov("worldbank-wdi"),
+        valid_from: "2026-01-01T00:00:00Z",
+        valid_to: "2026-02-01T00:00:00Z",
+      },
+      {
+        indicator_code: "IT.NET.USER.ZS",
+        country_iso3: "KHM",
+        period: "2023",
+        value: 60.7171,
+        source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS",
+        ...prov("worldbank-wdi", "2026-02-01T00:00:00Z"),
+        valid_from: "2026-02-01T00:00:00Z",
+        valid_to: null,
+      },
+      // The analysts' sheet gives a value but no definition of its own: name and unit come from the World Bank's.
+      {
+        indicator_code: "IT.NET.USER.ZS",
+        country_iso3: "KHM",
+        period: "2024",
+        value: 62.5,
+        source_url: "https://example.org/report.pdf#page=12",
+        ...prov("indicator-sheet"),
+        valid_from: "2026-01-01T00:00:00Z",
+        valid_to: null,
+      },
+      {
+        indicator_code: "SP.POP.TOTL",
+        country_iso3: "KHM",
+        period: "2023",
+        value: population,
+        source_url: "https://data.worldbank.org/indicator/SP.POP.TOTL",
+        ...prov("worldbank-wdi"),
+        valid_from: "2026-01-01T00:00:00Z",
+        valid_to: null,
+      },
+    ]),
+    versioned,
+  );
+  await insert(
+    db,
+    "news_items",
+    order([
+      {
+        item_key: "https://kt.example/1",
+        canonical_url: "https://kt.example/1",
+        title: FORMULA,
+        summary: `${KHMER}, "quoted"\nsecond line`,
+        published_at: "2026-03-04T05:06:07.123Z",
+        outlet: "Khmer Times",
+        language: "km",
+        categories: ["AI", "Policy; Tech", 'say "hi"'],
+        kind: "news",
+        ...prov("khmer-times"),
+      },
+      {
+        item_key: "https://kt.example/2",
+        canonical_url: "https://kt.example/2",
+        title: "-5% growth",
+        summary: "",
+        published_at: null,
+        outlet: "Khmer Times",
+        language: "en",
+        categories: [],
+        kind: "news",
+        ...prov("khmer-times"),
+      },
+    ]),
+  );
+  await insert(
+    db,
+    "incidents",
+    order([
+      {
+        incident_key: "aiid:1",
+        source_incident_id: "1",
+        occurred_on: "2025-06-01",
+        date_precision: "month",
+        title: "Deepfake scam",
+        description: "A deepfake video was used in a scam.",
+        deployers: ["Unknown"],
+        developers: [],
+        harmed_parties: ["Residents of Phnom Penh"],
+        harm_types: ["deepfake", "scam"],
+        sector: null,
+        severity: null,
+        province: "Phnom Penh",
+        status: "published",
+        report_urls: ["https://news.example/a", "https://news.example/b"],
+        ...prov("aiid"),
+      },
+    ]),
+  );
+  await bulkInsert(
+    db,
+    "item_tags",
+    {
+      item_kind: "VARCHAR",
+      item_key: "VARCHAR",
+      dimension: "VARCHAR",
+      tag: "VARCHAR",
+      matched: "VARCHAR",
+      made_by: "VARCHAR",
+      made_at: "TIMESTAMPTZ",
+    },
+    order([
+      {
+        item_kind: "news",
+        item_key: "https://kt.example/1",
+        dimension: "ai",
+        tag: "ai",
+        matched: "AI",
+        made_by: "rule",
+        made_at: "2026-01-01T00:00:00Z",
+      },
+      {
+        item_kind: "news",
+        item_key: "https://kt.example/1",
+        dimension: "priority",
+        tag: "2",
+        matched: "policy",
+        made_by: "rule",
+        made_at: "2026-01-01T00:00:00Z",
+      },
+    ]),
+  );
   // A sheet value is published only once an analyst has approved it (issue 6, migration 007).
   if (approveSheet) {
     await recordReviewDecision(
       db,
       { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" },
-      team.decision("dara", { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" }, "approve", "checked against page 12 of the report"),
+      team.decision(
+        "dara",
+        { kind: "indicator", key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5" },
+        "approve",
+        "checked against page 12 of the report",
+      ),
       { now: () => new Date("2026-01-02T00:00:00Z"), analysts: team.store },
     );
   }
@@ -100,7 +296,10 @@ async function seededWarehouse(name: string, options?: Parameters<typeof seed>[1
 const exportAt = (file: string, exportsDir: string, builtAt: string, options?: Parameters<typeof exportPublicTables>[3]) =>
   withWarehouse(file, (db) => exportPublicTables(db, exportsDir, builtAt, options));
 
-const sha256 = async (file: string) => createHash("sha256").update(await fs.readFile(file)).digest("hex");
+const sha256 = async (file: string) =>
+  createHash("sha256")
+    .update(await fs.readFile(file))
+    .digest("hex");
 const readJson = async (file: string) => JSON.parse(await fs.readFile(file, "utf8"));
 
 // ---------------------------------------------------------------------------------------------------
@@ -109,16 +308,44 @@ const readJson = async (file: string) => JSON.parse(await fs.readFile(file, "utf
 // release 2021, on axios 0.21 and tv4), so the spec's required properties are encoded here instead.
 
 const nameRule = z.string().regex(/^[-a-z0-9._/]+$/, "names are lower-case letters, digits, '-', '.', '_' or '/'");
-const fieldTypes = ["string", "number", "integer", "boolean", "object", "array", "list", "date", "time", "datetime", "year", "yearmonth", "duration", "geopoint", "geojson", "any"] as const;
+const fieldTypes = [
+  "string",
+  "number",
+  "integer",
+  "boolean",
+  "object",
+  "array",
+  "list",
+  "date",
+  "time",
+  "datetime",
+  "year",
+  "yearmonth",
+  "duration",
+  "geopoint",
+  "geojson",
+  "any",
+] as const;
 
 const licenseSchema = z
-  .object({ name: z.string().regex(/^[-a-zA-Z0-9._]+$/).optional(), path: z.string().url().optional(), title: z.string().optional() })
+  .object({
+    name: z
+      .string()
+      .regex(/^[-a-zA-Z0-9._]+$/)
+      .optional(),
+    path: z.string().url().optional(),
+    title: z.string().optional(),
+  })
   .refine((l) => l.name !== undefined || l.path !== undefined, "a licence needs a name or a path");
 
 const tableSchemaSchema = z
   .object({
     fields: z
-      .array(z.object({ name: z.string().min(1), type: z.enum(fieldTypes), description: z.string().optional(), format: z.string().optional() }).passthrough())
+      .array(
+        z
+          .object({ name: z.string().min(1), type: z.enum(fieldTypes), description: z.string().optional(), format: z.string().optional() })
+          .passthrough(),
+      )
       .min(1)
       .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, "field names must be unique"),
     primaryKey: z.array(z.string()).optional(),
@@ -129,7 +356,9 @@ const tableSchemaSchema = z
 const resourceSchema = z
   .object({
     name: nameRule,
-    path: z.string().refine((p) => !p.startsWith("/") && !p.split("/").includes("..") && !/^[a-z]+:/.test(p), "path must be a relative POSIX path"),
+    path: z
+      .string()
+      .refine((p) => !p.startsWith("/") && !p.split("/").includes("..") && !/^[a-z]+:/.test(p), "path must be a relative POSIX path"),
     type: z.literal("table").optional(),
     format: z.string().min(1),
     mediatype: z.string().regex(/^[^/]+\/[^/]+$/),
@@ -187,7 +416,9 @@ describe("Export catalogue (warehouse/metadata.yaml)", () => {
     const metadata = await loadMetadata();
     const actual = { ...Object.fromEntries(Object.entries(metadata.tables).map(([t, m]) => [t, Object.keys(m.columns)])) };
     actual.observations = [...actual.observations.filter((c) => c !== "unit"), "new_column"];
-    expect(() => checkAgainstSchema(metadata, actual)).toThrow(/column observations\.new_column has no description[\s\S]*tables\.observations\.columns\.unit describes a column the export does not have/);
+    expect(() => checkAgainstSchema(metadata, actual)).toThrow(
+      /column observations\.new_column has no description[\s\S]*tables\.observations\.columns\.unit describes a column the export does not have/,
+    );
   });
 
   it("rejects a column without a description, naming the field", () => {
@@ -231,9 +462,7 @@ describe("Public exports", () => {
       expect(await sha256(path.join(dir, "b", `${table}.parquet`))).toBe(first.tables[table].sha256);
     }
     const parquet = path.join(dir, "a", "observations.parquet");
-    const meta = await withMemoryDb((db) =>
-      queryRows(db, `SELECT DISTINCT compression FROM parquet_metadata(${sqlString(parquet)})`),
-    );
+    const meta = await withMemoryDb((db) => queryRows(db, `SELECT DISTINCT compression FROM parquet_metadata(${sqlString(parquet)})`));
     expect(meta).toEqual([{ compression: "ZSTD" }]);
   });
 
@@ -243,7 +472,10 @@ describe("Public exports", () => {
     await exportAt(file, exportsDir, "2026-05-01T10:00:00Z");
     await withMemoryDb(async (db) => {
       const obs = path.join(exportsDir, "observations.parquet");
-      const rows = await queryRows(db, `SELECT indicator_code, period, source_id, valid_from::VARCHAR AS valid_from FROM read_parquet(${sqlString(obs)})`);
+      const rows = await queryRows(
+        db,
+        `SELECT indicator_code, period, source_id, valid_from::VARCHAR AS valid_from FROM read_parquet(${sqlString(obs)})`,
+      );
       expect(rows.map((r) => `${r.indicator_code}/${r.period}/${r.source_id}/${r.valid_from}`)).toEqual([
         "IT.NET.USER.ZS/2022/worldbank-wdi/2026-01-01 00:00:00+00",
         "IT.NET.USER.ZS/2023/worldbank-wdi/2026-01-01 00:00:00+00",
@@ -252,7 +484,10 @@ describe("Public exports", () => {
         "SP.POP.TOTL/2023/worldbank-wdi/2026-01-01 00:00:00+00",
       ]);
       for (const table of Object.keys(publicTables)) {
-        const cols = await queryRows(db, `SELECT name FROM parquet_schema(${sqlString(path.join(exportsDir, `${table}.parquet`))}) WHERE name = 'row_hash'`);
+        const cols = await queryRows(
+          db,
+          `SELECT name FROM parquet_schema(${sqlString(path.join(exportsDir, `${table}.parquet`))}) WHERE name = 'row_hash'`,
+        );
         expect(cols, table).toEqual([]);
       }
     });
@@ -266,7 +501,9 @@ describe("Public exports", () => {
       const records = parseCsv(body, { columns: true, relax_quotes: false }) as Array<Record<string, string>>;
       expect(records.length, table).toBe(result.tables[table].rows);
       const header = body.slice(0, body.indexOf("\r\n")).split(",");
-      const parquetCols = await withMemoryDb((db) => queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))})`));
+      const parquetCols = await withMemoryDb((db) =>
+        queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))})`),
+      );
       expect(header, table).toEqual(parquetCols.map((c) => c.column_name));
     }
     const body = await fs.readFile(path.join(exportsDir, "news_items.csv"), "utf8");
@@ -283,7 +520,9 @@ describe("Public exports", () => {
     // A null is an empty field; an empty string is a quoted empty field.
     expect(second).toMatchObject({ title: "'-5% growth", published_at: "", categories: "[]", summary: "" });
     expect(body).toContain(',"",');
-    const obs = parseCsv(await fs.readFile(path.join(exportsDir, "observations.csv"), "utf8"), { columns: true }) as Array<Record<string, string>>;
+    const obs = parseCsv(await fs.readFile(path.join(exportsDir, "observations.csv"), "utf8"), { columns: true }) as Array<
+      Record<string, string>
+    >;
     expect(obs[0]).toMatchObject({ indicator_code: "IT.NET.USER.ZS", value: "56.7", unit: "% of population", valid_to: "" });
   });
 
@@ -295,9 +534,18 @@ describe("Public exports", () => {
     const pkg = parsed.data as DataPackage;
     expect(pkg.created).toBe("2026-05-01T03:00:00.000Z");
     expect(pkg.licenses.map((l) => l.name)).toEqual(["CC-BY-4.0", "CC-BY-SA-4.0", "other-closed", "notspecified"]);
-    expect(pkg.sources.map((s) => s.title)).toEqual(["AI Incident Database", "Analyst sheet", "Khmer Times news feed", "A source with its own terms", "World Bank WDI"]);
+    expect(pkg.sources.map((s) => s.title)).toEqual([
+      "AI Incident Database",
+      "Analyst sheet",
+      "Khmer Times news feed",
+      "A source with its own terms",
+      "World Bank WDI",
+    ]);
     expect(pkg.sources.find((s) => s.title === "Analyst sheet")?.path).toBeUndefined();
-    expect(pkg.sources.find((s) => s.title === "World Bank WDI")).toMatchObject({ path: expect.stringMatching(/^https:\/\/api\.worldbank\.org\//), licence: "CC BY 4.0" });
+    expect(pkg.sources.find((s) => s.title === "World Bank WDI")).toMatchObject({
+      path: expect.stringMatching(/^https:\/\/api\.worldbank\.org\//),
+      licence: "CC BY 4.0",
+    });
     expect(pkg.citation).toContain("(2026)");
 
     const metadata = await loadMetadata();
@@ -311,20 +559,29 @@ describe("Public exports", () => {
         const table = resource.name.replace(/-csv$/, "");
         const parquet = path.join(exportsDir, `${table}.parquet`);
         const cols = await queryRows(db, `DESCRIBE SELECT * FROM read_parquet(${sqlString(parquet)})`);
-        expect(resource.schema.fields.map((f) => [f.name, f.type]), resource.name).toEqual(cols.map((c) => [c.column_name, tableSchemaType(String(c.column_type))]));
+        expect(
+          resource.schema.fields.map((f) => [f.name, f.type]),
+          resource.name,
+        ).toEqual(cols.map((c) => [c.column_name, tableSchemaType(String(c.column_type))]));
         expect(resource.schema.fields.every((f) => (f.description ?? "").length > 0)).toBe(true);
         expect(resource.schema.primaryKey).toEqual(metadata.tables[table].primary_key);
         const [{ n }] = await queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(parquet)})`);
         expect(resource.rows, resource.name).toBe(n);
-        if (resource.format === "csv") expect(resource).toMatchObject({ mediatype: "text/csv", encoding: "utf-8", dialect: { header: true, delimiter: "," } });
+        if (resource.format === "csv")
+          expect(resource).toMatchObject({ mediatype: "text/csv", encoding: "utf-8", dialect: { header: true, delimiter: "," } });
         else expect(resource).toMatchObject({ format: "parquet", mediatype: "application/vnd.apache.parquet" });
       }
     });
     const obs = pkg.resources.find((r) => r.name === "observations")!;
     expect(obs.schema.fields.find((f) => f.name === "value")).toMatchObject({ type: "number" });
     expect(obs.schema.fields.find((f) => f.name === "valid_to")).toMatchObject({ type: "datetime" });
-    expect(pkg.resources.find((r) => r.name === "news_items")!.schema.fields.find((f) => f.name === "categories")).toMatchObject({ type: "array" });
-    expect(pkg.resources.find((r) => r.name === "snapshots")!.schema.fields.find((f) => f.name === "bytes")).toMatchObject({ type: "integer", unit: "bytes" });
+    expect(pkg.resources.find((r) => r.name === "news_items")!.schema.fields.find((f) => f.name === "categories")).toMatchObject({
+      type: "array",
+    });
+    expect(pkg.resources.find((r) => r.name === "snapshots")!.schema.fields.find((f) => f.name === "bytes")).toMatchObject({
+      type: "integer",
+      unit: "bytes",
+    });
     // Record tables carry their own sources' licences as well as the observatory's.
     expect(obs.licenses?.map((l) => l.name)).toEqual(["CC-BY-4.0"]);
     expect(pkg.resources.find((r) => r.name === "news_items")!.licenses?.map((l) => l.name)).toEqual(["CC-BY-4.0", "other-closed"]);
@@ -345,9 +602,30 @@ describe("Public exports", () => {
       ),
     );
     expect(rows).toEqual([
-      { indicator_name: "Individuals using the Internet (% of population)", period: "2022", value: 56.7, unit: "% of population", source_id: "worldbank-wdi", source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS" },
-      { indicator_name: "Individuals using the Internet (% of population)", period: "2023", value: 60.7171, unit: "% of population", source_id: "worldbank-wdi", source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS" },
-      { indicator_name: "Individuals using the Internet (% of population)", period: "2024", value: 62.5, unit: "% of population", source_id: "indicator-sheet", source_url: "https://example.org/report.pdf#page=12" },
+      {
+        indicator_name: "Individuals using the Internet (% of population)",
+        period: "2022",
+        value: 56.7,
+        unit: "% of population",
+        source_id: "worldbank-wdi",
+        source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS",
+      },
+      {
+        indicator_name: "Individuals using the Internet (% of population)",
+        period: "2023",
+        value: 60.7171,
+        unit: "% of population",
+        source_id: "worldbank-wdi",
+        source_url: "https://data.worldbank.org/indicator/IT.NET.USER.ZS",
+      },
+      {
+        indicator_name: "Individuals using the Internet (% of population)",
+        period: "2024",
+        value: 62.5,
+        unit: "% of population",
+        source_id: "indicator-sheet",
+        source_url: "https://example.org/report.pdf#page=12",
+      },
     ]);
     // As of mid-January, before the 2023 revision.
     const asOf = await withMemoryDb((db) =>
@@ -366,7 +644,12 @@ describe("Public exports", () => {
     const exportsDir = path.join(dir, "exports");
     const sheetRows = async () => {
       const read = (table: string, where: string) =>
-        withMemoryDb((db) => queryRows(db, `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))}) WHERE ${where}`));
+        withMemoryDb((db) =>
+          queryRows(
+            db,
+            `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))}) WHERE ${where}`,
+          ),
+        );
       return {
         observations: (await read("observations", "source_id = 'indicator-sheet'"))[0].n,
         current: (await read("observations_current", "source_id = 'indicator-sheet'"))[0].n,
@@ -376,7 +659,14 @@ describe("Public exports", () => {
     await exportAt(file, exportsDir, "2026-05-01T10:00:00Z");
     expect(await sheetRows()).toEqual({ observations: 0, current: 0, latest: 0 });
     const key = "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5";
-    await withWarehouse(file, (db) => recordReviewDecision(db, { kind: "indicator", key }, team.decision("dara", { kind: "indicator", key }, "approve", "matches the report"), { analysts: team.store, ...clock }));
+    await withWarehouse(file, (db) =>
+      recordReviewDecision(
+        db,
+        { kind: "indicator", key },
+        team.decision("dara", { kind: "indicator", key }, "approve", "matches the report"),
+        { analysts: team.store, ...clock },
+      ),
+    );
     await exportAt(file, exportsDir, "2026-05-01T11:00:00Z");
     expect(await sheetRows()).toEqual({ observations: 1, current: 1, latest: 1 });
     // A value the World Bank gives can be rejected too: it leaves every public table.
@@ -384,12 +674,22 @@ describe("Public exports", () => {
       recordReviewDecision(
         db,
         { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" },
-        team.decision("dara", { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" }, "reject", "a transcription error at the source"),
+        team.decision(
+          "dara",
+          { kind: "range", key: "worldbank-wdi/IT.NET.USER.ZS/KHM/2022=56.7" },
+          "reject",
+          "a transcription error at the source",
+        ),
         { analysts: team.store, ...clock },
       ),
     );
     await exportAt(file, exportsDir, "2026-05-01T12:00:00Z");
-    const values = await withMemoryDb((db) => queryRows(db, `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = 'IT.NET.USER.ZS' ORDER BY period`));
+    const values = await withMemoryDb((db) =>
+      queryRows(
+        db,
+        `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = 'IT.NET.USER.ZS' ORDER BY period`,
+      ),
+    );
     expect(values).toEqual([{ period: "2023" }, { period: "2024" }]);
   });
 
@@ -398,8 +698,32 @@ describe("Public exports", () => {
     const now = () => new Date("2026-04-01T08:00:00Z");
     await withWarehouse(file, async (db) => {
       await rejectItem(db, { itemKind: "incident", itemKey: "aiid:1", curatedBy: "analyst:sokha", reason: "not in Cambodia" }, { now });
-      await classifyItem(db, { itemKind: "news", itemKey: "https://kt.example/1", dimension: "priority", tag: "2", action: "remove", curatedBy: "analyst:sokha", reason: "not about governance" }, { now });
-      await curateObservation(db, { indicatorCode: "IT.NET.USER.ZS", countryIso3: "KHM", period: "2024", value: 63, sourceUrl: "https://example.org/report.pdf#page=13", curatedBy: "analyst:dara", reason: "the report's corrected table" }, { now });
+      await classifyItem(
+        db,
+        {
+          itemKind: "news",
+          itemKey: "https://kt.example/1",
+          dimension: "priority",
+          tag: "2",
+          action: "remove",
+          curatedBy: "analyst:sokha",
+          reason: "not about governance",
+        },
+        { now },
+      );
+      await curateObservation(
+        db,
+        {
+          indicatorCode: "IT.NET.USER.ZS",
+          countryIso3: "KHM",
+          period: "2024",
+          value: 63,
+          sourceUrl: "https://example.org/report.pdf#page=13",
+          curatedBy: "analyst:dara",
+          reason: "the report's corrected table",
+        },
+        { now },
+      );
     });
     const exportsDir = path.join(dir, "exports");
     await exportAt(file, exportsDir, "2026-05-01T10:00:00Z");
@@ -407,12 +731,26 @@ describe("Public exports", () => {
       withMemoryDb((db) => queryRows(db, `SELECT ${sql} FROM read_parquet(${sqlString(path.join(exportsDir, `${table}.parquet`))})`));
     expect(await read("incidents")).toEqual([]);
     expect(await read("item_tags", "dimension, tag")).toEqual([{ dimension: "ai", tag: "ai" }]);
-    expect(await read("indicator_latest", "latest_period, latest_value, value_source")).toContainEqual({ latest_period: "2024", latest_value: 63, value_source: "analyst" });
+    expect(await read("indicator_latest", "latest_period, latest_value, value_source")).toContainEqual({
+      latest_period: "2024",
+      latest_value: 63,
+      value_source: "analyst",
+    });
     expect(await read("curation_log", "actor, action, target_key, reason")).toEqual([
-      { actor: "analyst:dara", action: "review_approve", target_key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5", reason: "checked against page 12 of the report" },
+      {
+        actor: "analyst:dara",
+        action: "review_approve",
+        target_key: "indicator-sheet/IT.NET.USER.ZS/KHM/2024=62.5",
+        reason: "checked against page 12 of the report",
+      },
       { actor: "analyst:sokha", action: "reject", target_key: "aiid:1", reason: "not in Cambodia" },
       { actor: "analyst:sokha", action: "classify_remove", target_key: "https://kt.example/1", reason: "not about governance" },
-      { actor: "analyst:dara", action: "curate_observation", target_key: "IT.NET.USER.ZS/KHM/2024", reason: "the report's corrected table" },
+      {
+        actor: "analyst:dara",
+        action: "curate_observation",
+        target_key: "IT.NET.USER.ZS/KHM/2024",
+        reason: "the report's corrected table",
+      },
     ]);
     // The raw history keeps the source's own value beside the analyst's.
     expect(await read("observations", "value").then((r) => r.map((x) => x.value))).toContain(62.5);
@@ -427,7 +765,12 @@ describe("Public exports", () => {
     const overdue = async (builtAt: string) => {
       const exportsDir = path.join(dir, `exports-${builtAt.slice(0, 4)}`);
       await exportAt(file, exportsDir, builtAt, { release: false });
-      return withMemoryDb((db) => queryRows(db, `SELECT overdue, as_of_date::VARCHAR AS d FROM read_parquet(${sqlString(path.join(exportsDir, "measures_status.parquet"))})`));
+      return withMemoryDb((db) =>
+        queryRows(
+          db,
+          `SELECT overdue, as_of_date::VARCHAR AS d FROM read_parquet(${sqlString(path.join(exportsDir, "measures_status.parquet"))})`,
+        ),
+      );
     };
     expect(await overdue("2026-12-01T00:00:00Z")).toEqual([{ overdue: false, d: "2026-12-01" }]);
     expect(await overdue("2027-01-02T00:00:00Z")).toEqual([{ overdue: true, d: "2027-01-02" }]);
@@ -447,10 +790,16 @@ describe("Public exports", () => {
       ["2026-05-02", "2026-05-02T18:00:00.000Z"],
       ["2026-05-01", "2026-05-01T23:59:00.000Z"],
     ]);
-    expect(index.releases[0]).toMatchObject({ path: "2026-05-02/datapackage.json", tables: { observations: 5, news_items: 2, sources: 5 } });
+    expect(index.releases[0]).toMatchObject({
+      path: "2026-05-02/datapackage.json",
+      tables: { observations: 5, news_items: 2, sources: 5 },
+    });
     expect(Object.keys(index.releases[0].tables)).toEqual(Object.keys(publicTables));
     // Each release is a whole, self-describing export: its own datapackage.json with matching hashes.
-    for (const [date, result] of [["2026-05-01", day1], ["2026-05-02", day2Again]] as const) {
+    for (const [date, result] of [
+      ["2026-05-01", day1],
+      ["2026-05-02", day2Again],
+    ] as const) {
       const releaseDir = path.join(exportsDir, "releases", date);
       expect(await sha256(path.join(releaseDir, "observations.parquet")), date).toBe(result.tables.observations.sha256);
       expect(await sha256(path.join(releaseDir, "observations.csv")), date).toBe(result.tables.observations.csv.sha256);
@@ -490,7 +839,20 @@ describe("Public exports", () => {
   it("refuses to export when a declared primary key does not hold, naming the table and a duplicate key", async () => {
     const file = await seededWarehouse("w");
     await withWarehouse(file, (db) =>
-      insert(db, "news_items", [{ item_key: "https://kt.example/2", canonical_url: null, title: "again", summary: null, published_at: null, outlet: null, language: null, categories: null, kind: "news", ...prov("khmer-times") }]),
+      insert(db, "news_items", [
+        {
+          item_key: "https://kt.example/2",
+          canonical_url: null,
+          title: "again",
+          summary: null,
+          published_at: null,
+          outlet: null,
+          language: null,
+          categories: null,
+          kind: "news",
+          ...prov("khmer-times"),
+        },
+      ]),
     );
     await expect(exportAt(file, path.join(dir, "exports"), "2026-05-01T10:00:00Z")).rejects.toThrow(
       "export of news_items: primary key (item_key, source_id) is not unique, e.g. https://kt.example/2/khmer-times",
@@ -499,9 +861,11 @@ describe("Public exports", () => {
   });
 
   it("maps DuckDB column types to Table Schema types", () => {
-    expect(["VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE", "VARCHAR[]", "INTERVAL"].map(tableSchemaType)).toEqual([
-      "string", "integer", "integer", "number", "boolean", "date", "datetime", "array", undefined,
-    ]);
+    expect(
+      ["VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE", "VARCHAR[]", "INTERVAL"].map(
+        tableSchemaType,
+      ),
+    ).toEqual(["string", "integer", "integer", "number", "boolean", "date", "datetime", "array", undefined]);
   });
 });
 

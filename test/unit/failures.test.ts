@@ -24,7 +24,10 @@ async function tempDir(): Promise<string> {
 }
 
 /** A fetch context on a loopback server with fresh archives; one attempt per request, no pacing. */
-async function fetchContext(routes: Record<string, Route>, extra: Partial<FetchContext> = {}): Promise<{ ctx: FetchContext; base: string }> {
+async function fetchContext(
+  routes: Record<string, Route>,
+  extra: Partial<FetchContext> = {},
+): Promise<{ ctx: FetchContext; base: string }> {
   const server = await startLoopbackServer(routes);
   cleanups.push(() => server.close());
   const dir = await tempDir();
@@ -72,13 +75,16 @@ describe("failure types", () => {
     for (const file of await sourceFiles("activities")) {
       if (file === path.join("activities", "failures.ts")) continue;
       const text = await fs.readFile(path.join(repoRoot, file), "utf8");
-      for (const m of text.matchAll(/ApplicationFailure\.(nonRetryable|retryable|create)\(|new ApplicationFailure\(/g)) bypasses.push(`${file}: ${m[0]}`);
+      for (const m of text.matchAll(/ApplicationFailure\.(nonRetryable|retryable|create)\(|new ApplicationFailure\(/g))
+        bypasses.push(`${file}: ${m[0]}`);
     }
     expect(bypasses).toEqual([]);
   });
 
   it("never list a type as both retryable and not", () => {
-    const both = retryableTypes.filter((t) => (pipelineNonRetryable as readonly string[]).includes(t) || (reviewNonRetryable as readonly string[]).includes(t));
+    const both = retryableTypes.filter(
+      (t) => (pipelineNonRetryable as readonly string[]).includes(t) || (reviewNonRetryable as readonly string[]).includes(t),
+    );
     expect(both).toEqual([]);
   });
 
@@ -98,9 +104,18 @@ describe("failure types", () => {
   it("match what the activities throw for an unknown source and a review item the warehouse does not hold", async () => {
     const { config, dir } = await tempConfig();
     cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
-    const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined, now: () => new Date("2026-03-01T00:00:00Z") });
+    const activities = createActivities({
+      config,
+      projectRoot: repoRoot,
+      log: () => undefined,
+      now: () => new Date("2026-03-01T00:00:00Z"),
+    });
     expectKnown(await failureOf(activities.fetchSource({ sourceId: "no-such-source", offline: true })), "UnknownSource");
-    expectKnown(await failureOf(activities.describeReviewItem({ kind: "incident", key: "no-such-candidate", proposal: {} })), "CurationInputError", reviewNonRetryable);
+    expectKnown(
+      await failureOf(activities.describeReviewItem({ kind: "incident", key: "no-such-candidate", proposal: {} })),
+      "CurationInputError",
+      reviewNonRetryable,
+    );
   });
 });
 

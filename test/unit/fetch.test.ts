@@ -5,7 +5,14 @@ import { gzipSync } from "node:zlib";
 import { ApplicationFailure } from "@temporalio/common";
 import { afterEach, describe, expect, it } from "vitest";
 import { Archive } from "../../activities/archive.js";
-import { createFetchState, defaultFetchSettings, fetchToArchive, parseRetryAfter, type FetchContext, type FetchSettings } from "../../activities/fetch.js";
+import {
+  createFetchState,
+  defaultFetchSettings,
+  fetchToArchive,
+  parseRetryAfter,
+  type FetchContext,
+  type FetchSettings,
+} from "../../activities/fetch.js";
 import { isPublicAddress } from "../../activities/http/address.js";
 import { fetchSettingsFor, startLoopbackServer, type LoopbackServer, type Route } from "../loopback-server.js";
 
@@ -27,10 +34,17 @@ interface Harness {
 }
 
 /** A fixture server, a fresh archive and a context with a fake clock; pacing is off unless a test sets it. */
-async function harness(routes: Record<string, Route>, settings: Partial<FetchSettings> = {}, extra: Partial<FetchContext> = {}): Promise<Harness> {
+async function harness(
+  routes: Record<string, Route>,
+  settings: Partial<FetchSettings> = {},
+  extra: Partial<FetchContext> = {},
+): Promise<Harness> {
   const server = await startLoopbackServer(routes);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-fetch-"));
-  cleanups.push(() => server.close(), () => fs.rm(dir, { recursive: true, force: true }));
+  cleanups.push(
+    () => server.close(),
+    () => fs.rm(dir, { recursive: true, force: true }),
+  );
   const archive = new Archive(path.join(dir, "archive"));
   const snapshot = new Archive(path.join(dir, "snapshot"));
   const sleeps: number[] = [];
@@ -42,7 +56,14 @@ async function harness(routes: Record<string, Route>, settings: Partial<FetchSet
     projectRoot: dir,
     allowedHosts: [server.host],
     offline: false,
-    settings: { ...defaultFetchSettings, minIntervalMs: 0, timeoutMs: 5_000, maxBytes: 1024 * 1024, ...fetchSettingsFor(server), ...settings },
+    settings: {
+      ...defaultFetchSettings,
+      minIntervalMs: 0,
+      timeoutMs: 5_000,
+      maxBytes: 1024 * 1024,
+      ...fetchSettingsFor(server),
+      ...settings,
+    },
     now: () => fixedNow,
     clock: () => clock,
     sleep: async (ms) => {
@@ -69,7 +90,11 @@ async function countFiles(dir: string): Promise<number> {
   return entries.filter((e) => e.isFile()).length;
 }
 
-const ok = (body: string, headers: Record<string, string> = {}) => ({ status: 200, headers: { "content-type": "text/plain", ...headers }, body });
+const ok = (body: string, headers: Record<string, string> = {}) => ({
+  status: 200,
+  headers: { "content-type": "text/plain", ...headers },
+  body,
+});
 
 describe("fetchToArchive", () => {
   it("sends the observatory's User-Agent and asks for gzip", async () => {
@@ -80,7 +105,13 @@ describe("fetchToArchive", () => {
     expect(request.headers["accept-encoding"]).toBe("gzip");
     expect(outcome.unchanged).toBe(false);
     expect(Buffer.from(await h.archive.read(outcome.capture.sha256)).toString()).toBe("hello");
-    expect(outcome.capture).toMatchObject({ url: h.server.url("/data"), status: 200, origin: "live", retrievedAt: fixedNow.toISOString(), bytes: 5 });
+    expect(outcome.capture).toMatchObject({
+      url: h.server.url("/data"),
+      status: 200,
+      origin: "live",
+      retrievedAt: fixedNow.toISOString(),
+      bytes: 5,
+    });
   });
 
   it("refuses a URL that robots.txt disallows, naming the source and the URL, without requesting it", async () => {
@@ -95,7 +126,15 @@ describe("fetchToArchive", () => {
   });
 
   it("follows our own robots.txt group with the longest matching rule winning", async () => {
-    const robots = ["User-agent: *", "Disallow: /", "", "User-agent: CambodiaAIObservatory", "Disallow: /data", "Allow: /data/open", ""].join("\n");
+    const robots = [
+      "User-agent: *",
+      "Disallow: /",
+      "",
+      "User-agent: CambodiaAIObservatory",
+      "Disallow: /data",
+      "Allow: /data/open",
+      "",
+    ].join("\n");
     const h = await harness({ "/robots.txt": ok(robots), "/data/open/file": ok("open"), "/data/closed": ok("closed") });
     await expect(fetchToArchive(h.server.url("/data/open/file"), h.ctx)).resolves.toMatchObject({ unchanged: false });
     expect((await failure(fetchToArchive(h.server.url("/data/closed"), h.ctx))).type).toBe("RobotsDisallowed");
@@ -243,7 +282,9 @@ describe("fetchToArchive", () => {
 
   it("decompresses a gzip body and archives it decompressed", async () => {
     const text = JSON.stringify({ rows: Array.from({ length: 100 }, (_, i) => ({ i })) });
-    const h = await harness({ "/data.json": { headers: { "content-encoding": "gzip", "content-type": "application/json" }, body: gzipSync(text) } });
+    const h = await harness({
+      "/data.json": { headers: { "content-encoding": "gzip", "content-type": "application/json" }, body: gzipSync(text) },
+    });
     const outcome = await fetchToArchive(h.server.url("/data.json"), h.ctx);
     expect(Buffer.from(await h.archive.read(outcome.capture.sha256)).toString()).toBe(text);
     expect(outcome.capture).toMatchObject({ bytes: Buffer.byteLength(text), decodedFrom: "gzip" });
@@ -283,7 +324,10 @@ describe("fetchToArchive", () => {
   });
 
   it("refuses a chain of redirects longer than the limit", async () => {
-    const h = await harness({ "/r1": { status: 302, headers: { location: "/r2" } }, "/r2": { status: 302, headers: { location: "/r3" } }, "/r3": ok("end") }, { maxRedirects: 1 });
+    const h = await harness(
+      { "/r1": { status: 302, headers: { location: "/r2" } }, "/r2": { status: 302, headers: { location: "/r3" } }, "/r3": ok("end") },
+      { maxRedirects: 1 },
+    );
     const error = await failure(fetchToArchive(h.server.url("/r1"), h.ctx));
     expect(error).toMatchObject({ type: "RedirectRefused", nonRetryable: true });
     expect(error.message).toContain("more than 1 redirects");
@@ -299,7 +343,19 @@ describe("fetchToArchive", () => {
   });
 
   it("knows which addresses are private", () => {
-    for (const a of ["127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:7f00:1", "::ffff:10.0.0.1"]) {
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.20.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "0.0.0.0",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:7f00:1",
+      "::ffff:10.0.0.1",
+    ]) {
       expect(isPublicAddress(a), a).toBe(false);
     }
     for (const a of ["8.8.8.8", "172.32.0.1", "2606:4700::1111"]) expect(isPublicAddress(a), a).toBe(true);
@@ -349,7 +405,13 @@ describe("fetchToArchive", () => {
   it("falls back to the bundled snapshot when the host cannot be reached", async () => {
     const h = await harness({});
     const url = h.server.url("/gone");
-    await h.snapshot.put(Buffer.from("archived"), { url, status: 200, headers: {}, retrievedAt: "2025-01-01T00:00:00.000Z", origin: "snapshot" });
+    await h.snapshot.put(Buffer.from("archived"), {
+      url,
+      status: 200,
+      headers: {},
+      retrievedAt: "2025-01-01T00:00:00.000Z",
+      origin: "snapshot",
+    });
     await h.server.close();
     const outcome = await fetchToArchive(url, h.ctx);
     expect(outcome.snapshotReason).toMatch(/^network unreachable/);
@@ -360,7 +422,13 @@ describe("fetchToArchive", () => {
   it("reads from the snapshot in offline mode without any request", async () => {
     const h = await harness({ "/a": ok("live") }, {}, { offline: true });
     const url = h.server.url("/a");
-    await h.snapshot.put(Buffer.from("archived"), { url, status: 200, headers: {}, retrievedAt: "2025-01-01T00:00:00.000Z", origin: "snapshot" });
+    await h.snapshot.put(Buffer.from("archived"), {
+      url,
+      status: 200,
+      headers: {},
+      retrievedAt: "2025-01-01T00:00:00.000Z",
+      origin: "snapshot",
+    });
     const outcome = await fetchToArchive(url, h.ctx);
     expect(outcome).toMatchObject({ snapshotReason: "offline mode", unchanged: false });
     expect(h.server.requests).toHaveLength(0);

@@ -11,7 +11,17 @@ import { readStage, writeStage } from "../../warehouse/staging.js";
 /** A fresh folder per test (removed after it); the warehouse and stages live in it. */
 const temp = withTempWarehouse("observatory-history-");
 
-const source = { source_id: "wb", title: "WB", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
+const source = {
+  source_id: "wb",
+  title: "WB",
+  kind: "indicator",
+  parser: "worldbank-v2",
+  urls: ["https://x/"],
+  cadence: "monthly",
+  licence: "CC BY 4.0",
+  attribution: "World Bank",
+  enabled: true,
+};
 type Value = [code: string, period: string, value: number | null];
 
 async function load(db: DuckDBConnection, name: string, sha: string, retrievedAt: string, loadedAt: string, values: Value[]) {
@@ -20,12 +30,27 @@ async function load(db: DuckDBConnection, name: string, sha: string, retrievedAt
   await writeStage(
     stageDir,
     "wb",
-    { observations: values.map(([indicator_code, period, value]) => ({ indicator_code, country_iso3: "KHM", period, value, source_url: "https://x/", ...prov })) },
+    {
+      observations: values.map(([indicator_code, period, value]) => ({
+        indicator_code,
+        country_iso3: "KHM",
+        period,
+        value,
+        source_url: "https://x/",
+        ...prov,
+      })),
+    },
     [{ url: "https://x/", sha256: prov.snapshot_sha256, status: 200, retrievedAt, bytes: 1, origin: "snapshot" }],
     [],
   );
   const report: RunReport = { sourceId: "wb", status: "ok", fetched: 1, records: values.length, rejected: 0, fromSnapshot: true, stageDir };
-  await loadStages(db, { runId: name, loadedAt, sources: [source], reports: [report], manifests: new Map([["wb", await readStage(stageDir)]]) });
+  await loadStages(db, {
+    runId: name,
+    loadedAt,
+    sources: [source],
+    reports: [report],
+    manifests: new Map([["wb", await readStage(stageDir)]]),
+  });
 }
 
 /** The open rows right after a load, read straight from the table: the state as_of must reproduce. */
@@ -86,8 +111,11 @@ describe("Observation history", () => {
       expect(await observationsAsOf(db, T3)).toEqual(s3);
       expect(await observationsAsOf(db, "2030-01-01")).toEqual(s3);
 
-      const pop2023 = async (t: string) => (await observationsAsOf(db, t, { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM" })).find((r) => r.period === "2023")?.value;
-      expect([await pop2023("2026-01-10"), await pop2023("2026-02-10"), await pop2023("2026-03-10")]).toEqual([17423880, 17400000, 17410000]);
+      const pop2023 = async (t: string) =>
+        (await observationsAsOf(db, t, { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM" })).find((r) => r.period === "2023")?.value;
+      expect([await pop2023("2026-01-10"), await pop2023("2026-02-10"), await pop2023("2026-03-10")]).toEqual([
+        17423880, 17400000, 17410000,
+      ]);
       expect((await observationsAsOf(db, "2026-02-10", { indicatorCode: "IT.NET.USER.ZS" })).map((r) => r.period)).toEqual(["2022"]);
       expect(await observationsAsOf(db, "2026-02-10", { sourceId: "other" })).toEqual([]);
     });
@@ -97,7 +125,10 @@ describe("Observation history", () => {
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await threeLoads(db);
       for (const t of ["2026-01-15T00:00:00Z", "2026-02-15T00:00:00Z", "2026-03-15T00:00:00Z"]) {
-        const viaSql = await queryRows(db, `SELECT indicator_code, period, value FROM observations_as_of('${t}') ORDER BY indicator_code, period`);
+        const viaSql = await queryRows(
+          db,
+          `SELECT indicator_code, period, value FROM observations_as_of('${t}') ORDER BY indicator_code, period`,
+        );
         const viaTs = (await observationsAsOf(db, t)).map(({ indicator_code, period, value }) => ({ indicator_code, period, value }));
         expect(viaSql, t).toEqual(viaTs);
       }
@@ -109,7 +140,15 @@ describe("Observation history", () => {
       await threeLoads(db);
       await curateObservation(
         db,
-        { indicatorCode: "SP.POP.TOTL", countryIso3: "KHM", period: "2023", value: 17399999, sourceUrl: "https://example.org/census", curatedBy: "analyst:sokha", reason: "Census final count" },
+        {
+          indicatorCode: "SP.POP.TOTL",
+          countryIso3: "KHM",
+          period: "2023",
+          value: 17399999,
+          sourceUrl: "https://example.org/census",
+          curatedBy: "analyst:sokha",
+          reason: "Census final count",
+        },
         { now: () => new Date("2026-02-10T00:00:00Z") },
       );
       const pop2023 = async (t: string) =>
@@ -117,10 +156,16 @@ describe("Observation history", () => {
           .filter((r) => r.period === "2023")
           .map(({ value, value_source, source_id, curated_by }) => ({ value, value_source, source_id, curated_by }));
       expect(await pop2023("2026-02-09")).toEqual([{ value: 17400000, value_source: "source", source_id: "wb", curated_by: null }]);
-      expect(await pop2023("2026-02-10")).toEqual([{ value: 17399999, value_source: "analyst", source_id: null, curated_by: "analyst:sokha" }]);
-      expect(await pop2023("2026-03-10")).toEqual([{ value: 17399999, value_source: "analyst", source_id: null, curated_by: "analyst:sokha" }]);
+      expect(await pop2023("2026-02-10")).toEqual([
+        { value: 17399999, value_source: "analyst", source_id: null, curated_by: "analyst:sokha" },
+      ]);
+      expect(await pop2023("2026-03-10")).toEqual([
+        { value: 17399999, value_source: "analyst", source_id: null, curated_by: "analyst:sokha" },
+      ]);
       // Without `curated`, the sources' own history is untouched by the analyst.
-      expect((await observationsAsOf(db, "2026-03-10", { indicatorCode: "SP.POP.TOTL" })).find((r) => r.period === "2023")?.value).toBe(17410000);
+      expect((await observationsAsOf(db, "2026-03-10", { indicatorCode: "SP.POP.TOTL" })).find((r) => r.period === "2023")?.value).toBe(
+        17410000,
+      );
     });
   });
 

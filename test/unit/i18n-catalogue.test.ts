@@ -40,7 +40,9 @@ function keysUsedIn(file: string): string[] {
 describe("the interface message catalogue", () => {
   it("has a non-empty English and Khmer string for every key", () => {
     const missing = Object.entries(messages).flatMap(([key, e]) =>
-      (["en", "km"] as const).filter((lang) => e[lang] == null || forms(e[lang]).some((s) => typeof s !== "string" || s.trim() === "")).map((lang) => `${key} (${lang})`),
+      (["en", "km"] as const)
+        .filter((lang) => e[lang] == null || forms(e[lang]).some((s) => typeof s !== "string" || s.trim() === ""))
+        .map((lang) => `${key} (${lang})`),
     );
     expect(missing).toEqual([]);
     expect(Object.keys(messages).length).toBeGreaterThan(100);
@@ -63,7 +65,7 @@ describe("the interface message catalogue", () => {
     expect([...rich].filter((k) => plain.has(k))).toEqual([]);
   });
 
-    it("has a Khmer title for every page, which the Khmer page loader puts in the front matter", () => {
+  it("has a Khmer title for every page, which the Khmer page loader puts in the front matter", () => {
     const pages = siteFiles().filter((f) => f.endsWith(".md") && !f.includes(`${path.sep}km${path.sep}`));
     expect(pages.length).toBeGreaterThanOrEqual(16);
     const keys = pages.map((f) => `title.${path.relative(src, f).replace(/\.md$/, "").split(path.sep).join("/")}`);
@@ -81,15 +83,21 @@ describe("the interface message catalogue", () => {
   });
 
   it("uses the same placeholders in the Khmer string as in the English", () => {
-    const differ = Object.entries(messages).filter(([, e]) => placeholders(e.en).join() !== placeholders(e.km).join()).map(([key]) => key);
+    const differ = Object.entries(messages)
+      .filter(([, e]) => placeholders(e.en).join() !== placeholders(e.km).join())
+      .map(([key]) => key);
     expect(differ).toEqual([]);
   });
 
   it("says of every string whether a native speaker has reviewed it and where its Khmer came from", () => {
-    const bad = Object.entries(messages).filter(([, e]) => !["needs native review", "reviewed"].includes(e.review) || !e.source?.trim()).map(([key]) => key);
+    const bad = Object.entries(messages)
+      .filter(([, e]) => !["needs native review", "reviewed"].includes(e.review) || !e.source?.trim())
+      .map(([key]) => key);
     expect(bad).toEqual([]);
     // Nothing written for the site counts as reviewed until a native speaker has said so.
-    const selfWrittenReviewed = Object.entries(messages).filter(([, e]) => e.source === "written for the site" && e.review === "reviewed" && !("reviewer" in e));
+    const selfWrittenReviewed = Object.entries(messages).filter(
+      ([, e]) => e.source === "written for the site" && e.review === "reviewed" && !("reviewer" in e),
+    );
     expect(selfWrittenReviewed.map(([k]) => k)).toEqual([]);
   });
 });

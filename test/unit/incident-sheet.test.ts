@@ -33,7 +33,11 @@ describe("Curated incident sheet", () => {
   });
 
   it("quarantines each bad entry naming its index, id and field, and loads the good one", async () => {
-    const { rows, rejected } = parseIncidentSheet({ sourceId: "incident-sheet", url: SHEET, body: await fixture("sheets", "incidents-broken.yaml") });
+    const { rows, rejected } = parseIncidentSheet({
+      sourceId: "incident-sheet",
+      url: SHEET,
+      body: await fixture("sheets", "incidents-broken.yaml"),
+    });
     expect(rows.incidents!.map((r) => r.source_incident_id)).toEqual(["test-good-entry"]);
     expect(rejected.map((r) => r.record)).toEqual([
       'incidents[1] (id "test-bad-month")',
@@ -82,7 +86,8 @@ describe("Curated incident sheet", () => {
   });
 
   it("explains a date written in the wrong form", () => {
-    const entry = 'incidents:\n  - {id: a, occurred_on: "June 2025", title: T, status: reported, report_urls: ["https://x.example/"], added_by: t, added_on: "2031-1-2"}\n';
+    const entry =
+      'incidents:\n  - {id: a, occurred_on: "June 2025", title: T, status: reported, report_urls: ["https://x.example/"], added_by: t, added_on: "2031-1-2"}\n';
     expect(parseIncidentSheet(yaml(entry)).rejected[0].reason).toBe(
       'occurred_on: "June 2025" is not a date written YYYY, YYYY-MM or YYYY-MM-DD; added_on: "2031-1-2" is not a date written YYYY-MM-DD',
     );

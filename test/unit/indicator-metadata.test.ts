@@ -20,7 +20,10 @@ describe("indicator metadata, kept in one file", () => {
     const registry = await loadRegistry(path.join(repoRoot, "sources", "registry.yaml"));
     const worldBank = registry.flatMap((s) => (s.parser === "worldbank-v2" ? (s.indicators ?? []) : [])).sort();
     const file = readIndicatorMetadata();
-    const inWarehouse = Object.entries(file.indicators).filter(([, e]) => e.warehouse).map(([code]) => code).sort();
+    const inWarehouse = Object.entries(file.indicators)
+      .filter(([, e]) => e.warehouse)
+      .map(([code]) => code)
+      .sort();
     expect(inWarehouse).toEqual(worldBank);
     expect(Object.keys(file.indicators)).toContain("RAM.GERD.PCT_GDP");
     expect(file.indicators["RAM.GERD.PCT_GDP"].warehouse).toBe(false);
@@ -39,7 +42,12 @@ describe("indicator metadata, kept in one file", () => {
         db,
         "SELECT definition, curated_by FROM indicator_metadata WHERE indicator_code = 'SP.POP.TOTL'",
       );
-      expect(rows).toEqual([{ definition: "Everyone living in the country at mid-year (edited).", curated_by: "observatory (warehouse/indicator-metadata.json)" }]);
+      expect(rows).toEqual([
+        {
+          definition: "Everyone living in the country at mid-year (edited).",
+          curated_by: "observatory (warehouse/indicator-metadata.json)",
+        },
+      ]);
       const count = await queryRows<{ n: number }>(db, "SELECT count(*)::INTEGER AS n FROM indicator_metadata");
       expect(count).toEqual([{ n: 10 }]);
     });

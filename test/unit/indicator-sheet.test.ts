@@ -27,7 +27,11 @@ describe("Curated indicator sheet", () => {
     const { rows, rejected } = parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body });
     expect(rejected).toEqual([]);
     expect(rows.observations!.length).toBeGreaterThan(0);
-    const documents = parseDocumentList({ sourceId: "documents", url: "repo:sources/curated/documents.yaml", body: await fs.readFile(path.join(repoRoot, "sources", "curated", "documents.yaml")) });
+    const documents = parseDocumentList({
+      sourceId: "documents",
+      url: "repo:sources/curated/documents.yaml",
+      body: await fs.readFile(path.join(repoRoot, "sources", "curated", "documents.yaml")),
+    });
     expect(documents.rejected).toEqual([]);
     const offline = new Set(documents.rows.documents!.filter((d) => d.url === null).map((d) => d.document_id));
     for (const o of rows.observations!) {
@@ -43,7 +47,10 @@ describe("Curated indicator sheet", () => {
       value: 0.09,
       source_url: "https://go.gov.kh/mptc/ramkh",
     });
-    expect(rows.indicators!.find((i) => i.indicator_code === "RAM.GERD.PCT_GDP")).toMatchObject({ unit: "% of GDP", source_note: expect.stringContaining("0.09% of GDP") });
+    expect(rows.indicators!.find((i) => i.indicator_code === "RAM.GERD.PCT_GDP")).toMatchObject({
+      unit: "% of GDP",
+      source_note: expect.stringContaining("0.09% of GDP"),
+    });
   });
 
   it("reads quoted fields with commas, quotes and line breaks in a CRLF file, and skips comments and blank lines", async () => {
@@ -87,9 +94,13 @@ describe("Curated indicator sheet", () => {
   });
 
   it("accepts columns in any order and leaves out the optional ones", () => {
-    const { rows, rejected } = parseIndicatorSheet(csv("value,period,source_url,unit,name,indicator_code\n3,2031-Q4,https://docs.example.org/y,,Y,Y.1\n"));
+    const { rows, rejected } = parseIndicatorSheet(
+      csv("value,period,source_url,unit,name,indicator_code\n3,2031-Q4,https://docs.example.org/y,,Y,Y.1\n"),
+    );
     expect(rejected).toEqual([]);
-    expect(rows.observations).toEqual([{ indicator_code: "Y.1", country_iso3: "KHM", period: "2031-Q4", value: 3, source_url: "https://docs.example.org/y" }]);
+    expect(rows.observations).toEqual([
+      { indicator_code: "Y.1", country_iso3: "KHM", period: "2031-Q4", value: 3, source_url: "https://docs.example.org/y" },
+    ]);
     expect(rows.indicators).toEqual([{ indicator_code: "Y.1", name: "Y", unit: null, source_note: null }]);
   });
 
@@ -100,7 +111,9 @@ describe("Curated indicator sheet", () => {
   });
 
   it("refuses a header that lacks a required column or has an unknown one", async () => {
-    await expect(async () => parseIndicatorSheet(await sheet("indicators-missing-column.csv"))).rejects.toThrow("line 1: missing required column(s) value");
+    await expect(async () => parseIndicatorSheet(await sheet("indicators-missing-column.csv"))).rejects.toThrow(
+      "line 1: missing required column(s) value",
+    );
     expect(() => parseIndicatorSheet(csv(`${HEADER},notes\n`))).toThrow("unknown column(s) notes");
   });
 
@@ -110,31 +123,63 @@ describe("Curated indicator sheet", () => {
 
   it("refuses an empty sheet and one that is not UTF-8", () => {
     expect(() => parseIndicatorSheet(csv("# only a comment\n\n"))).toThrow("empty sheet: no header line");
-    expect(() => parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body: Uint8Array.from([0xff, 0xfe, 0x41]) })).toThrow("not UTF-8 text");
+    expect(() => parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body: Uint8Array.from([0xff, 0xfe, 0x41]) })).toThrow(
+      "not UTF-8 text",
+    );
   });
   it("publishes the strategy's and the assessment's figures with their documents, targets as targets", async () => {
     const body = await fs.readFile(path.join(repoRoot, "sources", "curated", "indicators.csv"));
     const { rows } = parseIndicatorSheet({ sourceId: "indicator-sheet", url: SHEET, body });
     const value = (code: string) => rows.observations!.find((o) => o.indicator_code === code)?.value;
     // The figures as the seed documents give them.
-    expect([value("RAM.GERD.PCT_GDP"), value("NAIS.TARGET.AI_TALENTS"), value("MPTC.KHMER_LLM.TOKENS_COLLECTED"), value("MPTC.KHMER_LLM.TOKENS_TARGET"), value("MPTC.AI_TEAM.TOTAL")]).toEqual([
-      0.09, 1000, 500_000_000, 2_000_000_000, 41,
-    ]);
+    expect([
+      value("RAM.GERD.PCT_GDP"),
+      value("NAIS.TARGET.AI_TALENTS"),
+      value("MPTC.KHMER_LLM.TOKENS_COLLECTED"),
+      value("MPTC.KHMER_LLM.TOKENS_TARGET"),
+      value("MPTC.AI_TEAM.TOTAL"),
+    ]).toEqual([0.09, 1000, 500_000_000, 2_000_000_000, 41]);
     expect([value("RAM.IMPL.MINISTRIES"), value("RAM.IMPL.QUESTIONS"), value("RAM.IMPL.STAKEHOLDERS")]).toEqual([26, 176, 300]);
     const figure = (code: string) => rows.sheet_figures!.find((f) => f.indicator_code === code);
-    expect(figure("NAIS.TARGET.AI_TALENTS")).toMatchObject({ figure_kind: "target", due_year: 2027, nais_measure: "1.2", document_id: "nais-draft-2025" });
-    expect(figure("MPTC.KHMER_LLM.TOKENS_TARGET")).toMatchObject({ figure_kind: "target", due_year: null, target_of: "MPTC.KHMER_LLM.TOKENS_COLLECTED" });
+    expect(figure("NAIS.TARGET.AI_TALENTS")).toMatchObject({
+      figure_kind: "target",
+      due_year: 2027,
+      nais_measure: "1.2",
+      document_id: "nais-draft-2025",
+    });
+    expect(figure("MPTC.KHMER_LLM.TOKENS_TARGET")).toMatchObject({
+      figure_kind: "target",
+      due_year: null,
+      target_of: "MPTC.KHMER_LLM.TOKENS_COLLECTED",
+    });
     expect(figure("MPTC.AI_TEAM.TOTAL")).toMatchObject({ figure_kind: "value", document_id: "mptc-ai-status-presentation" });
-    expect(rows.observations!.find((o) => o.indicator_code === "MPTC.AI_TEAM.TOTAL")!.source_url).toMatch(/^document:mptc-ai-status-presentation#/);
+    expect(rows.observations!.find((o) => o.indicator_code === "MPTC.AI_TEAM.TOTAL")!.source_url).toMatch(
+      /^document:mptc-ai-status-presentation#/,
+    );
   });
 
   it("cites a document that is not online by id and section, and refuses a line with neither URL nor document", () => {
-    const head = "indicator_code,name,unit,period,value,source_url,source_page,document,section,figure_kind,target_of,due_year,nais_measure";
+    const head =
+      "indicator_code,name,unit,period,value,source_url,source_page,document,section,figure_kind,target_of,due_year,nais_measure";
     const { rows, rejected } = parseIndicatorSheet(
-      csv(`${head}\nT.A,Target A,people,2030,10,,,some-doc,p. 4,target,T.B,2030,2.1\nT.C,C,people,2030,1,,,,,value,,,\nT.D,D,people,2030,1,,3,some-doc,,value,,2030,\n`),
+      csv(
+        `${head}\nT.A,Target A,people,2030,10,,,some-doc,p. 4,target,T.B,2030,2.1\nT.C,C,people,2030,1,,,,,value,,,\nT.D,D,people,2030,1,,3,some-doc,,value,,2030,\n`,
+      ),
     );
     expect(rows.observations!.map((o) => o.source_url)).toEqual(["document:some-doc#p.%204"]);
-    expect(rows.sheet_figures).toEqual([{ indicator_code: "T.A", country_iso3: "KHM", period: "2030", figure_kind: "target", document_id: "some-doc", section: "p. 4", target_of: "T.B", due_year: 2030, nais_measure: "2.1" }]);
+    expect(rows.sheet_figures).toEqual([
+      {
+        indicator_code: "T.A",
+        country_iso3: "KHM",
+        period: "2030",
+        figure_kind: "target",
+        document_id: "some-doc",
+        section: "p. 4",
+        target_of: "T.B",
+        due_year: 2030,
+        nais_measure: "2.1",
+      },
+    ]);
     expect(rejected.map((r) => r.reason)).toEqual([
       "line 3: source_url is empty: a public http(s) URL is required",
       "line 4: target_of and due_year belong to a line whose figure_kind is target; source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`",

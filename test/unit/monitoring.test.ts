@@ -18,7 +18,12 @@ const prov = { source_id: "nais", snapshot_sha256: "f".repeat(64), retrieved_at:
 
 async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Record<string, unknown>>) {
   const columns = Object.fromEntries(columnsOf(table));
-  await bulkInsert(db, table, columns, rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))));
+  await bulkInsert(
+    db,
+    table,
+    columns,
+    rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? null]))),
+  );
 }
 
 const withDb = <T>(fn: (db: DuckDBConnection) => Promise<T>) => withWarehouse(path.join(temp.dir(), "w.duckdb"), fn);
@@ -26,7 +31,17 @@ const at = (iso: string) => ({ now: () => new Date(iso) });
 const evidence = ["https://example.org/evidence"];
 
 const measure = (measure_id: string, seq: number, timeframe: string | null, start_year: number | null, end_year: number | null) => ({
-  measure_id, priority_id: 1, seq, text: `Measure ${measure_id}`, timeframe, start_year, end_year, ongoing: false, lead_bodies: ["MPTC"], participating_bodies: [], ...prov,
+  measure_id,
+  priority_id: 1,
+  seq,
+  text: `Measure ${measure_id}`,
+  timeframe,
+  start_year,
+  end_year,
+  ongoing: false,
+  lead_bodies: ["MPTC"],
+  participating_bodies: [],
+  ...prov,
 });
 
 describe("Quarterly monitoring of NAIS measures", () => {
@@ -38,13 +53,39 @@ describe("Quarterly monitoring of NAIS measures", () => {
         measure("1.3", 3, "2027", 2027, 2027), // not due before 2027
         measure("1.4", 4, null, null, null), // no timeframe
       ]);
-      await recordMeasureStatus(db, { measureId: "1.1", status: "in_progress", asOf: "2025-05-10", note: "Drafting began", evidenceUrls: evidence, recordedBy: "analyst:sokha" }, at("2025-05-12T00:00:00Z"));
-      await recordMeasureStatus(db, { measureId: "1.1", status: "done", asOf: "2026-08-01", note: "Adopted", evidenceUrls: evidence, recordedBy: "analyst:dara" }, at("2026-08-02T00:00:00Z"));
+      await recordMeasureStatus(
+        db,
+        {
+          measureId: "1.1",
+          status: "in_progress",
+          asOf: "2025-05-10",
+          note: "Drafting began",
+          evidenceUrls: evidence,
+          recordedBy: "analyst:sokha",
+        },
+        at("2025-05-12T00:00:00Z"),
+      );
+      await recordMeasureStatus(
+        db,
+        { measureId: "1.1", status: "done", asOf: "2026-08-01", note: "Adopted", evidenceUrls: evidence, recordedBy: "analyst:dara" },
+        at("2026-08-02T00:00:00Z"),
+      );
 
-      const rows = await queryRows(db, "SELECT quarter, measure_id, status, progress, updated_in_quarter FROM measures_quarterly_as_of(DATE '2027-02-15')");
+      const rows = await queryRows(
+        db,
+        "SELECT quarter, measure_id, status, progress, updated_in_quarter FROM measures_quarterly_as_of(DATE '2027-02-15')",
+      );
       const progress = (quarter: string, id: string) => rows.find((r) => r.quarter === quarter && r.measure_id === id);
       expect(rows.map((r) => r.quarter).filter((q, i, a) => a.indexOf(q) === i)).toEqual([
-        "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1",
+        "2025-Q1",
+        "2025-Q2",
+        "2025-Q3",
+        "2025-Q4",
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+        "2026-Q4",
+        "2027-Q1",
       ]);
       expect(progress("2025-Q1", "1.1")).toMatchObject({ status: "not_started", progress: "not_started" });
       expect(progress("2025-Q2", "1.1")).toMatchObject({ status: "in_progress", progress: "on_track", updated_in_quarter: true });
@@ -60,10 +101,16 @@ describe("Quarterly monitoring of NAIS measures", () => {
       expect(progress("2026-Q1", "1.4")).toMatchObject({ progress: "undated" });
 
       // The quarter still running is judged on the day asked, not at its end.
-      const [current] = await queryRows(db, "SELECT judged_on::VARCHAR AS d FROM measures_quarterly_as_of(DATE '2027-02-15') WHERE quarter = '2027-Q1' LIMIT 1");
+      const [current] = await queryRows(
+        db,
+        "SELECT judged_on::VARCHAR AS d FROM measures_quarterly_as_of(DATE '2027-02-15') WHERE quarter = '2027-Q1' LIMIT 1",
+      );
       expect(current.d).toBe("2027-02-15");
 
-      const summary = await queryRows(db, "SELECT progress, measures FROM measures_quarterly_summary_as_of(DATE '2027-02-15') WHERE quarter = '2026-Q4' ORDER BY progress");
+      const summary = await queryRows(
+        db,
+        "SELECT progress, measures FROM measures_quarterly_summary_as_of(DATE '2027-02-15') WHERE quarter = '2026-Q4' ORDER BY progress",
+      );
       expect(summary).toEqual([
         { progress: "done", measures: 1 },
         { progress: "not_due", measures: 1 },
@@ -75,9 +122,28 @@ describe("Quarterly monitoring of NAIS measures", () => {
 });
 
 describe("Governance timeline against what happened", () => {
-  const event = (event_id: string, status: string, date_start: string | null, date_precision: string | null, deadline_kind: string | null) => ({
-    event_id, track: "national", title: `Event ${event_id}`, status, date_start, date_end: null, date_precision, date_text: date_start ?? "no date",
-    deadline_kind, reported_in: "mptc-2025-04-23", reported_on: "2025-04-23", document_url: null, note: null, ...prov, source_id: "governance-timeline",
+  const event = (
+    event_id: string,
+    status: string,
+    date_start: string | null,
+    date_precision: string | null,
+    deadline_kind: string | null,
+  ) => ({
+    event_id,
+    track: "national",
+    title: `Event ${event_id}`,
+    status,
+    date_start,
+    date_end: null,
+    date_precision,
+    date_text: date_start ?? "no date",
+    deadline_kind,
+    reported_in: "mptc-2025-04-23",
+    reported_on: "2025-04-23",
+    document_url: null,
+    note: null,
+    ...prov,
+    source_id: "governance-timeline",
   });
 
   it("marks planned activities done, slipped, rescheduled or cancelled from the analysts' records", async () => {
@@ -93,11 +159,26 @@ describe("Governance timeline against what happened", () => {
         event("undated", "planned", null, null, null),
       ]);
       const who = { recordedBy: "analyst:sokha", evidenceUrls: evidence };
-      await recordEventOutcome(db, { eventId: "late", outcome: "happened", onDate: "2025-06-09", note: "Launched at a ministry event", ...who }, at("2025-06-10T00:00:00Z"));
-      await recordEventOutcome(db, { eventId: "moved", outcome: "rescheduled", onDate: "2027-03-31", note: "Ministry announced a new date", ...who }, at("2025-07-01T00:00:00Z"));
-      await recordEventOutcome(db, { eventId: "dropped", outcome: "cancelled", note: "Replaced by another workshop", ...who }, at("2025-07-02T00:00:00Z"));
+      await recordEventOutcome(
+        db,
+        { eventId: "late", outcome: "happened", onDate: "2025-06-09", note: "Launched at a ministry event", ...who },
+        at("2025-06-10T00:00:00Z"),
+      );
+      await recordEventOutcome(
+        db,
+        { eventId: "moved", outcome: "rescheduled", onDate: "2027-03-31", note: "Ministry announced a new date", ...who },
+        at("2025-07-01T00:00:00Z"),
+      );
+      await recordEventOutcome(
+        db,
+        { eventId: "dropped", outcome: "cancelled", note: "Replaced by another workshop", ...who },
+        at("2025-07-02T00:00:00Z"),
+      );
 
-      const rows = await queryRows(db, "SELECT event_id, state, due_on::VARCHAR AS due_on, days_late FROM events_progress_as_of(DATE '2026-12-01') ORDER BY event_id");
+      const rows = await queryRows(
+        db,
+        "SELECT event_id, state, due_on::VARCHAR AS due_on, days_late FROM events_progress_as_of(DATE '2026-12-01') ORDER BY event_id",
+      );
       expect(rows).toEqual([
         { event_id: "done-in-release", state: "done", due_on: "2024-12-06", days_late: null },
         { event_id: "dropped", state: "cancelled", due_on: "2025-07-01", days_late: null },
@@ -120,11 +201,26 @@ describe("Governance timeline against what happened", () => {
   it("refuses an outcome with no date, no evidence or an unknown event, naming the field", async () => {
     await withDb(async (db) => {
       await insert(db, "events", [event("e1", "planned", "2025-05-30", "day", "by")]);
-      const base = { eventId: "e1", outcome: "happened" as const, onDate: "2025-06-01", note: "n", evidenceUrls: evidence, recordedBy: "a" };
-      await expect(recordEventOutcome(db, { ...base, onDate: null }, clock)).rejects.toThrow(new CurationInputError("onDate", "is required when the outcome is happened"));
-      await expect(recordEventOutcome(db, { ...base, evidenceUrls: [] }, clock)).rejects.toThrow(/evidenceUrls must hold at least one link/);
-      await expect(recordEventOutcome(db, { ...base, evidenceUrls: ["javascript:alert(1)"] }, clock)).rejects.toThrow(/evidenceUrls\[0\] must be an http\(s\) URL/);
-      await expect(recordEventOutcome(db, { ...base, eventId: "nope" }, clock)).rejects.toThrow(/eventId "nope" is not a governance-timeline event/);
+      const base = {
+        eventId: "e1",
+        outcome: "happened" as const,
+        onDate: "2025-06-01",
+        note: "n",
+        evidenceUrls: evidence,
+        recordedBy: "a",
+      };
+      await expect(recordEventOutcome(db, { ...base, onDate: null }, clock)).rejects.toThrow(
+        new CurationInputError("onDate", "is required when the outcome is happened"),
+      );
+      await expect(recordEventOutcome(db, { ...base, evidenceUrls: [] }, clock)).rejects.toThrow(
+        /evidenceUrls must hold at least one link/,
+      );
+      await expect(recordEventOutcome(db, { ...base, evidenceUrls: ["javascript:alert(1)"] }, clock)).rejects.toThrow(
+        /evidenceUrls\[0\] must be an http\(s\) URL/,
+      );
+      await expect(recordEventOutcome(db, { ...base, eventId: "nope" }, clock)).rejects.toThrow(
+        /eventId "nope" is not a governance-timeline event/,
+      );
       const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM event_outcomes");
       expect(Number(n)).toBe(0);
     });

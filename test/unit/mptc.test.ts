@@ -38,12 +38,16 @@ describe("MPTC press-release scraper", () => {
     const urls = nextMptcPages(await page("list-en.html", listUrl, { max_pages: 1 }));
     expect(urls).not.toContain("https://mptc.gov.kh/en/news/page/2/");
     expect(urls).toHaveLength(3);
-    const third = await edited("list-en.html", "https://mptc.gov.kh/en/news/page/3/", (h) => h.replaceAll("/en/news/page/2/", "/en/news/page/4/"));
+    const third = await edited("list-en.html", "https://mptc.gov.kh/en/news/page/3/", (h) =>
+      h.replaceAll("/en/news/page/2/", "/en/news/page/4/"),
+    );
     expect(nextMptcPages(third)).not.toContain("https://mptc.gov.kh/en/news/page/4/");
   });
 
   it("follows only links on the ministry's own host", async () => {
-    const offsite = await edited("list-en.html", listUrl, (h) => h.replace('href="/en/news/the-minister/24834/#respond"', 'href="https://evil.example.com/phish"'));
+    const offsite = await edited("list-en.html", listUrl, (h) =>
+      h.replace('href="/en/news/the-minister/24834/#respond"', 'href="https://evil.example.com/phish"'),
+    );
     const urls = nextMptcPages(offsite);
     expect(urls).toHaveLength(3);
     expect(urls.every((u) => u.startsWith("https://mptc.gov.kh/"))).toBe(true);
@@ -57,7 +61,8 @@ describe("MPTC press-release scraper", () => {
     expect(item).toMatchObject({
       item_key: newsItemKey(releaseUrl),
       canonical_url: releaseUrl,
-      title: "Press Release on the Regional Capacity Development Workshop under the theme “Artificial Intelligence in the Public Sector: Policy Considerations and Best Practices”",
+      title:
+        "Press Release on the Regional Capacity Development Workshop under the theme “Artificial Intelligence in the Public Sector: Policy Considerations and Best Practices”",
       published_at: "2024-12-06T03:00:00.000Z",
       outlet: "Ministry of Post and Telecommunications",
       language: "en",
@@ -76,10 +81,14 @@ describe("MPTC press-release scraper", () => {
   });
 
   it("falls back to article:published_time, then to the date written on the page", async () => {
-    const noTime = await edited("detail-en.html", releaseUrl, (h) => h.replace(/<time[^>]*>([^<]*)<\/time>/g, '<span class="entry-date">$1</span>'));
+    const noTime = await edited("detail-en.html", releaseUrl, (h) =>
+      h.replace(/<time[^>]*>([^<]*)<\/time>/g, '<span class="entry-date">$1</span>'),
+    );
     expect(parseMptc(noTime).rows.news_items?.[0].published_at).toBe("2024-12-06T03:00:00.000Z");
     const noMeta = await edited("detail-en.html", releaseUrl, (h) =>
-      h.replace(/<time[^>]*>([^<]*)<\/time>/g, '<span class="entry-date">$1</span>').replace(/<meta property="article:published_time"[^>]*>/, ""),
+      h
+        .replace(/<time[^>]*>([^<]*)<\/time>/g, '<span class="entry-date">$1</span>')
+        .replace(/<meta property="article:published_time"[^>]*>/, ""),
     );
     expect(parseMptc(noMeta).rows.news_items?.[0].published_at).toBe("2024-12-06T00:00:00.000Z");
   });
@@ -123,7 +132,9 @@ describe("MPTC press-release scraper", () => {
 
   it("treats a URL matching list_url_pattern as a list page even if it has a body", async () => {
     const options = { list_url_pattern: "/en/news/?$" };
-    const listWithIntro = await edited("list-en.html", listUrl, (h) => h.replace('<h1 class="page-title">News</h1>', '<h1 class="page-title">News</h1><div class="entry-content"><p>Intro</p></div>'));
+    const listWithIntro = await edited("list-en.html", listUrl, (h) =>
+      h.replace('<h1 class="page-title">News</h1>', '<h1 class="page-title">News</h1><div class="entry-content"><p>Intro</p></div>'),
+    );
     expect(parseMptc(listWithIntro).rows.news_items).toHaveLength(1); // without the pattern the intro reads as a release
     expect(parseMptc({ ...listWithIntro, options }).rows.news_items).toEqual([]);
     expect(nextMptcPages({ ...listWithIntro, options })).toHaveLength(4);
@@ -132,6 +143,8 @@ describe("MPTC press-release scraper", () => {
   it("names the option that is wrong", async () => {
     const list = await page("list-en.html", listUrl);
     expect(() => parseMptc({ ...list, options: { max_pages: 0 } })).toThrow(/options\.max_pages: Number must be greater than 0/);
-    expect(() => parseMptc({ ...list, options: { list_url_pattern: "(" } })).toThrow(/options\.list_url_pattern: is not a valid regular expression/);
+    expect(() => parseMptc({ ...list, options: { list_url_pattern: "(" } })).toThrow(
+      /options\.list_url_pattern: is not a valid regular expression/,
+    );
   });
 });

@@ -3,7 +3,8 @@ import { abstractFromInvertedIndex, nextOpenAlexPages, parseOpenAlex, shortOpenA
 import { ParseError, type ParseInput } from "../../sources/parser.js";
 import { fixture } from "../helpers.js";
 
-const url = "https://api.openalex.org/works?filter=authorships.institutions.country_code:KH,primary_topic.subfield.id:1702&per_page=3&cursor=*&mailto=observatory@example.org";
+const url =
+  "https://api.openalex.org/works?filter=authorships.institutions.country_code:KH,primary_topic.subfield.id:1702&per_page=3&cursor=*&mailto=observatory@example.org";
 const input = async (name: string, options: ParseInput["options"] = {}): Promise<ParseInput> => ({
   sourceId: "openalex-kh-ai",
   url,
@@ -61,7 +62,12 @@ describe("OpenAlex works parser", () => {
 
   it("reads the arXiv id from an arXiv DataCite DOI", async () => {
     const preprint = parseOpenAlex(await input("page1.json")).rows.publications?.[2];
-    expect(preprint).toMatchObject({ doi: "10.48550/arxiv.2508.90003", arxiv_id: "2508.90003", venue: "arXiv (Cornell University)", oa_status: "green" });
+    expect(preprint).toMatchObject({
+      doi: "10.48550/arxiv.2508.90003",
+      arxiv_id: "2508.90003",
+      venue: "arXiv (Cornell University)",
+      oa_status: "green",
+    });
   });
 
   it("asks for the same URL with the next cursor, then stops when the cursor runs out", async () => {
@@ -101,7 +107,14 @@ describe("OpenAlex works parser", () => {
       { record: "results[3]", reason: "not an object" },
     ]);
     expect(rows.publications).toEqual([
-      expect.objectContaining({ openalex_id: "W0000000011", title: "Only the display name is filled in", doi: null, year: null, published_on: null, url: "https://openalex.org/W0000000011" }),
+      expect.objectContaining({
+        openalex_id: "W0000000011",
+        title: "Only the display name is filled in",
+        doi: null,
+        year: null,
+        published_on: null,
+        url: "https://openalex.org/W0000000011",
+      }),
     ]);
   });
 
@@ -114,7 +127,10 @@ describe("OpenAlex works parser", () => {
 
   it.each([
     ["truncated.json", /openalex-kh-ai: cannot parse https:\/\/api\.openalex\.org\/works\?.*: not valid JSON/],
-    ["error.json", /the API returned an error: Invalid query parameters error\.: authorships\.institutions\.country_codes is not a valid field/],
+    [
+      "error.json",
+      /the API returned an error: Invalid query parameters error\.: authorships\.institutions\.country_codes is not a valid field/,
+    ],
     ["single-work.json", /expected a `meta` object in \{meta, results, group_by\}/],
   ])("rejects %s as a whole with an error naming the source and URL", async (name, message) => {
     const attempt = async () => parseOpenAlex(await input(name));

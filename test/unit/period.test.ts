@@ -5,7 +5,23 @@ import { parsePeriod, periodStart } from "../../sources/period.js";
 import { listViews, queryRows, withMemoryDb } from "../../warehouse/db.js";
 
 const inputs = [
-  "2024", "2024Q1", "2024-Q4", "2024M01", "2024-12", "2024M12", "2024-M01", "2024Q5", "2024-Q0", "2024M13", "2024-00", "202401", "24", "twenty", "2024 ", "Q1-2024", "",
+  "2024",
+  "2024Q1",
+  "2024-Q4",
+  "2024M01",
+  "2024-12",
+  "2024M12",
+  "2024-M01",
+  "2024Q5",
+  "2024-Q0",
+  "2024M13",
+  "2024-00",
+  "202401",
+  "24",
+  "twenty",
+  "2024 ",
+  "Q1-2024",
+  "",
 ];
 
 describe("Periods", () => {

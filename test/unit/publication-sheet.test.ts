@@ -34,7 +34,12 @@ describe("Publication sheet parser", () => {
 
   it("sets aside bad identifiers, duplicates and short lines with their line number, and keeps the rest", () => {
     const { rows, rejected } = parsePublicationSheet(
-      sheet("Paper A,https://x.org/a,not-an-id,,,,,,a,2026-12-02,", "Paper B,https://x.org/b,,10.1145/3464378,,,,,a,2026-12-02,", "Paper B again,https://x.org/b2,,10.1145/3464378,,,,,a,2026-12-02,", "Short,line"),
+      sheet(
+        "Paper A,https://x.org/a,not-an-id,,,,,,a,2026-12-02,",
+        "Paper B,https://x.org/b,,10.1145/3464378,,,,,a,2026-12-02,",
+        "Paper B again,https://x.org/b2,,10.1145/3464378,,,,,a,2026-12-02,",
+        "Short,line",
+      ),
     );
     expect(rows.publications!.map((p) => p.pub_key)).toEqual(["doi:10.1145/3464378"]);
     expect(rejected).toEqual([
@@ -45,7 +50,9 @@ describe("Publication sheet parser", () => {
   });
 
   it("refuses a sheet without its columns, naming the source", () => {
-    expect(() => parsePublicationSheet({ sourceId: "khmer-papers", url: "repo:x", body: new TextEncoder().encode("title,url\nA,https://x\n") })).toThrow(ParseError);
+    expect(() =>
+      parsePublicationSheet({ sourceId: "khmer-papers", url: "repo:x", body: new TextEncoder().encode("title,url\nA,https://x\n") }),
+    ).toThrow(ParseError);
   });
 
   it("merges a sheet paper with the arXiv source's record of it into one work", () => {
@@ -58,10 +65,21 @@ describe("Publication sheet parser", () => {
 
   it("reads the shipped sheet: 29 papers, 5 with arXiv ids, none with a year it was not given", async () => {
     const body = await fs.readFile(path.join(repoRoot, "sources", "curated", "khmer-papers.csv"));
-    const { rows, rejected } = parsePublicationSheet({ sourceId: "khmer-papers", url: "repo:sources/curated/khmer-papers.csv", body, options: { topics: ["Khmer language technology"] } });
+    const { rows, rejected } = parsePublicationSheet({
+      sourceId: "khmer-papers",
+      url: "repo:sources/curated/khmer-papers.csv",
+      body,
+      options: { topics: ["Khmer language technology"] },
+    });
     expect(rejected).toEqual([]);
     expect(rows.publications).toHaveLength(29);
-    expect(rows.publications!.filter((p) => p.arxiv_id).map((p) => p.arxiv_id)).toEqual(["2106.10875", "2112.08918", "2112.06748", "2103.16801", "1703.02166"]);
+    expect(rows.publications!.filter((p) => p.arxiv_id).map((p) => p.arxiv_id)).toEqual([
+      "2106.10875",
+      "2112.08918",
+      "2112.06748",
+      "2103.16801",
+      "1703.02166",
+    ]);
     expect(rows.publications!.every((p) => p.year === null && p.venue === null && p.authors === null)).toBe(true);
   });
 });

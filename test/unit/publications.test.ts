@@ -133,8 +133,16 @@ describe("Publication identity helpers", () => {
   });
 
   it("groups the OpenAlex and arXiv fixtures into shared works", async () => {
-    const openalex = parseOpenAlex({ sourceId: "openalex", url: "https://api.openalex.org/works?cursor=*", body: await fixture("openalex", "page1.json") });
-    const arxiv = parseArxiv({ sourceId: "arxiv", url: "http://export.arxiv.org/api/query?search_query=all:Khmer", body: await fixture("arxiv", "page1.xml") });
+    const openalex = parseOpenAlex({
+      sourceId: "openalex",
+      url: "https://api.openalex.org/works?cursor=*",
+      body: await fixture("openalex", "page1.json"),
+    });
+    const arxiv = parseArxiv({
+      sourceId: "arxiv",
+      url: "http://export.arxiv.org/api/query?search_query=all:Khmer",
+      body: await fixture("arxiv", "page1.xml"),
+    });
     const rows = [
       ...(openalex.rows.publications ?? []).map((p) => ({ ...p, source_id: "openalex" }) as WorkMember),
       ...(arxiv.rows.publications ?? []).map((p) => ({ ...p, source_id: "arxiv" }) as WorkMember),
@@ -151,8 +159,12 @@ describe("Publication identity helpers", () => {
 
   it("sets one query parameter and keeps the rest of the URL exactly as written", () => {
     const url = "https://api.openalex.org/works?filter=a:KH,b:1702|17&cursor=*&per_page=100";
-    expect(withQueryParam(url, "cursor", "Ils=+/")).toBe("https://api.openalex.org/works?filter=a:KH,b:1702|17&cursor=Ils%3D%2B%2F&per_page=100");
-    expect(withQueryParam("http://x.org/q?search_query=all:Khmer+AND+cat:cs.CL", "start", "100")).toBe("http://x.org/q?search_query=all:Khmer+AND+cat:cs.CL&start=100");
+    expect(withQueryParam(url, "cursor", "Ils=+/")).toBe(
+      "https://api.openalex.org/works?filter=a:KH,b:1702|17&cursor=Ils%3D%2B%2F&per_page=100",
+    );
+    expect(withQueryParam("http://x.org/q?search_query=all:Khmer+AND+cat:cs.CL", "start", "100")).toBe(
+      "http://x.org/q?search_query=all:Khmer+AND+cat:cs.CL&start=100",
+    );
     expect(withQueryParam("http://x.org/q", "start", "1")).toBe("http://x.org/q?start=1");
     expect(withQueryParam("http://x.org/q?max_start=5&start=0", "start", "7")).toBe("http://x.org/q?max_start=5&start=7");
   });

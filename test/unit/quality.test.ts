@@ -7,7 +7,15 @@ import { loadRegistry } from "../../sources/registry.js";
 import { worldBankOptionsSchema } from "../../sources/worldbank.js";
 import { bulkInsert, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { deriveTables } from "../../warehouse/derive.js";
-import { formatQualityReport, freshnessAllowance, parseQualityRules, runQualityChecks, type Cadence, type QualityInput, type QualityResult } from "../../warehouse/quality.js";
+import {
+  formatQualityReport,
+  freshnessAllowance,
+  parseQualityRules,
+  runQualityChecks,
+  type Cadence,
+  type QualityInput,
+  type QualityResult,
+} from "../../warehouse/quality.js";
 import { columnsOf, recordTableNames, recordTables, type RecordTable } from "../../warehouse/tables.js";
 import { repoRoot } from "../helpers.js";
 
@@ -44,7 +52,9 @@ const prov = (source_id: string) => ({ source_id, snapshot_sha256: "f".repeat(64
 async function insert(db: DuckDBConnection, table: RecordTable, rows: Array<Record<string, unknown>>) {
   const columns: Record<string, string> = Object.fromEntries(columnsOf(table));
   if (recordTables[table].mode === "versioned") Object.assign(columns, { valid_from: "TIMESTAMPTZ", valid_to: "TIMESTAMPTZ" });
-  const full = rows.map((r) => Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? (c === "valid_from" ? "2026-11-01T00:00:00Z" : null)])));
+  const full = rows.map((r) =>
+    Object.fromEntries(Object.keys(columns).map((c) => [c, r[c] ?? (c === "valid_from" ? "2026-11-01T00:00:00Z" : null)])),
+  );
   await bulkInsert(db, table, columns, full);
 }
 
@@ -95,8 +105,13 @@ async function seed(db: DuckDBConnection) {
     kind: "news",
     ...prov("feed"),
   });
-  await insert(db, "news_items", [news("a1", "Deepfake video of minister used in online scam, ministry warns"), news("c1", "New bridge opens over the Mekong")]);
-  await insert(db, "publications", [{ pub_key: "openalex:W1", doi: "10.1234/khmer.1", title: "A Khmer language model", year: 2025, authors: [], ...prov("openalex") }]);
+  await insert(db, "news_items", [
+    news("a1", "Deepfake video of minister used in online scam, ministry warns"),
+    news("c1", "New bridge opens over the Mekong"),
+  ]);
+  await insert(db, "publications", [
+    { pub_key: "openalex:W1", doi: "10.1234/khmer.1", title: "A Khmer language model", year: 2025, authors: [], ...prov("openalex") },
+  ]);
   await insert(db, "incidents", [{ incident_key: "i1", title: "Deepfake scam video of a minister", ...prov("sheet") }]);
   await deriveTables(db, { taxonomyFile, derivedAt: "2026-11-02T00:00:00Z" });
   await fetchRun(db, "run-0", "wb", "ok", hoursBefore(1));
@@ -105,7 +120,14 @@ async function seed(db: DuckDBConnection) {
 }
 
 const cadences: Record<string, Cadence> = { wb: "monthly", feed: "daily", sheet: "manual" };
-const input = (extra: Partial<QualityInput> = {}): QualityInput => ({ runId: "run-1", checkedAt: NOW, now: NOW, rulesFile, cadences, ...extra });
+const input = (extra: Partial<QualityInput> = {}): QualityInput => ({
+  runId: "run-1",
+  checkedAt: NOW,
+  now: NOW,
+  rulesFile,
+  cadences,
+  ...extra,
+});
 
 async function withSeeded<T>(fn: (db: DuckDBConnection) => Promise<T>): Promise<T> {
   return withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
@@ -149,7 +171,13 @@ describe("Quality checks", () => {
         "SELECT run_id, checked_at::VARCHAR AS checked_at, check_name, severity, status, failing_count, examples FROM quality_results ORDER BY check_name",
       );
       expect(stored).toHaveLength(report.results.length);
-      expect(stored[0]).toMatchObject({ run_id: "run-1", checked_at: "2026-11-22 12:00:00+00", status: "pass", failing_count: 0, examples: [] });
+      expect(stored[0]).toMatchObject({
+        run_id: "run-1",
+        checked_at: "2026-11-22 12:00:00+00",
+        status: "pass",
+        failing_count: 0,
+        examples: [],
+      });
     });
   });
 
@@ -173,7 +201,11 @@ describe("Quality checks", () => {
     await withSeeded(async (db) => {
       await insert(db, "observations", [obs("SP.POP.TOTL", "2022", 500000), obs("SP.POP.TOTL", "2022", 400000, { country_iso3: "BRN" })]);
       const result = byCheck((await runQualityChecks(db, input())).results, "range/SP.POP.TOTL");
-      expect(result).toMatchObject({ status: "fail", count: 1, examples: ["observations SP.POP.TOTL/KHM/2022 value 500000 < min 1000000 (source wb)"] });
+      expect(result).toMatchObject({
+        status: "fail",
+        count: 1,
+        examples: ["observations SP.POP.TOTL/KHM/2022 value 500000 < min 1000000 (source wb)"],
+      });
     });
   });
 
@@ -181,15 +213,23 @@ describe("Quality checks", () => {
     await withSeeded(async (db) => {
       await insert(db, "observations", [obs("NY.GDP.MKTP.CD", "2024", 0), obs("IT.NET.USER.ZS", "2024", -1)]);
       const { results } = await runQualityChecks(db, input());
-      expect(byCheck(results, "range/NY.GDP.MKTP.CD").examples).toEqual(["observations NY.GDP.MKTP.CD/KHM/2024 value 0 is not > 0 (source wb)"]);
-      expect(byCheck(results, "range/IT.NET.USER.ZS").examples).toEqual(["observations IT.NET.USER.ZS/KHM/2024 value -1 < min 0 (source wb)"]);
+      expect(byCheck(results, "range/NY.GDP.MKTP.CD").examples).toEqual([
+        "observations NY.GDP.MKTP.CD/KHM/2024 value 0 is not > 0 (source wb)",
+      ]);
+      expect(byCheck(results, "range/IT.NET.USER.ZS").examples).toEqual([
+        "observations IT.NET.USER.ZS/KHM/2024 value -1 < min 0 (source wb)",
+      ]);
     });
   });
 
   it("hold indicators without a rule to finite values under the default rule", async () => {
     await withSeeded(async (db) => {
-      await db.run("INSERT INTO observations SELECT * REPLACE ('2024' AS period, 'NaN'::DOUBLE AS value) FROM observations WHERE indicator_code = 'XX.OTHER'");
-      await db.run("INSERT INTO observations SELECT * REPLACE ('2025' AS period, 'Infinity'::DOUBLE AS value) FROM observations WHERE indicator_code = 'IT.NET.USER.ZS' AND period = '2023'");
+      await db.run(
+        "INSERT INTO observations SELECT * REPLACE ('2024' AS period, 'NaN'::DOUBLE AS value) FROM observations WHERE indicator_code = 'XX.OTHER'",
+      );
+      await db.run(
+        "INSERT INTO observations SELECT * REPLACE ('2025' AS period, 'Infinity'::DOUBLE AS value) FROM observations WHERE indicator_code = 'IT.NET.USER.ZS' AND period = '2023'",
+      );
       const { results, passed } = await runQualityChecks(db, input());
       expect(passed).toBe(false);
       expect(byCheck(results, "range/default")).toMatchObject({
@@ -197,7 +237,9 @@ describe("Quality checks", () => {
         severity: "error",
         examples: ["observations XX.OTHER/KHM/2024 value NaN is not a finite number (source wb)"],
       });
-      expect(byCheck(results, "range/IT.NET.USER.ZS").examples).toEqual(["observations IT.NET.USER.ZS/KHM/2025 value Infinity is not a finite number (source wb)"]);
+      expect(byCheck(results, "range/IT.NET.USER.ZS").examples).toEqual([
+        "observations IT.NET.USER.ZS/KHM/2025 value Infinity is not a finite number (source wb)",
+      ]);
     });
   });
 
@@ -211,13 +253,17 @@ describe("Quality checks", () => {
         count: 1,
         examples: ['indicators IT.NET.USER.ZS (source wb) unit "per 100 people", expected "% of population"'],
       });
-      expect(byCheck(results, "unit/NY.GDP.MKTP.CD").examples).toEqual(['indicators NY.GDP.MKTP.CD (source wb) unit NULL, expected "current US$"']);
+      expect(byCheck(results, "unit/NY.GDP.MKTP.CD").examples).toEqual([
+        'indicators NY.GDP.MKTP.CD (source wb) unit NULL, expected "current US$"',
+      ]);
     });
   });
 
   it("report a failed warning-severity rule without blocking the export", async () => {
     await withSeeded(async (db) => {
-      await insert(db, "indicators", [{ indicator_code: "IT.NET.BBND.P2", name: "Fixed broadband subscriptions (per 100 people)", unit: "per 100 people", ...prov("wb") }]);
+      await insert(db, "indicators", [
+        { indicator_code: "IT.NET.BBND.P2", name: "Fixed broadband subscriptions (per 100 people)", unit: "per 100 people", ...prov("wb") },
+      ]);
       await insert(db, "observations", [obs("IT.NET.BBND.P2", "2023", 120)]);
       const report = await runQualityChecks(db, input());
       expect(byCheck(report.results, "range/IT.NET.BBND.P2")).toMatchObject({ severity: "warning", status: "fail", count: 1 });
@@ -269,13 +315,21 @@ describe("Quality checks", () => {
   it("fail the duplicate-key check of every record table that holds two current rows for one key", async () => {
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       for (const table of recordTableNames) {
-        const key = Object.fromEntries(recordTables[table].key.map((k) => [k, columnsOf(table).find(([c]) => c === k)![1] === "INTEGER" ? 7 : `k-${k}`]));
-        await insert(db, table, [{ ...key, ...prov("src") }, { ...key, ...prov("src") }, { ...key, ...prov("other-src") }]);
+        const key = Object.fromEntries(
+          recordTables[table].key.map((k) => [k, columnsOf(table).find(([c]) => c === k)![1] === "INTEGER" ? 7 : `k-${k}`]),
+        );
+        await insert(db, table, [
+          { ...key, ...prov("src") },
+          { ...key, ...prov("src") },
+          { ...key, ...prov("other-src") },
+        ]);
       }
       const report = await runQualityChecks(db, input({ cadences: {} }));
       expect(report.passed).toBe(false);
       for (const table of recordTableNames) {
-        const keyText = recordTables[table].key.map((k) => (columnsOf(table).find(([c]) => c === k)![1] === "INTEGER" ? "7" : `k-${k}`)).join("/");
+        const keyText = recordTables[table].key
+          .map((k) => (columnsOf(table).find(([c]) => c === k)![1] === "INTEGER" ? "7" : `k-${k}`))
+          .join("/");
         const rows = recordTables[table].mode === "versioned" ? "open rows" : "rows";
         expect(byCheck(report.results, `duplicates/${table}`), table).toEqual({
           check: `duplicates/${table}`,
@@ -299,7 +353,9 @@ describe("Quality checks", () => {
     });
   });
 
-  const timed = (Object.entries(freshnessAllowance) as Array<[Cadence, number | null]>).filter((e): e is [Cadence, number] => e[1] !== null);
+  const timed = (Object.entries(freshnessAllowance) as Array<[Cadence, number | null]>).filter(
+    (e): e is [Cadence, number] => e[1] !== null,
+  );
   it.each(timed)("warn when a %s source's last successful fetch is older than its cadence allows", async (cadence, allowedMs) => {
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       const hours = allowedMs / 3_600_000;
@@ -314,7 +370,9 @@ describe("Quality checks", () => {
       expect(byCheck(report.results, "freshness/revived")).toMatchObject({ status: "pass", count: 0 });
       const stale = byCheck(report.results, "freshness/stale");
       expect(stale).toMatchObject({ severity: "warning", status: "fail", count: 1 });
-      expect(stale.examples[0]).toMatch(new RegExp(`^stale \\(${cadence}\\): last successful fetch ${hoursBefore(hours + 1).replace(".", "\\.")}, .* ago; allowed `));
+      expect(stale.examples[0]).toMatch(
+        new RegExp(`^stale \\(${cadence}\\): last successful fetch ${hoursBefore(hours + 1).replace(".", "\\.")}, .* ago; allowed `),
+      );
       expect(report.passed).toBe(true);
     });
   });
@@ -352,7 +410,9 @@ describe("Quality checks", () => {
 
   it("accept the repository's rules file and the published figures for Cambodia", async () => {
     const rules = parseQualityRules(await fs.readFile(path.join(repoRoot, "warehouse", "quality-rules.yaml"), "utf8"));
-    expect(Object.keys(rules.indicators)).toEqual(expect.arrayContaining(["IT.NET.USER.ZS", "IT.CEL.SETS.P2", "SP.POP.TOTL", "GB.XPD.RSDV.GD.ZS", "IP.JRN.ARTC.SC"]));
+    expect(Object.keys(rules.indicators)).toEqual(
+      expect.arrayContaining(["IT.NET.USER.ZS", "IT.CEL.SETS.P2", "SP.POP.TOTL", "GB.XPD.RSDV.GD.ZS", "IP.JRN.ARTC.SC"]),
+    );
     // Names as the World Bank API gives them, units as the registry states them for the parser.
     const wdi = (await loadRegistry(path.join(repoRoot, "sources", "registry.yaml"))).find((s) => s.id === "worldbank-wdi")!;
     const { units } = worldBankOptionsSchema.parse(wdi.options);
@@ -382,12 +442,21 @@ describe("Quality checks", () => {
 
   it.each([
     ["indicators: [unclosed", /^bad\.yaml: not valid YAML/],
-    ["indicators:\n  IT.NET.USER.ZS: { max: '100' }", /^bad\.yaml is invalid:\n {2}indicators\["IT\.NET\.USER\.ZS"\]\.max: Expected number, received string$/],
+    [
+      "indicators:\n  IT.NET.USER.ZS: { max: '100' }",
+      /^bad\.yaml is invalid:\n {2}indicators\["IT\.NET\.USER\.ZS"\]\.max: Expected number, received string$/,
+    ],
     ["indicators:\n  IT.NET.USER.ZS: { min: 100, max: 0 }", /indicators\["IT\.NET\.USER\.ZS"\]\.max: lower bound 100 is above max 0/],
-    ["indicators:\n  NY.GDP.MKTP.CD: { min: 0, greater_than: 0 }", /indicators\["NY\.GDP\.MKTP\.CD"\]\.greater_than: give `min` or `greater_than`, not both/],
+    [
+      "indicators:\n  NY.GDP.MKTP.CD: { min: 0, greater_than: 0 }",
+      /indicators\["NY\.GDP\.MKTP\.CD"\]\.greater_than: give `min` or `greater_than`, not both/,
+    ],
     ["indicators:\n  IT.NET.USER.ZS: { severity: fatal }", /indicators\["IT\.NET\.USER\.ZS"\]\.severity: Invalid enum value/],
     ["indicators:\n  IT.NET.USER.ZS: { maximum: 100 }", /indicators\["IT\.NET\.USER\.ZS"\]: Unrecognized key\(s\) in object: 'maximum'/],
-    ["indicators:\n  SP.POP.TOTL: { countries: { Cambodia: { min: 1 } } }", /indicators\["SP\.POP\.TOTL"\]\.countries\.Cambodia: countries are ISO3 codes/],
+    [
+      "indicators:\n  SP.POP.TOTL: { countries: { Cambodia: { min: 1 } } }",
+      /indicators\["SP\.POP\.TOTL"\]\.countries\.Cambodia: countries are ISO3 codes/,
+    ],
     ["indicators:\n  SP.POP.TOTL: { countries: { KHM: { max: .inf } } }", /indicators\["SP\.POP\.TOTL"\]\.countries\.KHM\.max: /],
     ["default: { severity: warning }\nrules: {}", /\(top level\): Unrecognized key\(s\) in object: 'rules'/],
     ["indicators:\n  A.B: { min: 0 }\n  A.B: { min: 1 }", /^bad\.yaml: not valid YAML: Map keys must be unique/],
@@ -398,14 +467,22 @@ describe("Quality checks", () => {
   it("refuse a check run whose rules file is missing or whose time is not a time", async () => {
     await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
       await expect(runQualityChecks(db, input({ rulesFile: path.join(dir, "missing.yaml") }))).rejects.toThrow(/missing\.yaml/);
-      await expect(runQualityChecks(db, input({ now: "yesterday" }))).rejects.toThrow("runQualityChecks: now is not a valid time: yesterday");
+      await expect(runQualityChecks(db, input({ now: "yesterday" }))).rejects.toThrow(
+        "runQualityChecks: now is not a valid time: yesterday",
+      );
     });
   });
 
   it("format a terminal report that lists errors before warnings, names the rows and says the export is blocked", () => {
     const text = formatQualityReport([
       { check: "freshness/aiid", severity: "warning", status: "fail", count: 1, examples: ["aiid (daily): no successful fetch recorded"] },
-      { check: "range/IT.NET.USER.ZS", severity: "error", status: "fail", count: 3, examples: ["observations IT.NET.USER.ZS/KHM/2023 value 160.2 > max 100 (source wb)"] },
+      {
+        check: "range/IT.NET.USER.ZS",
+        severity: "error",
+        status: "fail",
+        count: 3,
+        examples: ["observations IT.NET.USER.ZS/KHM/2023 value 160.2 > max 100 (source wb)"],
+      },
       { check: "duplicates/events", severity: "error", status: "pass", count: 0, examples: [] },
     ]);
     expect(text).toBe(
@@ -419,6 +496,8 @@ describe("Quality checks", () => {
         "Export blocked: 1 error-severity check failed; the previous export stays published.",
       ].join("\n"),
     );
-    expect(formatQualityReport([{ check: "duplicates/events", severity: "error", status: "pass", count: 0, examples: [] }])).toBe("Quality checks: all 1 passed.");
+    expect(formatQualityReport([{ check: "duplicates/events", severity: "error", status: "pass", count: 0, examples: [] }])).toBe(
+      "Quality checks: all 1 passed.",
+    );
   });
 });

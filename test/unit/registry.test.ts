@@ -9,7 +9,9 @@ describe("Source registry", () => {
     const sources = parseRegistry(await fs.readFile(path.join(repoRoot, "sources", "registry.yaml"), "utf8"));
     const wb = sources.find((s) => s.id === "worldbank-wdi")!;
     expect(startUrls(wb)).toHaveLength(wb.indicators!.length);
-    expect(startUrls(wb)[0]).toBe("https://api.worldbank.org/v2/country/KHM;BRN;IDN;LAO;MMR;MYS;PHL;SGP;THA;VNM/indicator/IT.NET.USER.ZS?format=json&per_page=1000");
+    expect(startUrls(wb)[0]).toBe(
+      "https://api.worldbank.org/v2/country/KHM;BRN;IDN;LAO;MMR;MYS;PHL;SGP;THA;VNM/indicator/IT.NET.USER.ZS?format=json&per_page=1000",
+    );
     expect(allowedHosts(wb)).toEqual(["api.worldbank.org"]);
   });
 
@@ -42,10 +44,13 @@ describe("Source registry", () => {
   });
 
   it("refuses duplicate ids and a template without indicators", () => {
-    const entry = (id: string) => `  - {id: ${id}, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", indicators: [X.Y], cadence: monthly, licence: l, attribution: a}\n`;
+    const entry = (id: string) =>
+      `  - {id: ${id}, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", indicators: [X.Y], cadence: monthly, licence: l, attribution: a}\n`;
     expect(() => parseRegistry(`sources:\n${entry("a")}${entry("a")}`)).toThrow('source id "a" appears twice');
     expect(() =>
-      parseRegistry(`sources:\n  - {id: a, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", cadence: monthly, licence: l, attribution: a}\n`),
+      parseRegistry(
+        `sources:\n  - {id: a, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", cadence: monthly, licence: l, attribution: a}\n`,
+      ),
     ).toThrow("`url_template` needs a list of `indicators`");
   });
 });

@@ -55,7 +55,11 @@ describe("RSS and Atom parser", () => {
         categories: ["Fintech", "ai"],
         kind: "news",
       },
-      expect.objectContaining({ title: "Data centre plans announced", summary: "A new data centre is planned near Phnom Penh.", published_at: null }),
+      expect.objectContaining({
+        title: "Data centre plans announced",
+        summary: "A new data centre is planned near Phnom Penh.",
+        published_at: null,
+      }),
     ]);
   });
 
@@ -78,7 +82,9 @@ describe("RSS and Atom parser", () => {
       "https://wire.example.kh/news/mou-ai-research?id=7",
       "https://wire.example.kh/news/hackathon-winners?a=1&b=2",
     ]);
-    expect(rejected).toEqual([{ record: 'items[1] "MPTC signs MoU on AI research (updated)"', reason: "repeats an earlier item with the same link" }]);
+    expect(rejected).toEqual([
+      { record: 'items[1] "MPTC signs MoU on AI research (updated)"', reason: "repeats an earlier item with the same link" },
+    ]);
   });
 
   it("gives an item the same key whatever tracking parameters its link carried", async () => {
@@ -96,14 +102,21 @@ describe("RSS and Atom parser", () => {
     expect(JSON.stringify(item)).not.toMatch(/<|javascript:|onerror/i);
     expect(rejected).toEqual([
       { record: 'items[1] "Click me"', reason: 'link "javascript:alert(document.domain)" is not http(s), so it cannot be linked safely' },
-      { record: 'items[2] "Data URL"', reason: expect.stringMatching(/^link "data:text\/html;base64,.*" is not http\(s\), so it cannot be linked safely$/) },
+      {
+        record: 'items[2] "Data URL"',
+        reason: expect.stringMatching(/^link "data:text\/html;base64,.*" is not http\(s\), so it cannot be linked safely$/),
+      },
       { record: "items[3]", reason: "item has neither a link nor a title" },
     ]);
   });
 
   it("keys an item without a link by its guid", async () => {
     const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>No link</title><guid isPermaLink="false">abc-1</guid></item></channel></rss>`;
-    const { rows } = await parseRss({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+    const { rows } = await parseRss({
+      sourceId: "example-news",
+      url: "https://news.example.kh/feed/",
+      body: new TextEncoder().encode(xml),
+    });
     expect(rows.news_items?.[0]).toMatchObject({ item_key: newsItemKey("guid:abc-1"), canonical_url: null, title: "No link" });
   });
 
@@ -111,7 +124,11 @@ describe("RSS and Atom parser", () => {
     const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
       <item><title><b>bold</b> move</title><link href="https://news.example.kh/a"/></item>
       <item><title>Fine</title><link>https://news.example.kh/b</link></item></channel></rss>`;
-    const { rows, rejected } = await parseRss({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+    const { rows, rejected } = await parseRss({
+      sourceId: "example-news",
+      url: "https://news.example.kh/feed/",
+      body: new TextEncoder().encode(xml),
+    });
     expect(rows.news_items?.map((n) => [n.title, n.canonical_url])).toEqual([
       ["bold move", "https://news.example.kh/a"],
       ["Fine", "https://news.example.kh/b"],
@@ -119,7 +136,11 @@ describe("RSS and Atom parser", () => {
     expect(rejected).toEqual([]);
   });
 
-  const feed = (xml: string): ParseInput => ({ sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode(xml) });
+  const feed = (xml: string): ParseInput => ({
+    sourceId: "example-news",
+    url: "https://news.example.kh/feed/",
+    body: new TextEncoder().encode(xml),
+  });
 
   it("reads Atom whatever prefix its namespace is bound to", async () => {
     const { rows, rejected } = await parseRss(
@@ -127,7 +148,15 @@ describe("RSS and Atom parser", () => {
         <p0:entry><p0:title>First</p0:title><p0:link href="https://news.example.kh/a"/><p0:updated>2025-01-02T03:04:05Z</p0:updated></p0:entry></p0:feed>`),
     );
     expect(rejected).toEqual([]);
-    expect(rows.news_items).toEqual([expect.objectContaining({ title: "First", canonical_url: "https://news.example.kh/a", published_at: "2025-01-02T03:04:05.000Z", language: "km", outlet: "T" })]);
+    expect(rows.news_items).toEqual([
+      expect.objectContaining({
+        title: "First",
+        canonical_url: "https://news.example.kh/a",
+        published_at: "2025-01-02T03:04:05.000Z",
+        language: "km",
+        outlet: "T",
+      }),
+    ]);
   });
 
   it("accounts for an entry the feed reader does not return with a rejection naming it", async () => {
@@ -137,7 +166,9 @@ describe("RSS and Atom parser", () => {
         <atom:entry><atom:title>Stray</atom:title><atom:link href="https://news.example.kh/b"/></atom:entry></channel></rss>`),
     );
     expect(rows.news_items?.map((n) => n.title)).toEqual(["Kept"]);
-    expect(rejected).toEqual([{ record: 'items[1] "Stray"', reason: "the entry is in the XML but the feed reader returned nothing for it" }]);
+    expect(rejected).toEqual([
+      { record: 'items[1] "Stray"', reason: "the entry is in the XML but the feed reader returned nothing for it" },
+    ]);
   });
 
   it("reads XHTML content in document order and text content without decoding its entities twice", async () => {
@@ -146,7 +177,10 @@ describe("RSS and Atom parser", () => {
         <entry><title type="text">AT&amp;amp;T &lt;b&gt; tags</title><link href="https://news.example.kh/a"/>
           <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>The <em>interface</em> is a bit <a href="x">low level</a>, but <b>workable</b>.</p><p>Next</p></div></content></entry></feed>`),
     );
-    expect(rows.news_items?.[0]).toMatchObject({ title: "AT&amp;T <b> tags", summary: "The interface is a bit low level, but workable. Next" });
+    expect(rows.news_items?.[0]).toMatchObject({
+      title: "AT&amp;T <b> tags",
+      summary: "The interface is a bit low level, but workable. Next",
+    });
   });
 
   it("reads RSS 0.91 with the HTML entities its Netscape DTD defines, and items outside a channel", async () => {
@@ -156,30 +190,49 @@ describe("RSS and Atom parser", () => {
     );
     expect(netscape.rows.news_items?.map((n) => [n.outlet, n.title])).toEqual([["Café", "Crème brûlée & more"]]);
     const bare = await parseRss(feed(`<rss><item><title>Loose</title><link>https://news.example.kh/b</link></item></rss>`));
-    expect(bare).toMatchObject({ rows: { news_items: [expect.objectContaining({ title: "Loose", canonical_url: "https://news.example.kh/b" })] }, rejected: [] });
+    expect(bare).toMatchObject({
+      rows: { news_items: [expect.objectContaining({ title: "Loose", canonical_url: "https://news.example.kh/b" })] },
+      rejected: [],
+    });
   });
 
   it("names the registry option that is wrong", async () => {
-    await expect(parseRss(await input("wordpress.xml", { outlet: 42 }))).rejects.toThrow(/example-news: cannot parse .*: options\.outlet: Expected string, received number/);
+    await expect(parseRss(await input("wordpress.xml", { outlet: 42 }))).rejects.toThrow(
+      /example-news: cannot parse .*: options\.outlet: Expected string, received number/,
+    );
   });
 
   it("is deterministic: the same bytes give the same rows", async () => {
     expect(await parseRss(await input("wordpress.xml"))).toEqual(await parseRss(await input("wordpress.xml")));
   });
 
-  it.each([
-    ["truncated.xml", /example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not well-formed XML \(Unclosed root tag/],
-  ])("rejects %s as a whole with an error naming the source and URL", async (name, message) => {
-    const attempt = async () => rssParser.parse(await input(name));
-    await expect(attempt()).rejects.toThrow(ParseError);
-    await expect(attempt()).rejects.toThrow(message);
-  });
+  it.each([["truncated.xml", /example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not well-formed XML \(Unclosed root tag/]])(
+    "rejects %s as a whole with an error naming the source and URL",
+    async (name, message) => {
+      const attempt = async () => rssParser.parse(await input(name));
+      await expect(attempt()).rejects.toThrow(ParseError);
+      await expect(attempt()).rejects.toThrow(message);
+    },
+  );
 
   it("rejects an HTML page, naming its root element, and reads undeclared Latin-1 bytes as windows-1252", async () => {
-    const html = { sourceId: "example-news", url: "https://news.example.kh/feed/", body: new TextEncoder().encode("<html><body>Not a feed</body></html>") };
-    await expect(parseRss(html)).rejects.toThrow(/^example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not an RSS or Atom feed: the root element is <html>$/);
+    const html = {
+      sourceId: "example-news",
+      url: "https://news.example.kh/feed/",
+      body: new TextEncoder().encode("<html><body>Not a feed</body></html>"),
+    };
+    await expect(parseRss(html)).rejects.toThrow(
+      /^example-news: cannot parse https:\/\/news\.example\.kh\/feed\/: not an RSS or Atom feed: the root element is <html>$/,
+    );
     // "<rss version="2.0"><channel><title>Caf\xe9</title></channel></rss>" in Latin-1, declaring nothing.
-    const latin1 = { ...html, body: new Uint8Array([...new TextEncoder().encode('<rss version="2.0"><channel><title>Caf'), 0xe9, ...new TextEncoder().encode("</title></channel></rss>")]) };
+    const latin1 = {
+      ...html,
+      body: new Uint8Array([
+        ...new TextEncoder().encode('<rss version="2.0"><channel><title>Caf'),
+        0xe9,
+        ...new TextEncoder().encode("</title></channel></rss>"),
+      ]),
+    };
     expect(await parseRss(latin1)).toEqual({
       rows: { news_items: [] },
       rejected: [],
@@ -188,12 +241,12 @@ describe("RSS and Atom parser", () => {
   });
 
   it("normalises language tags to their primary subtag, mapping kh to km", () => {
-    expect([normaliseLanguage("en-US"), normaliseLanguage("km-KH"), normaliseLanguage("KH"), normaliseLanguage(""), normaliseLanguage(undefined)]).toEqual([
-      "en",
-      "km",
-      "km",
-      null,
-      null,
-    ]);
+    expect([
+      normaliseLanguage("en-US"),
+      normaliseLanguage("km-KH"),
+      normaliseLanguage("KH"),
+      normaliseLanguage(""),
+      normaliseLanguage(undefined),
+    ]).toEqual(["en", "km", "km", null, null]);
   });
 });

@@ -20,7 +20,9 @@ describe("The site build's pinned client libraries", () => {
     expect(chosen["react-dom"]).toBe(pins["react-dom"]);
     // Framework reads a library's version from the name of its cache folder.
     await expect(fs.stat(path.join(src, ".observablehq", "cache", "_npm", `react-dom@${pins["react-dom"]}`))).resolves.toBeTruthy();
-    await expect(fs.stat(path.join(src, ".observablehq", "cache", "_npm", "@duckdb", `duckdb-wasm@${chosen["@duckdb/duckdb-wasm"]}`))).resolves.toBeTruthy();
+    await expect(
+      fs.stat(path.join(src, ".observablehq", "cache", "_npm", "@duckdb", `duckdb-wasm@${chosen["@duckdb/duckdb-wasm"]}`)),
+    ).resolves.toBeTruthy();
   });
 
   it("fails naming the library when Framework names one that is neither installed nor pinned", async () => {

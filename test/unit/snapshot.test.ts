@@ -38,7 +38,9 @@ describe("The bundled offline snapshot", () => {
     const all = await captures();
     const archive = new Archive(root);
     for (const c of all) expect((await archive.read(c.sha256)).byteLength, c.url).toBe(c.bytes);
-    const bodies = (await fs.readdir(path.join(root, "bodies"), { recursive: true })).filter((n) => n.endsWith(".gz")).map((n) => path.basename(n, ".gz"));
+    const bodies = (await fs.readdir(path.join(root, "bodies"), { recursive: true }))
+      .filter((n) => n.endsWith(".gz"))
+      .map((n) => path.basename(n, ".gz"));
     expect(new Set(bodies)).toEqual(new Set(all.map((c) => c.sha256)));
   });
 });

@@ -25,7 +25,14 @@ describe("Story grouping by shared title shingles", () => {
     let joined = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const items = randomItems(seed, 150);
-      for (const options of [{}, { threshold: 0.3 }, { threshold: 0.7, windowDays: 1 }, { threshold: 1 }, { windowDays: 0 }, { threshold: 0.5, windowDays: 10 }]) {
+      for (const options of [
+        {},
+        { threshold: 0.3 },
+        { threshold: 0.7, windowDays: 1 },
+        { threshold: 1 },
+        { windowDays: 0 },
+        { threshold: 0.5, windowDays: 10 },
+      ]) {
         const expected = groupStories(items, options);
         expect(groupStoriesByShingles(items, options), `seed ${seed} ${JSON.stringify(options)}`).toEqual(expected);
         joined += [...expected].filter(([item, story]) => item !== story).length;

@@ -22,7 +22,11 @@ describe("NAIS strategy transcription", () => {
     const perPriority: Record<string, number> = {};
     for (const m of rows.strategy_measures!) perPriority[String(m.priority_id)] = (perPriority[String(m.priority_id)] ?? 0) + 1;
     expect(perPriority).toEqual({
-      "1": 10, "2": 7, "3": 8, "5": 9, "6": 10,
+      "1": 10,
+      "2": 7,
+      "3": 8,
+      "5": 9,
+      "6": 10,
     });
   });
 
@@ -38,7 +42,11 @@ describe("NAIS strategy transcription", () => {
   });
 
   it("quarantines each bad entry with its reason and loads the rest", async () => {
-    const { rows, rejected } = parseNaisStrategy({ sourceId: "t", url: "repo:x.yaml", body: await fixture("strategy", "broken-measures.yaml") });
+    const { rows, rejected } = parseNaisStrategy({
+      sourceId: "t",
+      url: "repo:x.yaml",
+      body: await fixture("strategy", "broken-measures.yaml"),
+    });
     expect(rows.strategy_measures!.map((m) => m.measure_id)).toEqual(["1.1"]);
     expect(rows.strategy_flagships).toEqual([]);
     expect(rejected.map((r) => r.record)).toEqual(['measures[1] (id "one")', 'measures[3] (id "1.2")', "measure 9.1", "flagship 1-1"]);
@@ -50,7 +58,9 @@ describe("NAIS strategy transcription", () => {
   it("rejects a document that is not YAML, naming the source and URL", () => {
     const body = new TextEncoder().encode("priorities: [unclosed");
     expect(() => parseNaisStrategy({ sourceId: "nais-strategy", url: "repo:bad.yaml", body })).toThrow(ParseError);
-    expect(() => parseNaisStrategy({ sourceId: "nais-strategy", url: "repo:bad.yaml", body })).toThrow(/nais-strategy: cannot parse repo:bad.yaml/);
+    expect(() => parseNaisStrategy({ sourceId: "nais-strategy", url: "repo:bad.yaml", body })).toThrow(
+      /nais-strategy: cannot parse repo:bad.yaml/,
+    );
   });
 
   it("rejects a document whose lists are missing", () => {

@@ -2,7 +2,16 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { detectIncidentCandidate, groupStories, jaccard, loadTaxonomy, parseTaxonomy, tagText, titleShingles, type Taxonomy } from "../../sources/taxonomy.js";
+import {
+  detectIncidentCandidate,
+  groupStories,
+  jaccard,
+  loadTaxonomy,
+  parseTaxonomy,
+  tagText,
+  titleShingles,
+  type Taxonomy,
+} from "../../sources/taxonomy.js";
 import { repoRoot } from "../helpers.js";
 
 const taxonomyFile = path.join(repoRoot, "sources", "taxonomy.yaml");
@@ -36,15 +45,27 @@ describe("Keyword taxonomy file", () => {
 
   it("has the five UNESCO RAM dimensions and English and Khmer terms for every AI and harm tag", () => {
     const dims = Object.fromEntries(taxonomy.dimensions.map((d) => [d.id, d]));
-    expect(dims.ram_dimension.tags.map((t) => t.id)).toEqual(["legal_regulatory", "social_cultural", "scientific_educational", "economic", "technical_infrastructural"]);
+    expect(dims.ram_dimension.tags.map((t) => t.id)).toEqual([
+      "legal_regulatory",
+      "social_cultural",
+      "scientific_educational",
+      "economic",
+      "technical_infrastructural",
+    ]);
     for (const tag of [...dims.ai.tags, ...dims.harm.tags]) {
-      expect(tag.terms.some((t) => t.pattern), `${tag.id} has English terms`).toBe(true);
-      expect(tag.terms.some((t) => t.letters), `${tag.id} has Khmer terms`).toBe(true);
+      expect(
+        tag.terms.some((t) => t.pattern),
+        `${tag.id} has English terms`,
+      ).toBe(true);
+      expect(
+        tag.terms.some((t) => t.letters),
+        `${tag.id} has Khmer terms`,
+      ).toBe(true);
     }
   });
 
   it("names the file and the path of each bad term", () => {
-    const bad = small(", fraud: { label: Fraud, en: [\"fr*aud\", ឆបោក], km: [fraud, ការឆបោក, ការឆបោក] }");
+    const bad = small(', fraud: { label: Fraud, en: ["fr*aud", ឆបោក], km: [fraud, ការឆបោក, ការឆបោក] }');
     const parse = () => parseTaxonomy(bad, "tax.yaml");
     expect(parse).toThrow(/^tax\.yaml is invalid:/);
     expect(parse).toThrow('dimensions.harm.tags.fraud.en[0]: "fr*aud": * is allowed only at the end');
@@ -54,8 +75,12 @@ describe("Keyword taxonomy file", () => {
   });
 
   it("requires all five dimensions and rejects unknown keys", () => {
-    expect(() => parseTaxonomy("dimensions:\n  ai: { label: A, tags: { ai: { label: AI, en: [AI] } } }\n", "tax.yaml")).toThrow(/dimensions\.priority: Required/);
-    expect(() => parseTaxonomy(small().replace("label: Skills,", "label: Skills, colour: red,"), "tax.yaml")).toThrow(/dimensions\.priority\.tags\.1: Unrecognized key\(s\) in object: 'colour'/);
+    expect(() => parseTaxonomy("dimensions:\n  ai: { label: A, tags: { ai: { label: AI, en: [AI] } } }\n", "tax.yaml")).toThrow(
+      /dimensions\.priority: Required/,
+    );
+    expect(() => parseTaxonomy(small().replace("label: Skills,", "label: Skills, colour: red,"), "tax.yaml")).toThrow(
+      /dimensions\.priority\.tags\.1: Unrecognized key\(s\) in object: 'colour'/,
+    );
     expect(() => parseTaxonomy("dimensions: [", "tax.yaml")).toThrow(/^tax\.yaml: not valid YAML/);
   });
 });
@@ -90,13 +115,19 @@ describe("Tagging text", () => {
   it("tags sectors, priorities and RAM dimensions in English and Khmer", () => {
     expect(tags("Hospitals pilot AI-assisted medical imaging")).toEqual(expect.arrayContaining(["sector/healthcare", "priority/4"]));
     expect(tags("កសិករប្រើបញ្ញាសិប្បនិម្មិតដើម្បីតាមដានដំណាំ")).toEqual(expect.arrayContaining(["sector/agriculture", "ai/artificial_intelligence"]));
-    expect(tags("MPTC signs MoU with CADT on AI research")).toEqual(expect.arrayContaining(["priority/6", "ram_dimension/scientific_educational"]));
-    expect(tags("Draft law on personal data protection")).toEqual(expect.arrayContaining(["ram_dimension/legal_regulatory", "priority/5", "sector/digital"]));
+    expect(tags("MPTC signs MoU with CADT on AI research")).toEqual(
+      expect.arrayContaining(["priority/6", "ram_dimension/scientific_educational"]),
+    );
+    expect(tags("Draft law on personal data protection")).toEqual(
+      expect.arrayContaining(["ram_dimension/legal_regulatory", "priority/5", "sector/digital"]),
+    );
   });
 
   it("reports the first matching term in file order, once per tag", () => {
     const matches = tagText(taxonomy, "Deepfakes and deep fakes: a deepfake scam");
-    expect(matches.filter((m) => m.dimension === "harm" && m.tag === "deepfake")).toEqual([{ dimension: "harm", tag: "deepfake", matched: "deepfake*" }]);
+    expect(matches.filter((m) => m.dimension === "harm" && m.tag === "deepfake")).toEqual([
+      { dimension: "harm", tag: "deepfake", matched: "deepfake*" },
+    ]);
   });
 });
 
@@ -112,7 +143,11 @@ describe("Incident candidates", () => {
   });
 
   it("counts a deepfake as both an AI term and a harm", () => {
-    expect(detectIncidentCandidate(taxonomy, "Deepfake of minister circulates")).toEqual({ aiTerms: ["deepfake*"], harmTerms: ["deepfake*"], harmTags: ["deepfake"] });
+    expect(detectIncidentCandidate(taxonomy, "Deepfake of minister circulates")).toEqual({
+      aiTerms: ["deepfake*"],
+      harmTerms: ["deepfake*"],
+      harmTags: ["deepfake"],
+    });
   });
 
   it("finds Khmer candidates: a scam using artificial intelligence", () => {

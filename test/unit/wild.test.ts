@@ -28,7 +28,14 @@ const feeds: Feed[] = [
   { file: "rss-parser--uolNoticias.rss", rows: 15, rejected: 0, encoding: "windows-1252", decidedBy: "fallback" },
   { file: "node-feedparser--iconv.xml", rows: 10, rejected: 0, encoding: "windows-1251", decidedBy: "xml-declaration" },
   { file: "feedparser--encoding_euc-kr-item.xml", rows: 0, rejected: 1, encoding: "euc-kr", decidedBy: "xml-declaration" },
-  { file: "feedparser--encoding_http_text_xml_charset_2.xml", contentType: "text/xml; charset=windows-1252", rows: 1, rejected: 0, encoding: "windows-1252", decidedBy: "content-type" },
+  {
+    file: "feedparser--encoding_http_text_xml_charset_2.xml",
+    contentType: "text/xml; charset=windows-1252",
+    rows: 1,
+    rejected: 0,
+    encoding: "windows-1252",
+    decidedBy: "content-type",
+  },
   {
     file: "feedparser--encoding_http_application_atom_xml_gb2312_charset.xml",
     contentType: "application/atom+xml;charset='gb2312'",
@@ -37,9 +44,19 @@ const feeds: Feed[] = [
     encoding: "gbk",
     decidedBy: "content-type",
   },
-  { file: "feedparser--encoding_http_i18n.xml", contentType: "application/xml", rows: 0, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
+  {
+    file: "feedparser--encoding_http_i18n.xml",
+    contentType: "application/xml",
+    rows: 0,
+    rejected: 0,
+    encoding: "utf-8",
+    decidedBy: "xml-declaration",
+  },
   { file: "feedparser--encoding_utf-16le-bom.xml", rows: 0, rejected: 0, encoding: "utf-16le", decidedBy: "bom" },
-  { file: "feedparser--encoding_bozo_bogus_encoding.xml", error: /cannot decode the text: XML declaration encoding="bogus" names no encoding this reader knows$/ },
+  {
+    file: "feedparser--encoding_bozo_bogus_encoding.xml",
+    error: /cannot decode the text: XML declaration encoding="bogus" names no encoding this reader knows$/,
+  },
   // Namespace forms and versions
   { file: "node-feedparser--nondefaultnamespace.atom", rows: 1, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
   { file: "node-feedparser--nondefaultnamespace-xhtml.atom", rows: 1, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
@@ -53,8 +70,20 @@ const feeds: Feed[] = [
   { file: "rss-parser--missing-fields.atom", rows: 0, rejected: 1, encoding: "utf-8", decidedBy: "xml-declaration" },
   { file: "rss-parser--rss-1.rss", rows: 69, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
   { file: "rss-parser--craigslist.rss", rows: 25, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
-  { file: "feedparser--wellformed_rdf_rss_version_10_not_default_ns.xml", rows: 0, rejected: 0, encoding: "utf-8", decidedBy: "undeclared-utf-8" },
-  { file: "feedparser--wellformed_rss_rss_version_091_netscape.xml", rows: 0, rejected: 0, encoding: "utf-8", decidedBy: "undeclared-utf-8" },
+  {
+    file: "feedparser--wellformed_rdf_rss_version_10_not_default_ns.xml",
+    rows: 0,
+    rejected: 0,
+    encoding: "utf-8",
+    decidedBy: "undeclared-utf-8",
+  },
+  {
+    file: "feedparser--wellformed_rss_rss_version_091_netscape.xml",
+    rows: 0,
+    rejected: 0,
+    encoding: "utf-8",
+    decidedBy: "undeclared-utf-8",
+  },
   { file: "node-feedparser--rss2sample.xml", rows: 4, rejected: 0, encoding: "utf-8", decidedBy: "undeclared-utf-8" },
   { file: "node-feedparser--guid-dupes.xml", rows: 1, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
   { file: "rss-parser--reddit-atom.rss", rows: 24, rejected: 0, encoding: "utf-8", decidedBy: "xml-declaration" },
@@ -100,11 +129,18 @@ describe("real feeds from other projects' test suites", () => {
     if ("error" in f) {
       const attempt = parseRss(input);
       await expect(attempt).rejects.toThrow(ParseError);
-      await expect(parseRss(input)).rejects.toThrow(new RegExp(`^wild-feed: cannot parse https://feeds\\.example\\.org/${f.file.replace(/[.]/g, "\\.")}: ${f.error.source}`));
+      await expect(parseRss(input)).rejects.toThrow(
+        new RegExp(`^wild-feed: cannot parse https://feeds\\.example\\.org/${f.file.replace(/[.]/g, "\\.")}: ${f.error.source}`),
+      );
       return;
     }
     const result = await parseRss(input);
-    expect({ rows: news(result).length, rejected: result.rejected.length, encoding: result.decoding?.encoding, decidedBy: result.decoding?.decidedBy }).toEqual({
+    expect({
+      rows: news(result).length,
+      rejected: result.rejected.length,
+      encoding: result.decoding?.encoding,
+      decidedBy: result.decoding?.decidedBy,
+    }).toEqual({
       rows: f.rows,
       rejected: f.rejected,
       encoding: f.encoding,
@@ -135,8 +171,12 @@ describe("real feeds from other projects' test suites", () => {
       kind: "news",
     });
     expect((await first("node-feedparser--iconv.xml")).title).toBe("В Бузулуке главные стройплощадки – детсад и Ледовый дворец");
-    expect((await first("rss-parser--uolNoticias.rss")).title).toBe("Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno");
-    expect((await first("feedparser--encoding_http_text_xml_charset_2.xml", "text/xml; charset=windows-1252")).summary).toBe("This is a £“test.”");
+    expect((await first("rss-parser--uolNoticias.rss")).title).toBe(
+      "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno",
+    );
+    expect((await first("feedparser--encoding_http_text_xml_charset_2.xml", "text/xml; charset=windows-1252")).summary).toBe(
+      "This is a £“test.”",
+    );
   });
 
   it("reads Atom bound to a prefix, with its XHTML content in document order", async () => {
@@ -152,7 +192,9 @@ describe("real feeds from other projects' test suites", () => {
     const [xhtml] = news(await parseRss(await feedInput({ file: "node-feedparser--nondefaultnamespace-xhtml.atom", error: /./ })));
     expect(xhtml.summary).toBe(entry.summary);
     const [order] = news(await parseRss(await feedInput({ file: "rss-parser--xhtml-content-order.rss", error: /./ })));
-    expect(order.summary).toBe("Task_A 2024-08-07T15:33:29+00:00 Description for Task A Task_B 2024-08-06T08:45:27+00:00 Description for Task B");
+    expect(order.summary).toBe(
+      "Task_A 2024-08-07T15:33:29+00:00 Description for Task A Task_B 2024-08-06T08:45:27+00:00 Description for Task B",
+    );
     const posts = news(await parseRss(await feedInput({ file: "node-feedparser--intertwingly.atom", error: /./ })));
     expect(posts[0].summary).toMatch(/^The interface is a bit low level, but workable: require 'dbus'/);
   });
@@ -190,24 +232,51 @@ describe("real World Bank pages from other projects' tests", () => {
       ["USA", "1990", 24060],
     ]);
     expect(rows.indicators).toEqual([
-      { indicator_code: "NY.GNP.PCAP.CD", name: "GNI per capita, Atlas method (current US$)", unit: null, source_note: "World Bank World Development Indicators, last updated 2020-07-01" },
+      {
+        indicator_code: "NY.GNP.PCAP.CD",
+        name: "GNI per capita, Atlas method (current US$)",
+        unit: null,
+        source_note: "World Bank World Development Indicators, last updated 2020-07-01",
+      },
     ]);
     expect(nextWorldBankPages(input)).toEqual([]);
   });
 
   it("refuses aggregates and aggregate ids as countries, naming each", async () => {
-    const { rows, rejected } = parseWorldBank(await wb("trase--world_bank_gdp_indicators.json", "https://api.worldbank.org/v2/country/all/indicator/NY.GDP.MKTP.CD?format=json"));
+    const { rows, rejected } = parseWorldBank(
+      await wb("trase--world_bank_gdp_indicators.json", "https://api.worldbank.org/v2/country/all/indicator/NY.GDP.MKTP.CD?format=json"),
+    );
     expect(rows.observations).toEqual([]);
     expect(rejected).toEqual([
-      { record: "NY.GDP.MKTP.CD/ARG/2013", reason: 'World Bank id 1A is an aggregate\'s, not a country\'s, although countryiso3code is ARG ("Argentina")' },
+      {
+        record: "NY.GDP.MKTP.CD/ARG/2013",
+        reason: "World Bank id 1A is an aggregate's, not a country's, although countryiso3code is ARG (\"Argentina\")",
+      },
       { record: "NY.GDP.MKTP.CD/CSS/2013", reason: "CSS (Caribbean small states) is a World Bank aggregate, not a country" },
       { record: "NY.GDP.MKTP.CD/CEB/2013", reason: "CEB (Central Europe and the Baltics) is a World Bank aggregate, not a country" },
       { record: "NY.GDP.MKTP.CD/EAR/2013", reason: "EAR (Early-demographic dividend) is a World Bank aggregate, not a country" },
     ]);
-    const forest = parseWorldBank(await wb("trase--world_bank_forested_land_area_indicators.json", "https://api.worldbank.org/v2/country/all/indicator/AG.LND.FRST.K2?format=json"));
-    expect(forest.rejected.map((r) => r.record)).toEqual(["AG.LND.FRST.K2/ARG/2013", "AG.LND.FRST.K2/CSS/2013", "AG.LND.FRST.K2/CEB/2013", "AG.LND.FRST.K2/EAR/2013"]);
-    const other = parseWorldBank(await wb("trase--world_bank_population_for_other_countries_indicators.json", "https://api.worldbank.org/v2/country/all/indicator/SP.POP.TOTL?format=json"));
-    expect(other.rejected).toEqual([{ record: "SP.POP.TOTL/ZZ/2013", reason: 'countryiso3code "ZZ" is not a 3-letter ISO code ("World", World Bank id 1A)' }]);
+    const forest = parseWorldBank(
+      await wb(
+        "trase--world_bank_forested_land_area_indicators.json",
+        "https://api.worldbank.org/v2/country/all/indicator/AG.LND.FRST.K2?format=json",
+      ),
+    );
+    expect(forest.rejected.map((r) => r.record)).toEqual([
+      "AG.LND.FRST.K2/ARG/2013",
+      "AG.LND.FRST.K2/CSS/2013",
+      "AG.LND.FRST.K2/CEB/2013",
+      "AG.LND.FRST.K2/EAR/2013",
+    ]);
+    const other = parseWorldBank(
+      await wb(
+        "trase--world_bank_population_for_other_countries_indicators.json",
+        "https://api.worldbank.org/v2/country/all/indicator/SP.POP.TOTL?format=json",
+      ),
+    );
+    expect(other.rejected).toEqual([
+      { record: "SP.POP.TOTL/ZZ/2013", reason: 'countryiso3code "ZZ" is not a 3-letter ISO code ("World", World Bank id 1A)' },
+    ]);
   });
 
   it("refuses an aggregate's empty value and asks for the next of 266 pages", async () => {
@@ -229,7 +298,11 @@ const pageFiles = [
 ];
 
 describe("real WordPress and Drupal pages through the MPTC press-page scraper", () => {
-  const page = async (file: string, url: string): Promise<ParseInput> => ({ sourceId: "mptc-press", url, body: await fixture("wild", file) });
+  const page = async (file: string, url: string): Promise<ParseInput> => ({
+    sourceId: "mptc-press",
+    url,
+    body: await fixture("wild", file),
+  });
 
   it("reads a WordPress list page as the posts to fetch, at the site it was saved from", async () => {
     const list = await page("html_trawl--pages_wp-elliott-index.html", "http://example.com/");
@@ -237,7 +310,9 @@ describe("real WordPress and Drupal pages through the MPTC press-page scraper", 
     const next = nextMptcPages(list);
     expect(next).toHaveLength(7);
     expect(next[0]).toBe("http://example.com/elexamples-email/have-you-ever-seen-a-gremlin/");
-    expect(nextMptcPages(await page("html_trawl--pages_wordpress.html", "http://example.wordpress.com/"))).toEqual(["http://example.wordpress.com/2008/02/19/hello-world/"]);
+    expect(nextMptcPages(await page("html_trawl--pages_wordpress.html", "http://example.wordpress.com/"))).toEqual([
+      "http://example.wordpress.com/2008/02/19/hello-world/",
+    ]);
   });
 
   it("fails loudly on a list page whose entries all link to another site", async () => {
@@ -256,7 +331,9 @@ describe("real WordPress and Drupal pages through the MPTC press-page scraper", 
         item_key: expect.any(String),
         canonical_url: "http://blog.danwin.com/the-google-death-and-resurrection-of-amy-wilentz",
         title: "The Google death and resurrection of Amy Wilentz",
-        summary: expect.stringMatching(/^Author Amy Wilentz has a fun piece about how Google listed her as “dead” in the rich snippet search result for her name\./),
+        summary: expect.stringMatching(
+          /^Author Amy Wilentz has a fun piece about how Google listed her as “dead” in the rich snippet search result for her name\./,
+        ),
         published_at: "2013-03-22T13:29:24.000Z",
         outlet: "Ministry of Post and Telecommunications",
         language: "en",

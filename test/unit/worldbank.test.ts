@@ -60,15 +60,24 @@ describe("World Bank API v2 parser", () => {
   it("never guesses a unit from parenthesised text in the name", async () => {
     const doc = [
       { page: 1, pages: 1, per_page: 50, total: 1, lastupdated: "2025-07-01" },
-      [{ indicator: { id: "X.Y", value: "A law exists (1=yes; 0=no)" }, country: { id: "KH", value: "Cambodia" }, countryiso3code: "KHM", date: "2023", value: 1, unit: "" }],
+      [
+        {
+          indicator: { id: "X.Y", value: "A law exists (1=yes; 0=no)" },
+          country: { id: "KH", value: "Cambodia" },
+          countryiso3code: "KHM",
+          date: "2023",
+          value: 1,
+          unit: "",
+        },
+      ],
     ];
     const { rows } = parseWorldBank({ sourceId: "worldbank-wdi", url, body: new TextEncoder().encode(JSON.stringify(doc)) });
     expect(rows.indicators).toEqual([expect.objectContaining({ indicator_code: "X.Y", unit: null })]);
   });
 
   it("names a registry unit that is not text", async () => {
-    await expect(async () => parseWorldBank({ ...(await input("it-net-user-page1.json")), options: { units: { "IT.NET.USER.ZS": 5 } } })).rejects.toThrow(
-      /worldbank-wdi: cannot parse .*: options\.units\.IT\.NET\.USER\.ZS: Expected string, received number/,
-    );
+    await expect(async () =>
+      parseWorldBank({ ...(await input("it-net-user-page1.json")), options: { units: { "IT.NET.USER.ZS": 5 } } }),
+    ).rejects.toThrow(/worldbank-wdi: cannot parse .*: options\.units\.IT\.NET\.USER\.ZS: Expected string, received number/);
   });
 });

@@ -15,16 +15,22 @@ function classificationRef(key: string): { itemKind: "news"; itemKey: string } {
 async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<string, string>): Promise<ReviewItem> {
   const item = classificationRef(ref.key);
   const n = found(
-    await queryOne<{ title: string | null; summary: string | null; canonical_url: string | null; source_id: string | null; snapshot_sha256: string | null }>(
-      db,
-      "SELECT * FROM news_items WHERE item_key = $key ORDER BY retrieved_at DESC LIMIT 1",
-      { key: item.itemKey },
-    ),
+    await queryOne<{
+      title: string | null;
+      summary: string | null;
+      canonical_url: string | null;
+      source_id: string | null;
+      snapshot_sha256: string | null;
+    }>(db, "SELECT * FROM news_items WHERE item_key = $key ORDER BY retrieved_at DESC LIMIT 1", { key: item.itemKey }),
     `no news item ${JSON.stringify(item.itemKey)} in the warehouse`,
   );
-  const tags = await queryRows<{ t: string }>(db, "SELECT dimension || '/' || tag AS t FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $key ORDER BY 1", {
-    key: item.itemKey,
-  });
+  const tags = await queryRows<{ t: string }>(
+    db,
+    "SELECT dimension || '/' || tag AS t FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $key ORDER BY 1",
+    {
+      key: item.itemKey,
+    },
+  );
   return {
     ...describedRecord(ref, String(n.title ?? item.itemKey), { ...n, url: n.canonical_url }),
     proposal: { tags: tags.map((t) => t.t).join(", "), ...proposal },
@@ -39,13 +45,19 @@ async function decide({ db, ref, action, fields, by, at, reason, entry }: Decisi
     return { logId: receipt.logId, effect: `news item hidden from every public view` };
   }
   const logId = await entry("news", "classification", null, JSON.stringify(fields));
-  for (const [field, change] of [["add", "add"], ["remove", "remove"]] as const) {
+  for (const [field, change] of [
+    ["add", "add"],
+    ["remove", "remove"],
+  ] as const) {
     for (const t of list(fields[field])) {
       const [dimension, tag] = t.split("/");
       await classifyItem(db, { ...item, dimension, tag, action: change, curatedBy: by, reason }, { now });
     }
   }
-  return { logId, effect: Object.keys(fields).length > 0 ? `tags changed: ${JSON.stringify(fields)}` : "classification confirmed as the rules made it" };
+  return {
+    logId,
+    effect: Object.keys(fields).length > 0 ? `tags changed: ${JSON.stringify(fields)}` : "classification confirmed as the rules made it",
+  };
 }
 
 export const classificationReview: ReviewHandler = {
@@ -63,7 +75,9 @@ export const classificationReview: ReviewHandler = {
   describe,
   validate(fields) {
     for (const f of ["add", "remove"]) {
-      for (const t of list(fields[f])) if (!/^[a-z_]+\/[A-Za-z0-9_.-]+$/.test(t)) throw new CurationInputError(`fields.${f}`, `must be dimension/tag items such as priority/3, got ${JSON.stringify(t)}`);
+      for (const t of list(fields[f]))
+        if (!/^[a-z_]+\/[A-Za-z0-9_.-]+$/.test(t))
+          throw new CurationInputError(`fields.${f}`, `must be dimension/tag items such as priority/3, got ${JSON.stringify(t)}`);
     }
   },
   decide,

@@ -37,7 +37,14 @@ export const eventReview = proposedReview({
     const eventId = proposedId(ref.key);
     const receipt = await recordEventOutcome(
       db,
-      { eventId, outcome: merged.outcome as EventOutcome, onDate: merged.on_date || null, note: merged.note || reason, evidenceUrls: list(merged.evidence), recordedBy: by },
+      {
+        eventId,
+        outcome: merged.outcome as EventOutcome,
+        onDate: merged.on_date || null,
+        note: merged.note || reason,
+        evidenceUrls: list(merged.evidence),
+        recordedBy: by,
+      },
       { now: () => new Date(at) },
     );
     return { receipt, effect: `activity ${eventId} recorded as ${merged.outcome}${merged.on_date ? ` on ${merged.on_date}` : ""}` };

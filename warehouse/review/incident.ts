@@ -85,7 +85,17 @@ async function attach(ctx: DecisionContext, item: ReviewItem, c: DecidedCandidat
   await ctx.db.run(
     `INSERT INTO incident_updates (log_id, incident_key, candidate_key, url, title, published_at, attached_by, attached_at, reason)
      VALUES ($log, $inc, $key, $url, $title, $pub::TIMESTAMPTZ, $by, $at::TIMESTAMPTZ, $reason)`,
-    { log: logId, inc: target, key: ctx.ref.key, url: item.url, title: str(c.title), pub: str(c.published_at), by: ctx.by, at: ctx.at, reason: ctx.reason },
+    {
+      log: logId,
+      inc: target,
+      key: ctx.ref.key,
+      url: item.url,
+      title: str(c.title),
+      pub: str(c.published_at),
+      by: ctx.by,
+      at: ctx.at,
+      reason: ctx.reason,
+    },
   );
   await recordReview(ctx, logId, "attach", target);
   return { logId, effect: `attached to ${target} as a later report` };
@@ -97,9 +107,20 @@ async function publish(ctx: DecisionContext, item: ReviewItem, c: DecidedCandida
   const { classification, precision } = classificationOf(merged, merged.title || item.title);
   const logId = await ctx.entry("incident", "published", `candidate ${ctx.ref.key}`, JSON.stringify(classification), incidentKey);
   await insertReviewedIncident(ctx.db, {
-    logId, incidentKey, candidateKey: ctx.ref.key, classification, precision, description: merged.description || item.summary, merged,
-    reportUrls: item.url ? [item.url] : [], sourceId: String(c.source_id), snapshotSha256: String(c.snapshot_sha256), retrievedAt: String(c.retrieved),
-    by: ctx.by, at: ctx.at, reason: ctx.reason,
+    logId,
+    incidentKey,
+    candidateKey: ctx.ref.key,
+    classification,
+    precision,
+    description: merged.description || item.summary,
+    merged,
+    reportUrls: item.url ? [item.url] : [],
+    sourceId: String(c.source_id),
+    snapshotSha256: String(c.snapshot_sha256),
+    retrievedAt: String(c.retrieved),
+    by: ctx.by,
+    at: ctx.at,
+    reason: ctx.reason,
   });
   await recordReview(ctx, logId, "approve", incidentKey);
   return { logId, effect: `published as incident ${incidentKey}` };
@@ -116,7 +137,8 @@ async function decide(ctx: DecisionContext) {
     ),
     `incident candidate ${JSON.stringify(ref.key)} has no news item in the warehouse`,
   );
-  if (c.review_status !== "pending") throw new CurationInputError("key", `incident candidate ${JSON.stringify(ref.key)} is already ${c.review_status}`);
+  if (c.review_status !== "pending")
+    throw new CurationInputError("key", `incident candidate ${JSON.stringify(ref.key)} is already ${c.review_status}`);
   let outcome: { logId: number; effect: string };
   if (ctx.action === "reject") {
     const logId = await ctx.entry("incident_candidate", "review_status", "pending", "rejected");

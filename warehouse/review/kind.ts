@@ -39,7 +39,10 @@ export const reviewItemSchema = z
     key: z.string(),
     title: z.string(),
     summary: z.string().nullable(),
-    url: z.string().regex(/^https?:\/\//i).nullable(),
+    url: z
+      .string()
+      .regex(/^https?:\/\//i)
+      .nullable(),
     sourceId: z.string().nullable(),
     snapshotSha256: z.string().nullable(),
     proposal: z.record(z.string(), z.string()),
@@ -125,8 +128,19 @@ export const list = (v: string | undefined): string[] =>
 export const describedBase = (ref: ReviewRef) => ({ kind: ref.kind, key: ref.key, relatedIncident: null });
 
 /** The fields a description takes from an archived record (a news item, a candidate): its text, link and capture. */
-export function describedRecord(ref: ReviewRef, title: string, r: { summary: unknown; url: unknown; source_id: unknown; snapshot_sha256: unknown }) {
-  return { ...describedBase(ref), title, summary: str(r.summary), url: webUrl(r.url), sourceId: str(r.source_id), snapshotSha256: str(r.snapshot_sha256) };
+export function describedRecord(
+  ref: ReviewRef,
+  title: string,
+  r: { summary: unknown; url: unknown; source_id: unknown; snapshot_sha256: unknown },
+) {
+  return {
+    ...describedBase(ref),
+    title,
+    summary: str(r.summary),
+    url: webUrl(r.url),
+    sourceId: str(r.source_id),
+    snapshotSha256: str(r.snapshot_sha256),
+  };
 }
 
 /** Throws the "not in the warehouse" error a decision or description gives for an unknown key. */

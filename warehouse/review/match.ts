@@ -37,7 +37,8 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     { kept: m.kept_key, dup: m.duplicate_key },
   );
   const [kept, duplicate] = [records.find((r) => r.incident_key === m.kept_key), records.find((r) => r.incident_key === m.duplicate_key)];
-  if (!kept || !duplicate) throw new CurationInputError("key", `match ${JSON.stringify(ref.key)} names an incident the warehouse no longer holds`);
+  if (!kept || !duplicate)
+    throw new CurationInputError("key", `match ${JSON.stringify(ref.key)} names an incident the warehouse no longer holds`);
   const cite = m.duplicate_key.startsWith("aiid:") ? `https://incidentdatabase.ai/cite/${m.duplicate_key.slice(5)}` : null;
   return {
     ...describedBase(ref),
@@ -54,13 +55,22 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
 async function decide({ db, ref, action, by, at, reason, entry }: DecisionContext) {
   const m = await matchRow(db, ref.key);
   const decision = action === "reject" ? "reject" : "approve";
-  const logId = await entry("incident", "matched", m.duplicate_key, decision === "approve" ? `one incident with ${m.kept_key}` : "a different incident", m.kept_key);
+  const logId = await entry(
+    "incident",
+    "matched",
+    m.duplicate_key,
+    decision === "approve" ? `one incident with ${m.kept_key}` : "a different incident",
+    m.kept_key,
+  );
   await db.run(
     `INSERT INTO incident_match_reviews (log_id, match_key, kept_key, duplicate_key, decision, decided_by, decided_at, reason)
      VALUES ($log, $key, $kept, $dup, $decision, $by, $at::TIMESTAMPTZ, $reason)`,
     { log: logId, key: ref.key, kept: m.kept_key, dup: m.duplicate_key, decision, by, at, reason },
   );
-  const effect = decision === "approve" ? `${m.duplicate_key} is shown as part of ${m.kept_key}, which cites both` : `${m.kept_key} and ${m.duplicate_key} stay two incidents`;
+  const effect =
+    decision === "approve"
+      ? `${m.duplicate_key} is shown as part of ${m.kept_key}, which cites both`
+      : `${m.kept_key} and ${m.duplicate_key} stay two incidents`;
   return { logId, effect };
 }
 
@@ -69,7 +79,8 @@ export const matchReview: ReviewHandler = {
   secondPerson: false,
   async pending(db) {
     // Warehouses from before migration 012 have no matches to review.
-    if ((await queryCount(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'incident_match_reviews'")) === 0) return [];
+    if ((await queryCount(db, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'incident_match_reviews'")) === 0)
+      return [];
     return queryRows<{ key: string; source_id: string | null }>(
       db,
       `SELECT m.match_key AS key, i.source_id FROM incident_matches m LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key

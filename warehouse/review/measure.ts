@@ -8,9 +8,13 @@ export const measureReview = proposedReview({
   fields: ["status", "as_of", "note", "evidence"],
   async describe(db, ref, proposal) {
     const m = found(
-      await queryOne<{ measure_id: string; text: string; timeframe: string }>(db, "SELECT measure_id, text, timeframe FROM strategy_measures WHERE measure_id = $id LIMIT 1", {
-        id: proposedId(ref.key),
-      }),
+      await queryOne<{ measure_id: string; text: string; timeframe: string }>(
+        db,
+        "SELECT measure_id, text, timeframe FROM strategy_measures WHERE measure_id = $id LIMIT 1",
+        {
+          id: proposedId(ref.key),
+        },
+      ),
       `${JSON.stringify(proposedId(ref.key))} is not a NAIS measure in the warehouse`,
     );
     return {
@@ -33,7 +37,14 @@ export const measureReview = proposedReview({
     const measureId = proposedId(ref.key);
     const receipt = await recordMeasureStatus(
       db,
-      { measureId, status: merged.status as MeasureStatus, asOf: merged.as_of, note: merged.note || reason, evidenceUrls: list(merged.evidence), recordedBy: by },
+      {
+        measureId,
+        status: merged.status as MeasureStatus,
+        asOf: merged.as_of,
+        note: merged.note || reason,
+        evidenceUrls: list(merged.evidence),
+        recordedBy: by,
+      },
       { now: () => new Date(at) },
     );
     return { receipt, effect: `measure ${measureId} recorded as ${merged.status} as of ${merged.as_of}` };

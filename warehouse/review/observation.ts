@@ -6,7 +6,17 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { curateObservation } from "../curation.js";
 import { queryOne } from "../db.js";
 import { CurationInputError, httpUrl } from "../validate.js";
-import { describedBase, found, str, webUrl, type DecisionContext, type PendingKey, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import {
+  describedBase,
+  found,
+  str,
+  webUrl,
+  type DecisionContext,
+  type PendingKey,
+  type ReviewHandler,
+  type ReviewItem,
+  type ReviewRef,
+} from "./kind.js";
 
 const OBS_KEY = /^([^/]+)\/([^/]+)\/([A-Z]{3})\/([^=]+)=(.+)$/;
 
@@ -24,7 +34,8 @@ export function observationReviewKey(o: ObservationRef): string {
 
 function observationRef(key: string): ObservationRef {
   const m = OBS_KEY.exec(key);
-  if (!m || !Number.isFinite(Number(m[5]))) throw new CurationInputError("key", `must be <source>/<indicator>/<country>/<period>=<value>, got ${JSON.stringify(key)}`);
+  if (!m || !Number.isFinite(Number(m[5])))
+    throw new CurationInputError("key", `must be <source>/<indicator>/<country>/<period>=<value>, got ${JSON.stringify(key)}`);
   return { sourceId: m[1], indicatorCode: m[2], countryIso3: m[3], period: m[4], value: Number(m[5]) };
 }
 
@@ -38,7 +49,13 @@ export interface ObservationRow {
 }
 
 export const pendingObservation = (r: ObservationRow): PendingKey => ({
-  key: observationReviewKey({ sourceId: r.source_id, indicatorCode: r.indicator_code, countryIso3: r.country_iso3, period: r.period, value: Number(r.value) }),
+  key: observationReviewKey({
+    sourceId: r.source_id,
+    indicatorCode: r.indicator_code,
+    countryIso3: r.country_iso3,
+    period: r.period,
+    value: Number(r.value),
+  }),
   source_id: r.source_id,
 });
 
@@ -76,7 +93,19 @@ async function decide(ctx: DecisionContext, summary: string) {
     db.run(
       `INSERT INTO observation_reviews (log_id, review_kind, source_id, indicator_code, country_iso3, period, value, decision, reviewed_by, reviewed_at, reason)
        VALUES ($log, $kind, $sid, $code, $country, $period, $value, $decision, $by, $at::TIMESTAMPTZ, $reason)`,
-      { log, kind: ref.kind, sid: o.sourceId, code: o.indicatorCode, country: o.countryIso3, period: o.period, value: o.value, decision, by, at, reason },
+      {
+        log,
+        kind: ref.kind,
+        sid: o.sourceId,
+        code: o.indicatorCode,
+        country: o.countryIso3,
+        period: o.period,
+        value: o.value,
+        decision,
+        by,
+        at,
+        reason,
+      },
     );
   // An amended figure, approved as it stands, is in the proposal rather than this decision's fields.
   const fields = { ...ctx.proposal, ...ctx.fields };
@@ -86,14 +115,26 @@ async function decide(ctx: DecisionContext, summary: string) {
     await review("approve", logId);
     return { logId, effect: `${o.sourceId}'s value ${o.value} for ${target} is approved for publication`, fields };
   }
-  const logId = await ctx.entry("observation", "value", `${o.value} [${o.sourceId}]`, changed ? `${Number(fields.value)} [analyst]` : "rejected");
+  const logId = await ctx.entry(
+    "observation",
+    "value",
+    `${o.value} [${o.sourceId}]`,
+    changed ? `${Number(fields.value)} [analyst]` : "rejected",
+  );
   await review("reject", logId);
   let effect = `${o.sourceId}'s value ${o.value} for ${target} is not published`;
   if (changed) {
     // The corrected figure is an analyst's value, shown instead of every source's for the key.
     await curateObservation(
       db,
-      { ...o, value: Number(fields.value), unit: fields.unit || item.proposal.unit || null, sourceUrl: httpUrl("fields.source_url", fields.source_url || item.proposal.source_url), curatedBy: by, reason },
+      {
+        ...o,
+        value: Number(fields.value),
+        unit: fields.unit || item.proposal.unit || null,
+        sourceUrl: httpUrl("fields.source_url", fields.source_url || item.proposal.source_url),
+        curatedBy: by,
+        reason,
+      },
       { now: () => new Date(at) },
     );
     effect += `; the analyst's value ${Number(fields.value)} is published instead`;
@@ -109,7 +150,8 @@ export function observationReview(summary: string, pending: ReviewHandler["pendi
     pending,
     describe: (db, ref, proposal) => describe(db, ref, proposal, summary),
     validate(fields) {
-      if (fields.value !== undefined && !Number.isFinite(Number(fields.value))) throw new CurationInputError("fields.value", `must be a number, got ${JSON.stringify(fields.value)}`);
+      if (fields.value !== undefined && !Number.isFinite(Number(fields.value)))
+        throw new CurationInputError("fields.value", `must be a number, got ${JSON.stringify(fields.value)}`);
     },
     decide: (ctx) => decide(ctx, summary),
   };

@@ -8,7 +8,10 @@ export interface ProposedKind {
   fields: readonly string[];
   describe: ReviewHandler["describe"];
   /** The log entry of a rejection: what was proposed, and the one line for the analyst. */
-  rejected(merged: Record<string, string>, key: string): { targetKind: string; field: string; newValue: string; targetKey?: string; effect: string };
+  rejected(
+    merged: Record<string, string>,
+    key: string,
+  ): { targetKind: string; field: string; newValue: string; targetKey?: string; effect: string };
   /** Records an approved proposal; returns its receipt and the one line for the analyst. */
   record(ctx: DecisionContext, merged: Record<string, string>): Promise<{ receipt: CurationReceipt; effect: string }>;
 }

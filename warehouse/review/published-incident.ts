@@ -5,11 +5,23 @@ import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import { CurationInputError } from "../validate.js";
 import { list } from "./kind.js";
 
-export const incidentFields = ["title", "description", "harm_types", "sector", "severity", "affected_groups", "province", "occurred_on", "deployers", "developers"] as const;
+export const incidentFields = [
+  "title",
+  "description",
+  "harm_types",
+  "sector",
+  "severity",
+  "affected_groups",
+  "province",
+  "occurred_on",
+  "deployers",
+  "developers",
+] as const;
 
 /** The field checks of an incident's classification: severity and the date as the analyst may type them. */
 export function validateIncidentFields(fields: Record<string, string>): void {
-  if (fields.severity !== undefined && !["low", "medium", "high"].includes(fields.severity)) throw new CurationInputError("fields.severity", "must be low, medium or high");
+  if (fields.severity !== undefined && !["low", "medium", "high"].includes(fields.severity))
+    throw new CurationInputError("fields.severity", "must be low, medium or high");
   if (fields.occurred_on !== undefined && fields.occurred_on !== "" && !/^\d{4}(-\d{2}(-\d{2})?)?$/.test(fields.occurred_on)) {
     throw new CurationInputError("fields.occurred_on", "must be YYYY, YYYY-MM or YYYY-MM-DD");
   }
@@ -25,7 +37,8 @@ function incidentDate(v: string | undefined): { on: string | null; precision: st
 
 /** The classification an approval publishes, from the merged proposal and fields; logged as the entry's new value. */
 export function classificationOf(merged: Record<string, string>, title: string) {
-  if (merged.severity && !["low", "medium", "high"].includes(merged.severity)) throw new CurationInputError("fields.severity", "must be low, medium or high");
+  if (merged.severity && !["low", "medium", "high"].includes(merged.severity))
+    throw new CurationInputError("fields.severity", "must be low, medium or high");
   const date = incidentDate(merged.occurred_on || undefined);
   return {
     classification: {

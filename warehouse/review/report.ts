@@ -17,7 +17,9 @@ interface ReportRow {
 
 async function reportRow(db: DuckDBConnection, key: string): Promise<ReportRow> {
   return found(
-    await queryOne<ReportRow>(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", { code: key }),
+    await queryOne<ReportRow>(db, "SELECT *, received_at::VARCHAR AS received FROM intake_reports WHERE tracking_code = $code", {
+      code: key,
+    }),
     `no public report ${JSON.stringify(key)} is registered in the warehouse`,
   );
 }
@@ -59,11 +61,28 @@ async function decide(ctx: DecisionContext) {
   const logged = Object.fromEntries(Object.entries(classification).filter(([k]) => k !== "affected_groups"));
   const logId = await ctx.entry("incident", "published", `public report ${ref.key}`, JSON.stringify(logged), incidentKey);
   await insertReviewedIncident(db, {
-    logId, incidentKey, candidateKey: incidentKey, classification: { ...classification, title: text("fields.title", merged.title) }, precision,
-    description: merged.description || String(r.what), merged, reportUrls: r.links ?? [], sourceId: "public-intake", snapshotSha256: String(r.report_sha256),
-    retrievedAt: String(r.received), by: ctx.by, at: ctx.at, reason: ctx.reason,
+    logId,
+    incidentKey,
+    candidateKey: incidentKey,
+    classification: { ...classification, title: text("fields.title", merged.title) },
+    precision,
+    description: merged.description || String(r.what),
+    merged,
+    reportUrls: r.links ?? [],
+    sourceId: "public-intake",
+    snapshotSha256: String(r.report_sha256),
+    retrievedAt: String(r.received),
+    by: ctx.by,
+    at: ctx.at,
+    reason: ctx.reason,
   });
   return { logId, effect: `published as incident ${incidentKey}` };
 }
 
-export const reportReview: ReviewHandler = { fields: incidentFields, secondPerson: true, describe, validate: validateIncidentFields, decide };
+export const reportReview: ReviewHandler = {
+  fields: incidentFields,
+  secondPerson: true,
+  describe,
+  validate: validateIncidentFields,
+  decide,
+};

@@ -2,8 +2,8 @@
 // message catalogue (src/i18n/messages.json, which analysts edit), numbers and dates through Intl, and the
 // Khmer-digits option. A key missing from the catalogue, or a Khmer string not yet written, is shown
 // marked ⟦…⟧ and listed in window.__observatoryMissingKeys, never replaced silently by English.
-import {FileAttachment} from "observablehq:stdlib";
-import {html} from "htl";
+import { FileAttachment } from "observablehq:stdlib";
+import { html } from "htl";
 
 const catalogue = (await FileAttachment("../i18n/messages.json").json()).messages;
 
@@ -59,7 +59,7 @@ export function t(key, vars) {
 /** A number for reading, e.g. 1,234.5 or ១,២៣៤.៥ (never for CSV: downloads keep the raw values). */
 export function num(v, options = {}) {
   if (v == null || Number.isNaN(v)) return "—";
-  return new Intl.NumberFormat(locale, {maximumFractionDigits: 2, numberingSystem, ...options}).format(v);
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 2, numberingSystem, ...options }).format(v);
 }
 
 /** Latin digits → Khmer digits when the reader has them on (for text that is already formatted). */
@@ -75,7 +75,7 @@ export function formatDay(iso) {
   // Day, month name, year: the Khmer month names are the catalogue's (taken from CLDR), so every browser
   // shows the same names whether or not its ICU carries Khmer; digits through Intl's numbering systems.
   const [year, month, date] = dayPart.split("-").map(Number);
-  return `${num(date, {useGrouping: false})} ${t(`month.${month}`)} ${num(year, {useGrouping: false})}`;
+  return `${num(date, { useGrouping: false })} ${t(`month.${month}`)} ${num(year, { useGrouping: false })}`;
 }
 
 /**
@@ -85,7 +85,9 @@ export function formatDay(iso) {
 export function withData(key, vars) {
   const marks = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === "number" ? v : `\uE000${k}\uE001`]));
   const span = html`<span></span>`;
-  for (const [n, part] of t(key, marks).split(/\uE000(\w+)\uE001/).entries()) {
+  for (const [n, part] of t(key, marks)
+    .split(/\uE000(\w+)\uE001/)
+    .entries()) {
     span.append(n % 2 ? html`<span data-content>${vars[part] instanceof Node ? vars[part] : String(vars[part])}</span>` : part);
   }
   return span;
@@ -93,7 +95,7 @@ export function withData(key, vars) {
 
 /** Plot tick formats for the edition (Khmer digits when the reader has them): counts, years, and UTC dates. */
 export const countTick = (d) => num(d);
-export const yearTick = (d) => num(d instanceof Date ? d.getUTCFullYear() : Number(d), {useGrouping: false});
+export const yearTick = (d) => num(d instanceof Date ? d.getUTCFullYear() : Number(d), { useGrouping: false });
 export function dateTick(d) {
   if (!(d instanceof Date)) return String(d);
   const year = yearTick(d);

@@ -58,7 +58,9 @@ export function peerComparisons(series: SeriesValue[], home = "KHM"): PeerCompar
     const [year, countries] = chosen;
     const cambodia = countries.get(home)!;
     const peerValues = [...countries].filter(([iso]) => iso !== home).map(([, v]) => v);
-    const values = [...countries].map(([country_iso3, value]) => ({ country_iso3, value })).sort((a, b) => b.value - a.value || a.country_iso3.localeCompare(b.country_iso3));
+    const values = [...countries]
+      .map(([country_iso3, value]) => ({ country_iso3, value }))
+      .sort((a, b) => b.value - a.value || a.country_iso3.localeCompare(b.country_iso3));
     out.push({
       indicator_code: code,
       year,

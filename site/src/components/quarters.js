@@ -14,7 +14,7 @@ export function parseQuarter(text) {
   const q = Number(m[2]);
   const start = new Date(Date.UTC(year, (q - 1) * 3, 1));
   const end = new Date(Date.UTC(year, q * 3, 0));
-  return {id: `${year}-Q${q}`, year, q, start: start.toISOString().slice(0, 10), end: end.toISOString().slice(0, 10)};
+  return { id: `${year}-Q${q}`, year, q, start: start.toISOString().slice(0, 10), end: end.toISOString().slice(0, 10) };
 }
 
 /** The quarter a date (YYYY-MM-DD or ISO) falls in. */
@@ -27,7 +27,7 @@ export function quarterOf(date) {
 /** Every quarter from the first of the strategy up to the one holding `asOf` (the data's build date). */
 export function quartersUntil(asOf, first = firstQuarter) {
   const last = parseQuarter(quarterOf(asOf));
-  let {year, q} = parseQuarter(first);
+  let { year, q } = parseQuarter(first);
   const out = [];
   while (year < last.year || (year === last.year && q <= last.q)) {
     out.push(`${year}-Q${q}`);

@@ -1,11 +1,13 @@
 // The body of a progress report (quarterly, or the end-2026/end-2028 achievement reports): a summary of
 // how the measures stand, a chart by priority, and the measures listed by priority with their evidence.
 import * as Plot from "@observablehq/plot";
-import {html} from "htl";
-import {chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, countTick, num, t} from "./ui.js";
+import { html } from "htl";
+import { chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, countTick, num, t } from "./ui.js";
 
 export function progressCounts(measures, order) {
-  return order.map((p) => ({progress: p, label: progressLabels[p] ?? p, measures: measures.filter((m) => m.progress === p).length})).filter((d) => d.measures > 0);
+  return order
+    .map((p) => ({ progress: p, label: progressLabels[p] ?? p, measures: measures.filter((m) => m.progress === p).length }))
+    .filter((d) => d.measures > 0);
 }
 
 export function progressSummary(measures, order) {
@@ -13,31 +15,64 @@ export function progressSummary(measures, order) {
   return html`<ul class="report-summary">${counts.map((c) => html`<li><strong>${c.measures}</strong> ${c.label}</li>`)}</ul>`;
 }
 
-export function progressChart({measures, priorities, order, title, date, source, filename, width}) {
+export function progressChart({ measures, priorities, order, title, date, source, filename, width }) {
   const label = new Map(priorities.map((p) => [p.priority_id, `${p.priority_id}. ${p.short_label}`]));
-  const rows = measures.map((m) => ({priority: label.get(m.priority_id), measure_id: m.measure_id, progress: progressLabels[m.progress] ?? m.progress, timeframe: m.timeframe}));
+  const rows = measures.map((m) => ({
+    priority: label.get(m.priority_id),
+    measure_id: m.measure_id,
+    progress: progressLabels[m.progress] ?? m.progress,
+    timeframe: m.timeframe,
+  }));
   const domain = order.map((p) => progressLabels[p] ?? p);
   return chartCard({
-    title, date, source, rows, filename,
+    title,
+    date,
+    source,
+    rows,
+    filename,
     chart: Plot.plot({
-      ariaLabel: t("report.chartAria", {n: rows.length}),
-      width: chartWidth(width), height: 40 + priorities.length * 30, marginLeft: 170,
-      x: {label: t("report.measures"), grid: true, tickFormat: (d) => num(d)}, y: {label: null, domain: priorities.map((p) => label.get(p.priority_id))},
-      color: {legend: true, domain, range: order.map((p) => progressColors[p])},
-      marks: [Plot.barX(rows, Plot.groupY({x: "count"}, {y: "priority", fill: "progress", tip: {format: {x: countTick}}})), Plot.ruleX([0])]
-    })
+      ariaLabel: t("report.chartAria", { n: rows.length }),
+      width: chartWidth(width),
+      height: 40 + priorities.length * 30,
+      marginLeft: 170,
+      x: { label: t("report.measures"), grid: true, tickFormat: (d) => num(d) },
+      y: { label: null, domain: priorities.map((p) => label.get(p.priority_id)) },
+      color: { legend: true, domain, range: order.map((p) => progressColors[p]) },
+      marks: [
+        Plot.barX(rows, Plot.groupY({ x: "count" }, { y: "priority", fill: "progress", tip: { format: { x: countTick } } })),
+        Plot.ruleX([0]),
+      ],
+    }),
   });
 }
 
 export function measuresByPriority(measures, priorities, filename) {
-  return html`${priorities.filter((p) => measures.some((m) => m.priority_id === p.priority_id)).map((p) => html`<h3 data-content>${p.priority_id}. ${p.title}</h3>${dataTable(measures.filter((m) => m.priority_id === p.priority_id), [
-    {label: t("report.no"), value: (m) => m.measure_id},
-    {label: t("report.measure"), value: (m) => m.text, content: true},
-    {label: t("report.timeframe"), value: (m) => html`<span data-content=${m.timeframe ? "" : null}>${m.timeframe ?? t("report.notGiven")}</span>`},
-    {label: t("report.lead"), value: (m) => (m.lead_bodies ?? []).join(", "), content: true},
-    {label: t("report.progress"), value: (m) => html`<span class=${`status ${String(m.progress).replace(/_/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`},
-    {label: t("report.evidence"), value: (m) => html`${m.note ? html`<div class="small" data-content>${m.note}</div>` : ""}${links(m.evidence_urls)}`}
-  ])}`)}<p class="small">${downloadCsv(measures, filename)}</p>`;
+  return html`${priorities
+    .filter((p) => measures.some((m) => m.priority_id === p.priority_id))
+    .map(
+      (p) =>
+        html`<h3 data-content>${p.priority_id}. ${p.title}</h3>${dataTable(
+          measures.filter((m) => m.priority_id === p.priority_id),
+          [
+            { label: t("report.no"), value: (m) => m.measure_id },
+            { label: t("report.measure"), value: (m) => m.text, content: true },
+            {
+              label: t("report.timeframe"),
+              value: (m) => html`<span data-content=${m.timeframe ? "" : null}>${m.timeframe ?? t("report.notGiven")}</span>`,
+            },
+            { label: t("report.lead"), value: (m) => (m.lead_bodies ?? []).join(", "), content: true },
+            {
+              label: t("report.progress"),
+              value: (m) =>
+                html`<span class=${`status ${String(m.progress).replace(/_/g, "-")}`}>${progressLabels[m.progress] ?? m.progress}</span>`,
+            },
+            {
+              label: t("report.evidence"),
+              value: (m) => html`${m.note ? html`<div class="small" data-content>${m.note}</div>` : ""}${links(m.evidence_urls)}`,
+            },
+          ],
+        )}`,
+    )}<p class="small">${downloadCsv(measures, filename)}</p>`;
 }
 
 /** A button that opens the browser's print dialog (print to PDF); hidden when printing. */

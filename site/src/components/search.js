@@ -4,11 +4,14 @@
 // the plain case-insensitive substring match the English page has always had. Pure: runs in Node and the browser.
 
 const khmer = /[\u1780-\u17FF]/;
-const segmenter = new Intl.Segmenter("km", {granularity: "word"});
+const segmenter = new Intl.Segmenter("km", { granularity: "word" });
 
 /** Lower case, NFC, and without the zero-width spaces some Khmer writers put between words. */
 function normalise(s) {
-  return String(s ?? "").normalize("NFC").replace(/[\u200B\u200C\u200D\u00AD]/g, "").toLocaleLowerCase();
+  return String(s ?? "")
+    .normalize("NFC")
+    .replace(/[\u200B\u200C\u200D\u00AD]/g, "")
+    .toLocaleLowerCase();
 }
 
 /** The word-like segments of a text, as Intl.Segmenter's Khmer dictionary splits them. */

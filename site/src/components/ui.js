@@ -1,11 +1,11 @@
 // Shared page furniture: safe links, number and date formats, the offline-snapshot banner, "last updated",
 // and chart cards that name their source and date and offer their data as CSV. Everything renders through
 // htl's `html`, which escapes interpolated text, so scraped titles stay text (docs/architecture.md rule 7).
-import {html} from "htl";
+import { html } from "htl";
 import * as d3 from "d3";
-import {digits, formatDay, lang, num, t, withData} from "./i18n.js";
+import { digits, formatDay, lang, num, t, withData } from "./i18n.js";
 
-export {countTick, dateTick, digits, heading, lang, num, rich, t, text, withData, yearTick} from "./i18n.js";
+export { countTick, dateTick, digits, heading, lang, num, rich, t, text, withData, yearTick } from "./i18n.js";
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
 export const palette = {
@@ -17,9 +17,18 @@ export const palette = {
   purple: "#CC79A7",
   yellow: "#F0E442",
   black: "#000000",
-  grey: "#999999"
+  grey: "#999999",
 };
-export const categorical = [palette.blue, palette.orange, palette.green, palette.vermillion, palette.sky, palette.purple, palette.black, palette.yellow];
+export const categorical = [
+  palette.blue,
+  palette.orange,
+  palette.green,
+  palette.vermillion,
+  palette.sky,
+  palette.purple,
+  palette.black,
+  palette.yellow,
+];
 
 /** Measure and event states, in the order legends list them; each with a colour and a Plot symbol. */
 export const measureStates = ["done", "in progress", "not started", "overdue", "cancelled"];
@@ -59,13 +68,13 @@ export function formatValue(v) {
   const a = Math.abs(v);
   if (a >= 1e9) return `${digits((v / 1e9).toFixed(1))} ${t("unit.billion")}`;
   if (a >= 1e6) return `${digits((v / 1e6).toFixed(1))} ${t("unit.million")}`;
-  if (lang === "km") return a >= 1e4 ? num(v, {maximumFractionDigits: 0}) : num(v, {maximumSignificantDigits: 4});
+  if (lang === "km") return a >= 1e4 ? num(v, { maximumFractionDigits: 0 }) : num(v, { maximumSignificantDigits: 4 });
   if (a >= 1e4) return d3.format(",.0f")(v);
   return d3.format(",.4~r")(v);
 }
 
 /** "+3.1 pts since 2022" for percentages, "+5.2% since 2022" otherwise; null when there is no previous value. */
-export function formatChange({value, previous_value, previous_period, unit}) {
+export function formatChange({ value, previous_value, previous_period, unit }) {
   if (previous_value == null || value == null) return null;
   const diff = value - previous_value;
   const sign = diff > 0 ? "+" : diff < 0 ? "−" : "±";
@@ -75,7 +84,10 @@ export function formatChange({value, previous_value, previous_period, unit}) {
     : previous_value !== 0
       ? `${sign}${digits(d3.format(".1~f")(Math.abs((diff / Math.abs(previous_value)) * 100)))}%`
       : `${sign}${formatValue(Math.abs(diff))}`;
-  return {text: t("ui.changeSince", {change: text, period: digits(previous_period)}), direction: diff > 0 ? "up" : diff < 0 ? "down" : "flat"};
+  return {
+    text: t("ui.changeSince", { change: text, period: digits(previous_period) }),
+    direction: diff > 0 ? "up" : diff < 0 ? "down" : "flat",
+  };
 }
 
 /** Cells that a spreadsheet would run as a formula are prefixed with ' (OWASP CSV injection advice). */
@@ -104,7 +116,7 @@ export function downloadCsv(rows, name, label = t("ui.downloadCsv")) {
   const a = html`<a class="download" href="#" download=${file} aria-label=${`${label}: ${file}`}>${label}</a>`;
   a.addEventListener("click", () => {
     const data = typeof rows === "function" ? rows() : rows;
-    const url = URL.createObjectURL(new Blob([toCsv(data ?? [])], {type: "text/csv;charset=utf-8"}));
+    const url = URL.createObjectURL(new Blob([toCsv(data ?? [])], { type: "text/csv;charset=utf-8" }));
     a.href = url;
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   });
@@ -121,12 +133,12 @@ function sourceList(source) {
  * A chart in a card: title, optional subtitle, the chart, then its source, the date of its data and a CSV
  * download of the rows it draws.
  */
-export function chartCard({title, subtitle, chart, rows, filename, source, date, note}) {
+export function chartCard({ title, subtitle, chart, rows, filename, source, date, note }) {
   return html`<figure class="card chart-card">
     <h3>${title}</h3>
     ${subtitle ? html`<p class="chart-subtitle">${subtitle}</p>` : ""}
     ${chart}
-    <figcaption class="chart-meta">${t("ui.source")} ${sourceList(source)}. ${t("ui.dataAsOf", {date: day(date)})}${note ? html` ${note}` : ""}
+    <figcaption class="chart-meta">${t("ui.source")} ${sourceList(source)}. ${t("ui.dataAsOf", { date: day(date) })}${note ? html` ${note}` : ""}
       ${rows ? downloadCsv(rows, filename ?? title) : ""}</figcaption>
   </figure>`;
 }
@@ -138,12 +150,12 @@ export function snapshotBanner(status) {
   if (snap.length === 0 && none.length === 0) return document.createDocumentFragment();
   const dates = [...new Set(snap.map((r) => day(r.data_as_of)))].sort();
   return html`<div class="banner" role="status" aria-label=${t("ui.aboutThisData")}>
-    ${snap.length
-      ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${withData("ui.snapshotFigures", {sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ")})}</p>`
-      : ""}
-    ${none.length
-      ? html`<p>${withData("ui.noDataYet", {n: none.length, sources: none.map((r) => r.title).join("; ")})}</p>`
-      : ""}
+    ${
+      snap.length
+        ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${withData("ui.snapshotFigures", { sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ") })}</p>`
+        : ""
+    }
+    ${none.length ? html`<p>${withData("ui.noDataYet", { n: none.length, sources: none.map((r) => r.title).join("; ") })}</p>` : ""}
   </div>`;
 }
 
@@ -169,7 +181,7 @@ export function statusBadge(state) {
 }
 
 /** A table of rows with named columns: [{label, value: (row) => node|string, num?}]; on a phone each row stacks as a card (style.css). */
-export function dataTable(rows, columns, {caption} = {}) {
+export function dataTable(rows, columns, { caption } = {}) {
   return html`<div class="table-wrap"><table class="data">
     ${caption ? html`<caption class="small muted" style="text-align:left">${caption}</caption>` : ""}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
@@ -189,7 +201,7 @@ export function empty(text) {
 
 /** Progress words for the reports (measures_quarterly's vocabulary), with colours in the Okabe–Ito set. */
 export const progressLabels = Object.fromEntries(
-  ["done", "on_track", "slipping", "overdue", "not_started", "not_due", "undated", "cancelled"].map((p) => [p, t(`progress.${p}`)])
+  ["done", "on_track", "slipping", "overdue", "not_started", "not_due", "undated", "cancelled"].map((p) => [p, t(`progress.${p}`)]),
 );
 
 /** A measure's or event's status ("in progress", "slipped") in the reader's language; unknown ones as they are. */
@@ -197,8 +209,19 @@ export function stateLabel(state) {
   const key = `state.${String(state).replace(/\s+/g, "_")}`;
   return stateKeys.has(key) ? t(key) : String(state);
 }
-const stateKeys = new Set([...measureStates, ...eventStates, "never run", "ok", "failed", "skipped"].map((s) => `state.${s.replace(/\s+/g, "_")}`));
-export const progressColors = {done: palette.green, on_track: palette.blue, slipping: palette.orange, overdue: palette.vermillion, not_started: palette.grey, not_due: palette.sky, undated: palette.black, cancelled: palette.purple};
+const stateKeys = new Set(
+  [...measureStates, ...eventStates, "never run", "ok", "failed", "skipped"].map((s) => `state.${s.replace(/\s+/g, "_")}`),
+);
+export const progressColors = {
+  done: palette.green,
+  on_track: palette.blue,
+  slipping: palette.orange,
+  overdue: palette.vermillion,
+  not_started: palette.grey,
+  not_due: palette.sky,
+  undated: palette.black,
+  cancelled: palette.purple,
+};
 
 /** Links for a list of URLs, only the http(s) ones as links, each labelled by its host. */
 export function links(urls) {
@@ -209,7 +232,10 @@ export function links(urls) {
 
 /** A stable id for an element from a key such as "sheet:hun-sen-deepfake". */
 export function slug(key) {
-  return String(key ?? "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return String(key ?? "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 /** Bytes as "12.3 kB". */

@@ -1,7 +1,7 @@
 // Prints an English page's source as its Khmer twin: the same Markdown and code, with the front matter's
 // title taken from the catalogue (the pages themselves pick their strings by the edition at run time).
-import {existsSync, readFileSync} from "node:fs";
-import {fileURLToPath} from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -10,10 +10,10 @@ const catalogue = JSON.parse(readFileSync(path.join(src, "i18n", "messages.json"
 /** The English source of `page` ("indicators", "reports/2025-Q1"), falling back to the folder's [param] page. */
 function englishSource(page) {
   const direct = path.join(src, `${page}.md`);
-  if (existsSync(direct)) return {file: direct, key: page};
+  if (existsSync(direct)) return { file: direct, key: page };
   const dir = path.dirname(page);
   const param = readdirParam(path.join(src, dir));
-  return {file: path.join(src, dir, param), key: path.join(dir, param.replace(/\.md$/, ""))};
+  return { file: path.join(src, dir, param), key: path.join(dir, param.replace(/\.md$/, "")) };
 }
 
 function readdirParam(dir) {
@@ -23,7 +23,7 @@ function readdirParam(dir) {
 }
 
 export function printKhmerPage(page) {
-  const {file, key} = englishSource(page);
+  const { file, key } = englishSource(page);
   const title = catalogue[`title.${key}`]?.km;
   if (!title) throw new Error(`the catalogue has no Khmer title.${key}`);
   const source = readFileSync(file, "utf8").replace(/^title: .*$/m, `title: ${JSON.stringify(title)}`);
