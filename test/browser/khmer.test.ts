@@ -294,7 +294,8 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
     const { page } = await visit("km/");
     try {
       await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(khmerDigits);
-      await page.locator("input[data-khmer-digits]").uncheck();
+      // Turning the digits off reloads the page: wait for that load, not for the page already shown.
+      await Promise.all([page.waitForEvent("load"), page.locator("input[data-khmer-digits]").click()]);
       await page.waitForLoadState("networkidle");
       await settled(page);
       await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(/ទិន្នន័យរៀបចំនៅ \d+ វិច្ឆិកា 2026/);
