@@ -244,6 +244,31 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
   return shared / (a.size + b.size - shared);
 }
 
+/** An item as story grouping sees it: its key, its time (NaN when undated) and its title's shingles. */
+export interface StoryCandidate {
+  key: string;
+  time: number;
+  shingles: Set<string>;
+}
+
+/**
+ * The items in the order story grouping works in, each key once: by time (undated last), then by key. A
+ * story's key is that of its earliest item in this order, whichever way the pairs are found.
+ */
+export function storyOrder(items: StoryItem[]): StoryCandidate[] {
+  const byKey = new Map<string, StoryCandidate>();
+  for (const item of items) {
+    if (byKey.has(item.item_key)) continue;
+    const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
+    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
+  }
+  return [...byKey.values()].sort((a, b) => {
+    const ta = Number.isNaN(a.time) ? Infinity : a.time;
+    const tb = Number.isNaN(b.time) ? Infinity : b.time;
+    return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  });
+}
+
 /**
  * Groups near-duplicate news items: titles whose shingle similarity reaches `threshold` and whose dates
  * lie within `windowDays` join one story (transitively, by union-find). The story key is its earliest
@@ -254,17 +279,7 @@ export function groupStories(items: StoryItem[], options: StoryOptions = {}): Ma
   const threshold = options.threshold ?? 0.5;
   const windowMs = (options.windowDays ?? 3) * 86_400_000;
 
-  const byKey = new Map<string, { key: string; time: number; shingles: Set<string> }>();
-  for (const item of items) {
-    if (byKey.has(item.item_key)) continue;
-    const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
-    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
-  }
-  const order = [...byKey.values()].sort((a, b) => {
-    const ta = Number.isNaN(a.time) ? Infinity : a.time;
-    const tb = Number.isNaN(b.time) ? Infinity : b.time;
-    return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-  });
+  const order = storyOrder(items);
 
   // Union-find over positions in `order`; the root is always the smaller position, i.e. the earliest item.
   const parent = order.map((_, i) => i);

@@ -10,6 +10,7 @@ import {
   groupStories,
   jaccard,
   parseTaxonomy,
+  storyOrder,
   tagText,
   titleShingles,
   type StoryItem,
@@ -184,18 +185,8 @@ export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions
   if (!(threshold > 0)) return groupStories(items, options);
   const windowMs = (options.windowDays ?? 3) * 86_400_000;
 
-  const byKey = new Map<string, { key: string; time: number; shingles: Set<string> }>();
-  for (const item of items) {
-    if (byKey.has(item.item_key)) continue;
-    const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
-    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
-  }
-  // The order groupStories uses: by time (undated last), then key; a story's root is its smallest position.
-  const order = [...byKey.values()].sort((a, b) => {
-    const ta = Number.isNaN(a.time) ? Infinity : a.time;
-    const tb = Number.isNaN(b.time) ? Infinity : b.time;
-    return ta - tb || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-  });
+  // The order groupStories uses; a story's root is its smallest position.
+  const order = storyOrder(items);
   const eligible = (i: number) => !Number.isNaN(order[i].time) && order[i].shingles.size > 0;
 
   const frequency = new Map<string, number>();
