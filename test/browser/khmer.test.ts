@@ -15,6 +15,7 @@ import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
 import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+import { pages, settled, watchProblems } from "./site-pages.js";
 
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots-km");
 /** The day the test export is built on: it fixes which quarterly reports exist, whatever the machine's date. */
@@ -83,29 +84,10 @@ interface Visit {
 /** Opens a page and records every console error or warning, page error, failed request and other host. */
 async function visit(route: string, width = 1280, page?: Page): Promise<Visit> {
   page ??= await browser.newPage({ viewport: { width, height: 900 } });
-  const problems: string[] = [];
-  const origin = new URL(server.url).origin;
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`failed request: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  page.on("request", (r) => {
-    const url = r.url();
-    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin)
-      problems.push(`third-party request: ${url}`);
-  });
+  const problems = watchProblems(page, new URL(server.url).origin);
   await page.goto(new URL(route, server.url).href, { waitUntil: "networkidle" });
   await settled(page);
   return { page, problems };
-}
-
-/** Framework renders cells after the module loads; wait until the main column has settled. */
-async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.querySelector("#observablehq-main h1") && !document.querySelector(".observablehq--loading"));
 }
 
 /** The catalogue keys the page looked up and did not find, and any ⟦…⟧ mark of a missing string on it. */
@@ -167,25 +149,6 @@ async function untranslatedRuns(page: Page): Promise<string[]> {
   });
 }
 
-const quarter = "2025-Q3";
-const pages = [
-  "",
-  "indicators",
-  "strategy",
-  "governance",
-  "incidents",
-  "report",
-  "report-status",
-  "publications",
-  "use-cases",
-  "news",
-  "open-data",
-  "methodology",
-  "reports/",
-  `reports/${quarter}`,
-  "reports/end-2026",
-  "reports/end-2028",
-];
 const htmlFile = (route: string) => (route.endsWith("/") ? `${route}index.html` : `${route || "index"}.html`);
 
 describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {

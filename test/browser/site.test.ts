@@ -14,6 +14,7 @@ import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
 import { offlineExport, tempConfig, testClock } from "../helpers.js";
+import { pages, quarter, settled, watchProblems } from "./site-pages.js";
 
 // Kept after the run for a person to look at, outside the working tree.
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots");
@@ -107,50 +108,12 @@ interface Visit {
 /** Opens a page and records every console error or warning, page error, failed request and other host. */
 async function visit(route: string, width = 1280): Promise<Visit> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const problems: string[] = [];
-  const origin = new URL(server.url).origin;
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`failed request: ${r.url()} ${r.failure()?.errorText ?? ""}`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  page.on("request", (r) => {
-    const url = r.url();
-    if (!url.startsWith("data:") && !url.startsWith("blob:") && new URL(url).origin !== origin)
-      problems.push(`third-party request: ${url}`);
-  });
-  page.on("dialog", (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
+  const problems = watchProblems(page, new URL(server.url).origin);
   await page.goto(new URL(route, server.url).href, { waitUntil: "networkidle" });
-  // Framework renders cells after the module loads; wait until the main column has settled.
-  await page.waitForFunction(() => document.querySelector("#observablehq-main h1") && !document.querySelector(".observablehq--loading"));
+  await settled(page);
   return { page, problems };
 }
 
-const quarter = "2025-Q3";
-const pages = [
-  "",
-  "indicators",
-  "strategy",
-  "governance",
-  "incidents",
-  "report",
-  "report-status",
-  "publications",
-  "use-cases",
-  "news",
-  "open-data",
-  "methodology",
-  "reports/",
-  `reports/${quarter}`,
-  "reports/end-2026",
-  "reports/end-2028",
-];
 const chartPages = [
   "",
   "indicators",
