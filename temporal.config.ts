@@ -47,6 +47,11 @@ export interface ObservatoryConfig {
     maxConcurrentActivities: number;
     /** Concurrent workflow tasks per worker. @default 10 */
     maxConcurrentWorkflowTasks: number;
+    /**
+     * A workflow bundle made ahead (`bundleWorkflowCode`'s code, in a file) for the worker to load instead of
+     * bundling workflows/ itself at every start. @default undefined (bundle at start)
+     */
+    workflowBundle?: string;
   };
   activities: Record<ActivityKind, ActivityKindSettings>;
   schedules: {
@@ -144,6 +149,8 @@ export interface ObservatoryConfig {
     site: string;
     /** Where the built site goes, replaced whole after each successful build. @default "<site>/dist" */
     siteOutput: string;
+    /** The npm modules Framework bundles for the pages, kept between builds. @default "data/site-modules" */
+    siteModuleCache: string;
   };
 }
 
@@ -228,6 +235,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
     worker: {
       maxConcurrentActivities: intFrom(env, "OBSERVATORY_MAX_ACTIVITIES", 4),
       maxConcurrentWorkflowTasks: intFrom(env, "OBSERVATORY_MAX_WORKFLOW_TASKS", 10),
+      ...(env.OBSERVATORY_WORKFLOW_BUNDLE ? { workflowBundle: resolvePath(env, "OBSERVATORY_WORKFLOW_BUNDLE", "") } : {}),
     },
     // Every long activity heartbeats (activities/heartbeat.ts → withHeartbeats), so an attempt lost with its
     // worker or its server is retried after the heartbeat timeout, not the start-to-close timeout. The
@@ -286,6 +294,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
       snapshot: resolvePath(env, "OBSERVATORY_SNAPSHOT_DIR", "sources/snapshot"),
       site: resolvePath(env, "OBSERVATORY_SITE_DIR", "site"),
       siteOutput: resolvePath(env, "OBSERVATORY_SITE_OUTPUT", path.join(strFrom(env, "OBSERVATORY_SITE_DIR", "site"), "dist")),
+      siteModuleCache: resolvePath(env, "OBSERVATORY_SITE_MODULE_CACHE", path.join(dataDir, "site-modules")),
     },
   };
 }

@@ -2,8 +2,10 @@
 // failed build leaves the last good site in place, two builds never share Framework's cache, and a build
 // for a test never touches the project's site/dist. The build needs no network: see seedClientLibraries.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -20,6 +22,11 @@ export interface SiteBuildOptions {
   onOutput?: (chunk: string) => void;
   /** Settings the pages read at build time (OBSERVATORY_INTAKE_URL). @default {} */
   env?: Record<string, string>;
+  /**
+   * Where the npm modules Framework bundles for the pages (d3, Plot, Inputs, …) are kept between builds,
+   * one folder per lock file; none kept when absent. @default undefined
+   */
+  moduleCacheDir?: string;
 }
 
 export interface SiteBuildResult {
@@ -50,13 +57,15 @@ export async function buildSite(options: SiteBuildOptions): Promise<SiteBuildRes
   const work = path.join(path.dirname(output), `.site-build-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     const site = await prepareWorkingCopy(options.siteDir, options.projectRoot, work);
-    await seedClientLibraries(options.projectRoot, options.siteDir, path.join(site, "src"));
-    const printed = await runFramework(
-      options.projectRoot,
-      site,
-      { ...options.env, OBSERVATORY_EXPORTS_DIR: options.exportsDir },
-      options.onOutput ?? (() => undefined),
-    );
+    const src = path.join(site, "src");
+    const env = { ...process.env, ...options.env, OBSERVATORY_EXPORTS_DIR: options.exportsDir };
+    const onOutput = options.onOutput ?? (() => undefined);
+    await seedClientLibraries(options.projectRoot, options.siteDir, src);
+    const modules = options.moduleCacheDir ? await moduleCache(options.moduleCacheDir, options.projectRoot) : undefined;
+    if (modules) await modules.restore(src);
+    await runDataLoaders(site, await dataLoaders(options.siteDir, options.exportsDir), env, onOutput);
+    const printed = await runFramework(options.projectRoot, site, env, onOutput);
+    if (modules) await modules.keep(src);
     const built = path.join(site, "dist");
     if (!(await exists(path.join(built, "index.html")))) {
       throw new SiteBuildError("site build wrote no index.html", printed);
@@ -149,19 +158,119 @@ async function installedVersion(projectRoot: string, name: string): Promise<stri
   }
 }
 
-async function runFramework(
-  projectRoot: string,
-  site: string,
-  env: Record<string, string>,
-  onOutput: (chunk: string) => void,
-): Promise<string> {
+/** Framework's cache folder in a working copy's `src/`, where it looks for loader output and bundled modules. */
+const frameworkCache = (src: string, ...parts: string[]) => path.join(src, ".observablehq", "cache", ...parts);
+
+/**
+ * The npm modules Framework bundles into `_node/` at every build from scratch (Plot, d3, Inputs: seconds of
+ * rollup) depend only on the installed packages, so they are kept in a folder named by the lock file's hash
+ * and copied into each new working copy. A build that finds no kept folder leaves its own there, put in place
+ * by a rename so that two builds at once never see half a folder.
+ */
+async function moduleCache(cacheDir: string, projectRoot: string) {
+  const lock = await fs.readFile(path.join(projectRoot, "package-lock.json")).catch(() => Buffer.from("no lock file"));
+  const kept = path.join(cacheDir, createHash("sha256").update(lock).digest("hex").slice(0, 16));
+  return {
+    async restore(src: string): Promise<void> {
+      if (await exists(kept)) await fs.cp(kept, frameworkCache(src, "_node"), { recursive: true });
+    },
+    async keep(src: string): Promise<void> {
+      if (await exists(kept)) return;
+      const staging = `${kept}.${process.pid}-${randomBytes(4).toString("hex")}`;
+      try {
+        await fs.cp(frameworkCache(src, "_node"), staging, { recursive: true });
+        await fs.rename(staging, kept);
+      } catch {
+        // Another build kept its folder first, or the cache cannot be written: the next build bundles again.
+      } finally {
+        await fs.rm(staging, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** A data loader Framework would run, as its source path and output path inside `src/`, and its arguments. */
+interface DataLoader {
+  source: string;
+  output: string;
+  args: string[];
+}
+
+/**
+ * The data loaders every build runs: each `src/data/*.ts` file (`latest.json.ts` → `data/latest.json`) and
+ * the quarterly report loader once for every report quarter of the export.
+ */
+async function dataLoaders(siteDir: string, exportsDir: string): Promise<DataLoader[]> {
+  const dataDir = path.join(siteDir, "src", "data");
+  const loaders: DataLoader[] = (await fs.readdir(dataDir))
+    .filter((name) => /^[\w-]+\.\w+\.ts$/.test(name))
+    .sort()
+    .map((name) => ({ source: `data/${name}`, output: `data/${name.replace(/\.ts$/, "")}`, args: [] }));
+  const { reportQuarters } = (await import(pathToFileURL(path.join(siteDir, "report-quarters.js")).href)) as {
+    reportQuarters: (dir: string) => string[];
+  };
+  const report = "data/reports/[quarter].json.ts";
+  if (await exists(path.join(siteDir, "src", report))) {
+    for (const quarter of reportQuarters(exportsDir))
+      loaders.push({ source: report, output: `data/reports/${quarter}.json`, args: [`--quarter=${quarter}`] });
+  }
+  return loaders;
+}
+
+/**
+ * Runs the data loaders ahead of Framework, as many at once as the machine has cores, and leaves each
+ * output where Framework's loader cache keeps it; Framework finds them fresh (newer than their loader) and
+ * does not run them again. Framework alone runs them one after another, and only after rendering every page.
+ * A loader that fails fails the build at once, with what it printed last.
+ */
+async function runDataLoaders(site: string, loaders: DataLoader[], env: NodeJS.ProcessEnv, onOutput: (chunk: string) => void) {
+  const src = path.join(site, "src");
+  const failures: string[] = [];
+  const runOne = async (loader: DataLoader) => {
+    const target = frameworkCache(src, loader.output);
+    const partial = `${target}.prebuild-${process.pid}`;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const out = createWriteStream(partial);
+    await new Promise<void>((resolve, reject) => out.on("open", () => resolve()).on("error", reject));
+    let printed = "";
+    const code = await new Promise<number | null>((resolve, reject) => {
+      // As Framework runs a TypeScript loader (site/observablehq.config.js → interpreters), from the project folder.
+      const child = spawn(process.execPath, ["--import", "tsx/esm", path.join("src", loader.source), ...loader.args], {
+        cwd: site,
+        env,
+        stdio: ["ignore", out, "pipe"],
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        printed = (printed + chunk.toString()).slice(-4000);
+        onOutput(chunk.toString());
+      });
+      child.on("error", reject);
+      child.on("close", resolve);
+    }).finally(() => new Promise((resolve) => out.close(resolve)));
+    if (code === 0) return fs.rename(partial, target);
+    await fs.rm(partial, { force: true });
+    failures.push(`data loader src/${loader.source} ${loader.args.join(" ")} for ${loader.output} exited with code ${code}\n${printed.trimEnd()}`);
+  };
+  const queue = [...loaders];
+  const workers = Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {
+    for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) await runOne(next);
+  });
+  await Promise.all(workers);
+  if (failures.length > 0) {
+    // The loader's own last line (its error) ends the output, which is what the build activity reports.
+    const output = failures.join("\n");
+    throw new SiteBuildError(`site build failed (exit 1):\n${output.slice(-4000)}`, output, "exit 1");
+  }
+}
+
+async function runFramework(projectRoot: string, site: string, env: NodeJS.ProcessEnv, onOutput: (chunk: string) => void): Promise<string> {
   const bin = path.join(projectRoot, "node_modules", ".bin", "observable");
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(bin, ["build"], {
       cwd: site,
       // Framework sends anonymous telemetry to its own host by default; the build calls no third party.
-      env: { ...process.env, ...env, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
+      env: { ...env, CI: "true", OBSERVABLE_TELEMETRY_DISABLE: "true" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk: Buffer) => {

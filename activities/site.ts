@@ -22,6 +22,7 @@ export function createSiteActivities(env: ActivityEnv) {
             output: config.paths.siteOutput,
             exportsDir: config.paths.exports,
             projectRoot,
+            moduleCacheDir: config.paths.siteModuleCache,
             // The report page has a form only when the intake has a public URL.
             env: { OBSERVATORY_INTAKE_URL: config.intake.url ?? "" },
             onOutput: () => heartbeat(),

@@ -1,22 +1,15 @@
 // Observable Framework configuration. The site must build and run with no third-party host: no remote
 // stylesheets (globalStylesheets: []), a Khmer web font served by the site itself (fonts.js), and every
 // library imported from node_modules. The quarterly report routes are listed from the export's build date.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fontFaceStyle } from "./fonts.js";
-import { quartersUntil } from "./src/components/quarters.js";
+import { reportQuarters } from "./report-quarters.js";
 import { canonical, editionOf, twinOf } from "./src/components/editions.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exportsDir = process.env.OBSERVATORY_EXPORTS_DIR ?? path.resolve(here, "../data/exports");
-
-/** The day the exported data was built; the report pages run up to that day's quarter. */
-function dataBuiltOn() {
-  const file = path.join(exportsDir, "datapackage.json");
-  if (!existsSync(file)) return new Date().toISOString().slice(0, 10); // the loaders fail the build anyway
-  return String(JSON.parse(readFileSync(file, "utf8")).created).slice(0, 10);
-}
 
 const catalogue = JSON.parse(readFileSync(path.join(here, "src", "i18n", "messages.json"), "utf8")).messages;
 
@@ -115,7 +108,7 @@ export default {
     },
   ],
   dynamicPaths: () => {
-    const quarters = quartersUntil(dataBuiltOn()).map((q) => `/reports/${q}`);
+    const quarters = reportQuarters(exportsDir).map((q) => `/reports/${q}`);
     return [...quarters, ...khmerTwins.map((p) => `/km${p}`), ...quarters.map((p) => `/km${p}`)];
   },
   head: ({ path }) =>
@@ -124,6 +117,9 @@ export default {
     fontFaceStyle(path),
   header: ({ path }) => editionSwitch(path),
   footer: ({ path }) => message("site.footer", editionOf(path)),
+  // TypeScript loaders run in one Node process with tsx's loader hook, not through the tsx command (which
+  // starts a second Node for every loader): half the time per loader, and the site has two dozen.
+  interpreters: { ".ts": ["node", "--import", "tsx/esm"] },
   pager: false,
   search: false,
   toc: false,
