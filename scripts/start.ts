@@ -4,13 +4,8 @@
 // --no-worker (a cluster with its own workers), --keep-running (after the run, keep the dev server and the
 // worker up so analysts can review with `npm run review` / `npm run console`; Ctrl-C stops them).
 import path from "node:path";
-import { loadConfig } from "../temporal.config.js";
-import { provisionTemporalCli } from "./lib/provision-temporal.js";
-import { acquireRunLock } from "./lib/run-lock.js";
-import { createObservatoryWorker, installRuntime } from "../worker/index.js";
 import { commandLine } from "./lib/cli.js";
-import { formatSummary, runKeyFor, runPipeline } from "./lib/pipeline-runner.js";
-import { connectClient, connectWorker, startDevServer, type DevServer } from "./lib/temporal-runtime.js";
+import type { DevServer } from "./lib/temporal-runtime.js";
 
 const { values: flags } = commandLine("npm start", {
   usage: `Usage: npm start [-- FLAGS]
@@ -27,6 +22,15 @@ const { values: flags } = commandLine("npm start", {
     "keep-running": { type: "boolean" },
   },
 });
+
+// The rest is loaded only once the command line is known good: --help and a mistyped flag answer at once,
+// without loading Temporal's native worker and DuckDB.
+const { loadConfig } = await import("../temporal.config.js");
+const { provisionTemporalCli } = await import("./lib/provision-temporal.js");
+const { acquireRunLock } = await import("./lib/run-lock.js");
+const { createObservatoryWorker, installRuntime } = await import("../worker/index.js");
+const { formatSummary, runKeyFor, runPipeline } = await import("./lib/pipeline-runner.js");
+const { connectClient, connectWorker, startDevServer } = await import("./lib/temporal-runtime.js");
 
 const config = loadConfig();
 installRuntime();
