@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
  */
 // A test's time limit catches a hang, not slowness: on two shared cores a warehouse export test has taken
 // 32 s while other work ran, so the limit leaves room (speed targets live in npm run bench).
-const shared = { testTimeout: 120_000, hookTimeout: 600_000, env: { TZ: "UTC" } };
+// Every project names the global setup (one shared folder for the run: test/global-setup.ts).
+const shared = { testTimeout: 120_000, hookTimeout: 600_000, env: { TZ: "UTC" }, globalSetup: ["./test/global-setup.ts"] };
 
 /**
  * A project whose files start a Temporal server, build the site or drive Chromium: on two cores they run one

@@ -9,6 +9,7 @@ import { afterEach, beforeEach } from "vitest";
 import { loadConfig, type ObservatoryConfig } from "../temporal.config.js";
 import { loadStages, type LoadCounts, type RunReport, type SourceRow } from "../warehouse/load.js";
 import { readStage, writeStage } from "../warehouse/staging.js";
+import { oncePerRun, testRunDir } from "./once-per-run.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -19,7 +20,16 @@ export async function fixture(...parts: string[]): Promise<Uint8Array> {
 /** A config whose data/, warehouse, archive, staging, exports and built site all live in a fresh temp folder. */
 export async function tempConfig(extra: Record<string, string> = {}): Promise<{ config: ObservatoryConfig; dir: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-test-"));
-  const config = loadConfig({
+  return { config: configIn(dir, extra), dir };
+}
+
+/**
+ * The config of a data folder `dir` made by tempConfig. Within a test run, Framework's bundled npm modules
+ * are kept in the run's folder, so the site builds of one run bundle them once, not once each.
+ */
+export function configIn(dir: string, extra: Record<string, string> = {}): ObservatoryConfig {
+  const run = testRunDir();
+  return loadConfig({
     OBSERVATORY_DATA_DIR: dir,
     OBSERVATORY_WAREHOUSE: path.join(dir, "observatory.duckdb"),
     OBSERVATORY_ARCHIVE_DIR: path.join(dir, "archive"),
@@ -28,9 +38,31 @@ export async function tempConfig(extra: Record<string, string> = {}): Promise<{ 
     OBSERVATORY_SITE_OUTPUT: path.join(dir, "site"),
     OBSERVATORY_REVIEW_EVENTS: path.join(dir, "review-events.jsonl"),
     TEMPORAL_TASK_QUEUE: `test-${path.basename(dir)}`,
+    ...(run ? { OBSERVATORY_SITE_MODULE_CACHE: path.join(run, "site-modules") } : {}),
     ...extra,
   });
-  return { config, dir };
+}
+
+/**
+ * The workflow bundle of workflows/, made once per test run: each worker a test starts would otherwise
+ * bundle the workflows again (seconds of webpack). Returns the bundle's file.
+ */
+export async function sharedWorkflowBundle(): Promise<string> {
+  return oncePerRun("workflow-bundle", async (dir) => {
+    const { bundleWorkflowCode } = await import("@temporalio/worker");
+    const { workflowsPath } = await import("../worker/index.js");
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLog });
+    const file = path.join(dir, "workflows.js");
+    await fs.writeFile(file, code);
+    return file;
+  });
+}
+
+const quietBundlerLog = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
+/** `config` with the run's shared workflow bundle, for a worker a test starts. */
+export async function withSharedBundle(config: ObservatoryConfig): Promise<ObservatoryConfig> {
+  return { ...config, worker: { ...config.worker, workflowBundle: await sharedWorkflowBundle() } };
 }
 
 /**

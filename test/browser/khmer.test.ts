@@ -1,70 +1,30 @@
 /// <reference lib="dom" />
 // Callbacks passed to page.evaluate and waitForFunction run in the browser, hence the DOM types.
-// The Khmer edition in a real headless Chromium: the offline snapshot run through the real activities into a
-// temp folder, one Khmer news item (a real headline from the recorded Khmer RSS fixture) added to its
-// exports, the real Framework build, served on loopback. Every Khmer page must load cleanly at desktop and
+// The Khmer edition in a real headless Chromium: the run's shared offline export and site (test/shared-site.ts:
+// the snapshot through the real activities, a real Khmer headline from the recorded Khmer RSS fixture added
+// to its exports, the real Framework build), served on loopback. Every Khmer page must load cleanly at desktop and
 // phone widths with every string from the catalogue, Khmer drawn by the site's own Khmer font, Khmer digits
 // that the reader can turn off, a language switch that keeps the page and anchor, and Khmer search.
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../scripts/lib/static-server.js";
-import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
-import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+import { sharedSite } from "../shared-site.js";
 import { pages, settled, watchProblems } from "./site-pages.js";
 
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots-km");
-/** The day the test export is built on: it fixes which quarterly reports exist, whatever the machine's date. */
-const builtOn = "2026-11-25T06:00:00Z";
 const khmerDigits = /[០-៩]/;
 
-/** The Khmer headline of the recorded RSS fixture (zero-width spaces between some words, as published). */
-async function khmerHeadline(): Promise<string> {
-  const feed = await fs.readFile(path.join(repoRoot, "test", "fixtures", "rss", "khmer.xml"), "utf8");
-  return feed.match(/<title><!\[CDATA\[([^\]]*ការឆបោក[^\]]*)\]\]><\/title>/)![1];
-}
-
-const lit = (text: string) => `'${text.replaceAll("'", "''")}'`;
-
-/** Test-only rows appended to the exports (never to the real data or the bundled snapshot). */
-async function appendKhmerNews(exportsDir: string, title: string): Promise<void> {
-  const rows = {
-    news_items: `SELECT 'test:km-scam' AS item_key, 'https://example.org/km-scam' AS canonical_url, ${lit(title)} AS title,
-      NULL::VARCHAR AS summary, TIMESTAMPTZ '2026-11-21 03:00:00+00' AS published_at, 'Test Outlet KM' AS outlet, 'km' AS language,
-      CAST([] AS VARCHAR[]) AS categories, 'news' AS kind, 'news-digest' AS source_id`,
-    news_stories: `SELECT 'test:km-scam' AS item_key, 'test:km-scam' AS story_key`,
-  };
-  const instance = await DuckDBInstance.create(":memory:");
-  const db = await instance.connect();
-  try {
-    for (const [table, select] of Object.entries(rows)) {
-      const file = path.join(exportsDir, `${table}.parquet`);
-      await db.run(`COPY (SELECT * FROM read_parquet('${file}') UNION ALL BY NAME (${select})) TO '${file}.tmp' (FORMAT parquet)`);
-      await fs.rename(`${file}.tmp`, file);
-    }
-  } finally {
-    db.closeSync();
-    instance.closeSync();
-  }
-}
-
-let config: ObservatoryConfig;
-let dir: string;
 let dist: string;
 let headline: string;
 let server: { url: string; close: () => Promise<void> };
 let browser: Browser;
 
 beforeAll(async () => {
-  ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "khmer-browser-test", testClock(builtOn));
-  headline = await khmerHeadline();
-  await appendKhmerNews(config.paths.exports, headline);
-  dist = (await activities.buildSite()).dir;
+  ({ dist, headline } = await sharedSite());
   server = await serveStatic(dist);
   browser = await launchChromium();
   await fs.mkdir(screenshots, { recursive: true });
@@ -73,7 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
 interface Visit {

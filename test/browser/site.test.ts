@@ -1,79 +1,23 @@
 /// <reference lib="dom" />
 // Callbacks passed to page.evaluate and waitForFunction run in the browser, hence the DOM types.
-// The public site in a real headless Chromium: the offline snapshot run through the real activities into a
-// temp folder, a few test-only rows (Khmer titles, XSS payloads) added to its exports, the real Framework
-// build, served on loopback. Every page must load cleanly, draw its charts, keep untrusted text inert,
+// The public site in a real headless Chromium: the run's shared offline export and site (test/shared-site.ts:
+// the snapshot through the real activities, a few test-only rows with Khmer titles and XSS payloads added to
+// its exports, the real Framework build), served on loopback. Every page must load cleanly, draw its charts, keep untrusted text inert,
 // render Khmer with a Khmer font, filter, and offer its data for download.
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
-import { offlineExport, tempConfig, testClock } from "../helpers.js";
+import { khmerIncident, khmerNews, sharedSite } from "../shared-site.js";
 import { pages, quarter, settled, watchProblems } from "./site-pages.js";
 
 // Kept after the run for a person to look at, outside the working tree.
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots");
-/** The day the test export is built on: it fixes which quarterly reports exist, whatever the machine's date. */
-const builtOn = "2026-11-25T06:00:00Z";
-const khmerNews = "ក្រសួងប្រៃសណីយ៍ និងទូរគមនាគមន៍ ប្រកាសយុទ្ធសាស្ត្រជាតិស្តីពីបញ្ញាសិប្បនិម្មិត";
-const khmerIncident = "ការបោកប្រាស់តាមរយៈវីដេអូក្លែងក្លាយ (deepfake) នៅភ្នំពេញ";
-const xssTitle = `<script>window.__xss = "script"</script><img src=x onerror="window.__xss = 'img'"> AI deepfake scam alert`;
-
-/** A SQL string literal. */
-const lit = (text: string) => `'${text.replaceAll("'", "''")}'`;
-
-/**
- * Test-only rows appended to the exports (never to the real data or the bundled snapshot): a news item
- * and an incident whose text carries script and javascript: payloads, and Khmer-titled items.
- */
-const fixtureRows: Record<string, string> = {
-  news_items: `
-    SELECT 'test:xss' AS item_key, 'javascript:window.__xss = "link"' AS canonical_url, ${lit(xssTitle)} AS title,
-           '<b onmouseover="window.__xss = 1">bold?</b> Summary' AS summary, TIMESTAMPTZ '2026-11-20 03:00:00+00' AS published_at,
-           'Test Outlet' AS outlet, 'en' AS language, CAST([] AS VARCHAR[]) AS categories, 'news' AS kind, 'news-digest' AS source_id
-    UNION ALL
-    SELECT 'test:km', 'https://example.org/km-story', ${lit(khmerNews)}, 'សេចក្តីសង្ខេប', TIMESTAMPTZ '2026-11-21 03:00:00+00',
-           'Test Outlet KM', 'km', CAST([] AS VARCHAR[]), 'news', 'news-digest'`,
-  news_stories: `SELECT 'test:xss' AS item_key, 'test:xss' AS story_key UNION ALL SELECT 'test:km', 'test:km'`,
-  item_tags: `SELECT 'news' AS item_kind, 'test:km' AS item_key, 'priority' AS dimension, '2' AS tag, 'rule' AS made_by, 'rule' AS tag_source`,
-  incidents: `
-    SELECT 'sheet:test-khmer' AS incident_key, 'test-khmer' AS source_incident_id, DATE '2026-11-15' AS occurred_on, 'day' AS date_precision,
-           ${lit(khmerIncident)} AS title, ${lit(xssTitle)} AS description, ['deepfake', 'fraud'] AS harm_types,
-           ['javascript:window.__xss = "report"', 'https://example.org/report'] AS report_urls, 'finance' AS sector,
-           'reported' AS status, 'incident-sheet' AS source_id`,
-  curation_log: `
-    SELECT 9001 AS log_id, TIMESTAMPTZ '2026-11-16 08:00:00+00' AS logged_at, 'test-analyst' AS actor, 'review' AS action,
-           'incident' AS target_kind, 'sheet:test-khmer' AS target_key, 'status' AS field, 'candidate' AS old_value,
-           'reviewed' AS new_value, 'Two independent reports' AS reason`,
-  publications: `
-    SELECT 'arxiv:test.0001' AS pub_key, 'test.0001' AS arxiv_id, 'ការវិភាគអត្ថបទភាសាខ្មែរ: Khmer text analysis' AS title, 2026 AS year,
-           ['Test Author'] AS authors, ['cs.CL'] AS topics, true AS open_access, 'https://arxiv.org/abs/test.0001' AS url, 'arxiv' AS source_id,
-           'arxiv:test.0001' AS work_key`,
-};
-
-async function appendFixtures(exportsDir: string): Promise<void> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const db = await instance.connect();
-  try {
-    for (const [table, rows] of Object.entries(fixtureRows)) {
-      const file = path.join(exportsDir, `${table}.parquet`);
-      const tmp = `${file}.tmp`;
-      await db.run(`COPY (SELECT * FROM read_parquet('${file}') UNION ALL BY NAME (${rows})) TO '${tmp}' (FORMAT parquet)`);
-      await fs.rename(tmp, file);
-    }
-  } finally {
-    db.closeSync();
-    instance.closeSync();
-  }
-}
-
 let config: ObservatoryConfig;
-let dir: string;
 let dist: string;
 let buildSeconds: number;
 let buildWallSeconds: number;
@@ -81,14 +25,7 @@ let server: { url: string; close: () => Promise<void> };
 let browser: Browser;
 
 beforeAll(async () => {
-  ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "browser-test", testClock(builtOn));
-  await appendFixtures(config.paths.exports);
-  const buildStarted = performance.now();
-  const built = await activities.buildSite();
-  buildWallSeconds = (performance.now() - buildStarted) / 1000;
-  dist = built.dir;
-  buildSeconds = built.seconds;
+  ({ config, dist, buildSeconds, buildWallSeconds } = await sharedSite());
   server = await serveStatic(dist);
   browser = await launchChromium();
   await fs.mkdir(screenshots, { recursive: true });
@@ -97,7 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
 interface Visit {

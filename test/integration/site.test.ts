@@ -1,14 +1,13 @@
-// Builds the real Observable Framework site from exports made by the real activities (no Temporal
-// needed here: the activities are plain functions) and finds the overview's numbers in the output.
+// The real Observable Framework site built from exports made by the real activities (no Temporal needed
+// here: the activities are plain functions; the run's shared build, test/shared-site.ts), with the
+// overview's numbers found in the output; and a failed build that must leave the last good site.
 import fs from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ObservatoryConfig } from "../../temporal.config.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../activities/index.js";
-import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+import { repoRoot, tempConfig } from "../helpers.js";
+import { sharedSite } from "../shared-site.js";
 
-let config: ObservatoryConfig;
-let dir: string;
 let dist: string;
 
 async function readAll(folder: string, ext: string): Promise<Map<string, string>> {
@@ -20,14 +19,8 @@ async function readAll(folder: string, ext: string): Promise<Map<string, string>
 }
 
 beforeAll(async () => {
-  ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "site-test", testClock("2026-11-25T06:00:00Z"));
-  dist = (await activities.buildSite()).dir;
-}, 300_000);
-
-afterAll(async () => {
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
-});
+  ({ dist } = await sharedSite());
+}, 600_000);
 
 describe("The overview site", () => {
   it("publishes the warehouse's numbers in its data files", async () => {
@@ -88,15 +81,17 @@ describe("The overview site", () => {
   });
 
   it("keeps the last good site when a build fails, and leaves no working copy behind", async () => {
-    const before = await fs.readFile(path.join(dist, "index.html"), "utf8");
-    // Exports without the strategy: its loader fails the build, as it must.
-    const broken = await tempConfig({ OBSERVATORY_SITE_OUTPUT: dist });
+    // A copy of the shared good site, in the broken config's own folder, is the site the failed build must keep.
+    const broken = await tempConfig();
+    const site = broken.config.paths.siteOutput;
     try {
+      await fs.cp(dist, site, { recursive: true });
+      const before = await fs.readFile(path.join(site, "index.html"), "utf8");
       await fs.mkdir(broken.config.paths.exports, { recursive: true });
       const activities = createActivities({ config: broken.config, projectRoot: repoRoot, log: () => undefined });
       await expect(activities.buildSite()).rejects.toThrow(/site build failed/);
-      await expect(fs.readFile(path.join(dist, "index.html"), "utf8")).resolves.toBe(before);
-      expect((await fs.readdir(path.dirname(dist))).filter((name) => name.startsWith(".site-build-") || name.includes(".old-"))).toEqual(
+      await expect(fs.readFile(path.join(site, "index.html"), "utf8")).resolves.toBe(before);
+      expect((await fs.readdir(path.dirname(site))).filter((name) => name.startsWith(".site-build-") || name.includes(".old-"))).toEqual(
         [],
       );
     } finally {
