@@ -19,7 +19,7 @@ import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import type { RunReport } from "../../warehouse/load.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { fixture, repoRoot, tempConfig } from "../helpers.js";
+import { fixture, repoRoot, tempConfig, withSharedBundle } from "../helpers.js";
 import { fetchSettingsFor, startLoopbackServer, type LoopbackServer } from "../loopback-server.js";
 
 let env: TestWorkflowEnvironment;
@@ -123,7 +123,7 @@ beforeAll(async () => {
   config = { ...made.config, activities: { ...made.config.activities, fetch: { ...made.config.activities.fetch, retry: fast } } };
   registryFile = path.join(made.dir, "registry.yaml");
   await fs.writeFile(registryFile, registry(server.origin));
-  worker = await createObservatoryWorker(env.nativeConnection, config, {
+  worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(config), {
     registryFile,
     log: () => undefined,
     fetchSettings: { ...fetchSettingsFor(server), maxAttempts: 1 },

@@ -15,7 +15,7 @@ import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { recordTableNames } from "../../warehouse/tables.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+import { offlineExport, repoRoot, sharedWorkflowBundle, tempConfig, testClock, withSharedBundle } from "../helpers.js";
 
 const dirs: string[] = [];
 let cliPath: string;
@@ -157,6 +157,8 @@ async function world(name: string) {
     OBSERVATORY_STAGED_DIR: made.config.paths.staged,
     OBSERVATORY_EXPORTS_DIR: made.config.paths.exports,
     OBSERVATORY_LOG_LEVEL: "ERROR",
+    // The run's workflow bundle, so a worker started after a kill does not spend its first seconds bundling.
+    OBSERVATORY_WORKFLOW_BUNDLE: await sharedWorkflowBundle(),
     // Passed through so the recovery without heartbeats can be measured (OBSERVATORY_HEARTBEAT_TIMEOUT=1d).
     ...(process.env.OBSERVATORY_HEARTBEAT_TIMEOUT ? { OBSERVATORY_HEARTBEAT_TIMEOUT: process.env.OBSERVATORY_HEARTBEAT_TIMEOUT } : {}),
   };
@@ -229,7 +231,7 @@ describe("Fault: a lost worker or server costs seconds", () => {
       const w = await world(`server-${moment}`);
       let server = await startServer(w.dbFile, w.port);
       const nativeConnection = await NativeConnection.connect({ address: w.env.TEMPORAL_ADDRESS });
-      const worker: Worker = await createObservatoryWorker(nativeConnection, w.config, { log: () => undefined });
+      const worker: Worker = await createObservatoryWorker(nativeConnection, await withSharedBundle(w.config), { log: () => undefined });
       const workerRun = worker.run();
       let connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
       try {

@@ -24,7 +24,7 @@ import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, sqlString, withMemoryDb, withWarehouse } from "../../warehouse/db.js";
 import { publish } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
-import { offlineExport, repoRoot, tempConfig, testAnalysts, testClock, until } from "../helpers.js";
+import { offlineExport, repoRoot, tempConfig, testAnalysts, testClock, until, withSharedBundle } from "../helpers.js";
 import { rawRequest } from "../http-request.js";
 
 const run = promisify(execFile);
@@ -81,7 +81,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: "existing-path", path: cliPath }, dbFilename: path.join(dir, "temporal.sqlite") },
   });
-  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined });
+  worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(config), { log: () => undefined });
   workerRun = worker.run();
   const provinces = await loadProvinces(path.join(repoRoot, "sources", "provinces.yaml"));
   intake = await startIntake({ client: env.client, config, provinces, log: () => undefined });

@@ -9,7 +9,7 @@ import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { tempConfig } from "../helpers.js";
+import { tempConfig, withSharedBundle } from "../helpers.js";
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const cli = await provisionTemporalCli({ log: () => undefined });
   env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: "existing-path", path: cli.path } } });
   ({ config, dir } = await tempConfig());
-  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined });
+  worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(config), { log: () => undefined });
   workerRun = worker.run();
 });
 
@@ -164,7 +164,7 @@ describe("pipeline() on a real Temporal dev server", () => {
     const queue = `${config.temporal.taskQueue}-strict`;
     const strictWorker = await createObservatoryWorker(
       env.nativeConnection,
-      { ...config, temporal: { ...config.temporal, taskQueue: queue } },
+      await withSharedBundle({ ...config, temporal: { ...config.temporal, taskQueue: queue } }),
       {
         log: () => undefined,
         qualityRulesFile: strict,

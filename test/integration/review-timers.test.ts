@@ -14,7 +14,7 @@ import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { approveSignal, review, reviewStateQuery, type ReviewState } from "../../workflows/index.js";
 import { provisionTestServer } from "../temporal-test-server.js";
-import { repoRoot, tempConfig, testAnalysts, testClock } from "../helpers.js";
+import { repoRoot, tempConfig, testAnalysts, testClock, withSharedBundle } from "../helpers.js";
 
 const DAY = 24 * 3600 * 1000;
 
@@ -56,7 +56,10 @@ beforeAll(async () => {
   });
   if (!launcher) return;
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: launcher } } });
-  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined, now: testClock("2026-11-20T09:00:00Z") });
+  worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(config), {
+    log: () => undefined,
+    now: testClock("2026-11-20T09:00:00Z"),
+  });
   workerRun = worker.run();
 });
 

@@ -21,7 +21,7 @@ import { pendingReviews, reviewId } from "../../warehouse/review.js";
 import { approveSignal, pipeline, publish, review, type PipelineSummary, type ReviewState } from "../../workflows/index.js";
 import { launchChromium } from "../browser-launch.js";
 import { signDecision, signProposal } from "../../activities/analysts.js";
-import { repoRoot, testAnalysts, testClock, until } from "../helpers.js";
+import { repoRoot, testAnalysts, testClock, until, withSharedBundle } from "../helpers.js";
 
 const run = promisify(execFile);
 
@@ -48,7 +48,10 @@ async function startEnv(): Promise<void> {
 }
 
 async function startWorker(): Promise<void> {
-  worker = await createObservatoryWorker(env.nativeConnection, config, { log: () => undefined, now: activityClock });
+  worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(config), {
+    log: () => undefined,
+    now: activityClock,
+  });
   workerRun = worker.run();
 }
 

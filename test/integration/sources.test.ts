@@ -15,7 +15,7 @@ import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { fixture, tempConfig } from "../helpers.js";
+import { fixture, tempConfig, withSharedBundle } from "../helpers.js";
 import { fetchSettingsFor, startLoopbackServer, type LoopbackServer } from "../loopback-server.js";
 
 let env: TestWorkflowEnvironment;
@@ -115,7 +115,7 @@ function registryYaml(origin: string): string {
 }
 
 async function startWorker(cfg: ObservatoryConfig, registryFile: string): Promise<void> {
-  const worker = await createObservatoryWorker(env.nativeConnection, cfg, {
+  const worker = await createObservatoryWorker(env.nativeConnection, await withSharedBundle(cfg), {
     registryFile,
     log: () => undefined,
     // The fixture server's own address is the only private one let in; short in-activity retries.
