@@ -1,5 +1,6 @@
 // `npm run bench -- --quick --json`: the command runs end to end and prints one JSON object whose every
-// figure has a value, a target and a verdict. Timings are not checked here (the machine is shared); the
+// figure has a value, a target and a verdict. The sizes are smaller still than --quick's: what is checked is
+// that every stage runs and reports, which a few hundred rows show as well as thousands. Timings are not checked here (the machine is shared); the
 // measurements' counts are, so a stage that handled nothing cannot pass as measured.
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -8,10 +9,11 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers.js";
 
 const run = promisify(execFile);
+const smallSizes = ["--observations", "600", "--feed-items", "60", "--derive-sizes", "60,240", "--run-items", "60"];
 
 describe("npm run bench --quick --json", () => {
   it("prints one JSON object: every stage measured in its own process and every figure with its value, target and verdict", async () => {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "bench.ts"), "--quick", "--json"], {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "bench.ts"), "--quick", "--json", ...smallSizes], {
       cwd: repoRoot,
       maxBuffer: 1 << 24,
     });
