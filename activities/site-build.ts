@@ -249,7 +249,9 @@ async function runDataLoaders(site: string, loaders: DataLoader[], env: NodeJS.P
     }).finally(() => new Promise((resolve) => out.close(resolve)));
     if (code === 0) return fs.rename(partial, target);
     await fs.rm(partial, { force: true });
-    failures.push(`data loader src/${loader.source} ${loader.args.join(" ")} for ${loader.output} exited with code ${code}\n${printed.trimEnd()}`);
+    failures.push(
+      `data loader src/${loader.source} ${loader.args.join(" ")} for ${loader.output} exited with code ${code}\n${printed.trimEnd()}`,
+    );
   };
   const queue = [...loaders];
   const workers = Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {

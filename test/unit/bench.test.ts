@@ -13,10 +13,14 @@ const smallSizes = ["--observations", "600", "--feed-items", "60", "--derive-siz
 
 describe("npm run bench --quick --json", () => {
   it("prints one JSON object: every stage measured in its own process and every figure with its value, target and verdict", async () => {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts", "bench.ts"), "--quick", "--json", ...smallSizes], {
-      cwd: repoRoot,
-      maxBuffer: 1 << 24,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", path.join(repoRoot, "scripts", "bench.ts"), "--quick", "--json", ...smallSizes],
+      {
+        cwd: repoRoot,
+        maxBuffer: 1 << 24,
+      },
+    );
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0]) as {
