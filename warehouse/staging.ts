@@ -67,25 +67,32 @@ export function neutraliseBidi(table: RecordTable, row: Record<string, unknown>)
 /** Rows of one record table, as a parser (or a test) gives them: an array, or any iterable read once. */
 export type StagedRows = Iterable<Record<string, unknown> & Provenance>;
 
-// Staged rows go to DuckDB as lines of text, one per row: `index<TAB>provenance JSON<TAB>content JSON`. The
+// Staged rows go to DuckDB as lines of text, one per row: `index<TAB>provenance number<TAB>content JSON`. The
 // content JSON is exactly the text rowHash hashes, so DuckDB computes every row's hash, key and typed
 // columns in SQL, and no JS object is made per row beyond what the caller passed in. JSON escapes tabs
 // and line breaks inside values, so a line's fields never run into each other.
-const LINE_BATCH_CHARS = 1 << 22;
+const LINE_BUFFER_BYTES = 1 << 23;
 const DEFAULT_MAX_LINE = 2 * 1024 * 1024;
 const BIDI_TEST = new RegExp(BIDI_CONTROLS.source);
 
 /** Writes the lines of one table; returns how many rows and the longest line, so the reader can be sized. */
-async function writeLines(file: string, table: RecordTable, rows: StagedRows): Promise<{ count: number; longest: number }> {
+async function writeLines(
+  file: string,
+  table: RecordTable,
+  rows: StagedRows,
+): Promise<{ count: number; longest: number; provenances: Provenance[] }> {
   const columns = Object.keys(recordTables[table].columns);
   const handle = await fs.open(file, "w");
+  // Lines are encoded straight into one reused buffer: joining millions of short strings first costs more than making them.
+  const buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
+  let used = 0;
   let count = 0;
   let longest = 0;
-  let batch: string[] = [];
-  let batchChars = 0;
-  // Rows of one capture come together: their provenance text is made once.
+  // A line names its provenance by its place in this list; rows of one capture mostly come together.
+  const provenances: Provenance[] = [];
+  const provenanceIndex = new Map<string, number>();
   let last: Provenance | undefined;
-  let provenance = "";
+  let provenance = 0;
   try {
     for (const row of rows) {
       let content = JSON.stringify(columns.map((c) => row[c] ?? null));
@@ -100,28 +107,42 @@ async function writeLines(file: string, table: RecordTable, rows: StagedRows): P
         row.retrieved_at !== last.retrieved_at
       ) {
         last = row;
-        provenance = JSON.stringify([row.source_id, row.snapshot_sha256, row.retrieved_at]);
+        const id = JSON.stringify([row.source_id, row.snapshot_sha256, row.retrieved_at]);
+        let index = provenanceIndex.get(id);
+        if (index === undefined) {
+          provenanceIndex.set(id, (index = provenances.length));
+          provenances.push({ source_id: row.source_id, snapshot_sha256: row.snapshot_sha256, retrieved_at: row.retrieved_at });
+        }
+        provenance = index;
       }
       const line = `${count}\t${provenance}\t${content}\n`;
-      longest = Math.max(longest, line.length);
-      batch.push(line);
-      batchChars += line.length;
       count++;
-      if (batchChars >= LINE_BATCH_CHARS) {
-        await handle.write(batch.join(""));
-        batch = [];
-        batchChars = 0;
+      // At most three UTF-8 bytes per UTF-16 unit.
+      const most = line.length * 3;
+      longest = Math.max(longest, most);
+      if (most > buffer.length - used) {
+        await handle.write(buffer, 0, used);
+        used = 0;
       }
+      if (most > buffer.length) await handle.write(line);
+      else used += buffer.write(line, used);
     }
-    if (batch.length > 0) await handle.write(batch.join(""));
+    if (used > 0) await handle.write(buffer, 0, used);
   } finally {
     await handle.close();
   }
-  return { count, longest };
+  return { count, longest, provenances };
 }
 
+const provenanceText = (v: unknown) =>
+  v === null || v === undefined ? "NULL" : sqlString(v instanceof Date ? v.toISOString() : String(v));
+
+/** One provenance field of a line, looked up by its number `p` in the list the lines were written with. */
+const provenanceOf = (provenances: Provenance[], field: keyof Provenance) =>
+  `[${provenances.map((v) => provenanceText(v[field])).join(", ")}][p + 1]`;
+
 /** The SQL of each staged column, read from a line's `l` (the content as text, one element per column) and `p`. */
-function typedColumns(table: RecordTable): string[] {
+function typedColumns(table: RecordTable, provenances: Provenance[]): string[] {
   const content = Object.entries(recordTables[table].columns).map(([column, type], i) => {
     const value = `l[${i + 1}]`;
     const typed = type === "VARCHAR" ? value : type === "VARCHAR[]" ? `CAST(${value}::JSON AS VARCHAR[])` : `CAST(${value} AS ${type})`;
@@ -129,10 +150,10 @@ function typedColumns(table: RecordTable): string[] {
   });
   return [
     ...content,
-    "json_extract_string(p, '$[0]') AS source_id",
-    "json_extract_string(p, '$[1]') AS snapshot_sha256",
-    "CAST(json_extract_string(p, '$[2]') AS TIMESTAMPTZ) AS retrieved_at",
-    "row_hash",
+    `${provenanceOf(provenances, "source_id")} AS source_id`,
+    `${provenanceOf(provenances, "snapshot_sha256")} AS snapshot_sha256`,
+    `CAST(${provenanceOf(provenances, "retrieved_at")} AS TIMESTAMPTZ) AS retrieved_at`,
+    "left(sha256(c), 32) AS row_hash",
   ];
 }
 
@@ -161,34 +182,34 @@ export async function writeStage(
       if (!tableRows) continue;
       const linesFile = path.join(dir, `${table}.lines`);
       const parquetFile = path.join(dir, `${table}.parquet`);
-      const { count, longest } = await writeLines(linesFile, table, tableRows);
+      const { count, longest, provenances } = await writeLines(linesFile, table, tableRows);
       if (count === 0) {
         await fs.rm(linesFile);
         continue;
       }
       const columns = Object.keys(recordTables[table].columns);
       const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
+      const lines = (extract: string) =>
+        `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
+            auto_detect = false, columns = {'i': 'BIGINT', 'p': 'INTEGER', 'c': 'VARCHAR'},
+            max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)}))`;
+      const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
       // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
-      const keyText = recordTables[table].key.map((k) => `coalesce(l[${columns.indexOf(k) + 1}], 'null')`).join(" || '/' || ");
-      await db.run(
-        `CREATE OR REPLACE TEMP TABLE lines AS
-           SELECT i, p, left(sha256(c), 32) AS row_hash, json_extract_string(c, ${sqlList(columns.map((_, n) => `$[${n}]`))}) AS l
-             FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false,
-                           columns = {'i': 'BIGINT', 'p': 'VARCHAR', 'c': 'VARCHAR'},
-                           max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)})`,
-      );
-      await fs.rm(linesFile);
-      // Later rows of a key already given: the rare case, found by a hash aggregate before any window is needed.
+      const key = recordTables[table].key;
+      const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
+      const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
+      // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
+      // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
+      await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
       await db.run(
         `CREATE OR REPLACE TEMP TABLE repeats AS
-         WITH keyed AS (SELECT i, p, row_hash, ${keyText} AS k FROM lines),
-              twice AS (SELECT k FROM keyed GROUP BY k HAVING count(*) > 1),
-              ranked AS (
-                SELECT i, k, json_extract_string(p, '$[1]') AS sha,
-                       first_value(json_extract_string(p, '$[1]')) OVER w AS first_sha,
-                       first_value(row_hash) OVER w = row_hash AS same, row_number() OVER w AS n
-                  FROM keyed SEMI JOIN twice USING (k) WINDOW w AS (PARTITION BY k ORDER BY i))
-         SELECT i, k, sha, first_sha, same FROM ranked WHERE n > 1`,
+         WITH ranked AS (
+                SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
+              ordered AS (
+                SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(row_hash) OVER w = row_hash AS same,
+                       row_number() OVER w AS n
+                  FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
+         SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
       );
       const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
         db,
@@ -204,8 +225,12 @@ export async function writeStage(
         });
       }
       const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
-      await db.run(`COPY (SELECT ${typedColumns(table).join(", ")} FROM lines${later}) TO ${sqlString(parquetFile)} (FORMAT parquet)`);
-      await db.run("DROP TABLE lines; DROP TABLE repeats");
+      await db.run(
+        `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
+           TO ${sqlString(parquetFile)} (FORMAT parquet)`,
+      );
+      await db.run("DROP TABLE twice; DROP TABLE repeats");
+      await fs.rm(linesFile);
       manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
     }
   });
