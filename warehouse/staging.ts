@@ -177,32 +177,34 @@ export async function writeStage(
   const urlOf = new Map(captures.map((c) => [c.sha256, c.url]));
   const duplicates: StagedRejection[] = [];
   const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [] };
-  await withMemoryDb(async (db) => {
-    for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>) {
-      if (!tableRows) continue;
-      const linesFile = path.join(dir, `${table}.lines`);
-      const parquetFile = path.join(dir, `${table}.parquet`);
-      const { count, longest, provenances } = await writeLines(linesFile, table, tableRows);
-      if (count === 0) {
-        await fs.rm(linesFile);
-        continue;
-      }
-      const columns = Object.keys(recordTables[table].columns);
-      const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
-      const lines = (extract: string) =>
-        `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
+  const linesOf = (table: string) => path.join(dir, `${table}.lines`);
+  try {
+    await withMemoryDb(async (db) => {
+      for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>) {
+        if (!tableRows) continue;
+        const linesFile = linesOf(table);
+        const parquetFile = path.join(dir, `${table}.parquet`);
+        const { count, longest, provenances } = await writeLines(linesFile, table, tableRows);
+        if (count === 0) {
+          await fs.rm(linesFile);
+          continue;
+        }
+        const columns = Object.keys(recordTables[table].columns);
+        const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
+        const lines = (extract: string) =>
+          `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
             auto_detect = false, columns = {'i': 'BIGINT', 'p': 'INTEGER', 'c': 'VARCHAR'},
             max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)}))`;
-      const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
-      // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
-      const key = recordTables[table].key;
-      const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
-      const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
-      // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
-      // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
-      await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
-      await db.run(
-        `CREATE OR REPLACE TEMP TABLE repeats AS
+        const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
+        // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
+        const key = recordTables[table].key;
+        const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
+        const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
+        // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
+        // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
+        await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
+        await db.run(
+          `CREATE OR REPLACE TEMP TABLE repeats AS
          WITH ranked AS (
                 SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
               ordered AS (
@@ -210,30 +212,34 @@ export async function writeStage(
                        row_number() OVER w AS n
                   FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
          SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
-      );
-      const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
-        db,
-        "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
-      );
-      for (const r of repeated) {
-        const here = urlOf.get(r.sha) ?? r.sha;
-        const there = urlOf.get(r.first_sha) ?? r.first_sha;
-        duplicates.push({
-          url: here,
-          record: `${table} ${r.k}`,
-          reason: `duplicate key: the source already gave ${r.k}${here === there ? " earlier in this capture" : ` in ${there}`}${r.same ? " (identical)" : " with different values; the first is kept"}`,
-        });
-      }
-      const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
-      await db.run(
-        `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
+        );
+        const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
+          db,
+          "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
+        );
+        for (const r of repeated) {
+          const here = urlOf.get(r.sha) ?? r.sha;
+          const there = urlOf.get(r.first_sha) ?? r.first_sha;
+          duplicates.push({
+            url: here,
+            record: `${table} ${r.k}`,
+            reason: `duplicate key: the source already gave ${r.k}${here === there ? " earlier in this capture" : ` in ${there}`}${r.same ? " (identical)" : " with different values; the first is kept"}`,
+          });
+        }
+        const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
+        await db.run(
+          `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
            TO ${sqlString(parquetFile)} (FORMAT parquet)`,
-      );
-      await db.run("DROP TABLE twice; DROP TABLE repeats");
-      await fs.rm(linesFile);
-      manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
-    }
-  });
+        );
+        await db.run("DROP TABLE twice; DROP TABLE repeats");
+        await fs.rm(linesFile);
+        manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
+      }
+    });
+  } finally {
+    // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
+    await Promise.all(Object.keys(rows).map((table) => fs.rm(linesOf(table), { force: true })));
+  }
   manifest.rejections = [...rejections, ...duplicates];
   await fs.writeFile(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
