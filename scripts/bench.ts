@@ -11,6 +11,8 @@
 //   --derive-sizes L   comma-separated news item counts for derive (default 1000,10000,100000,300000)
 //   --run-items N      news items in the cold and unchanged runs, beside --observations (default 100,000)
 //   --timeout S        seconds one measurement may take before it counts as failed (default 1800)
+//   --only L           comma-separated prefixes of measurement names (rss,stage-load,load-bare): only those run,
+//                      and only the figures they give are printed
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     "derive-sizes": { type: "string" },
     "run-items": { type: "string" },
     timeout: { type: "string" },
+    only: { type: "string" },
   },
 });
 const quick = values.quick;
@@ -81,8 +84,15 @@ function inChild(measure: Measure): Promise<Outcome> {
   });
 }
 
+const only = values.only
+  ?.split(",")
+  .map((s) => s.trim())
+  .filter((s) => s !== "");
+const chosen = only ? plan.filter(([name]) => only.some((prefix) => name.startsWith(prefix))) : plan;
+if (chosen.length === 0) throw new Error(`--only "${values.only}" names no measurement; they are: ${plan.map(([n]) => n).join(", ")}`);
+
 const measurements: Record<string, Outcome> = {};
-for (const [name, measure] of plan) {
+for (const [name, measure] of chosen) {
   if (!values.json) process.stderr.write(`bench: ${name}…\n`);
   measurements[name] = await inChild(measure);
   // Each result as it comes, so a long full-size run shows what it has measured so far.
@@ -93,8 +103,14 @@ const result = {
   mode: quick ? "quick" : "full",
   sizes,
   measurements,
-  figures: figures(measurements, sizes.deriveSizes, quick),
+  figures: chosenFigures(),
 };
+
+/** Every figure; with --only, those the chosen measurements give (and each chosen one's peak RSS, which names its error if it failed). */
+function chosenFigures() {
+  const all = figures(measurements, sizes.deriveSizes, quick);
+  return only ? Object.fromEntries(Object.entries(all).filter(([name, f]) => f.value !== null || name.startsWith("peak RSS "))) : all;
+}
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -140,20 +140,29 @@ const isElement = (node: AnyNode): node is Element => node.type === "tag";
  */
 function feedView(input: ParseInput, xml: string): FeedView {
   const $ = cheerio.load(xml, { xml: true });
-  const names = new WeakMap<Element, QName>();
+  // A Map, not a WeakMap: the view lives as long as the parse, and a WeakMap of every element is costly to collect.
+  const names = new Map<Element, QName>();
+  // One QName per distinct name, not one per element.
+  const interned = new Map<string, QName>();
+  // Every <entry> and <item>, in document order, for the entries below.
+  const candidates: Element[] = [];
   let renamed = false;
   const walk = (el: Element, scope: ReadonlyMap<string, string>) => {
     let inner: Map<string, string> | undefined;
-    for (const [attr, value] of Object.entries(el.attribs)) {
+    for (const attr in el.attribs) {
       if (attr === "xmlns" || attr.startsWith("xmlns:"))
-        (inner ??= new Map(scope)).set(attr === "xmlns" ? "" : attr.slice(6), value.trim());
+        (inner ??= new Map(scope)).set(attr === "xmlns" ? "" : attr.slice(6), el.attribs[attr].trim());
     }
     const here = inner ?? scope;
     const colon = el.name.indexOf(":");
     const prefix = colon < 0 ? "" : el.name.slice(0, colon);
     const local = colon < 0 ? el.name : el.name.slice(colon + 1);
     const ns = here.get(prefix) ?? (prefix === "" ? "" : `undeclared:${prefix}`);
-    names.set(el, { ns, local });
+    const id = `${ns} ${local}`;
+    let q = interned.get(id);
+    if (!q) interned.set(id, (q = { ns, local }));
+    names.set(el, q);
+    if (local === "entry" || local === "item") candidates.push(el);
     const readByName = ATOM_NAMESPACES.has(ns) || ns === NS.rss1 || ns === NS.rss090 || ns === NS.xhtml || RSS2_NAMESPACES.has(ns);
     if (readByName && prefix !== "") {
       el.name = local;
@@ -201,14 +210,11 @@ function feedView(input: ParseInput, xml: string): FeedView {
 
   // Every entry the document holds, wherever it sits, so none can vanish without a row or a rejection.
   // Atom 0.3 feeds in the wild sometimes hold <item>s; they are counted so that they cannot vanish.
-  const entries = $("*")
-    .toArray()
-    .filter(isElement)
-    .filter((el) => {
-      const q = qname(el);
-      if (format === "atom") return (q.local === "entry" || q.local === "item") && atomNs.has(q.ns);
-      return (q.local === "item" && rssNs.has(q.ns)) || (q.local === "entry" && ATOM_NAMESPACES.has(q.ns));
-    });
+  const entries = candidates.filter((el) => {
+    const q = qname(el);
+    if (format === "atom") return (q.local === "entry" || q.local === "item") && atomNs.has(q.ns);
+    return (q.local === "item" && rssNs.has(q.ns)) || (q.local === "entry" && ATOM_NAMESPACES.has(q.ns));
+  });
   return { $, format, root, entries, qname, atomNs, rssNs, renamed };
 }
 
@@ -217,10 +223,30 @@ function childrenOf(view: FeedView, el: Element, accept: (q: QName) => boolean):
 }
 
 function child(view: FeedView, el: Element, local: string, namespaces: ReadonlySet<string>): Element | undefined {
-  return childrenOf(view, el, (q) => q.local === local && namespaces.has(q.ns))[0];
+  for (const c of el.children) {
+    if (!isElement(c)) continue;
+    const q = view.qname(c);
+    if (q.local === local && namespaces.has(q.ns)) return c;
+  }
+  return undefined;
 }
 
+const CONTENT_NS: ReadonlySet<string> = new Set([NS.content]);
+const XHTML_NS: ReadonlySet<string> = new Set([NS.xhtml]);
+const DC_NS: ReadonlySet<string> = new Set([NS.dc]);
+
 const hasElementChildren = (el: Element) => el.children.some(isElement);
+
+/** What cheerio's `.text()` gives for one element (text and CDATA, not comments), without a cheerio object per call. */
+function textOf(node: AnyNode): string {
+  if (node.type === "text") return node.data;
+  if (node.type === "tag" || node.type === "cdata" || node.type === "script" || node.type === "style" || node.type === "root") {
+    let out = "";
+    for (const c of node.children) out += textOf(c);
+    return out;
+  }
+  return "";
+}
 
 /** The markup inside an element, as written (XHTML prefixes already dropped). */
 function innerMarkup(view: FeedView, el: Element): string {
@@ -246,14 +272,14 @@ function atomText(view: FeedView, el: Element | undefined): TextOf | null {
     return { text: htmlToText(inner), markup: inner };
   }
   if (type === "html" || type === "text/html" || type === "escaped") {
-    const html = view.$(el).text();
+    const html = textOf(el);
     return { text: htmlToText(html), markup: html };
   }
   if (type === "text" || type === "text/plain") {
     // Atom 0.3 allowed mode="escaped" HTML under a text type.
-    if ((el.attribs.mode ?? "").toLowerCase() === "escaped") return { text: htmlToText(view.$(el).text()), markup: view.$(el).text() };
+    if ((el.attribs.mode ?? "").toLowerCase() === "escaped") return { text: htmlToText(textOf(el)), markup: textOf(el) };
     if (hasElementChildren(el)) return { text: htmlToText(innerMarkup(view, el)), markup: innerMarkup(view, el) };
-    return { text: normaliseText(view.$(el).text()), markup: "" };
+    return { text: normaliseText(textOf(el)), markup: "" };
   }
   // Out-of-line or binary content (src=, image/png…) has no text to show.
   return null;
@@ -262,7 +288,7 @@ function atomText(view: FeedView, el: Element | undefined): TextOf | null {
 /** RSS text elements hold escaped HTML (or, in some feeds, inline XHTML elements). */
 function rssText(view: FeedView, el: Element | undefined): TextOf | null {
   if (!el) return null;
-  const html = hasElementChildren(el) ? innerMarkup(view, el) : view.$(el).text();
+  const html = hasElementChildren(el) ? innerMarkup(view, el) : textOf(el);
   return { text: htmlToText(html), markup: html };
 }
 
@@ -292,34 +318,39 @@ function entryText(view: FeedView, el: Element): EntryText {
       summary: summary?.text ?? "",
       markup: `${title?.markup ?? ""} ${summary?.markup ?? ""}`,
       link: alternate?.attribs.href?.trim(),
-      date: dateEl ? view.$(dateEl).text().trim() : undefined,
+      date: dateEl ? textOf(dateEl).trim() : undefined,
     };
   }
   const rssNs = view.rssNs;
   const title = rssText(view, child(view, el, "title", rssNs));
-  const summary =
-    [
-      rssText(view, child(view, el, "description", rssNs)),
-      rssText(view, child(view, el, "encoded", new Set([NS.content]))),
-      rssText(view, child(view, el, "body", new Set([NS.xhtml]))),
-    ].find((t) => t && t.text !== "") ?? null;
+  // The first of these with text; read one at a time, since content:encoded can be the whole article.
+  let summary: TextOf | null = null;
+  for (const [local, ns] of [
+    ["description", rssNs],
+    ["encoded", CONTENT_NS],
+    ["body", XHTML_NS],
+  ] as const) {
+    const text = rssText(view, child(view, el, local, ns));
+    if (text && text.text !== "") {
+      summary = text;
+      break;
+    }
+  }
   const link = child(view, el, "link", rssNs);
   // RSS 2.0: a <guid> is the item's permalink unless isPermaLink="false".
   const guid = child(view, el, "guid", rssNs);
   const permalink =
-    guid && guid.attribs.isPermaLink?.trim().toLowerCase() !== "false" && /^https?:\/\//i.test(view.$(guid).text().trim())
-      ? view.$(guid).text().trim()
+    guid && guid.attribs.isPermaLink?.trim().toLowerCase() !== "false" && /^https?:\/\//i.test(textOf(guid).trim())
+      ? textOf(guid).trim()
       : undefined;
-  const dateEl = child(view, el, "pubDate", rssNs) ?? child(view, el, "date", new Set([NS.dc]));
+  const dateEl = child(view, el, "pubDate", rssNs) ?? child(view, el, "date", DC_NS);
   return {
     title: title?.text ?? "",
     summary: summary?.text ?? "",
     markup: `${title?.markup ?? ""} ${summary?.markup ?? ""}`,
     link:
-      (link ? view.$(link).text().trim() || link.attribs.href?.trim() || undefined : undefined) ??
-      permalink ??
-      el.attribs["rdf:about"]?.trim(),
-    date: dateEl ? view.$(dateEl).text().trim() : undefined,
+      (link ? textOf(link).trim() || link.attribs.href?.trim() || undefined : undefined) ?? permalink ?? el.attribs["rdf:about"]?.trim(),
+    date: dateEl ? textOf(dateEl).trim() : undefined,
   };
 }
 
@@ -339,7 +370,7 @@ function timestampFrom(value: string | undefined): string | null {
 function rootLanguage(view: FeedView): string | undefined {
   const channel = view.format === "rss" ? child(view, view.root, "channel", view.rssNs) : undefined;
   const language = channel ? child(view, channel, "language", view.rssNs) : undefined;
-  return (language ? view.$(language).text().trim() : "") || view.root.attribs["xml:lang"]?.trim() || undefined;
+  return (language ? textOf(language).trim() : "") || view.root.attribs["xml:lang"]?.trim() || undefined;
 }
 
 const XML_ENTITIES = new Set(["amp", "lt", "gt", "quot", "apos"]);
@@ -350,7 +381,8 @@ const XML_ENTITIES = new Set(["amp", "lt", "gt", "quot", "apos"]);
  */
 function htmlEntitiesAsNumeric(xml: string): string {
   const known = new Map<string, string | null>();
-  return xml.replace(/&([A-Za-z][A-Za-z0-9]{1,31});/g, (whole, name: string) => {
+  // The five XML entities are left as they are, without a call for each of them.
+  return xml.replace(/&(?!(?:amp|lt|gt|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});/g, (whole, name: string) => {
     if (XML_ENTITIES.has(name)) return whole;
     if (!known.has(name)) {
       const decoded = cheerio.load(whole, null, false).text();
@@ -411,16 +443,17 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
   const seen = new Set<string>();
   view.entries.forEach((el, i) => {
     const text = entryText(view, el);
-    const where = describeEntry(view, i, text);
+    // Named only when the entry is rejected.
+    const where = () => describeEntry(view, i, text);
     const item = items[i];
-    if (!item) return rejected.push({ record: where, reason: "the entry is in the XML but the feed reader returned nothing for it" });
+    if (!item) return rejected.push({ record: where(), reason: "the entry is in the XML but the feed reader returned nothing for it" });
     const title = text.title;
     const rawLink = (asString(item.link) || text.link || "").trim();
-    if (rawLink === "" && title === "") return rejected.push({ record: where, reason: "item has neither a link nor a title" });
+    if (rawLink === "" && title === "") return rejected.push({ record: where(), reason: "item has neither a link nor a title" });
     const font = legacyKhmerFont(text.markup, `${title} ${text.summary}`);
     if (font) {
       return rejected.push({
-        record: where,
+        record: where(),
         reason: `the text is set in the legacy non-Unicode Khmer font "${font}", so as Unicode it is not Khmer; it needs converting first`,
       });
     }
@@ -431,17 +464,17 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
       try {
         resolved = new URL(rawLink, base).toString();
       } catch {
-        return rejected.push({ record: where, reason: `link ${describeLink(rawLink)} is not a valid URL` });
+        return rejected.push({ record: where(), reason: `link ${describeLink(rawLink)} is not a valid URL` });
       }
       url = canonicalUrl(resolved);
       if (url === null) {
-        return rejected.push({ record: where, reason: `link ${describeLink(rawLink)} is not http(s), so it cannot be linked safely` });
+        return rejected.push({ record: where(), reason: `link ${describeLink(rawLink)} is not http(s), so it cannot be linked safely` });
       }
     }
     const guid = normaliseText(asString(item.guid) || asString(item.id));
     const identity = url ?? (guid !== "" ? `guid:${guid}` : `title:${outlet ?? ""}|${title}|${asString(item.pubDate)}`);
     const key = newsItemKey(identity);
-    if (seen.has(key)) return rejected.push({ record: where, reason: `repeats an earlier item with the same ${url ? "link" : "guid"}` });
+    if (seen.has(key)) return rejected.push({ record: where(), reason: `repeats an earlier item with the same ${url ? "link" : "guid"}` });
     seen.add(key);
 
     const summary = text.summary.replace(WORDPRESS_FOOTER, "");

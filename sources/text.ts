@@ -2,8 +2,10 @@
 // (docs/architecture.md rule 9): text is NFC-normalised, words come from ICU's Khmer dictionary segmenter,
 // and Khmer digits and month names parse like their English counterparts.
 import * as cheerio from "cheerio";
+import { simpleHtmlText } from "./simple-html.js";
 
 const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060\uFEFF]/g;
+const NON_ASCII = /[^\x00-\x7F]/;
 
 /**
  * Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the
@@ -24,7 +26,9 @@ export function escapeBidi(text: string): string {
 
 /** NFC, zero-width characters dropped, runs of whitespace collapsed to one space, trimmed. */
 export function normaliseText(text: string): string {
-  return text.normalize("NFC").replace(ZERO_WIDTH, "").replace(/\s+/g, " ").trim();
+  // ASCII is already NFC; skipping ICU for it matters when a feed has thousands of items.
+  const nfc = NON_ASCII.test(text) ? text.normalize("NFC").replace(ZERO_WIDTH, "") : text;
+  return nfc.replace(/\s+/g, " ").trim();
 }
 
 /** "២០២៤" → "2024"; every other character is left as it is. */
@@ -57,6 +61,13 @@ const BLOCK_TAGS =
  */
 export function htmlToText(html: string): string {
   if (!/[<&]/.test(html)) return normaliseText(html);
+  // Most feed markup is a few well-nested tags, read without a DOM (sources/simple-html.ts says when).
+  const simple = simpleHtmlText(html);
+  return simple !== undefined ? normaliseText(simple) : domHtmlToText(html);
+}
+
+/** htmlToText through cheerio's HTML parser (parse5), for any fragment. */
+export function domHtmlToText(html: string): string {
   const $ = cheerio.load(html, null, false);
   $("script, style, noscript, template, iframe, object, embed, svg").remove();
   $(BLOCK_TAGS).after(" ");

@@ -57,60 +57,112 @@ export interface LoadCounts {
   error?: string;
 }
 
-const keyMatch = (table: RecordTable, a: string, b: string) =>
-  ["source_id", ...recordTables[table].key].map((k) => `${a}.${sqlIdent(k)} IS NOT DISTINCT FROM ${b}.${sqlIdent(k)}`).join(" AND ");
+/** Key equality between a staged row and a warehouse row. Staged keys are never null (stageProblem), so `=` matches as `IS NOT DISTINCT FROM` would. */
+const keyEquals = (table: RecordTable, a: string, b: string) =>
+  ["source_id", ...recordTables[table].key].map((k) => `${a}.${sqlIdent(k)} = ${b}.${sqlIdent(k)}`).join(" AND ");
 
+/**
+ * Merges one staged table, set-based: the staged rows are joined once to the rows they would replace
+ * (the open version, for a versioned table), and the counts, the closing or removal of changed rows and
+ * the insert of new versions all read that one join. Returns the new and updated rows, the retracted
+ * ones (rows these captures gave before that they no longer give) among the updated.
+ */
 async function mergeTable(
   db: DuckDBConnection,
   table: RecordTable,
   parquet: string,
-  sourceId: string,
+  manifest: StageManifest,
   loadedAt: string,
 ): Promise<LoadCounts> {
   const spec = recordTables[table];
+  const sourceId = manifest.sourceId;
   const cols = columnsOf(table)
     .map(([c]) => sqlIdent(c))
     .join(", ");
   const t = sqlIdent(table);
-  await db.run(`CREATE OR REPLACE TEMP TABLE staged AS SELECT ${cols} FROM read_parquet(${sqlString(parquet)})`);
-  const bad = await queryRows(db, "SELECT count(*) AS n FROM staged WHERE source_id <> $sid", { sid: sourceId });
-  if (Number(bad[0].n) > 0) throw new Error(`staged ${table} for ${sourceId} holds rows of another source`);
-  const current = spec.mode === "versioned" ? "t.valid_to IS NULL" : "TRUE";
-
-  const [counts] = await queryRows(
-    db,
-    `SELECT count(*) FILTER (WHERE t.row_hash IS NULL) AS new_rows,
-            count(*) FILTER (WHERE t.row_hash IS NOT NULL AND t.row_hash <> s.row_hash) AS updated_rows
-       FROM staged s LEFT JOIN ${t} t ON ${keyMatch(table, "t", "s")} AND ${current}`,
+  const current = spec.mode === "versioned" ? " AND t.valid_to IS NULL" : "";
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE staged AS
+       SELECT ${columnsOf(table)
+         .map(([c]) => `s.${sqlIdent(c)}`)
+         .join(", ")}, t.row_hash AS old_hash, t.snapshot_sha256 AS old_sha
+         FROM read_parquet(${sqlString(parquet)}) s LEFT JOIN ${t} t ON ${keyEquals(table, "t", "s")}${current}`,
   );
+  const shas = [...new Set(manifest.captures.map((c) => c.sha256))];
+  const inShas = (column: string) => (shas.length === 0 ? "FALSE" : `${column} IN (${shas.map(sqlString).join(", ")})`);
+  const [counts] = await queryRows<{
+    rows: number;
+    staged: number;
+    other: number;
+    new_rows: number;
+    updated_rows: number;
+    produced_here: number;
+  }>(
+    db,
+    `SELECT count(*)::INTEGER AS rows, (SELECT count(*) FROM read_parquet(${sqlString(parquet)}))::INTEGER AS staged,
+            count(*) FILTER (WHERE source_id IS DISTINCT FROM $sid)::INTEGER AS other,
+            count(*) FILTER (WHERE old_hash IS NULL)::INTEGER AS new_rows,
+            count(*) FILTER (WHERE old_hash <> row_hash)::INTEGER AS updated_rows,
+            count(*) FILTER (WHERE CASE WHEN old_hash IS NULL OR old_hash <> row_hash THEN ${inShas("snapshot_sha256")} ELSE ${inShas("old_sha")} END)::INTEGER AS produced_here
+       FROM staged`,
+    { sid: sourceId },
+  );
+  if (counts.other > 0) throw new Error(`staged ${table} for ${sourceId} holds rows of another source`);
+  if (counts.rows !== counts.staged) throw new Error(`${table} holds more than one current row for some of ${sourceId}'s staged keys`);
+  const changed = "s.old_hash <> s.row_hash";
 
   if (spec.mode === "snapshot" || spec.mode === "upsert") {
     // Remove rows that changed (and, for a snapshot, rows the source no longer lists), then add what is
     // not already there.
-    const stale =
-      spec.mode === "snapshot"
-        ? `NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash = t.row_hash)`
-        : `EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash <> t.row_hash)`;
-    await db.run(`DELETE FROM ${t} t WHERE t.source_id = $sid AND ${stale}`, { sid: sourceId });
-    await db.run(
-      `INSERT INTO ${t} (${cols}) SELECT ${cols} FROM staged s
-        WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${keyMatch(table, "t", "s")})`,
-    );
-  } else {
-    // Close the open version of each revised row, then open a version for every key without one.
+    if (spec.mode === "snapshot")
+      await db.run(
+        `DELETE FROM ${t} t WHERE t.source_id = $sid
+           AND NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyEquals(table, "s", "t")} AND s.row_hash = t.row_hash)`,
+        { sid: sourceId },
+      );
+    else if (counts.updated_rows > 0)
+      await db.run(
+        `DELETE FROM ${t} t WHERE t.source_id = $sid AND EXISTS (SELECT 1 FROM staged s WHERE ${keyEquals(table, "s", "t")} AND ${changed})`,
+        {
+          sid: sourceId,
+        },
+      );
+    if (counts.new_rows + counts.updated_rows > 0)
+      await db.run(`INSERT INTO ${t} (${cols}) SELECT ${cols} FROM staged s WHERE s.old_hash IS NULL OR ${changed}`);
+    await db.run("DROP TABLE staged");
+    return { newRows: counts.new_rows, updatedRows: counts.updated_rows };
+  }
+
+  // Close the open version of each revised row, then open a version for every new or revised one.
+  if (counts.updated_rows > 0)
     await db.run(
       `UPDATE ${t} t SET valid_to = $at::TIMESTAMPTZ WHERE t.source_id = $sid AND t.valid_to IS NULL
-         AND EXISTS (SELECT 1 FROM staged s WHERE ${keyMatch(table, "s", "t")} AND s.row_hash <> t.row_hash)`,
+         AND EXISTS (SELECT 1 FROM staged s WHERE ${keyEquals(table, "s", "t")} AND ${changed})`,
       { sid: sourceId, at: loadedAt },
     );
+  if (counts.new_rows + counts.updated_rows > 0)
     await db.run(
       `INSERT INTO ${t} (${cols}, valid_from, valid_to) SELECT ${cols}, $at::TIMESTAMPTZ, NULL FROM staged s
-        WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${keyMatch(table, "t", "s")} AND t.valid_to IS NULL)`,
+        WHERE s.old_hash IS NULL OR ${changed}`,
       { at: loadedAt },
     );
+  // Every staged key now has one open version; those from these captures are `produced_here`. Any other
+  // open version from these captures is a row they no longer give (retractUnproduced), closed here.
+  const [{ open }] = await queryRows<{ open: number }>(
+    db,
+    `SELECT count(*)::INTEGER AS open FROM ${t} t WHERE t.source_id = $sid AND t.valid_to IS NULL AND ${inShas("t.snapshot_sha256")}`,
+    { sid: sourceId },
+  );
+  let retracted = 0;
+  if (open !== counts.produced_here) {
+    const where = `t.source_id = $sid AND t.valid_to IS NULL AND ${inShas("t.snapshot_sha256")}
+        AND NOT EXISTS (SELECT 1 FROM staged s WHERE ${keyEquals(table, "s", "t")})`;
+    const [{ n }] = await queryRows<{ n: number }>(db, `SELECT count(*)::INTEGER AS n FROM ${t} t WHERE ${where}`, { sid: sourceId });
+    if (n > 0) await db.run(`UPDATE ${t} t SET valid_to = $at::TIMESTAMPTZ WHERE ${where}`, { sid: sourceId, at: loadedAt });
+    retracted = n;
   }
   await db.run("DROP TABLE staged");
-  return { newRows: Number(counts.new_rows), updatedRows: Number(counts.updated_rows) };
+  return { newRows: counts.new_rows, updatedRows: counts.updated_rows + retracted };
 }
 
 /**
@@ -118,9 +170,10 @@ async function mergeTable(
  * (a parser fix now refuses an aggregate, drops a lost entry's stand-in…): a versioned row's open version
  * is closed, a snapshot row is deleted. Rows from other captures are left alone, since a feed that no
  * longer lists an item does not unpublish it. Upsert tables (publications, news, incidents) keep such rows:
- * analysts' curation points at them.
+ * analysts' curation points at them. Tables the stage holds were done by their merge (mergeTable); this
+ * is for the others, which these captures no longer give any row of.
  */
-async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, stageDir: string, loadedAt: string): Promise<number> {
+async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, loadedAt: string): Promise<number> {
   const shas = [...new Set(manifest.captures.map((c) => c.sha256))];
   if (shas.length === 0) return 0;
   let retracted = 0;
@@ -128,17 +181,9 @@ async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, 
   const existing = new Set((await queryRows(db, "SELECT table_name FROM information_schema.tables")).map((r) => String(r.table_name)));
   for (const table of recordTableNames) {
     const spec = recordTables[table];
-    if (spec.mode === "upsert" || !existing.has(table)) continue;
+    if (spec.mode === "upsert" || !existing.has(table) || manifest.tables[table]) continue;
     const t = sqlIdent(table);
-    const info = manifest.tables[table];
-    const keys = ["source_id", ...spec.key].map(sqlIdent).join(", ");
-    await db.run(
-      info
-        ? `CREATE OR REPLACE TEMP TABLE produced AS SELECT DISTINCT ${keys} FROM read_parquet(${sqlString(path.join(stageDir, info.file))})`
-        : `CREATE OR REPLACE TEMP TABLE produced AS SELECT ${keys} FROM ${t} LIMIT 0`,
-    );
-    const where = `t.source_id = $sid AND t.snapshot_sha256 IN (${shas.map(sqlString).join(", ")})
-        AND NOT EXISTS (SELECT 1 FROM produced s WHERE ${keyMatch(table, "s", "t")})`;
+    const where = `t.source_id = $sid AND t.snapshot_sha256 IN (${shas.map(sqlString).join(", ")})`;
     const [{ n }] = await queryRows(
       db,
       `SELECT count(*)::INTEGER AS n FROM ${t} t WHERE ${where}${spec.mode === "versioned" ? " AND t.valid_to IS NULL" : ""}`,
@@ -155,7 +200,6 @@ async function retractUnproduced(db: DuckDBConnection, manifest: StageManifest, 
       );
       retracted += Number(n);
     }
-    await db.run("DROP TABLE produced");
   }
   return retracted;
 }
@@ -245,18 +289,20 @@ export async function stageProblem(db: DuckDBConnection, report: RunReport, mani
     const file = sqlString(path.join(report.stageDir!, info.file));
     const key = ["source_id", ...recordTables[table].key];
     try {
-      const [other] = await queryRows(db, `SELECT count(*) AS n FROM read_parquet(${file}) WHERE source_id IS DISTINCT FROM $sid`, {
-        sid: report.sourceId,
-      });
-      if (Number(other.n) > 0) return `staged ${table} holds ${other.n} row(s) of another source`;
-      const [nulls] = await queryRows(
+      const [found] = await queryRows<{ other: number; nulls: number }>(
         db,
-        `SELECT count(*) AS n FROM read_parquet(${file}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`,
+        `SELECT count(*) FILTER (WHERE source_id IS DISTINCT FROM $sid)::INTEGER AS other,
+                count(*) FILTER (WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")})::INTEGER AS nulls
+           FROM read_parquet(${file})`,
+        { sid: report.sourceId },
       );
-      if (Number(nulls.n) > 0) return `staged ${table} has ${nulls.n} row(s) with a null in its key (${key.join(", ")})`;
+      if (found.other > 0) return `staged ${table} holds ${found.other} row(s) of another source`;
+      if (found.nulls > 0) return `staged ${table} has ${found.nulls} row(s) with a null in its key (${key.join(", ")})`;
+      // The key's text only for keys given twice, not for every row.
       const dups = await queryRows(
         db,
-        `SELECT ${key.map(sqlIdent).join(" || '/' || ")} AS k, count(*) AS n FROM read_parquet(${file}) GROUP BY ALL HAVING count(*) > 1 ORDER BY k LIMIT 3`,
+        `WITH twice AS (SELECT ${key.map(sqlIdent).join(", ")}, count(*) AS n FROM read_parquet(${file}) GROUP BY ALL HAVING count(*) > 1)
+         SELECT ${key.map(sqlIdent).join(" || '/' || ")} AS k, n FROM twice ORDER BY k LIMIT 3`,
       );
       if (dups.length > 0) return `staged ${table} repeats key(s) ${dups.map((d) => `${String(d.k)} (${d.n} times)`).join(", ")}`;
     } catch (error) {
@@ -310,11 +356,11 @@ async function loadOnce(
       } else if (report.status === "ok" && manifest && report.stageDir) {
         progress.merging = report.sourceId;
         for (const [table, info] of Object.entries(manifest.tables) as Array<[RecordTable, { file: string }]>) {
-          const c = await mergeTable(db, table, path.join(report.stageDir, info.file), report.sourceId, input.loadedAt);
+          const c = await mergeTable(db, table, path.join(report.stageDir, info.file), manifest, input.loadedAt);
           counts.newRows += c.newRows;
           counts.updatedRows += c.updatedRows;
         }
-        counts.updatedRows += await retractUnproduced(db, manifest, report.stageDir, input.loadedAt);
+        counts.updatedRows += await retractUnproduced(db, manifest, input.loadedAt);
         await recordCaptures(db, manifest, input.runId);
         progress.merging = undefined;
       }

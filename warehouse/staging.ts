@@ -4,9 +4,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { jsonColumns, sqlString, withMemoryDb } from "./db.js";
-import { escapeBidi, stripBidi } from "../sources/text.js";
-import { columnsOf, recordTables, type RecordTable } from "./tables.js";
+import { queryRows, sqlIdent, sqlString, withMemoryDb } from "./db.js";
+import { BIDI_CONTROLS, escapeBidi, stripBidi } from "../sources/text.js";
+import { recordTables, type RecordTable } from "./tables.js";
 
 export interface Provenance {
   source_id: string;
@@ -64,89 +64,188 @@ export function neutraliseBidi(table: RecordTable, row: Record<string, unknown>)
   return out;
 }
 
-/** A table row's natural key within its source, as text for messages: "W91" or "SP.POP.TOTL/KHM/2023". */
-export function rowKey(table: RecordTable, row: Record<string, unknown>): string {
-  return recordTables[table].key.map((k) => String(row[k] ?? "null")).join("/");
+/** Rows of one record table, as a parser (or a test) gives them: an array, or any iterable read once. */
+export type StagedRows = Iterable<Record<string, unknown> & Provenance>;
+
+// Staged rows go to DuckDB as lines of text, one per row: `index<TAB>provenance number<TAB>content JSON`. The
+// content JSON is exactly the text rowHash hashes, so DuckDB computes every row's hash, key and typed
+// columns in SQL, and no JS object is made per row beyond what the caller passed in. JSON escapes tabs
+// and line breaks inside values, so a line's fields never run into each other.
+const LINE_BUFFER_BYTES = 1 << 23;
+const DEFAULT_MAX_LINE = 2 * 1024 * 1024;
+const BIDI_TEST = new RegExp(BIDI_CONTROLS.source);
+
+/** Writes the lines of one table; returns how many rows and the longest line, so the reader can be sized. */
+async function writeLines(
+  file: string,
+  table: RecordTable,
+  rows: StagedRows,
+): Promise<{ count: number; longest: number; provenances: Provenance[] }> {
+  const columns = Object.keys(recordTables[table].columns);
+  const handle = await fs.open(file, "w");
+  // Lines are encoded straight into one reused buffer: joining millions of short strings first costs more than making them.
+  const buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
+  let used = 0;
+  let count = 0;
+  let longest = 0;
+  // A line names its provenance by its place in this list; rows of one capture mostly come together.
+  const provenances: Provenance[] = [];
+  const provenanceIndex = new Map<string, number>();
+  let last: Provenance | undefined;
+  let provenance = 0;
+  try {
+    for (const row of rows) {
+      let content = JSON.stringify(columns.map((c) => row[c] ?? null));
+      if (BIDI_TEST.test(content)) {
+        const neutral = neutraliseBidi(table, row);
+        content = JSON.stringify(columns.map((c) => neutral[c] ?? null));
+      }
+      if (
+        !last ||
+        row.source_id !== last.source_id ||
+        row.snapshot_sha256 !== last.snapshot_sha256 ||
+        row.retrieved_at !== last.retrieved_at
+      ) {
+        last = row;
+        const id = JSON.stringify([row.source_id, row.snapshot_sha256, row.retrieved_at]);
+        let index = provenanceIndex.get(id);
+        if (index === undefined) {
+          provenanceIndex.set(id, (index = provenances.length));
+          provenances.push({ source_id: row.source_id, snapshot_sha256: row.snapshot_sha256, retrieved_at: row.retrieved_at });
+        }
+        provenance = index;
+      }
+      const line = `${count}\t${provenance}\t${content}\n`;
+      count++;
+      // At most three UTF-8 bytes per UTF-16 unit.
+      const most = line.length * 3;
+      longest = Math.max(longest, most);
+      if (most > buffer.length - used) {
+        await handle.write(buffer, 0, used);
+        used = 0;
+      }
+      if (most > buffer.length) await handle.write(line);
+      else used += buffer.write(line, used);
+    }
+    if (used > 0) await handle.write(buffer, 0, used);
+  } finally {
+    await handle.close();
+  }
+  return { count, longest, provenances };
 }
 
-/**
- * Keeps the first row of each natural key and turns every later one into a rejection naming both
- * captures. A source can really serve one record twice (an OpenAlex cursor repeats a work when the
- * index changes mid-paging); two staged rows with one key would break the warehouse's primary key and,
- * inside the single load transaction, every other source's load with it.
- */
-export function dedupeStagedRows(
-  rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>>,
-  captures: Array<Pick<StagedCapture, "url" | "sha256">>,
-): { rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>>; rejections: StagedRejection[] } {
-  const urlOf = new Map(captures.map((c) => [c.sha256, c.url]));
-  const out: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>> = {};
-  const rejections: StagedRejection[] = [];
-  for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, Array<Record<string, unknown> & Provenance>]>) {
-    const first = new Map<string, Record<string, unknown> & Provenance>();
-    for (const row of tableRows ?? []) {
-      const key = rowKey(table, row);
-      const earlier = first.get(key);
-      if (!earlier) {
-        first.set(key, row);
-        continue;
-      }
-      const here = urlOf.get(row.snapshot_sha256) ?? row.snapshot_sha256;
-      const there = urlOf.get(earlier.snapshot_sha256) ?? earlier.snapshot_sha256;
-      const same = rowHash(table, row) === rowHash(table, earlier);
-      rejections.push({
-        url: here,
-        record: `${table} ${key}`,
-        reason: `duplicate key: the source already gave ${key}${here === there ? " earlier in this capture" : ` in ${there}`}${same ? " (identical)" : " with different values; the first is kept"}`,
-      });
-    }
-    out[table] = [...first.values()];
-  }
-  return { rows: out, rejections };
+const provenanceText = (v: unknown) =>
+  v === null || v === undefined ? "NULL" : sqlString(v instanceof Date ? v.toISOString() : String(v));
+
+/** One provenance field of a line, looked up by its number `p` in the list the lines were written with. */
+const provenanceOf = (provenances: Provenance[], field: keyof Provenance) =>
+  `[${provenances.map((v) => provenanceText(v[field])).join(", ")}][p + 1]`;
+
+/** The SQL of each staged column, read from a line's `l` (the content as text, one element per column) and `p`. */
+function typedColumns(table: RecordTable, provenances: Provenance[]): string[] {
+  const content = Object.entries(recordTables[table].columns).map(([column, type], i) => {
+    const value = `l[${i + 1}]`;
+    const typed = type === "VARCHAR" ? value : type === "VARCHAR[]" ? `CAST(${value}::JSON AS VARCHAR[])` : `CAST(${value} AS ${type})`;
+    return `${typed} AS ${sqlIdent(column)}`;
+  });
+  return [
+    ...content,
+    `${provenanceOf(provenances, "source_id")} AS source_id`,
+    `${provenanceOf(provenances, "snapshot_sha256")} AS snapshot_sha256`,
+    `CAST(${provenanceOf(provenances, "retrieved_at")} AS TIMESTAMPTZ) AS retrieved_at`,
+    "left(sha256(c), 32) AS row_hash",
+  ];
 }
 
 /**
  * Writes the staged rows of one source into `dir` (replacing what was there) and returns the manifest.
- * Rows repeating a key are rejected here (dedupeStagedRows), so a stage never holds a key twice.
- * Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
+ * Bidirectional controls are neutralised (neutraliseBidi), each row gets its rowHash, and the first row of
+ * each natural key is kept: every later one becomes a rejection naming both captures. A source can really
+ * serve one record twice (an OpenAlex cursor repeats a work when the index changes mid-paging); two staged
+ * rows with one key would break the warehouse's primary key and, inside the single load transaction, every
+ * other source's load with it. Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
  */
 export async function writeStage(
   dir: string,
   sourceId: string,
-  rows: Partial<Record<RecordTable, Array<Record<string, unknown> & Provenance>>>,
+  rows: Partial<Record<RecordTable, StagedRows>>,
   captures: StagedCapture[],
   rejections: StagedRejection[],
 ): Promise<StageManifest> {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
-  const neutral = Object.fromEntries(
-    Object.entries(rows).map(([table, tableRows]) => [
-      table,
-      (tableRows ?? []).map((r) => neutraliseBidi(table as RecordTable, r) as typeof r),
-    ]),
-  ) as typeof rows;
-  const deduped = dedupeStagedRows(neutral, captures);
-  rows = deduped.rows;
-  const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [...rejections, ...deduped.rejections] };
-  await withMemoryDb(async (db) => {
-    for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, Array<Record<string, unknown>>]>) {
-      if (!tableRows || tableRows.length === 0) continue;
-      const jsonFile = path.join(dir, `${table}.ndjson`);
-      const parquetFile = path.join(dir, `${table}.parquet`);
-      const lines = tableRows.map((r) => JSON.stringify({ ...r, row_hash: rowHash(table, r) }));
-      await fs.writeFile(jsonFile, `${lines.join("\n")}\n`);
-      const columns = jsonColumns(Object.fromEntries(columnsOf(table)));
-      await db.run(
-        `COPY (SELECT * FROM read_json(${sqlString(jsonFile)}, format = 'newline_delimited', columns = ${columns})) ` +
-          `TO ${sqlString(parquetFile)} (FORMAT parquet)`,
-      );
-      await fs.rm(jsonFile);
-      manifest.tables[table] = { file: `${table}.parquet`, rows: tableRows.length };
-    }
-  });
+  const urlOf = new Map(captures.map((c) => [c.sha256, c.url]));
+  const duplicates: StagedRejection[] = [];
+  const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [] };
+  const linesOf = (table: string) => path.join(dir, `${table}.lines`);
+  try {
+    await withMemoryDb(async (db) => {
+      for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>) {
+        if (!tableRows) continue;
+        const linesFile = linesOf(table);
+        const parquetFile = path.join(dir, `${table}.parquet`);
+        const { count, longest, provenances } = await writeLines(linesFile, table, tableRows);
+        if (count === 0) {
+          await fs.rm(linesFile);
+          continue;
+        }
+        const columns = Object.keys(recordTables[table].columns);
+        const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
+        const lines = (extract: string) =>
+          `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
+            auto_detect = false, columns = {'i': 'BIGINT', 'p': 'INTEGER', 'c': 'VARCHAR'},
+            max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)}))`;
+        const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
+        // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
+        const key = recordTables[table].key;
+        const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
+        const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
+        // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
+        // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
+        await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
+        await db.run(
+          `CREATE OR REPLACE TEMP TABLE repeats AS
+         WITH ranked AS (
+                SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
+              ordered AS (
+                SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(row_hash) OVER w = row_hash AS same,
+                       row_number() OVER w AS n
+                  FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
+         SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
+        );
+        const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
+          db,
+          "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
+        );
+        for (const r of repeated) {
+          const here = urlOf.get(r.sha) ?? r.sha;
+          const there = urlOf.get(r.first_sha) ?? r.first_sha;
+          duplicates.push({
+            url: here,
+            record: `${table} ${r.k}`,
+            reason: `duplicate key: the source already gave ${r.k}${here === there ? " earlier in this capture" : ` in ${there}`}${r.same ? " (identical)" : " with different values; the first is kept"}`,
+          });
+        }
+        const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
+        await db.run(
+          `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
+           TO ${sqlString(parquetFile)} (FORMAT parquet)`,
+        );
+        await db.run("DROP TABLE twice; DROP TABLE repeats");
+        await fs.rm(linesFile);
+        manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
+      }
+    });
+  } finally {
+    // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
+    await Promise.all(Object.keys(rows).map((table) => fs.rm(linesOf(table), { force: true })));
+  }
+  manifest.rejections = [...rejections, ...duplicates];
   await fs.writeFile(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
+
+const sqlList = (items: string[]) => `[${items.map(sqlString).join(", ")}]`;
 
 export async function readStage(dir: string): Promise<StageManifest> {
   return JSON.parse(await fs.readFile(path.join(dir, "manifest.json"), "utf8")) as StageManifest;
