@@ -22,7 +22,25 @@ export interface PublicTable {
   from?: string | ((date: string) => string);
   /** A record table whose sources' licences this table carries too (an aggregate of it: share-alike applies). */
   licencesOf?: string;
+  /**
+   * For run bookkeeping, which gains rows at every run: the part of its rows the site's pages show, a query
+   * over the exported rows (`rows`). The site's inputs (ExportResult.siteInputs) count this instead of the
+   * whole table, so a run that changes only bookkeeping the pages do not show leaves the site as it is.
+   */
+  siteShows?: (rows: string) => string;
 }
+
+// The pages show each source's latest run (status, day, records, set aside, from the snapshot or not) and
+// its last good one's day (index, methodology), and the latest quality run's checks by day
+// (methodology): not the run ids, the times within the day or the older runs.
+const latestRunPerSource = (rows: string) => `
+  SELECT source_id, status, finished_at::DATE AS day, records, rejected, from_snapshot, snapshot_reason, message,
+         (SELECT max(g.finished_at)::DATE FROM ${rows} g WHERE g.source_id = r.source_id AND g.status IN ('ok', 'unchanged')) AS last_ok_day
+    FROM ${rows} r
+  QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST, run_id DESC) = 1`;
+const latestQualityRun = (rows: string) => `
+  SELECT check_name, severity, status, failing_count, examples, checked_at::DATE AS day FROM ${rows}
+   WHERE run_id = (SELECT arg_max(run_id, checked_at) FROM ${rows})`;
 
 // Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
 // source's definition, else (a source that gave values but no definition) any source's for the code.
@@ -44,10 +62,10 @@ const observationsWithUnits = `
 /** Public tables and the order their rows are written in; titles and descriptions are in metadata.yaml. */
 export const publicTables: Record<string, PublicTable> = {
   sources: { orderBy: "source_id" },
-  fetch_runs: { orderBy: "run_id, source_id" },
+  fetch_runs: { orderBy: "run_id, source_id", siteShows: latestRunPerSource },
   snapshots: { orderBy: "retrieved_at, url, sha256" },
   rejections: { orderBy: "run_id, source_id, record" },
-  quality_results: { orderBy: "run_id, check_name" },
+  quality_results: { orderBy: "run_id, check_name", siteShows: latestQualityRun },
   strategy_priorities: { orderBy: "priority_id" },
   strategy_measures: { orderBy: "priority_id, seq" },
   strategy_flagships: { orderBy: "priority_id, flagship_id" },
@@ -149,6 +167,12 @@ export interface ExportResult {
   release?: string;
   /** Tables whose files were written anew; the others' content was unchanged and their files were kept. */
   changed: string[];
+  /**
+   * A digest of everything the site's pages show from this export: every table's content (for run
+   * bookkeeping, the part the pages show: PublicTable.siteShows) and the export's UTC date, which the pages
+   * judge freshness and overdue measures by. Equal digests, equal pages: the site build is skipped.
+   */
+  siteInputs: string;
 }
 
 /** One entry of releases/index.json. */
@@ -303,6 +327,21 @@ async function contentFingerprint(db: DuckDBConnection, table: string, columns: 
   );
   return `${JSON.stringify(columns.map((c) => [c.name, c.type]))}|${String(f)}`;
 }
+
+/** What the site shows of a table: its content, or for run bookkeeping the fingerprint of the part the pages show. */
+async function siteFingerprint(db: DuckDBConnection, table: string, content: string, date: string): Promise<string> {
+  const shows = publicTables[table].siteShows;
+  if (!shows) return content;
+  const [{ f }] = await queryRows(
+    db,
+    `SELECT count(*) || ':' || coalesce(sum(hash(s)::HUGEINT), 0) AS f FROM (${shows(`(${relationOf(table, date)})`)}) s`,
+  );
+  return `shown|${String(f)}`;
+}
+
+// The digest of the site's inputs, beside the export it describes; the site build copies it into the built
+// site (activities/site.ts), so the next export can tell whether the site already shows what it holds.
+export const SITE_INPUTS = ".site-inputs";
 
 /**
  * Runs `fn` with v_observations_current read once into a temporary table of the same name, which the
@@ -468,6 +507,7 @@ export async function exportPublicTables(
     const changed: string[] = [];
     const previous = await readFingerprints(dir);
     const fingerprints: Record<string, TableFingerprint> = {};
+    const shown: Record<string, string> = {};
     await withCurrentObservations(db, async () => {
       for (const [table, cols] of Object.entries(schema)) {
         const content = await contentFingerprint(db, table, cols, date);
@@ -477,9 +517,12 @@ export async function exportPublicTables(
         if (!kept) changed.push(table);
         tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
         fingerprints[table] = { content, rows: written.rows, parquet: written.parquet, csv: written.csv };
+        shown[table] = await siteFingerprint(db, table, content, date);
       }
     });
     await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
+    const siteInputs = createHash("sha256").update(JSON.stringify({ date, shown })).digest("hex");
+    await fs.writeFile(path.join(staging, SITE_INPUTS), `${siteInputs}\n`);
 
     const sources = await queryRows(db, "SELECT source_id, title, urls, licence, attribution FROM sources ORDER BY source_id");
     const licenceBySource = new Map(sources.map((s) => [String(s.source_id), licenceOf(metadata, String(s.licence))]));
@@ -553,7 +596,7 @@ export async function exportPublicTables(
 
     const release = options.release === false ? undefined : path.join(dir, "releases", date);
     await publish(staging, dir, release ? date : undefined);
-    return { dir, tables, changed, ...(release ? { release } : {}) };
+    return { dir, tables, changed, siteInputs, ...(release ? { release } : {}) };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
@@ -570,7 +613,7 @@ async function writeRelease(live: string, releasesDir: string, date: string): Pr
   await fs.mkdir(tmp);
   try {
     for (const f of await fs.readdir(live))
-      if (f !== "releases" && f !== FINGERPRINTS) await linkOrCopy(path.join(live, f), path.join(tmp, f));
+      if (f !== "releases" && f !== FINGERPRINTS && f !== SITE_INPUTS) await linkOrCopy(path.join(live, f), path.join(tmp, f));
     if (await exists(target)) await fs.rename(target, replaced);
     try {
       await fs.rename(tmp, target);
