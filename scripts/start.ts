@@ -105,6 +105,8 @@ async function main(): Promise<void> {
     console.log(
       `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`,
     );
+  } else if (summary.siteUnchanged) {
+    console.log(`Site:      not rebuilt: ${path.relative(process.cwd(), config.paths.siteOutput)} already shows what this export holds`);
   }
   if (devServer)
     console.log(`Temporal UI was at ${devServer.uiUrl} (history kept in ${path.relative(process.cwd(), config.devServer.dbFile)})`);

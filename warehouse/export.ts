@@ -4,6 +4,7 @@
 // an export; once the swap has succeeded, the same files are kept as a dated release under
 // releases/<YYYY-MM-DD>/.
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -21,7 +22,25 @@ export interface PublicTable {
   from?: string | ((date: string) => string);
   /** A record table whose sources' licences this table carries too (an aggregate of it: share-alike applies). */
   licencesOf?: string;
+  /**
+   * For run bookkeeping, which gains rows at every run: the part of its rows the site's pages show, a query
+   * over the exported rows (`rows`). The site's inputs (ExportResult.siteInputs) count this instead of the
+   * whole table, so a run that changes only bookkeeping the pages do not show leaves the site as it is.
+   */
+  siteShows?: (rows: string) => string;
 }
+
+// The pages show each source's latest run (status, day, records, set aside, from the snapshot or not) and
+// its last good one's day (index, methodology), and the latest quality run's checks by day
+// (methodology): not the run ids, the times within the day or the older runs.
+const latestRunPerSource = (rows: string) => `
+  SELECT source_id, status, finished_at::DATE AS day, records, rejected, from_snapshot, snapshot_reason, message,
+         (SELECT max(g.finished_at)::DATE FROM ${rows} g WHERE g.source_id = r.source_id AND g.status IN ('ok', 'unchanged')) AS last_ok_day
+    FROM ${rows} r
+  QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST, run_id DESC) = 1`;
+const latestQualityRun = (rows: string) => `
+  SELECT check_name, severity, status, failing_count, examples, checked_at::DATE AS day FROM ${rows}
+   WHERE run_id = (SELECT arg_max(run_id, checked_at) FROM ${rows})`;
 
 // Each value carries its indicator's name and unit so observations.parquet reads on its own: the row's own
 // source's definition, else (a source that gave values but no definition) any source's for the code.
@@ -43,10 +62,10 @@ const observationsWithUnits = `
 /** Public tables and the order their rows are written in; titles and descriptions are in metadata.yaml. */
 export const publicTables: Record<string, PublicTable> = {
   sources: { orderBy: "source_id" },
-  fetch_runs: { orderBy: "run_id, source_id" },
+  fetch_runs: { orderBy: "run_id, source_id", siteShows: latestRunPerSource },
   snapshots: { orderBy: "retrieved_at, url, sha256" },
   rejections: { orderBy: "run_id, source_id, record" },
-  quality_results: { orderBy: "run_id, check_name" },
+  quality_results: { orderBy: "run_id, check_name", siteShows: latestQualityRun },
   strategy_priorities: { orderBy: "priority_id" },
   strategy_measures: { orderBy: "priority_id, seq" },
   strategy_flagships: { orderBy: "priority_id, flagship_id" },
@@ -148,6 +167,12 @@ export interface ExportResult {
   release?: string;
   /** Tables whose files were written anew; the others' content was unchanged and their files were kept. */
   changed: string[];
+  /**
+   * A digest of everything the site's pages show from this export: every table's content (for run
+   * bookkeeping, the part the pages show: PublicTable.siteShows) and the export's UTC date, which the pages
+   * judge freshness and overdue measures by. Equal digests, equal pages: the site build is skipped.
+   */
+  siteInputs: string;
 }
 
 /** One entry of releases/index.json. */
@@ -176,7 +201,7 @@ export function tableSchemaType(duckdbType: string): string | undefined {
 // Spreadsheets run a cell that starts with one of these as a formula; scraped text must stay inert
 // (docs/architecture.md rule 7), so the CSV twin prefixes such text with an apostrophe, as OWASP advises for CSV
 // meant for spreadsheets. The Parquet files keep the text exactly.
-const FORMULA_START = "^[=+\\-@\\t\\r]";
+const FORMULA_START = ["=", "+", "-", "@", "\t", "\r"].map((c) => `'${c}'`).join(", ");
 
 function csvExpression(column: string, type: string): string {
   const c = sqlIdent(column);
@@ -184,7 +209,7 @@ function csvExpression(column: string, type: string): string {
   if (type === "TIMESTAMP WITH TIME ZONE") {
     return `replace(strftime(timezone('UTC', ${c}), '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')`;
   }
-  if (type === "VARCHAR") return `CASE WHEN regexp_matches(${c}, '${FORMULA_START}') THEN '''' || ${c} ELSE ${c} END`;
+  if (type === "VARCHAR") return `CASE WHEN left(${c}, 1) IN (${FORMULA_START}) THEN '''' || ${c} ELSE ${c} END`;
   return c;
 }
 
@@ -218,9 +243,28 @@ export async function describePublicTables(db: DuckDBConnection, date = "2025-01
   return out;
 }
 
+/** sha256 and size of a file, read as a stream: an export file may be larger than is worth holding in memory. */
 async function fileInfo(file: string): Promise<FileInfo> {
-  const body = await fs.readFile(file);
-  return { sha256: createHash("sha256").update(body).digest("hex"), bytes: body.byteLength };
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { sha256: hash.digest("hex"), bytes };
+}
+
+/**
+ * `to` as a second name of `from`, or a copy where the file system cannot link. Export files are never
+ * rewritten in place (every export writes new files and renames folders), so two names of one file are safe
+ * and cost nothing, where a copy of a million-row table costs a full read and write.
+ */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await fs.link(from, to);
+  } catch {
+    await fs.copyFile(from, to);
+  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -230,13 +274,12 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** A declared primary key must hold, or the data package would promise what the data breaks. */
-async function checkPrimaryKey(db: DuckDBConnection, table: string, key: readonly string[], date: string): Promise<void> {
+/** A declared primary key must hold, or the data package would promise what the data breaks. `rows` is the table's materialised rows. */
+async function checkPrimaryKey(db: DuckDBConnection, table: string, key: readonly string[], rows: string): Promise<void> {
   const cols = key.map(sqlIdent).join(", ");
-  const rel = relationOf(table, date);
-  const nulls = await queryRows(db, `SELECT count(*) AS n FROM (${rel}) WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`);
+  const nulls = await queryRows(db, `SELECT count(*) AS n FROM ${rows} WHERE ${key.map((k) => `${sqlIdent(k)} IS NULL`).join(" OR ")}`);
   if (Number(nulls[0].n) > 0) throw new Error(`export of ${table}: ${nulls[0].n} rows have a null in the primary key (${key.join(", ")})`);
-  const dups = await queryRows(db, `SELECT ${cols}, count(*) AS n FROM (${rel}) GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3`);
+  const dups = await queryRows(db, `SELECT ${cols}, count(*) AS n FROM ${rows} GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3`);
   if (dups.length > 0) {
     const examples = dups.map((d) => key.map((k) => String(d[k])).join("/")).join("; ");
     throw new Error(`export of ${table}: primary key (${key.join(", ")}) is not unique, e.g. ${examples}`);
@@ -285,8 +328,39 @@ async function contentFingerprint(db: DuckDBConnection, table: string, columns: 
   return `${JSON.stringify(columns.map((c) => [c.name, c.type]))}|${String(f)}`;
 }
 
+/** What the site shows of a table: its content, or for run bookkeeping the fingerprint of the part the pages show. */
+async function siteFingerprint(db: DuckDBConnection, table: string, content: string, date: string): Promise<string> {
+  const shows = publicTables[table].siteShows;
+  if (!shows) return content;
+  const [{ f }] = await queryRows(
+    db,
+    `SELECT count(*) || ':' || coalesce(sum(hash(s)::HUGEINT), 0) AS f FROM (${shows(`(${relationOf(table, date)})`)}) s`,
+  );
+  return `shown|${String(f)}`;
+}
+
+// The digest of the site's inputs, beside the export it describes; the site build copies it into the built
+// site (activities/site.ts), so the next export can tell whether the site already shows what it holds.
+export const SITE_INPUTS = ".site-inputs";
+
 /**
- * The live export's files of an unchanged table, copied into the staging folder; undefined (write it
+ * Runs `fn` with v_observations_current read once into a temporary table of the same name, which the
+ * views built on it (v_indicator_latest, v_strategy_figures) and the observations_current export then
+ * read, as DuckDB looks a name up in the temporary schema first: each would otherwise evaluate the whole
+ * bitemporal view again, several times per table (fingerprint, file). The temporary table is this
+ * connection's only and is dropped afterwards, so the warehouse's views are as they were.
+ */
+async function withCurrentObservations<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await db.run("CREATE OR REPLACE TEMP TABLE v_observations_current AS SELECT * FROM main.v_observations_current");
+  try {
+    return await fn();
+  } finally {
+    await db.run("DROP TABLE IF EXISTS temp.v_observations_current");
+  }
+}
+
+/**
+ * The live export's files of an unchanged table, linked into the staging folder; undefined (write it
  * anew) when the content differs or the live files are not the ones recorded.
  */
 async function reuseTable(previous: TableFingerprint | undefined, content: string, table: string, dir: string, staging: string) {
@@ -299,32 +373,59 @@ async function reuseTable(previous: TableFingerprint | undefined, content: strin
     const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
     if (!stat || stat.size !== info.bytes) return undefined;
   }
-  for (const [name] of files) await fs.copyFile(path.join(dir, name), path.join(staging, name));
+  for (const [name] of files) await linkOrCopy(path.join(dir, name), path.join(staging, name));
   return { rows: previous.rows, parquet: previous.parquet, csv: previous.csv };
 }
 
-async function writeTable(db: DuckDBConnection, table: string, columns: Column[], staging: string, date: string) {
+// The rows of the table being written, sorted once; both files and the checks read them.
+const ROWS = "export_rows";
+
+/**
+ * Writes a table's Parquet file and CSV twin from its rows sorted once into a temporary table (the view is
+ * evaluated once, not once per file and check). Only the Parquet COPY runs on one thread: its row groups
+ * and pages are cut by the threads that write them, where the sort (ordered by every column) and the CSV
+ * writer give the same bytes on any number of threads.
+ */
+async function writeTable(
+  db: DuckDBConnection,
+  table: string,
+  columns: Column[],
+  staging: string,
+  date: string,
+  key: readonly string[] | undefined,
+) {
   const rel = relationOf(table, date);
   const order = [publicTables[table].orderBy, ...columns.map((c) => sqlIdent(c.name))].join(", ");
   const parquet = path.join(staging, `${table}.parquet`);
   const csv = path.join(staging, `${table}.csv`);
   const select = columns.map((c) => sqlIdent(c.name)).join(", ");
-  await db.run(`COPY (SELECT ${select} FROM (${rel}) ORDER BY ${order}) TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
-  const csvSelect = columns.map((c) => `${csvExpression(c.name, c.type)} AS ${sqlIdent(c.name)}`).join(", ");
-  await db.run(
-    `COPY (SELECT ${csvSelect} FROM (SELECT ${select} FROM (${rel}) ORDER BY ${order})) TO ${sqlString(csv)}
-       (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n', NULLSTR '')`,
-  );
-  const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM (${rel})`);
-  const rows = Number(n);
-  // Sanity check before anything is published: both files hold every row.
-  const [{ p }] = await queryRows(db, `SELECT num_rows AS p FROM parquet_file_metadata(${sqlString(parquet)})`);
-  const [{ c }] = await queryRows(
-    db,
-    `SELECT count(*) AS c FROM read_csv(${sqlString(csv)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
-  );
-  if (Number(p) !== rows || Number(c) !== rows) throw new Error(`export of ${table}: ${rows} rows, but Parquet holds ${p} and CSV ${c}`);
-  return { rows, parquet: await fileInfo(parquet), csv: await fileInfo(csv) };
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${ROWS} AS SELECT ${select} FROM (${rel}) ORDER BY ${order}`);
+  try {
+    if (key) await checkPrimaryKey(db, table, key, ROWS);
+    const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM ${ROWS}`);
+    const rows = Number(n);
+    const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
+    await db.run("SET threads = 1");
+    try {
+      await db.run(`COPY (SELECT * FROM ${ROWS}) TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+    } finally {
+      await db.run(`SET threads = ${Number(threads)}`);
+    }
+    const csvSelect = columns.map((c) => `${csvExpression(c.name, c.type)} AS ${sqlIdent(c.name)}`).join(", ");
+    const [{ Count: csvRows }] = await queryRows(
+      db,
+      `COPY (SELECT ${csvSelect} FROM ${ROWS}) TO ${sqlString(csv)}
+         (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', NEW_LINE '\\r\\n', NULLSTR '')`,
+    );
+    // Sanity check before anything is published: the Parquet file, read back, holds every row, and the CSV
+    // writer wrote every row (reading a million-row CSV back would cost more than writing it).
+    const [{ p }] = await queryRows(db, `SELECT num_rows AS p FROM parquet_file_metadata(${sqlString(parquet)})`);
+    if (Number(p) !== rows || Number(csvRows) !== rows)
+      throw new Error(`export of ${table}: ${rows} rows, but Parquet holds ${p} and CSV ${csvRows}`);
+    return { rows, parquet: await fileInfo(parquet), csv: await fileInfo(csv) };
+  } finally {
+    await db.run(`DROP TABLE IF EXISTS ${ROWS}`);
+  }
 }
 
 function fieldsOf(meta: Metadata["tables"][string], columns: Column[]) {
@@ -404,28 +505,24 @@ export async function exportPublicTables(
   try {
     const tables: ExportResult["tables"] = {};
     const changed: string[] = [];
-    // One thread, so row groups and pages are cut the same way on every machine: identical data gives
-    // identical bytes. The setting is the instance's; it is put back afterwards.
-    const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
-    await db.run("SET threads = 1");
-    try {
-      const previous = await readFingerprints(dir);
-      const fingerprints: Record<string, TableFingerprint> = {};
+    const previous = await readFingerprints(dir);
+    const fingerprints: Record<string, TableFingerprint> = {};
+    const shown: Record<string, string> = {};
+    await withCurrentObservations(db, async () => {
       for (const [table, cols] of Object.entries(schema)) {
         const content = await contentFingerprint(db, table, cols, date);
+        // A kept table passed its checks when it was written, and its content has not changed since.
         const kept = await reuseTable(previous[table], content, table, dir, staging);
-        // A kept table passed this check when it was written, and its content has not changed since.
-        const key = metadata.tables[table].primary_key;
-        if (!kept && key) await checkPrimaryKey(db, table, key, date);
-        const written = kept ?? (await writeTable(db, table, cols, staging, date));
+        const written = kept ?? (await writeTable(db, table, cols, staging, date, metadata.tables[table].primary_key));
         if (!kept) changed.push(table);
         tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
         fingerprints[table] = { content, rows: written.rows, parquet: written.parquet, csv: written.csv };
+        shown[table] = await siteFingerprint(db, table, content, date);
       }
-      await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
-    } finally {
-      await db.run(`SET threads = ${Number(threads)}`);
-    }
+    });
+    await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
+    const siteInputs = createHash("sha256").update(JSON.stringify({ date, shown })).digest("hex");
+    await fs.writeFile(path.join(staging, SITE_INPUTS), `${siteInputs}\n`);
 
     const sources = await queryRows(db, "SELECT source_id, title, urls, licence, attribution FROM sources ORDER BY source_id");
     const licenceBySource = new Map(sources.map((s) => [String(s.source_id), licenceOf(metadata, String(s.licence))]));
@@ -499,7 +596,7 @@ export async function exportPublicTables(
 
     const release = options.release === false ? undefined : path.join(dir, "releases", date);
     await publish(staging, dir, release ? date : undefined);
-    return { dir, tables, changed, ...(release ? { release } : {}) };
+    return { dir, tables, changed, siteInputs, ...(release ? { release } : {}) };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
@@ -516,7 +613,7 @@ async function writeRelease(live: string, releasesDir: string, date: string): Pr
   await fs.mkdir(tmp);
   try {
     for (const f of await fs.readdir(live))
-      if (f !== "releases" && f !== FINGERPRINTS) await fs.copyFile(path.join(live, f), path.join(tmp, f));
+      if (f !== "releases" && f !== FINGERPRINTS && f !== SITE_INPUTS) await linkOrCopy(path.join(live, f), path.join(tmp, f));
     if (await exists(target)) await fs.rename(target, replaced);
     try {
       await fs.rename(tmp, target);

@@ -132,6 +132,11 @@ export interface PipelineSummary {
   siteError?: string;
   siteSeconds?: number;
   /**
+   * The site was not rebuilt: the built site already shows what this run's export holds (activities/export.ts
+   * siteCurrent), so a build would write the same pages.
+   */
+  siteUnchanged?: boolean;
+  /**
    * Items waiting for a person after this run, how many of their reviews this run opened, and (when
    * any) how many wait beyond the bound on open reviews per source and kind, per source and kind.
    */
@@ -213,7 +218,10 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     }
   }
   let site;
-  if (exported && input.buildSite !== false) {
+  // An export whose pages the built site already shows is not built again (an older export result has no
+  // siteCurrent, so a replayed run builds as it did).
+  const siteUnchanged = exported?.siteCurrent === true;
+  if (exported && input.buildSite !== false && !siteUnchanged) {
     try {
       site = await activitiesFor("site", input.activities).buildSite();
     } catch (error) {
@@ -252,6 +260,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineSummary> {
     siteDir: site?.dir,
     siteSeconds: site?.seconds,
     ...(siteError ? { siteError } : {}),
+    ...(siteUnchanged && input.buildSite !== false ? { siteUnchanged: true } : {}),
     reviews,
     partial: sources.some((s) => s.status === "failed") || !quality.passed || exportError !== undefined || siteError !== undefined,
   };

@@ -8,8 +8,9 @@ import { provisionTemporalCli } from "../../scripts/lib/provision-temporal.js";
 import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
+import { curateObservation } from "../../warehouse/curation.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { tempConfig, withSharedBundle } from "../helpers.js";
+import { tempConfig, testClock, withSharedBundle } from "../helpers.js";
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -195,4 +196,71 @@ describe("pipeline() on a real Temporal dev server", () => {
     );
     expect(stored).toEqual([{ status: "fail", severity: "error" }]);
   });
+
+  it("builds the site, skips the build on a second run whose export shows the same, and builds again once the data changes", async () => {
+    // Its own worker with a clock inside one UTC day: the export's date is part of what the site shows.
+    const queue = `${config.temporal.taskQueue}-site`;
+    const clock = testClock("2026-03-04T05:00:00Z");
+    const siteWorker = await createObservatoryWorker(
+      env.nativeConnection,
+      await withSharedBundle({ ...config, temporal: { ...config.temporal, taskQueue: queue } }),
+      { log: () => undefined, now: clock },
+    );
+    // The pages show each source's last run day, stamped by the workflow's clock (the dev server's real
+    // time, which no test can set): the three runs start well inside one UTC day, or after the next midnight.
+    const toMidnight = 86_400_000 - (Date.now() % 86_400_000);
+    if (toMidnight < 15 * 60_000) await new Promise((resolve) => setTimeout(resolve, toMidnight + 1000));
+    const run = siteWorker.run();
+    const runSite = (runKey: string) =>
+      env.client.workflow.execute(pipeline, {
+        taskQueue: queue,
+        workflowId: `pipeline/${runKey}`,
+        args: [{ runKey, offline: true, activities: config.activities }],
+      });
+    const index = `${config.paths.siteOutput}/index.html`;
+    const built = async () => {
+      const stat = await fs.stat(index);
+      return { ino: stat.ino, mtimeMs: stat.mtimeMs, key: await fs.readFile(`${config.paths.siteOutput}/.site-inputs`, "utf8") };
+    };
+    try {
+      const first = await runSite("test-run-site-1");
+      expect(first).toMatchObject({ partial: false, siteDir: config.paths.siteOutput });
+      expect(first.siteUnchanged).toBeUndefined();
+      const afterFirst = await built();
+
+      // Nothing new from any source: fetch_runs and quality_results gain this run's rows, which the pages do not show.
+      const second = await runSite("test-run-site-2");
+      expect(second.sources.filter((s) => s.status === "ok")).toEqual([]);
+      expect(second).toMatchObject({ partial: false, siteUnchanged: true });
+      expect(second.siteDir).toBeUndefined();
+      expect(second.siteSeconds).toBeUndefined();
+      expect(await built()).toEqual(afterFirst);
+
+      // An analyst's value changes what the indicators page shows: the next run builds the site again.
+      await withWarehouse(config.paths.warehouse, (db) =>
+        curateObservation(
+          db,
+          {
+            indicatorCode: "IT.NET.USER.ZS",
+            countryIso3: "KHM",
+            period: "2023",
+            value: 61.5,
+            sourceUrl: "https://example.org/survey-2023.pdf",
+            curatedBy: "analyst@example.org",
+            reason: "test: a value that differs from the source's",
+          },
+          { now: clock },
+        ),
+      );
+      const third = await runSite("test-run-site-3");
+      expect(third).toMatchObject({ partial: false, siteDir: config.paths.siteOutput });
+      expect(third.siteUnchanged).toBeUndefined();
+      const afterThird = await built();
+      expect(afterThird.ino).not.toBe(afterFirst.ino);
+      expect(afterThird.key).not.toBe(afterFirst.key);
+    } finally {
+      siteWorker.shutdown();
+      await run;
+    }
+  }, 1_200_000);
 });

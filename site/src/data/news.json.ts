@@ -5,11 +5,16 @@ import { tagLabels } from "./lib/taxonomy.js";
 
 /** Items the page ships; older ones are in news_items.parquet. */
 const MAX_ITEMS = 1500;
+/**
+ * And at most this many bytes of them: a Khmer excerpt takes three bytes a character, so a count alone
+ * would let the page outgrow the site's heaviest (npm run site:weights at 300,000 items).
+ */
+const MAX_ITEM_BYTES = 650_000;
 
 const built = asOf();
 const stories = hasTable("news_stories") ? table("news_stories") : `(SELECT NULL::VARCHAR AS item_key, NULL::VARCHAR AS story_key LIMIT 0)`;
 const tags = hasTable("item_tags") ? table("item_tags") : `(SELECT NULL::VARCHAR AS item_kind, NULL::VARCHAR AS item_key, NULL::VARCHAR AS dimension, NULL::VARCHAR AS tag LIMIT 0)`;
-const items = await query(`
+const newest = await query(`
   WITH t AS (
     SELECT item_key, list(DISTINCT tag ORDER BY tag) FILTER (WHERE dimension = 'priority') AS priorities,
            list(DISTINCT tag ORDER BY tag) FILTER (WHERE dimension = 'sector') AS sectors,
@@ -21,6 +26,8 @@ const items = await query(`
          coalesce(t.priorities, []) AS priorities, coalesce(t.sectors, []) AS sectors, coalesce(t.harms, []) AS harms
     FROM ${table("news_items")} n LEFT JOIN ${stories} s USING (item_key) LEFT JOIN t USING (item_key)
    ORDER BY n.published_at DESC NULLS LAST, n.item_key LIMIT ${MAX_ITEMS}`);
+let bytes = 0;
+const items = newest.filter((item) => (bytes += Buffer.byteLength(JSON.stringify(item))) <= MAX_ITEM_BYTES);
 const [totals] = await query(`SELECT count(*)::INTEGER AS items, max(retrieved_at)::VARCHAR AS newest FROM ${table("news_items")}`);
 const byMonth = await query(`SELECT month, priority_id, priority_label, items::INTEGER AS items, stories::INTEGER AS stories
                                FROM ${table("news_by_month_priority")} ORDER BY month, priority_id`);
