@@ -7,7 +7,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { ObservatoryConfig } from "../temporal.config.js";
-import { configIn, offlineExport, repoRoot, testClock } from "./helpers.js";
+import { createActivities } from "../activities/index.js";
+import { configIn, offlineExport, repoRoot, tempConfig, testClock } from "./helpers.js";
 import { oncePerRun } from "./once-per-run.js";
 
 /** The day the shared export is built on: it fixes which quarterly reports exist, whatever the machine's date. */
@@ -97,15 +98,39 @@ export interface SharedSite {
   headline: string;
 }
 
+/**
+ * The run's shared offline export: the bundled snapshot and the repository's sheets through the real
+ * activities on `builtOn`, warehouse and exports. Read-only: use copyOfSharedExport to change anything.
+ */
+export async function sharedExport(): Promise<{ dir: string; config: ObservatoryConfig }> {
+  const made = await oncePerRun("offline-export", async (dir) => {
+    await offlineExport(configIn(dir), "shared-offline", testClock(builtOn));
+    return { dir };
+  });
+  return { dir: made.dir, config: configIn(made.dir) };
+}
+
+/**
+ * A data folder holding a copy of the shared export's warehouse and exports, the caller's to change: a fresh
+ * temp folder (the caller removes it), or `into`.
+ */
+export async function copyOfSharedExport(into?: string): Promise<{ dir: string; config: ObservatoryConfig }> {
+  const shared = await sharedExport();
+  const own = into ? { dir: into, config: configIn(into) } : await tempConfig();
+  await fs.mkdir(path.dirname(own.config.paths.warehouse), { recursive: true });
+  await fs.copyFile(shared.config.paths.warehouse, own.config.paths.warehouse);
+  await fs.cp(shared.config.paths.exports, own.config.paths.exports, { recursive: true });
+  return own;
+}
+
 /** The run's shared offline export and built site; read it, never change it (copy first). */
 export async function sharedSite(): Promise<SharedSite & { config: ObservatoryConfig }> {
-  const made = await oncePerRun("offline-site", async (dir): Promise<SharedSite> => {
-    const config = configIn(dir);
-    const activities = await offlineExport(config, "site-test", testClock(builtOn));
+  const made = await oncePerRun("offline-site", async (into): Promise<SharedSite> => {
+    const { dir, config } = await copyOfSharedExport(into);
     const headline = await khmerHeadline();
     await appendRows(config.paths.exports, [fixtureRows, khmerHeadlineRows(headline)]);
     const started = performance.now();
-    const built = await activities.buildSite();
+    const built = await createActivities({ config, projectRoot: repoRoot, log: () => undefined, now: testClock(builtOn) }).buildSite();
     return { dir, dist: built.dir, buildSeconds: built.seconds, buildWallSeconds: (performance.now() - started) / 1000, headline };
   });
   return { ...made, config: configIn(made.dir) };

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
-import { offlineExport, repoRoot, tempConfig, testClock } from "../helpers.js";
+import { createActivities } from "../../activities/index.js";
+import { repoRoot, testClock } from "../helpers.js";
+import { builtOn, copyOfSharedExport } from "../shared-site.js";
 
 const emptied = [
   "incidents",
@@ -58,8 +60,9 @@ function runLoader(loader: string, exportsDir: string, args: string[] = []): { s
 }
 
 beforeAll(async () => {
-  ({ config, dir } = await tempConfig());
-  const activities = await offlineExport(config, "empty-test", testClock("2026-11-25T06:00:00Z"));
+  // A copy of the run's shared offline export (test/shared-site.ts), emptied below.
+  ({ config, dir } = await copyOfSharedExport());
+  const activities = createActivities({ config, projectRoot: repoRoot, log: () => undefined, now: testClock(builtOn) });
   await empty(config.paths.exports, emptied);
   const { dir: dist } = await activities.buildSite();
   server = await serveStatic(dist);

@@ -15,7 +15,8 @@ import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { recordTableNames } from "../../warehouse/tables.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
-import { offlineExport, repoRoot, sharedWorkflowBundle, tempConfig, testClock, withSharedBundle } from "../helpers.js";
+import { repoRoot, sharedWorkflowBundle, tempConfig, withSharedBundle } from "../helpers.js";
+import { copyOfSharedExport } from "../shared-site.js";
 
 const dirs: string[] = [];
 let cliPath: string;
@@ -176,9 +177,9 @@ const start = (client: Client, config: ObservatoryConfig, runKey: string) =>
 beforeAll(async () => {
   installRuntime("ERROR");
   cliPath = (await provisionTemporalCli({ log: () => undefined })).path;
-  const clean = await tempConfig();
+  // What an undisturbed run holds: a copy of the run's shared offline export (test/shared-site.ts).
+  const clean = await copyOfSharedExport();
   dirs.push(clean.dir);
-  await offlineExport(clean.config, "clean", testClock("2026-11-25T06:00:00Z"));
   expected = await facts(clean.config);
   expect(expected.rows.observations.length).toBeGreaterThan(0);
 }, 120_000);
