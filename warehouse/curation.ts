@@ -124,10 +124,11 @@ export async function appendCurationLog(db: DuckDBConnection, e: LogEntry): Prom
 }
 
 async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
-  const [row] = await queryRows(
+  // log_id is a BIGINT sequence from 1, which JSON reads give as text: read as INTEGER it is a number.
+  const [row] = await queryRows<{ log_id: number }>(
     db,
     `INSERT INTO curation_log (logged_at, actor, action, target_kind, target_key, field, old_value, new_value, reason)
-     VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id`,
+     VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id::INTEGER AS log_id`,
     {
       at: e.at,
       actor: e.actor,
@@ -140,7 +141,7 @@ async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
       reason: e.reason,
     },
   );
-  return Number(row.log_id);
+  return row.log_id;
 }
 
 /**
@@ -175,7 +176,7 @@ const observationTarget = (k: ObservationKey) => `${k.indicatorCode}/${k.country
 
 /** The value the public views show for a key now, as text for the log ("v [source]; …" when sources differ). */
 async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<string | null> {
-  const rows = await queryRows(
+  const rows = await queryRows<{ value: number | null; source: string }>(
     db,
     `SELECT value, coalesce(source_id, 'analyst') AS source FROM v_observations_current
       WHERE indicator_code = $code AND country_iso3 = $country AND period = $period ORDER BY source`,
@@ -183,7 +184,7 @@ async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<stri
   );
   if (rows.length === 0) return null;
   if (rows.length === 1) return rows[0].value == null ? null : String(rows[0].value);
-  return rows.map((r) => `${r.value == null ? "null" : String(r.value)} [${String(r.source)}]`).join("; ");
+  return rows.map((r) => `${r.value == null ? "null" : String(r.value)} [${r.source}]`).join("; ");
 }
 
 /** Sets an analyst's value for (indicator, country, period); it wins over every source's value for that key. */
@@ -251,7 +252,7 @@ export async function withdrawObservationCuration(
   const reason = text("reason", input.reason);
   const at = timestamp(options.now);
   return inTransaction(db, async () => {
-    const current = await queryRows(
+    const current = await queryRows<{ action: string }>(
       db,
       `SELECT action FROM curated_observations WHERE indicator_code = $code AND country_iso3 = $country AND period = $period
         ORDER BY log_id DESC LIMIT 1`,
@@ -404,7 +405,7 @@ export async function recordMeasureStatus(
   return inTransaction(db, async () => {
     if ((await queryCount(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId })) === 0)
       throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
-    const previous = await queryRows(
+    const previous = await queryRows<{ shown: string }>(
       db,
       "SELECT status || ' as of ' || as_of::VARCHAR AS shown FROM measure_status WHERE measure_id = $id ORDER BY as_of DESC, log_id DESC LIMIT 1",
       { id: measureId },
@@ -416,7 +417,7 @@ export async function recordMeasureStatus(
       targetKind: "measure",
       targetKey: measureId,
       field: "status",
-      oldValue: previous.length > 0 ? String(previous[0].shown) : "not_started",
+      oldValue: previous.length > 0 ? previous[0].shown : "not_started",
       newValue: `${status} as of ${asOf}`,
       reason: note,
     });
@@ -471,7 +472,7 @@ export async function recordEventOutcome(
   return inTransaction(db, async () => {
     if ((await queryCount(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId })) === 0)
       throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
-    const previous = await queryRows(
+    const previous = await queryRows<{ shown: string }>(
       db,
       "SELECT outcome || coalesce(' on ' || on_date::VARCHAR, '') AS shown FROM event_outcomes WHERE event_id = $id ORDER BY log_id DESC LIMIT 1",
       { id: eventId },
@@ -484,7 +485,7 @@ export async function recordEventOutcome(
       targetKind: "event",
       targetKey: eventId,
       field: "outcome",
-      oldValue: previous.length > 0 ? String(previous[0].shown) : null,
+      oldValue: previous.length > 0 ? previous[0].shown : null,
       newValue,
       reason: note,
     });

@@ -69,9 +69,7 @@ export async function migrate(connection: DuckDBConnection, migrations?: Migrati
   await connection.run(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
   );
-  const done = new Set(
-    (await connection.runAndReadAll("SELECT version FROM schema_migrations")).getRowObjectsJson().map((r) => Number(r.version)),
-  );
+  const done = new Set((await queryRows<{ version: number }>(connection, "SELECT version FROM schema_migrations")).map((r) => r.version));
   const applied: number[] = [];
   for (const m of migrations ?? (await listMigrations())) {
     if (done.has(m.version)) continue;

@@ -9,7 +9,7 @@ export const eventReview = proposedReview({
   async describe(db, ref, proposal) {
     const eventId = proposedId(ref.key);
     const e = found(
-      await queryOne<{ event_id: string; title: string; date_text: string; document_url: string | null }>(
+      await queryOne<{ event_id: string; title: string | null; date_text: string | null; document_url: string | null }>(
         db,
         "SELECT event_id, title, date_text, document_url FROM events WHERE event_id = $id LIMIT 1",
         { id: eventId },
@@ -18,8 +18,8 @@ export const eventReview = proposedReview({
     );
     return {
       ...describedBase(ref),
-      title: `Governance activity ${e.event_id} (${String(e.date_text)}): ${proposal.outcome ?? "?"}${proposal.on_date ? ` on ${proposal.on_date}` : ""}`,
-      summary: String(e.title),
+      title: `Governance activity ${e.event_id} (${e.date_text}): ${proposal.outcome ?? "?"}${proposal.on_date ? ` on ${proposal.on_date}` : ""}`,
+      summary: e.title,
       url: webUrl(proposal.evidence?.split(",")[0]?.trim()) ?? webUrl(e.document_url),
       sourceId: null,
       snapshotSha256: null,

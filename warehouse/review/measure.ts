@@ -8,7 +8,7 @@ export const measureReview = proposedReview({
   fields: ["status", "as_of", "note", "evidence"],
   async describe(db, ref, proposal) {
     const m = found(
-      await queryOne<{ measure_id: string; text: string; timeframe: string }>(
+      await queryOne<{ measure_id: string; text: string | null; timeframe: string | null }>(
         db,
         "SELECT measure_id, text, timeframe FROM strategy_measures WHERE measure_id = $id LIMIT 1",
         {
@@ -19,8 +19,8 @@ export const measureReview = proposedReview({
     );
     return {
       ...describedBase(ref),
-      title: `NAIS measure ${m.measure_id} (${String(m.timeframe)}): ${proposal.status ?? "?"} as of ${proposal.as_of ?? "?"}`,
-      summary: String(m.text),
+      title: `NAIS measure ${m.measure_id} (${m.timeframe}): ${proposal.status ?? "?"} as of ${proposal.as_of ?? "?"}`,
+      summary: m.text,
       url: webUrl(proposal.evidence?.split(",")[0]?.trim()),
       sourceId: null,
       snapshotSha256: null,
