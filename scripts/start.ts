@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   }
   if (summary.siteDir) {
     console.log(
-      `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`,
+      `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run ` +
+        `site:preview\` serves it)`,
     );
   }
   if (devServer)

@@ -315,7 +315,8 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
       reason,
     });
     await db.run(
-      "INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      `INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason)
+       VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)`,
       {
         log: logId,
         kind: item.itemKind,
@@ -364,7 +365,8 @@ async function recordRejection(
       reason,
     });
     await db.run(
-      "INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      `INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason)
+       VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)`,
       {
         log: logId,
         kind: item.itemKind,
@@ -423,7 +425,8 @@ export async function recordMeasureStatus(
     });
     await insertEvidenced(
       db,
-      "INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
+      `INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at)
+       VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)`,
       {
         log: logId,
         id: measureId,
@@ -491,7 +494,8 @@ export async function recordEventOutcome(
     });
     await insertEvidenced(
       db,
-      "INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
+      `INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at)
+       VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)`,
       {
         log: logId,
         id: eventId,

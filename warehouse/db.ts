@@ -63,7 +63,8 @@ export async function createViews(connection: DuckDBConnection): Promise<void> {
 
 /**
  * Applies pending migrations; returns the versions applied now. Given no list (every migration), it then
- * seeds the indicator metadata (warehouse/indicator-metadata.ts) and re-creates the views; given a list (a test building an old warehouse), the views are left as they are.
+ * seeds the indicator metadata (warehouse/indicator-metadata.ts) and re-creates the views; given a list
+ * (a test building an old warehouse), the views are left as they are.
  */
 export async function migrate(connection: DuckDBConnection, migrations?: Migration[]): Promise<number[]> {
   await connection.run(
@@ -228,7 +229,8 @@ export async function bulkInsert(
     await fs.writeFile(file, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const names = Object.keys(columns).map(sqlIdent).join(", ");
     await connection.run(
-      `INSERT INTO ${sqlIdent(table)} (${names}) SELECT ${names} FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${jsonColumns(columns)})`,
+      `INSERT INTO ${sqlIdent(table)} (${names})
+       SELECT ${names} FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${jsonColumns(columns)})`,
     );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -191,7 +191,14 @@ function boundsRows(rules: QualityRules): string {
   ];
   for (const [code, rule] of Object.entries(rules.indicators)) {
     const row = (country: string | null, b: { min?: number; max?: number; greater_than?: number }) =>
-      `SELECT ${sqlString(code)}, ${country === null ? "NULL" : sqlString(country)}, ${lit(b.greater_than ?? b.min)}, ${b.greater_than !== undefined}, ${lit(b.max)}`;
+      "SELECT " +
+      [
+        sqlString(code),
+        country === null ? "NULL" : sqlString(country),
+        lit(b.greater_than ?? b.min),
+        b.greater_than !== undefined,
+        lit(b.max),
+      ].join(", ");
     rows.push(row(null, rule));
     for (const [country, c] of Object.entries(rule.countries ?? {})) {
       const lower = c.min !== undefined || c.greater_than !== undefined ? c : rule;

@@ -31,7 +31,8 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
   );
   const tags = await queryRows<{ dimension: string; tags: string[] }>(
     db,
-    "SELECT dimension, list(tag ORDER BY tag) AS tags FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $key AND dimension IN ('harm', 'sector') GROUP BY dimension",
+    `SELECT dimension, list(tag ORDER BY tag) AS tags FROM v_item_tags_effective
+      WHERE item_kind = 'news' AND item_key = $key AND dimension IN ('harm', 'sector') GROUP BY dimension`,
     { key: c.item_key },
   );
   const tagsOf = (d: string) => tags.find((t) => t.dimension === d)?.tags ?? [];
@@ -132,7 +133,8 @@ async function decide(ctx: DecisionContext) {
   const c = found(
     await queryOne<DecidedCandidate>(
       db,
-      "SELECT c.*, n.source_id, n.snapshot_sha256, n.retrieved_at::VARCHAR AS retrieved FROM incident_candidates c JOIN news_items n ON n.item_key = c.item_key WHERE candidate_key = $key LIMIT 1",
+      `SELECT c.*, n.source_id, n.snapshot_sha256, n.retrieved_at::VARCHAR AS retrieved
+         FROM incident_candidates c JOIN news_items n ON n.item_key = c.item_key WHERE candidate_key = $key LIMIT 1`,
       { key: ref.key },
     ),
     `incident candidate ${JSON.stringify(ref.key)} has no news item in the warehouse`,

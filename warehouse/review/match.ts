@@ -43,7 +43,9 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
   return {
     ...describedBase(ref),
     title: `Same incident? ${kept.title} (${kept.incident_key}) and ${duplicate.title} (${duplicate.incident_key})`,
-    summary: `${kept.occurred_on} and ${duplicate.occurred_on}, ${m.days_apart} days apart; text similarity ${m.similarity}. Approving makes them one incident, the analysts' entry, citing both; rejecting keeps two.`,
+    summary:
+      `${kept.occurred_on} and ${duplicate.occurred_on}, ${m.days_apart} days apart; text similarity ${m.similarity}. Approving makes ` +
+      `them one incident, the analysts' entry, citing both; rejecting keeps two.`,
     url: cite ?? webUrl((duplicate.report_urls ?? [])[0]),
     sourceId: duplicate.source_id,
     snapshotSha256: duplicate.snapshot_sha256,
@@ -83,7 +85,8 @@ export const matchReview: ReviewHandler = {
       return [];
     return queryRows<{ key: string; source_id: string | null }>(
       db,
-      `SELECT m.match_key AS key, i.source_id FROM incident_matches m LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key
+      `SELECT m.match_key AS key, i.source_id FROM incident_matches m
+          LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key
         WHERE NOT EXISTS (SELECT 1 FROM incident_match_reviews r WHERE r.match_key = m.match_key) ORDER BY m.match_key`,
     );
   },
