@@ -3,11 +3,11 @@
 // freshness per source. A failed check of severity `error` means the run's export must not be published.
 import fs from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { cadences } from "../sources/registry.js";
 import { bulkInsert, inTransaction, itemTables, queryRows, sqlIdent, sqlString } from "./db.js";
 import { recordTableNames, recordTables } from "./tables.js";
+import { parseYamlFile } from "./yaml.js";
 
 export type Cadence = (typeof cadences)[number];
 export type Severity = "error" | "warning";
@@ -105,18 +105,7 @@ function formatPath(path: Array<string | number>): string {
 
 /** Parses and validates the rules; errors name the file and the path of each wrong field. */
 export function parseQualityRules(text: string, file = "warehouse/quality-rules.yaml"): QualityRules {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new Error(`${file}: not valid YAML: ${(error as Error).message}`);
-  }
-  const result = rulesSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
-    throw new Error(`${file} is invalid:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseYamlFile(rulesSchema, text, file, { formatPath, empty: {} });
 }
 
 export async function loadQualityRules(file: string): Promise<QualityRules> {
