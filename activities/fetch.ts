@@ -414,7 +414,8 @@ async function fetchLive(url: string, start: URL, env: Env): Promise<FetchOutcom
       // Too long to sleep inside the activity: hand the wait to Temporal's retry.
       throw retryable(
         type,
-        `${label}: ${result.why} with Retry-After of ${Math.ceil(result.retryAfterMs / 1000)} s (longer than the ${settings.maxRetryAfterMs / 1000} s waited in the activity)`,
+        `${label}: ${result.why} with Retry-After of ${Math.ceil(result.retryAfterMs / 1000)} s (longer than the ${settings.maxRetryAfterMs / 1000} ` +
+          `s waited in the activity)`,
         result.retryAfterMs,
       );
     }

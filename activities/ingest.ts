@@ -186,13 +186,15 @@ export function createIngestActivities(env: ActivityEnv) {
           }
           if (seen.size >= entry.fetch.max_pages) {
             warn(
-              `paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, the first ${url}`,
+              `paging stopped at the cap of ${entry.fetch.max_pages} pages per run (fetch.max_pages); ${queue.length + 1} page(s) not fetched, ` +
+                `the first ${url}`,
             );
             break;
           }
           if (bytes >= entry.fetch.max_run_bytes) {
             warn(
-              `paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} page(s) not fetched, the first ${url}`,
+              `paging stopped: the run's budget of ${entry.fetch.max_run_bytes} bytes (fetch.max_run_bytes) is spent; ${queue.length + 1} ` +
+                `page(s) not fetched, the first ${url}`,
             );
             break;
           }

@@ -57,7 +57,8 @@ export function createReviewActivities(env: ActivityEnv) {
         const { open, held } = boundReviews(refs, config.review.maxOpenPerSourceKind);
         for (const h of held)
           log(
-            `${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ${config.review.maxOpenPerSourceKind})`,
+            `${h.sourceId ?? "-"}: ${h.count} more ${h.kind} review(s) wait until earlier ones are decided (review.maxOpenPerSourceKind ` +
+              `${config.review.maxOpenPerSourceKind})`,
           );
         return {
           items: open.map((r) => ({ id: reviewId(r.kind, r.key), kind: r.kind, key: r.key })),

@@ -125,7 +125,8 @@ export async function seedClientLibraries(projectRoot: string, siteDir: string, 
   }
   if (missing.length > 0) {
     throw new SiteBuildError(
-      `Framework's client may import ${missing.map((n) => `npm:${n}`).join(", ")}, which ${missing.length === 1 ? "is" : "are"} neither installed nor pinned in site/${pinsFile}: add a version there`,
+      `Framework's client may import ${missing.map((n) => `npm:${n}`).join(", ")}, which ${missing.length === 1 ? "is" : "are"} neither ` +
+        `installed nor pinned in site/${pinsFile}: add a version there`,
       "",
     );
   }

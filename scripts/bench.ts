@@ -136,7 +136,8 @@ if (values.json) {
   console.log("\nfigure                                                 value      target    meets");
   for (const [name, f] of Object.entries(result.figures)) {
     console.log(
-      `${name.padEnd(54)} ${`${fmt(f.value)} ${f.unit === "ratio" ? "" : f.unit}`.padEnd(10)} ${f.target.padEnd(9)} ${f.target === "—" ? "" : f.meets ? "yes" : "NO"}${f.note ? `  (${f.note})` : ""}`,
+      `${name.padEnd(54)} ${`${fmt(f.value)} ${f.unit === "ratio" ? "" : f.unit}`.padEnd(10)} ${f.target.padEnd(9)} ` +
+        `${f.target === "—" ? "" : f.meets ? "yes" : "NO"}${f.note ? `  (${f.note})` : ""}`,
     );
   }
 }

@@ -16,7 +16,8 @@ const config = loadConfig();
 const analysts = new AnalystStore(config.analysts.file);
 if ((await analysts.list()).length === 0) {
   console.error(
-    `No analyst accounts in ${config.analysts.file}: the console signs in named analysts only.\n  npm run analysts -- add NAME   (the first account is an editor; it prints the token once)`,
+    `No analyst accounts in ${config.analysts.file}: the console signs in named analysts only.\n  npm run analysts -- add NAME   (the first ` +
+      `account is an editor; it prints the token once)`,
   );
   process.exit(2);
 }

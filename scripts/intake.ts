@@ -19,6 +19,8 @@ await serveUntilSignal(
   "intake",
   client,
   async () => startIntake({ client, config, provinces: await loadProvinces(path.join(projectRoot, "sources", "provinces.yaml")) }),
-  (running) =>
-    `Incident intake on ${running.url}/report${config.intake.url ? ` (public at ${config.intake.url})` : " (OBSERVATORY_INTAKE_URL is unset: the site shows no form)"}; Ctrl-C to stop.`,
+  (running) => {
+    const form = config.intake.url ? ` (public at ${config.intake.url})` : " (OBSERVATORY_INTAKE_URL is unset: the site shows no form)";
+    return `Incident intake on ${running.url}/report${form}; Ctrl-C to stop.`;
+  },
 );

@@ -124,7 +124,8 @@ async function main(): Promise<number> {
         return 1;
       }
       console.log(
-        `Exported ${Object.keys(summary.exportedTables).length} tables to ${summary.exportDir} (incidents: ${summary.exportedTables.incidents ?? 0} rows). Now: npm run site:build`,
+        `Exported ${Object.keys(summary.exportedTables).length} tables to ${summary.exportDir} (incidents: ${summary.exportedTables.incidents ?? 0} ` +
+          `rows). Now: npm run site:build`,
       );
       return 0;
     }
@@ -164,7 +165,8 @@ async function main(): Promise<number> {
     if (command === "show") {
       const s = await reviewState(client, id);
       console.log(
-        `${s.id}\n  status:   ${s.status}${s.overdue ? " (OVERDUE)" : ""}\n  opened:   ${s.openedAt}\n  reminder: ${s.remindedAt ? `sent ${s.remindedAt}` : `due ${s.remindAt}`}\n  escalate: ${s.escalatedAt ? `escalated ${s.escalatedAt}` : `due ${s.escalateAt}`}`,
+        `${s.id}\n  status:   ${s.status}${s.overdue ? " (OVERDUE)" : ""}\n  opened:   ${s.openedAt}\n  reminder: ` +
+          `${s.remindedAt ? `sent ${s.remindedAt}` : `due ${s.remindAt}`}\n  escalate: ${s.escalatedAt ? `escalated ${s.escalatedAt}` : `due ${s.escalateAt}`}`,
       );
       if (s.item) {
         console.log(`  title:    ${s.item.title}`);

@@ -103,7 +103,8 @@ async function main(): Promise<void> {
   }
   if (summary.siteDir) {
     console.log(
-      `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run site:preview\` serves it)`,
+      `Site:      ${path.relative(process.cwd(), summary.siteDir)}/index.html (built in ${summary.siteSeconds?.toFixed(1)} s; \`npm run ` +
+        `site:preview\` serves it)`,
     );
   } else if (summary.siteUnchanged) {
     console.log(`Site:      not rebuilt: ${path.relative(process.cwd(), config.paths.siteOutput)} already shows what this export holds`);

@@ -51,13 +51,18 @@ async function sources(now: number): Promise<boolean> {
     queryRows(
       db,
       `WITH runs AS (SELECT * FROM read_parquet(${parquet("fetch_runs")})),
-            last AS (SELECT source_id, status, message FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST, run_id DESC) = 1),
+            last AS (SELECT source_id, status, message FROM runs
+                     QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST, run_id DESC) = 1),
             recent AS (SELECT source_id, count(*) FILTER (WHERE status = 'failed') AS failures, count(*) AS runs
-                         FROM (SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST) <= 10) GROUP BY source_id),
+                         FROM (SELECT * FROM runs
+                               QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY finished_at DESC NULLS LAST) <= 10)
+                        GROUP BY source_id),
             ok AS (SELECT source_id, max(finished_at) AS last_ok FROM runs WHERE status IN ('ok', 'unchanged') GROUP BY source_id),
-            captures AS (SELECT source_id, max(retrieved_at) AS newest, arg_max(origin, retrieved_at) AS origin FROM read_parquet(${parquet("snapshots")}) GROUP BY source_id)
+            captures AS (SELECT source_id, max(retrieved_at) AS newest, arg_max(origin, retrieved_at) AS origin
+                           FROM read_parquet(${parquet("snapshots")}) GROUP BY source_id)
        SELECT s.source_id, s.cadence, s.enabled, l.status AS last_status, l.message,
-              strftime(timezone('UTC', ok.last_ok), '%Y-%m-%dT%H:%M:%SZ') AS last_ok, coalesce(r.failures, 0)::INTEGER AS failures, coalesce(r.runs, 0)::INTEGER AS runs,
+              strftime(timezone('UTC', ok.last_ok), '%Y-%m-%dT%H:%M:%SZ') AS last_ok,
+              coalesce(r.failures, 0)::INTEGER AS failures, coalesce(r.runs, 0)::INTEGER AS runs,
               strftime(timezone('UTC', c.newest), '%Y-%m-%dT%H:%M:%SZ') AS newest_capture, c.origin AS newest_origin
          FROM read_parquet(${parquet("sources")}) s
          LEFT JOIN last l USING (source_id) LEFT JOIN recent r USING (source_id) LEFT JOIN ok USING (source_id) LEFT JOIN captures c USING (source_id)
@@ -99,7 +104,8 @@ async function measures(): Promise<void> {
   const rows = await withMemoryDb((db) =>
     queryRows(
       db,
-      `SELECT measure_id, timeframe, status, as_of_date::VARCHAR AS as_of FROM read_parquet(${parquet("measures_status")}) WHERE overdue ORDER BY priority_id, seq`,
+      `SELECT measure_id, timeframe, status, as_of_date::VARCHAR AS as_of FROM read_parquet(${parquet("measures_status")})
+        WHERE overdue ORDER BY priority_id, seq`,
     ),
   );
   console.log(`\nOverdue NAIS measures: ${rows.length}${rows.length ? ` (judged on ${rows[0].as_of}, the export's date)` : ""}`);

@@ -85,7 +85,8 @@ function editionSwitch(pagePath) {
       : "";
   return (
     `<nav class="edition-switch" aria-label="${escapeAttr(message("ui.languageSwitch", lang))}">` +
-    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}" onclick="this.hash = location.hash">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`
+    `<a data-edition-switch hreflang="${other}" lang="${other}" href="${target}" onclick="this.hash = ` +
+    `location.hash">${message("ui.otherEdition", lang)}</a>${toggle}</nav>`
   );
 }
 

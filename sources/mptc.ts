@@ -159,7 +159,8 @@ function readPage(input: ParseInput): Page {
       throw new ParseError(
         input.sourceId,
         input.url,
-        `the page is set in the legacy non-Unicode Khmer font "${font}": its text is not Unicode Khmer and would be stored as gibberish; it needs converting to Unicode first`,
+        `the page is set in the legacy non-Unicode Khmer font "${font}": its text is not Unicode Khmer and would be stored as gibberish; it ` +
+          `needs converting to Unicode first`,
       );
     }
     return {
@@ -201,7 +202,8 @@ function readPage(input: ParseInput): Page {
       throw new ParseError(
         input.sourceId,
         input.url,
-        `list page has ${linked.length} linked entr${linked.length === 1 ? "y" : "ies"} ("${options.list_item_selector}" with "${options.link_selector}") but none links to another page on ${pageUrl.hostname} (first link: ${JSON.stringify(linked[0].href)})`,
+        `list page has ${linked.length} linked entr${linked.length === 1 ? "y" : "ies"} ("${options.list_item_selector}" with ` +
+          `"${options.link_selector}") but none links to another page on ${pageUrl.hostname} (first link: ${JSON.stringify(linked[0].href)})`,
       );
     }
     return { kind: "list", decoding, detailUrls, nextUrl: next ?? null, options };
@@ -210,7 +212,8 @@ function readPage(input: ParseInput): Page {
   throw new ParseError(
     input.sourceId,
     input.url,
-    `page layout not recognised: no article body ("${options.body_selector}") and no linked list entries ("${options.list_item_selector}" with "${options.link_selector}")`,
+    `page layout not recognised: no article body ("${options.body_selector}") and no linked list entries ("${options.list_item_selector}" ` +
+      `with "${options.link_selector}")`,
   );
 }
 

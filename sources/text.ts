@@ -53,7 +53,8 @@ export function words(text: string): string[] {
 }
 
 const BLOCK_TAGS =
-  "address, article, aside, blockquote, br, dd, div, dl, dt, figcaption, figure, footer, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, ol, p, pre, section, table, td, th, tr, ul";
+  "address, article, aside, blockquote, br, dd, div, dl, dt, figcaption, figure, footer, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, " +
+  "ol, p, pre, section, table, td, th, tr, ul";
 
 /**
  * Plain text of an HTML fragment: scripts, styles and embeds removed, entities decoded, block

@@ -5,7 +5,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import { isPeriod } from "../sources/period.js";
 import { dimensionIds, type Taxonomy } from "../sources/taxonomy.js";
-import { inTransaction, itemTables, queryCount, queryRows } from "./db.js";
+import { inTransaction, itemTables, queryCount, queryOne, queryRows } from "./db.js";
 import { CurationInputError, httpUrl, isoDate, oneOf, text, timestamp } from "./validate.js";
 
 // The shared validators and the transaction helper, re-exported for the callers that import them from here.
@@ -37,6 +37,11 @@ interface Who {
   curatedBy: string;
   /** Why: kept in the log for anyone who later asks. */
   reason: string;
+}
+
+/** Who curated, why and when, checked in that order: what every curation of an item or a value records. */
+function signed(input: Who, options: CurationOptions): Who & { at: string } {
+  return { curatedBy: text("curatedBy", input.curatedBy), reason: text("reason", input.reason), at: timestamp(options.now) };
 }
 
 export interface ObservationKey {
@@ -124,10 +129,11 @@ export async function appendCurationLog(db: DuckDBConnection, e: LogEntry): Prom
 }
 
 async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
-  const [row] = await queryRows(
+  // log_id is a BIGINT sequence from 1, which JSON reads give as text: read as INTEGER it is a number.
+  const [row] = await queryRows<{ log_id: number }>(
     db,
     `INSERT INTO curation_log (logged_at, actor, action, target_kind, target_key, field, old_value, new_value, reason)
-     VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id`,
+     VALUES ($at::TIMESTAMPTZ, $actor, $action, $kind, $key, $field, $old, $new, $reason) RETURNING log_id::INTEGER AS log_id`,
     {
       at: e.at,
       actor: e.actor,
@@ -140,7 +146,7 @@ async function log(db: DuckDBConnection, e: LogEntry): Promise<number> {
       reason: e.reason,
     },
   );
-  return Number(row.log_id);
+  return row.log_id;
 }
 
 /**
@@ -175,7 +181,7 @@ const observationTarget = (k: ObservationKey) => `${k.indicatorCode}/${k.country
 
 /** The value the public views show for a key now, as text for the log ("v [source]; …" when sources differ). */
 async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<string | null> {
-  const rows = await queryRows(
+  const rows = await queryRows<{ value: number | null; source: string }>(
     db,
     `SELECT value, coalesce(source_id, 'analyst') AS source FROM v_observations_current
       WHERE indicator_code = $code AND country_iso3 = $country AND period = $period ORDER BY source`,
@@ -183,7 +189,7 @@ async function shownValue(db: DuckDBConnection, k: ObservationKey): Promise<stri
   );
   if (rows.length === 0) return null;
   if (rows.length === 1) return rows[0].value == null ? null : String(rows[0].value);
-  return rows.map((r) => `${r.value == null ? "null" : String(r.value)} [${String(r.source)}]`).join("; ");
+  return rows.map((r) => `${r.value == null ? "null" : String(r.value)} [${r.source}]`).join("; ");
 }
 
 /** Sets an analyst's value for (indicator, country, period); it wins over every source's value for that key. */
@@ -198,9 +204,7 @@ export async function curateObservation(
   }
   const unit = input.unit == null ? null : text("unit", input.unit);
   const sourceUrl = httpUrl("sourceUrl", input.sourceUrl);
-  const curatedBy = text("curatedBy", input.curatedBy);
-  const reason = text("reason", input.reason);
-  const at = timestamp(options.now);
+  const { curatedBy, reason, at } = signed(input, options);
   return inTransaction(db, async () => {
     const n = await queryCount(
       db,
@@ -247,11 +251,9 @@ export async function withdrawObservationCuration(
   options: CurationOptions,
 ): Promise<CurationReceipt> {
   const key = observationKey(input);
-  const curatedBy = text("curatedBy", input.curatedBy);
-  const reason = text("reason", input.reason);
-  const at = timestamp(options.now);
+  const { curatedBy, reason, at } = signed(input, options);
   return inTransaction(db, async () => {
-    const current = await queryRows(
+    const current = await queryRows<{ action: string }>(
       db,
       `SELECT action FROM curated_observations WHERE indicator_code = $code AND country_iso3 = $country AND period = $period
         ORDER BY log_id DESC LIMIT 1`,
@@ -291,9 +293,7 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
     throw new CurationInputError("tag", `must be a NAIS priority "1" to "6", got ${JSON.stringify(tag)}`);
   }
   const action = oneOf("action", input.action, ["add", "remove"] as const);
-  const curatedBy = text("curatedBy", input.curatedBy);
-  const reason = text("reason", input.reason);
-  const at = timestamp(options.now);
+  const { curatedBy, reason, at } = signed(input, options);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, false)))
       throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
@@ -314,7 +314,8 @@ export async function classifyItem(db: DuckDBConnection, input: Classification, 
       reason,
     });
     await db.run(
-      "INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      `INSERT INTO curated_classifications (log_id, item_kind, item_key, dimension, tag, action, curated_by, curated_at, reason)
+       VALUES ($log, $kind, $key, $dim, $tag, $action, $by, $at::TIMESTAMPTZ, $reason)`,
       {
         log: logId,
         kind: item.itemKind,
@@ -338,9 +339,7 @@ async function recordRejection(
   options: CurationOptions,
 ): Promise<CurationReceipt> {
   const item = itemRef(input);
-  const curatedBy = text("curatedBy", input.curatedBy);
-  const reason = text("reason", input.reason);
-  const at = timestamp(options.now);
+  const { curatedBy, reason, at } = signed(input, options);
   return inTransaction(db, async () => {
     if (!(await itemExists(db, item, true)))
       throw new CurationInputError("itemKey", `no ${item.itemKind} ${JSON.stringify(item.itemKey)} in the warehouse`);
@@ -363,7 +362,8 @@ async function recordRejection(
       reason,
     });
     await db.run(
-      "INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason) VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)",
+      `INSERT INTO curated_rejections (log_id, item_kind, item_key, action, curated_by, curated_at, reason)
+       VALUES ($log, $kind, $key, $action, $by, $at::TIMESTAMPTZ, $reason)`,
       {
         log: logId,
         kind: item.itemKind,
@@ -388,6 +388,56 @@ export function restoreItem(db: DuckDBConnection, input: ItemRef & Who, options:
   return recordRejection(db, input, "restore", options);
 }
 
+/** What a measure's status and an activity's outcome record: one row with its evidence, about a target that must exist. */
+interface EvidencedRecord {
+  /** The curation_log entry's target (its key is the row's $id) and the field it changes. */
+  target: { kind: string; id: string; field: string; action: string };
+  /** count(*) AS n of the target by $id; none throws `missing` (the field and the message). */
+  existsSql: string;
+  missing: [field: string, message: string];
+  /** What the target shows now (`shown`, by $id) for the log's old value; `noneShown` when nothing is recorded yet. */
+  shownSql: string;
+  noneShown: string | null;
+  newValue: string;
+  /** The INSERT, given $log, $id, $note, $urls, $by, $at and the `values` of its own columns. */
+  insertSql: string;
+  values: Record<string, string | null>;
+  note: string;
+  evidenceUrls: string[];
+  recordedBy: string;
+}
+
+/** Checks who records it and when (after the caller's own fields), then writes the log entry and the row in one transaction. */
+async function recordEvidenced(db: DuckDBConnection, options: CurationOptions, r: EvidencedRecord): Promise<CurationReceipt> {
+  const recordedBy = text("recordedBy", r.recordedBy);
+  const at = timestamp(options.now);
+  return inTransaction(db, async () => {
+    if ((await queryCount(db, r.existsSql, { id: r.target.id })) === 0) throw new CurationInputError(...r.missing);
+    const previous = await queryOne<{ shown: string }>(db, r.shownSql, { id: r.target.id });
+    const logId = await log(db, {
+      at,
+      actor: recordedBy,
+      action: r.target.action,
+      targetKind: r.target.kind,
+      targetKey: r.target.id,
+      field: r.target.field,
+      oldValue: previous ? previous.shown : r.noneShown,
+      newValue: r.newValue,
+      reason: r.note,
+    });
+    await insertEvidenced(db, r.insertSql, {
+      ...r.values,
+      log: logId,
+      id: r.target.id,
+      note: r.note,
+      urls: r.evidenceUrls,
+      by: recordedBy,
+      at,
+    });
+    return { logId, at };
+  });
+}
+
 /** Records a NAIS measure's status from a date, with the evidence for it. */
 export async function recordMeasureStatus(
   db: DuckDBConnection,
@@ -399,42 +449,20 @@ export async function recordMeasureStatus(
   const asOf = isoDate("asOf", input.asOf);
   const note = text("note", input.note);
   const evidenceUrls = evidenceList(input.evidenceUrls ?? [], status === "not_started" ? null : `for status ${status}`);
-  const recordedBy = text("recordedBy", input.recordedBy);
-  const at = timestamp(options.now);
-  return inTransaction(db, async () => {
-    if ((await queryCount(db, "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id", { id: measureId })) === 0)
-      throw new CurationInputError("measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`);
-    const previous = await queryRows(
-      db,
+  return recordEvidenced(db, options, {
+    target: { kind: "measure", id: measureId, field: "status", action: "measure_status" },
+    existsSql: "SELECT count(*) AS n FROM strategy_measures WHERE measure_id = $id",
+    missing: ["measureId", `${JSON.stringify(measureId)} is not a NAIS measure in the warehouse`],
+    shownSql:
       "SELECT status || ' as of ' || as_of::VARCHAR AS shown FROM measure_status WHERE measure_id = $id ORDER BY as_of DESC, log_id DESC LIMIT 1",
-      { id: measureId },
-    );
-    const logId = await log(db, {
-      at,
-      actor: recordedBy,
-      action: "measure_status",
-      targetKind: "measure",
-      targetKey: measureId,
-      field: "status",
-      oldValue: previous.length > 0 ? String(previous[0].shown) : "not_started",
-      newValue: `${status} as of ${asOf}`,
-      reason: note,
-    });
-    await insertEvidenced(
-      db,
-      "INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
-      {
-        log: logId,
-        id: measureId,
-        status,
-        asOf,
-        note,
-        urls: evidenceUrls,
-        by: recordedBy,
-        at,
-      },
-    );
-    return { logId, at };
+    noneShown: "not_started",
+    newValue: `${status} as of ${asOf}`,
+    insertSql: `INSERT INTO measure_status (log_id, measure_id, status, as_of, note, evidence_urls, recorded_by, recorded_at)
+                VALUES ($log, $id, $status, $asOf::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)`,
+    values: { status, asOf },
+    note,
+    evidenceUrls,
+    recordedBy: input.recordedBy,
   });
 }
 
@@ -466,42 +494,19 @@ export async function recordEventOutcome(
   if (outcome !== "cancelled" && onDate === null) throw new CurationInputError("onDate", `is required when the outcome is ${outcome}`);
   const note = text("note", input.note);
   const evidenceUrls = evidenceList(input.evidenceUrls, "");
-  const recordedBy = text("recordedBy", input.recordedBy);
-  const at = timestamp(options.now);
-  return inTransaction(db, async () => {
-    if ((await queryCount(db, "SELECT count(*) AS n FROM events WHERE event_id = $id", { id: eventId })) === 0)
-      throw new CurationInputError("eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`);
-    const previous = await queryRows(
-      db,
+  return recordEvidenced(db, options, {
+    target: { kind: "event", id: eventId, field: "outcome", action: "event_outcome" },
+    existsSql: "SELECT count(*) AS n FROM events WHERE event_id = $id",
+    missing: ["eventId", `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`],
+    shownSql:
       "SELECT outcome || coalesce(' on ' || on_date::VARCHAR, '') AS shown FROM event_outcomes WHERE event_id = $id ORDER BY log_id DESC LIMIT 1",
-      { id: eventId },
-    );
-    const newValue = onDate ? `${outcome} on ${onDate}` : outcome;
-    const logId = await log(db, {
-      at,
-      actor: recordedBy,
-      action: "event_outcome",
-      targetKind: "event",
-      targetKey: eventId,
-      field: "outcome",
-      oldValue: previous.length > 0 ? String(previous[0].shown) : null,
-      newValue,
-      reason: note,
-    });
-    await insertEvidenced(
-      db,
-      "INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at) VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)",
-      {
-        log: logId,
-        id: eventId,
-        outcome,
-        onDate,
-        note,
-        urls: evidenceUrls,
-        by: recordedBy,
-        at,
-      },
-    );
-    return { logId, at };
+    noneShown: null,
+    newValue: onDate ? `${outcome} on ${onDate}` : outcome,
+    insertSql: `INSERT INTO event_outcomes (log_id, event_id, outcome, on_date, note, evidence_urls, recorded_by, recorded_at)
+                VALUES ($log, $id, $outcome, $onDate::DATE, $note, $urls, $by, $at::TIMESTAMPTZ)`,
+    values: { outcome, onDate },
+    note,
+    evidenceUrls,
+    recordedBy: input.recordedBy,
   });
 }

@@ -63,15 +63,14 @@ export async function createViews(connection: DuckDBConnection): Promise<void> {
 
 /**
  * Applies pending migrations; returns the versions applied now. Given no list (every migration), it then
- * seeds the indicator metadata (warehouse/indicator-metadata.ts) and re-creates the views; given a list (a test building an old warehouse), the views are left as they are.
+ * seeds the indicator metadata (warehouse/indicator-metadata.ts) and re-creates the views; given a list
+ * (a test building an old warehouse), the views are left as they are.
  */
 export async function migrate(connection: DuckDBConnection, migrations?: Migration[]): Promise<number[]> {
   await connection.run(
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
   );
-  const done = new Set(
-    (await connection.runAndReadAll("SELECT version FROM schema_migrations")).getRowObjectsJson().map((r) => Number(r.version)),
-  );
+  const done = new Set((await queryRows<{ version: number }>(connection, "SELECT version FROM schema_migrations")).map((r) => r.version));
   const applied: number[] = [];
   for (const m of migrations ?? (await listMigrations())) {
     if (done.has(m.version)) continue;
@@ -230,7 +229,8 @@ export async function bulkInsert(
     await fs.writeFile(file, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const names = Object.keys(columns).map(sqlIdent).join(", ");
     await connection.run(
-      `INSERT INTO ${sqlIdent(table)} (${names}) SELECT ${names} FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${jsonColumns(columns)})`,
+      `INSERT INTO ${sqlIdent(table)} (${names})
+       SELECT ${names} FROM read_json(${sqlString(file)}, format = 'newline_delimited', columns = ${jsonColumns(columns)})`,
     );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

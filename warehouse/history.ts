@@ -60,7 +60,7 @@ export async function observationsAsOf(
   const macro = filter.curated ? "observations_effective_as_of" : "observations_as_of";
   const columns = filter.curated ? "* EXCLUDE (curated, curated_at)" : "*";
   const utc = (c: string) => `strftime(timezone('UTC', ${c}), '%Y-%m-%dT%H:%M:%S.%gZ') AS ${c}`;
-  const rows = await queryRows(
+  return queryRows<ObservationAsOf>(
     db,
     `SELECT ${columns} REPLACE (${utc("valid_from")}, ${utc("retrieved_at")})
        FROM ${macro}($t::TIMESTAMPTZ)
@@ -70,5 +70,4 @@ export async function observationsAsOf(
       ORDER BY indicator_code, country_iso3, period, source_id NULLS FIRST`,
     { t, code: filter.indicatorCode ?? null, country: filter.countryIso3 ?? null, source: filter.sourceId ?? null },
   );
-  return rows as unknown as ObservationAsOf[];
 }

@@ -3,8 +3,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseYamlFile } from "./yaml.js";
 
 /** The metadata file beside the warehouse schema. */
 export const defaultMetadataFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "metadata.yaml");
@@ -84,18 +84,7 @@ export interface Licence {
 
 /** Parses and validates metadata text; errors name the file and the field (tables.observations.columns.value). */
 export function parseMetadata(source: string, file = "warehouse/metadata.yaml"): Metadata {
-  let raw: unknown;
-  try {
-    raw = parseYaml(source);
-  } catch (error) {
-    throw new Error(`${file}: not valid YAML: ${(error as Error).message}`);
-  }
-  const result = metadataSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
-    throw new Error(`${file} is invalid:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseYamlFile(metadataSchema, source, file, { formatPath: (p) => p.join(".") || "(top level)" });
 }
 
 export async function loadMetadata(file = defaultMetadataFile): Promise<Metadata> {

@@ -3,11 +3,11 @@
 // freshness per source. A failed check of severity `error` means the run's export must not be published.
 import fs from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { cadences } from "../sources/registry.js";
 import { bulkInsert, inTransaction, itemTables, queryRows, sqlIdent, sqlString } from "./db.js";
 import { recordTableNames, recordTables } from "./tables.js";
+import { parseYamlFile } from "./yaml.js";
 
 export type Cadence = (typeof cadences)[number];
 export type Severity = "error" | "warning";
@@ -105,18 +105,7 @@ function formatPath(path: Array<string | number>): string {
 
 /** Parses and validates the rules; errors name the file and the path of each wrong field. */
 export function parseQualityRules(text: string, file = "warehouse/quality-rules.yaml"): QualityRules {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new Error(`${file}: not valid YAML: ${(error as Error).message}`);
-  }
-  const result = rulesSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
-    throw new Error(`${file} is invalid:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseYamlFile(rulesSchema, text, file, { formatPath, empty: {} });
 }
 
 export async function loadQualityRules(file: string): Promise<QualityRules> {
@@ -172,22 +161,33 @@ const result = (check: string, severity: Severity, count: number, examples: stri
  * order: one query, the count taken by a window before the LIMIT.
  */
 async function failing(db: DuckDBConnection, sql: string, orderBy: string, max: number) {
-  const rows = await queryRows(db, `SELECT *, count(*) OVER () AS failing_total FROM (${sql}) f ORDER BY ${orderBy} LIMIT ${max}`);
-  return { count: rows.length === 0 ? 0 : Number(rows[0].failing_total), rows };
+  const rows = await queryRows<Record<string, unknown> & { failing_total: number }>(
+    db,
+    `SELECT *, (count(*) OVER ())::INTEGER AS failing_total FROM (${sql}) f ORDER BY ${orderBy} LIMIT ${max}`,
+  );
+  return { count: rows.length === 0 ? 0 : rows[0].failing_total, rows };
 }
 
-const observationName = (r: Record<string, unknown>) => `observations ${fmt(r.indicator_code)}/${fmt(r.country_iso3)}/${fmt(r.period)}`;
+const observationName = (r: { indicator_code?: unknown; country_iso3?: unknown; period?: unknown }) =>
+  `observations ${fmt(r.indicator_code)}/${fmt(r.country_iso3)}/${fmt(r.period)}`;
 const num = (v: unknown) => (typeof v === "number" ? String(v) : fmt(v));
 
 /** A rule as rows of bounds: one for the indicator (country NULL) and one per country override. */
 function boundsRows(rules: QualityRules): string {
-  const lit = (v: number | undefined) => (v === undefined ? "NULL::DOUBLE" : `${String(v)}::DOUBLE`);
+  const lit = (v: number | undefined) => (v === undefined ? "NULL::DOUBLE" : `${v}::DOUBLE`);
   const rows = [
     "SELECT NULL::VARCHAR AS indicator_code, NULL::VARCHAR AS country_iso3, NULL::DOUBLE AS lo, NULL::BOOLEAN AS lo_strict, NULL::DOUBLE AS hi WHERE FALSE",
   ];
   for (const [code, rule] of Object.entries(rules.indicators)) {
     const row = (country: string | null, b: { min?: number; max?: number; greater_than?: number }) =>
-      `SELECT ${sqlString(code)}, ${country === null ? "NULL" : sqlString(country)}, ${lit(b.greater_than ?? b.min)}, ${b.greater_than !== undefined}, ${lit(b.max)}`;
+      "SELECT " +
+      [
+        sqlString(code),
+        country === null ? "NULL" : sqlString(country),
+        lit(b.greater_than ?? b.min),
+        b.greater_than !== undefined,
+        lit(b.max),
+      ].join(", ");
     rows.push(row(null, rule));
     for (const [country, c] of Object.entries(rule.countries ?? {})) {
       const lower = c.min !== undefined || c.greater_than !== undefined ? c : rule;
@@ -246,21 +246,33 @@ export async function rangeFailures(db: DuckDBConnection, rules: QualityRules): 
   );
 }
 
+/** A value rangeProblemsSql judged out of bounds, with the bounds it broke and how many its rule has in all. */
+interface RangeProblem {
+  rule_code: string | null;
+  source_id: string;
+  indicator_code: string;
+  country_iso3: string;
+  period: string;
+  value: number | string | null;
+  lo: number | null;
+  lo_strict: boolean | null;
+  hi: number | null;
+  problem: string;
+  failing_total: number;
+}
+
 /** (a) Every current value within its indicator's bounds, and finite; indicators without a rule take the default. */
 async function rangeChecks(db: DuckDBConnection, rules: QualityRules, max: number): Promise<QualityResult[]> {
-  const rows = await queryRows(
+  const rows = await queryRows<RangeProblem>(
     db,
     `${rangeProblemsSql(rules)}
-     SELECT *, count(*) OVER (PARTITION BY rule_code) AS failing_total FROM problems WHERE problem IS NOT NULL
+     SELECT *, (count(*) OVER (PARTITION BY rule_code))::INTEGER AS failing_total FROM problems WHERE problem IS NOT NULL
      QUALIFY row_number() OVER (PARTITION BY rule_code ORDER BY indicator_code, country_iso3, period, source_id) <= ${max}
      ORDER BY indicator_code, country_iso3, period, source_id`,
   );
-  const byRule = new Map<string | null, Array<Record<string, unknown>>>();
-  for (const r of rows) {
-    const key = (r.rule_code as string | null) ?? null;
-    byRule.set(key, [...(byRule.get(key) ?? []), r]);
-  }
-  const describe = (r: Record<string, unknown>) => {
+  const byRule = new Map<string | null, RangeProblem[]>();
+  for (const r of rows) byRule.set(r.rule_code, [...(byRule.get(r.rule_code) ?? []), r]);
+  const describe = (r: RangeProblem) => {
     const value = `value ${num(r.value)}`;
     const why =
       r.problem === "finite"
@@ -275,10 +287,10 @@ async function rangeChecks(db: DuckDBConnection, rules: QualityRules, max: numbe
   const out = [];
   for (const [code, rule] of Object.entries(rules.indicators)) {
     const found = byRule.get(code) ?? [];
-    out.push(result(`range/${code}`, rule.severity, found.length ? Number(found[0].failing_total) : 0, found.map(describe)));
+    out.push(result(`range/${code}`, rule.severity, found.length ? found[0].failing_total : 0, found.map(describe)));
   }
   const other = byRule.get(null) ?? [];
-  out.push(result("range/default", rules.default.severity, other.length ? Number(other[0].failing_total) : 0, other.map(describe)));
+  out.push(result("range/default", rules.default.severity, other.length ? other[0].failing_total : 0, other.map(describe)));
   return out;
 }
 
@@ -336,7 +348,8 @@ const orphanChecks: OrphanCheck[] = [
              ELSE FALSE END`,
     orderBy: "item_kind, item_key, dimension, tag, made_by",
     describe: (r) => {
-      const target = (itemTables as Record<string, { table: string } | undefined>)[String(r.item_kind)];
+      const kind = typeof r.item_kind === "string" ? r.item_kind : null;
+      const target = kind === null ? undefined : (itemTables as Record<string, { table: string } | undefined>)[kind];
       const missing = target ? `no ${target.table} row ${fmt(r.item_key)}` : `unknown item kind ${fmt(r.item_kind)}`;
       return `item_tags ${fmt(r.item_kind)}/${fmt(r.item_key)} (${fmt(r.dimension)}/${fmt(r.tag)}, by ${fmt(r.made_by)}): ${missing}`;
     },
@@ -386,14 +399,14 @@ async function duplicateResults(db: DuckDBConnection, max: number): Promise<Qual
     const keys = spec.key.map(sqlIdent);
     const { count, rows } = await failing(
       db,
-      `SELECT source_id, ${keys.join(", ")}, count(*) AS n FROM ${sqlIdent(table)}
+      `SELECT source_id, ${keys.join(", ")}, count(*)::INTEGER AS n FROM ${sqlIdent(table)}
         ${versioned ? "WHERE valid_to IS NULL" : ""} GROUP BY source_id, ${keys.join(", ")} HAVING count(*) > 1`,
       `${keys.join(", ")}, source_id`,
       max,
     );
     const examples = rows.map(
       (r) =>
-        `${table} ${spec.key.map((k) => fmt(r[k])).join("/")} (source ${fmt(r.source_id)}): ${Number(r.n)} ${versioned ? "open rows" : "rows"}`,
+        `${table} ${spec.key.map((k) => fmt(r[k])).join("/")} (source ${fmt(r.source_id)}): ${fmt(r.n)} ${versioned ? "open rows" : "rows"}`,
     );
     out.push(result(`duplicates/${table}`, DUPLICATE_SEVERITY, count, examples));
   }
@@ -411,18 +424,18 @@ async function freshnessResults(
   nowMs: number,
 ): Promise<QualityResult[]> {
   // A run that finished with no recorded finish time still proves the source answered when it started.
-  const rows = await queryRows(
+  const rows = await queryRows<{ source_id: string; last_ok: number | null }>(
     db,
     `SELECT source_id, epoch(max(coalesce(finished_at, started_at))) AS last_ok FROM fetch_runs
       WHERE status IN ('ok', 'unchanged') GROUP BY source_id`,
   );
-  const lastOk = new Map(rows.map((r) => [String(r.source_id), r.last_ok === null ? null : Number(r.last_ok) * 1000]));
+  const lastOk = new Map(rows.map((r) => [r.source_id, r.last_ok === null ? null : r.last_ok * 1000]));
   return Object.keys(sourceCadences)
     .sort()
     .map((sourceId) => {
       const cadence = sourceCadences[sourceId];
       const allowed = freshnessAllowance[cadence];
-      if (allowed === undefined) throw new Error(`runQualityChecks: cadences.${sourceId}: unknown cadence "${String(cadence)}"`);
+      if (allowed === undefined) throw new Error(`runQualityChecks: cadences.${sourceId}: unknown cadence "${cadence}"`);
       const check = `freshness/${sourceId}`;
       if (allowed === null) return result(check, FRESHNESS_SEVERITY, 0, []);
       const last = lastOk.get(sourceId) ?? null;

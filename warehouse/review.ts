@@ -4,6 +4,7 @@
 // What differs per kind is in warehouse/review/<kind>.ts, registered in warehouse/review/handlers.ts; this
 // module is the generic part (the queue, signatures, four eyes, the decision row) and the public entry point.
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { z } from "zod";
 import { appendCurationLog, type CurationOptions } from "./curation.js";
 import { inTransaction, queryCount, queryOne, queryRows } from "./db.js";
 import { reviewHandlers, type ReviewKind } from "./review/handlers.js";
@@ -85,7 +86,7 @@ export async function pendingReviews(db: DuckDBConnection, options: PendingOptio
   const out: ReviewRef[] = [];
   for (const kind of reviewKinds) {
     for (const { key, source_id } of (await reviewHandlers[kind].pending?.(db, options)) ?? []) {
-      if (!decided.has(reviewId(kind, key))) out.push({ kind, key, ...(source_id == null ? {} : { sourceId: String(source_id) }) });
+      if (!decided.has(reviewId(kind, key))) out.push({ kind, key, ...(source_id == null ? {} : { sourceId: source_id }) });
     }
   }
   return out;
@@ -308,6 +309,14 @@ export async function recordReviewDecision(
   });
 }
 
+/** A review_decisions row as recordedDecision reads it. */
+const recordedDecisionRow = z.object({
+  log_id: z.number().int().positive(),
+  at: z.string(),
+  decision: z.string(),
+  decided_by: z.string(),
+});
+
 /**
  * The decision already recorded for an item, if any: lets the decision activity answer a retry (after a
  * worker died between the commit and reporting it) with the first attempt's receipt instead of a refusal.
@@ -316,18 +325,21 @@ export async function recordedDecision(
   db: DuckDBConnection,
   ref: ReviewRef,
 ): Promise<(ReviewReceipt & { decision: string; by: string }) | undefined> {
-  const row = await queryOne<{ log_id: number | string; at: string; decision: string; decided_by: string }>(
+  const found = await queryOne(
     db,
-    `SELECT log_id, strftime(timezone('UTC', decided_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS at, decision, decided_by FROM review_decisions
+    `SELECT log_id::INTEGER AS log_id, strftime(timezone('UTC', decided_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS at, decision, decided_by
+       FROM review_decisions
       WHERE review_id = $id ORDER BY log_id LIMIT 1`,
     { id: reviewId(ref.kind, ref.key) },
   );
-  if (!row) return undefined;
+  if (!found) return undefined;
+  // The receipt leaves the process (to the workflow that retried): its row is checked, not trusted.
+  const row = recordedDecisionRow.parse(found);
   return {
-    logId: Number(row.log_id),
-    at: String(row.at),
-    decision: String(row.decision),
-    by: String(row.decided_by),
-    effect: `already recorded: ${String(row.decision)} by ${String(row.decided_by)} (curation_log ${Number(row.log_id)})`,
+    logId: row.log_id,
+    at: row.at,
+    decision: row.decision,
+    by: row.decided_by,
+    effect: `already recorded: ${row.decision} by ${row.decided_by} (curation_log ${row.log_id})`,
   };
 }

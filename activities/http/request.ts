@@ -172,7 +172,8 @@ export function openRequest(url: URL, options: RequestOptions): Promise<OpenResp
                   if (chunk.byteLength > room) {
                     if (!limit.truncate) {
                       throw new BodyTooLarge(
-                        `body exceeds the ${limit.maxBytes}-byte cap${decoder ? ` once decoded from ${encoding}` : ""} (stopped reading at ${received} bytes received)`,
+                        `body exceeds the ${limit.maxBytes}-byte cap${decoder ? ` once decoded from ${encoding}` : ""} (stopped reading at ` +
+                          `${received} bytes received)`,
                       );
                     }
                     chunks.push(chunk.subarray(0, room));

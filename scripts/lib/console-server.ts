@@ -195,17 +195,20 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const q = url.searchParams.get("q") ?? "";
     const rows = await listReviews(options.client, { kind: kind || undefined, status: status || undefined, q: q || undefined });
     const select = (name: string, values: readonly string[], current: string) =>
-      `<select name="${name}"><option value="">any ${name}</option>${values.map((v) => `<option${v === current ? " selected" : ""}>${escapeHtml(v)}</option>`).join("")}</select>`;
+      `<select name="${name}"><option value="">any ` +
+      `${name}</option>${values.map((v) => `<option${v === current ? " selected" : ""}>${escapeHtml(v)}</option>`).join("")}</select>`;
     const body = rows
       .map(
         (r) =>
           `<tr><td class="${r.status === "overdue" ? "overdue" : ""}">${escapeHtml(r.status)}</td><td>${escapeHtml(r.kind)}</td>
-<td><a href="/review?id=${encodeURIComponent(r.id)}">${escapeHtml(r.title || r.key)}</a><br><span class="muted">${escapeHtml(r.id)}</span></td><td>${escapeHtml(r.openedAt.slice(0, 16).replace("T", " "))}</td></tr>`,
+<td><a href="/review?id=${encodeURIComponent(r.id)}">${escapeHtml(r.title || r.key)}</a><br><span ` +
+          `class="muted">${escapeHtml(r.id)}</span></td><td>${escapeHtml(r.openedAt.slice(0, 16).replace("T", " "))}</td></tr>`,
       )
       .join("\n");
     return page(
       "Review queue",
-      `<h1>Review queue</h1><form method="get" action="/">${select("kind", Object.keys(reviewFields), kind)} ${select("status", ["opening", "waiting", "reminded", "overdue"], status)}
+      `<h1>Review queue</h1><form method="get" action="/">${select("kind", Object.keys(reviewFields), kind)} ` +
+        `${select("status", ["opening", "waiting", "reminded", "overdue"], status)}
 <input type="text" name="q" value="${escapeHtml(q)}" placeholder="text in title or id" style="max-width:16rem"> <button>Filter</button></form>
 <p>${rows.length} waiting</p><table><thead><tr><th>status</th><th>kind</th><th>item</th><th>opened (UTC)</th></tr></thead><tbody>${body}</tbody></table>`,
     );
@@ -217,7 +220,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     const fields = reviewFields[s.kind as ReviewKind] ?? [];
     const details = item
       ? `<dl><dt>Title</dt><dd>${escapeHtml(item.title)}</dd>${item.summary ? `<dt>Summary</dt><dd>${escapeHtml(item.summary)}</dd>` : ""}
-<dt>Source document</dt><dd>${item.url ? link(item.url) : "no public link"}${item.snapshotSha256 ? ` · <a href="/capture?sha=${escapeHtml(item.snapshotSha256)}">archived capture</a> (source ${escapeHtml(item.sourceId)}, sha256 ${escapeHtml(item.snapshotSha256.slice(0, 12))}…)` : ""}</dd>
+<dt>Source document</dt><dd>${item.url ? link(item.url) : "no public link"}${
+          item.snapshotSha256
+            ? ` · <a href="/capture?sha=${escapeHtml(item.snapshotSha256)}">archived ` +
+              `capture</a> (source ${escapeHtml(item.sourceId)}, sha256 ${escapeHtml(item.snapshotSha256.slice(0, 12))}…)`
+            : ""
+        }</dd>
 ${item.relatedIncident ? `<dt>Same story as</dt><dd>${escapeHtml(item.relatedIncident)} (set attach_to to add this as a later report)</dd>` : ""}
 <dt>Proposed</dt><dd>${
           Object.entries(item.proposal)
@@ -231,11 +239,14 @@ ${s.escalatedAt ? `<span class="overdue">escalated ${escapeHtml(s.escalatedAt)} 
       .map((r) => `<li>${escapeHtml(r.action)} by ${escapeHtml(r.by)} at ${escapeHtml(r.at)}: ${escapeHtml(r.message)}</li>`)
       .join("");
     const decided = s.outcome
-      ? `<p><strong>Decided:</strong> ${escapeHtml(s.decision?.action)} by ${escapeHtml(s.decision?.by)} — ${escapeHtml(s.outcome.effect)} (curation_log ${escapeHtml(s.outcome.logId)})</p>`
+      ? `<p><strong>Decided:</strong> ${escapeHtml(s.decision?.action)} by ${escapeHtml(s.decision?.by)} — ${escapeHtml(s.outcome.effect)} ` +
+        `(curation_log ${escapeHtml(s.outcome.logId)})</p>`
       : "";
     const csrf = session ? `<input type="hidden" name="csrf" value="${escapeHtml(session.csrf)}">` : "";
-    const common = `<input type="hidden" name="id" value="${escapeHtml(id)}">${csrf}
-<p>Deciding as <strong>${escapeHtml(session?.analyst.by ?? "")}</strong></p><label>Reason (kept in the curation log) <textarea name="reason" required rows="2"></textarea></label>`;
+    const common =
+      `<input type="hidden" name="id" value="${escapeHtml(id)}">${csrf}
+<p>Deciding as <strong>${escapeHtml(session?.analyst.by ?? "")}</strong></p><label>Reason (kept in the curation log) <textarea name="reason" ` +
+      `required rows="2"></textarea></label>`;
     const forms =
       s.status === "decided"
         ? ""
@@ -246,7 +257,8 @@ ${fields.map((f) => `<label>${escapeHtml(f)} <input type="text" name="f_${escape
     return page(
       item?.title ?? id,
       `<h1>${escapeHtml(item?.title ?? id)}</h1><p class="muted">${escapeHtml(id)} · ${escapeHtml(s.status)}</p>
-${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}${details}${refused ? `<p>Refused decisions:</p><ul>${refused}</ul>` : ""}${decided}${forms}`,
+${notice ? `<p><strong>${escapeHtml(notice)}</strong></p>` : ""}${timers}` +
+        `${details}${refused ? `<p>Refused decisions:</p><ul>${refused}</ul>` : ""}${decided}${forms}`,
     );
   }
 

@@ -38,8 +38,10 @@ export interface RunningIntake {
 export const honeypotField = "website";
 
 const page = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
-<title>${escapeHtml(title)} · Cambodia National AI Observatory</title><style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:40rem;padding:0 1rem}code{font-size:1.4rem}</style></head>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta ` +
+  `name="robots" content="noindex">
+<title>${escapeHtml(title)} · Cambodia National AI Observatory</title><style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem ` +
+  `auto;max-width:40rem;padding:0 1rem}code{font-size:1.4rem}</style></head>
 <body>${body}</body></html>`;
 
 export async function startIntake(options: IntakeOptions): Promise<RunningIntake> {
@@ -169,7 +171,8 @@ export async function startIntake(options: IntakeOptions): Promise<RunningIntake
       page(
         "Report received",
         `<h1>Thank you: your report is received</h1><p>Your tracking code:</p><p><code id="tracking-code">${escapeHtml(code)}</code></p>
-<p>Keep it. An analyst reviews every report; ${statusLink} shows what became of it (received, under review, published, or not accepted and why) after the site's next update.</p>`,
+<p>Keep it. An analyst reviews every report; ${statusLink} shows what became of it (received, under review, published, or not accepted and ` +
+          `why) after the site's next update.</p>`,
       ),
     );
   }

@@ -69,17 +69,20 @@ export function formatSummary(summary: PipelineSummary): string {
   }
   for (const q of summary.qualityFailures) {
     out.push(
-      `${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`,
+      `${q.severity === "error" ? "!" : "-"} quality ${q.severity}: ${q.check} (${q.count} ` +
+        `row${q.count === 1 ? "" : "s"})${q.examples.length ? `: ${q.examples.slice(0, 3).join("; ")}` : ""}`,
     );
   }
   if (summary.reviews?.pending) {
     out.push(
-      `${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- list, or npm run console`,
+      `${summary.reviews.pending} item(s) wait for an analyst (${summary.reviews.opened} review(s) opened by this run): npm run review -- ` +
+        `list, or npm run console`,
     );
   }
   for (const h of summary.reviews?.held ?? []) {
     out.push(
-      `- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`,
+      `- ${h.count} more ${h.kind} review(s) from ${h.sourceId ?? "derived items"} wait until the open ones are decided (at most ` +
+        `OBSERVATORY_REVIEW_MAX_PER_SOURCE open per source and kind)`,
     );
   }
   if (summary.exportError) out.push(`! ${summary.exportError}`);

@@ -23,7 +23,8 @@ async function registry(dir: string): Promise<string> {
   const pick = (id: string) => real.slice(real.indexOf(`  - id: ${id}\n`)).split(/\n\n/)[0];
   await fs.writeFile(
     file,
-    `sources:\n${pick("news-digest")}\n\n${pick("worldbank-wdi")}\n\n  - id: feed\n    title: feed (test)\n    kind: news\n    parser: rss\n    urls: ["${server.origin}/feed"]\n` +
+    `sources:\n${pick("news-digest")}\n\n${pick("worldbank-wdi")}\n\n  - id: feed\n    title: feed (test)\n    kind: news\n    parser: rss\n` +
+      `    urls: ["${server.origin}/feed"]\n` +
       `    cadence: hourly\n    licence: test\n    attribution: test\n    fetch: { min_interval_ms: 0 }\n`,
   );
   return file;

@@ -125,7 +125,8 @@ describe("Fault: paging that never ends", () => {
     expect(fetched.warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^paging stopped at the cap of ${defaultMaxPages} pages per run \\(fetch.max_pages\\); 1 page\\(s\\) not fetched, the first .*page=${defaultMaxPages + 1}`,
+          `^paging stopped at the cap of ${defaultMaxPages} pages per run \\(fetch.max_pages\\); 1 page\\(s\\) not fetched, the first ` +
+            `.*page=${defaultMaxPages + 1}`,
         ),
       ),
     ]);

@@ -40,10 +40,12 @@ const send = (res: ServerResponse, body: string | Uint8Array, headers: Record<st
 
 function registry(origin: string): string {
   const entry = (id: string, kind: string, parser: string, url: string, extra = "", options = "") =>
-    `  - { id: ${id}, title: ${id}, kind: ${kind}, parser: ${parser}, urls: ["${origin}${url}"], cadence: daily, licence: CC BY 4.0, attribution: t, fetch: { min_interval_ms: 0${extra} }${options} }`;
+    `  - { id: ${id}, title: ${id}, kind: ${kind}, parser: ${parser}, urls: ["${origin}${url}"], cadence: daily, licence: CC BY 4.0, attribution: ` +
+    `t, fetch: { min_interval_ms: 0${extra} }${options} }`;
   return [
     "sources:",
-    `  - { id: nais, title: NAIS, kind: strategy, parser: nais-strategy, urls: ["repo:sources/strategy/nais.yaml"], cadence: manual, licence: CC BY 4.0, attribution: t }`,
+    `  - { id: nais, title: NAIS, kind: strategy, parser: nais-strategy, urls: ["repo:sources/strategy/nais.yaml"], cadence: manual, licence: ` +
+      `CC BY 4.0, attribution: t }`,
     entry("oa", "publication", "openalex-works", "/oa?cursor=*"),
     // Units are stated in the registry (the API's names are not read for them), as the quality rules expect.
     entry("wb", "indicator", "worldbank-v2", "/wb?format=json", "", `, options: { units: { IT.NET.USER.ZS: "% of population" } }`),
@@ -94,7 +96,12 @@ beforeAll(async () => {
   const feed = Buffer.from(await fixture("rss", "wordpress.xml"))
     .toString("utf8")
     .replace("<title>Ministry condemns AI deepfake video</title>", "<title>Ministry condemns AI \u202Eoediv\u202C video</title>");
-  const laughs = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"><!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]><rss version="2.0"><channel><title>x</title><item><title>&i;</title><link>https://news.example.kh/laughs</link></item></channel></rss>`;
+  const laughs =
+    `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c ` +
+    `"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f ` +
+    `"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"><!ENTITY i ` +
+    `"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]><rss ` +
+    `version="2.0"><channel><title>x</title><item><title>&i;</title><link>https://news.example.kh/laughs</link></item></channel></rss>`;
   server = await startLoopbackServer({
     "/robots.txt": { body: "User-agent: *\nAllow: /\n" },
     "/oa": (req, res) => {

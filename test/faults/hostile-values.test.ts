@@ -35,7 +35,8 @@ beforeAll(async () => {
     .replace('"value": 60.7171', '"value": -1e309');
   const wbPage = wb.replace(
     /\]\s*\]\s*$/,
-    `, {"indicator": {"id": "IT.NET.USER.ZS", "value": "Individuals using the Internet (% of population)"}, "countryiso3code": "KHM", "date": "2022", "value": 56.7}]]`,
+    `, {"indicator": {"id": "IT.NET.USER.ZS", "value": "Individuals using the Internet (% of population)"}, "countryiso3code": "KHM", "date": ` +
+      `"2022", "value": 56.7}]]`,
   );
   const feed = Buffer.from(await fixture("rss", "wordpress.xml"))
     .toString("utf8")
@@ -50,8 +51,10 @@ beforeAll(async () => {
   await fs.writeFile(
     path.join(dir, "registry.yaml"),
     `sources:
-  - { id: wb, title: wb, kind: indicator, parser: worldbank-v2, urls: ["${server.origin}/wb?format=json"], cadence: daily, licence: CC BY 4.0, attribution: t, fetch: { min_interval_ms: 0 } }
-  - { id: feed, title: feed, kind: news, parser: rss, urls: ["${server.origin}/feed"], cadence: daily, licence: t, attribution: t, fetch: { min_interval_ms: 0 }, options: { outlet: "Example ${RLO}sweN${PDI}", language: en } }
+  - { id: wb, title: wb, kind: indicator, parser: worldbank-v2, urls: ["${server.origin}/wb?format=json"], cadence: daily, licence: CC BY ` +
+      `4.0, attribution: t, fetch: { min_interval_ms: 0 } }
+  - { id: feed, title: feed, kind: news, parser: rss, urls: ["${server.origin}/feed"], cadence: daily, licence: t, attribution: t, fetch: { ` +
+      `min_interval_ms: 0 }, options: { outlet: "Example ${RLO}sweN${PDI}", language: en } }
 `,
   );
 });
@@ -93,7 +96,8 @@ describe("Fault: hostile values", () => {
       news: await queryRows(db, "SELECT title, summary, outlet FROM news_items ORDER BY published_at"),
       anyBidi: await queryRows(
         db,
-        `SELECT count(*)::INTEGER AS n FROM news_items WHERE regexp_matches(title || coalesce(summary, '') || outlet, '[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]')`,
+        `SELECT count(*)::INTEGER AS n FROM news_items WHERE regexp_matches(title || coalesce(summary, '') || outlet, ` +
+          `'[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]')`,
       ),
     }));
     expect(facts.observations).toEqual([{ period: "2022", value: 56.7 }]);

@@ -206,7 +206,8 @@ describe("Fault: a lost worker or server costs seconds", () => {
       const summary: PipelineSummary = await handle.result();
       const seconds = (performance.now() - restarted) / 1000;
       console.error(
-        `fault killed-worker: finished ${seconds.toFixed(1)} s after the new worker polled (${((restarted - killed) / 1000).toFixed(1)} s to start it), killed during loadStaged`,
+        `fault killed-worker: finished ${seconds.toFixed(1)} s after the new worker polled (${((restarted - killed) / 1000).toFixed(1)} s to ` +
+          `start it), killed during loadStaged`,
       );
       expect(await attemptsOf(client, handle.workflowId, "loadStaged")).toBe(2);
       expect(seconds).toBeLessThan(60);
@@ -249,7 +250,8 @@ describe("Fault: a lost worker or server costs seconds", () => {
         const summary: PipelineSummary = await client.workflow.getHandle(handle.workflowId).result();
         const seconds = (performance.now() - restarted) / 1000;
         console.error(
-          `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ${await attemptsOf(client, handle.workflowId, "loadStaged")}`,
+          `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ` +
+            `${await attemptsOf(client, handle.workflowId, "loadStaged")}`,
         );
         expect(seconds).toBeLessThan(60);
         expect(summary.partial).toBe(false);

@@ -16,7 +16,8 @@ describe("The AIID incident table read alone (a mirror of the snapshot's inciden
     const { rows, rejected } = await parseAiidSnapshot(
       input(
         table(
-          'ObjectId(1),7001,2031-05-02,"[1,2]","[""acme-bank""]","[]","[""customers-in-phnom-penh""]",A chatbot misled customers of a bank in Cambodia.,Bank chatbot misleads customers',
+          'ObjectId(1),7001,2031-05-02,"[1,2]","[""acme-bank""]","[]","[""customers-in-phnom-penh""]",A chatbot misled customers of a bank ' +
+            "in Cambodia.,Bank chatbot misleads customers",
           'ObjectId(2),7002,2031-06-01,[3],"[""unnamed-thai-national""]","[]","[]",A cloned voice of a minister circulated.,Voice clone of a Thai minister',
           "ObjectId(3),7003,2031-07-01,[4],[],[],[],Nothing regional here.,Unrelated incident",
         ),

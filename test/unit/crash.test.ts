@@ -158,7 +158,8 @@ describe("A crash mid-load", () => {
     const after = await withWarehouse(file, (db) =>
       queryRows(
         db,
-        "SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE valid_to IS NULL)::INTEGER AS open, (SELECT list(run_id ORDER BY run_id) FROM fetch_runs) AS runs FROM observations",
+        "SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE valid_to IS NULL)::INTEGER AS open, (SELECT list(run_id ORDER BY run_id) FROM " +
+          "fetch_runs) AS runs FROM observations",
       ),
     );
     expect(after).toEqual([{ n: BIG + FIRST, open: BIG, runs: ["run-1", "run-2"] }]);

@@ -163,7 +163,8 @@ describe("Dashboard views", () => {
     await withDb(async (db) => {
       const starts = await queryRows(
         db,
-        `SELECT p, period_start(p)::VARCHAR AS d FROM (VALUES ('2023'), ('2023Q3'), ('2023-Q4'), ('2024-02'), ('2024M11'), ('2024-13'), ('soon')) t(p) ORDER BY p`,
+        `SELECT p, period_start(p)::VARCHAR AS d FROM (VALUES ('2023'), ('2023Q3'), ('2023-Q4'), ('2024-02'), ('2024M11'), ('2024-13'), ` +
+          `('soon')) t(p) ORDER BY p`,
       );
       expect(starts).toEqual([
         { p: "2023", d: "2023-01-01" },

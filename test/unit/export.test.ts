@@ -687,7 +687,8 @@ describe("Public exports", () => {
     const values = await withMemoryDb((db) =>
       queryRows(
         db,
-        `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = 'IT.NET.USER.ZS' ORDER BY period`,
+        `SELECT period FROM read_parquet(${sqlString(path.join(exportsDir, "observations_current.parquet"))}) WHERE indicator_code = ` +
+          `'IT.NET.USER.ZS' ORDER BY period`,
       ),
     );
     expect(values).toEqual([{ period: "2023" }, { period: "2024" }]);
@@ -759,8 +760,12 @@ describe("Public exports", () => {
   it("judges overdue measures by the export's build date, not the machine's clock", async () => {
     const file = await seededWarehouse("w");
     await withWarehouse(file, (db) =>
-      db.run(`INSERT INTO strategy_measures (measure_id, priority_id, seq, text, timeframe, start_year, end_year, ongoing, lead_bodies, source_id, snapshot_sha256, retrieved_at, row_hash)
-              VALUES ('1.1', 1, 1, 'Draft an AI law', '2025-2026', 2025, 2026, false, ['MPTC'], 'nais-strategy', '${"a".repeat(64)}', TIMESTAMPTZ '2026-01-01', 'x')`),
+      db.run(
+        `INSERT INTO strategy_measures (measure_id, priority_id, seq, text, timeframe, start_year, end_year, ongoing, lead_bodies, ` +
+          `source_id, snapshot_sha256, retrieved_at, row_hash)
+              VALUES ('1.1', 1, 1, 'Draft an AI law', '2025-2026', 2025, 2026, false, ['MPTC'], 'nais-strategy', '${"a".repeat(64)}', ` +
+          `TIMESTAMPTZ '2026-01-01', 'x')`,
+      ),
     );
     const overdue = async (builtAt: string) => {
       const exportsDir = path.join(dir, `exports-${builtAt.slice(0, 4)}`);

@@ -57,7 +57,8 @@ const stages = {
       "hun-sen-deepfake-war-appeal",
       "2025-06-01",
       "Deepfake of Senate President Hun Sen asks the public for money for a war with Thailand",
-      "Real footage of Hun Sen at a meeting in Preah Vihear on 27 June was given AI-altered audio so that he appeared to ask the public for money for a war with Thailand.",
+      "Real footage of Hun Sen at a meeting in Preah Vihear on 27 June was given AI-altered audio so that he appeared to ask the public for " +
+        "money for a war with Thailand.",
       ["https://poste-kh.com/news/2025-07-02-7546"],
     ),
   ],
@@ -67,7 +68,8 @@ const stages = {
       "1127",
       "2025-06-27",
       "Purported AI-Generated Audio Clip Allegedly Portrays Cambodian Senate President Hun Sen Raising Money for Conflict with Thailand",
-      "A video surfaced in late June 2025 reportedly depicting Cambodian Senate President (and former Prime Minister) Hun Sen asking for money to fund a war against Thailand.",
+      "A video surfaced in late June 2025 reportedly depicting Cambodian Senate President (and former Prime Minister) Hun Sen asking for " +
+        "money to fund a war against Thailand.",
     ),
     incident(
       "aiid:1120",

@@ -163,7 +163,8 @@ describe("Curated indicator sheet", () => {
       "indicator_code,name,unit,period,value,source_url,source_page,document,section,figure_kind,target_of,due_year,nais_measure";
     const { rows, rejected } = parseIndicatorSheet(
       csv(
-        `${head}\nT.A,Target A,people,2030,10,,,some-doc,p. 4,target,T.B,2030,2.1\nT.C,C,people,2030,1,,,,,value,,,\nT.D,D,people,2030,1,,3,some-doc,,value,,2030,\n`,
+        `${head}\nT.A,Target A,people,2030,10,,,some-doc,p. 4,target,T.B,2030,2.1\n` +
+          `T.C,C,people,2030,1,,,,,value,,,\nT.D,D,people,2030,1,,3,some-doc,,value,,2030,\n`,
       ),
     );
     expect(rows.observations!.map((o) => o.source_url)).toEqual(["document:some-doc#p.%204"]);
@@ -182,7 +183,8 @@ describe("Curated indicator sheet", () => {
     ]);
     expect(rejected.map((r) => r.reason)).toEqual([
       "line 3: source_url is empty: a public http(s) URL is required",
-      "line 4: target_of and due_year belong to a line whose figure_kind is target; source_page is a PDF page of source_url; for a document that is not online give the page or section in `section`",
+      "line 4: target_of and due_year belong to a line whose figure_kind is target; source_page is a PDF page of source_url; for a document " +
+        "that is not online give the page or section in `section`",
     ]);
   });
 });

@@ -6,7 +6,8 @@ import { fixture } from "../helpers.js";
 
 const listUrl = "https://mptc.gov.kh/en/news/";
 const releaseUrl =
-  "https://mptc.gov.kh/en/2024/12/press-release-on-the-regional-capacity-development-workshop-under-the-theme-artificial-intelligence-in-the-public-sector-policy-considerations-and-best-practices";
+  "https://mptc.gov.kh/en/2024/12/press-release-on-the-regional-capacity-development-workshop-under-the-theme-" +
+  "artificial-intelligence-in-the-public-sector-policy-considerations-and-best-practices";
 const khmerUrl = releaseUrl.replace("/en/", "/");
 
 const page = async (name: string, url: string, options?: ParseInput["options"]): Promise<ParseInput> => ({
@@ -62,7 +63,8 @@ describe("MPTC press-release scraper", () => {
       item_key: newsItemKey(releaseUrl),
       canonical_url: releaseUrl,
       title:
-        "Press Release on the Regional Capacity Development Workshop under the theme “Artificial Intelligence in the Public Sector: Policy Considerations and Best Practices”",
+        "Press Release on the Regional Capacity Development Workshop under the theme “Artificial Intelligence in the Public Sector: Policy " +
+        "Considerations and Best Practices”",
       published_at: "2024-12-06T03:00:00.000Z",
       outlet: "Ministry of Post and Telecommunications",
       language: "en",

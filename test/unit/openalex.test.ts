@@ -4,7 +4,8 @@ import { ParseError, type ParseInput } from "../../sources/parser.js";
 import { fixture } from "../helpers.js";
 
 const url =
-  "https://api.openalex.org/works?filter=authorships.institutions.country_code:KH,primary_topic.subfield.id:1702&per_page=3&cursor=*&mailto=observatory@example.org";
+  "https://api.openalex.org/works?filter=authorships.institutions.country_code:KH,primary_topic.subfield.id:1702" +
+  "&per_page=3&cursor=*&mailto=observatory@example.org";
 const input = async (name: string, options: ParseInput["options"] = {}): Promise<ParseInput> => ({
   sourceId: "openalex-kh-ai",
   url,

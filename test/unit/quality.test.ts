@@ -228,7 +228,8 @@ describe("Quality checks", () => {
         "INSERT INTO observations SELECT * REPLACE ('2024' AS period, 'NaN'::DOUBLE AS value) FROM observations WHERE indicator_code = 'XX.OTHER'",
       );
       await db.run(
-        "INSERT INTO observations SELECT * REPLACE ('2025' AS period, 'Infinity'::DOUBLE AS value) FROM observations WHERE indicator_code = 'IT.NET.USER.ZS' AND period = '2023'",
+        "INSERT INTO observations SELECT * REPLACE ('2025' AS period, 'Infinity'::DOUBLE AS value) FROM observations WHERE indicator_code = " +
+          "'IT.NET.USER.ZS' AND period = '2023'",
       );
       const { results, passed } = await runQualityChecks(db, input());
       expect(passed).toBe(false);
@@ -399,7 +400,8 @@ describe("Quality checks", () => {
       expect(again.passed).toBe(true);
       const stored = await queryRows(
         db,
-        "SELECT run_id, count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'fail')::INTEGER AS failed, min(checked_at)::VARCHAR AS at FROM quality_results GROUP BY run_id ORDER BY run_id",
+        "SELECT run_id, count(*)::INTEGER AS n, count(*) FILTER (WHERE status = 'fail')::INTEGER AS failed, min(checked_at)::VARCHAR AS at " +
+          "FROM quality_results GROUP BY run_id ORDER BY run_id",
       );
       expect(stored).toEqual([
         { run_id: "run-0", n: first.results.length, failed: 1, at: "2026-11-22 12:00:00+00" },

@@ -45,11 +45,13 @@ describe("Source registry", () => {
 
   it("refuses duplicate ids and a template without indicators", () => {
     const entry = (id: string) =>
-      `  - {id: ${id}, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", indicators: [X.Y], cadence: monthly, licence: l, attribution: a}\n`;
+      `  - {id: ${id}, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", indicators: [X.Y], cadence: ` +
+      `monthly, licence: l, attribution: a}\n`;
     expect(() => parseRegistry(`sources:\n${entry("a")}${entry("a")}`)).toThrow('source id "a" appears twice');
     expect(() =>
       parseRegistry(
-        `sources:\n  - {id: a, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", cadence: monthly, licence: l, attribution: a}\n`,
+        `sources:\n  - {id: a, title: t, kind: indicator, parser: worldbank-v2, url_template: "https://a/{indicator}", cadence: monthly, ` +
+          `licence: l, attribution: a}\n`,
       ),
     ).toThrow("`url_template` needs a list of `indicators`");
   });

@@ -273,8 +273,12 @@ describe("accountable decisions: named analysts and four eyes", () => {
     signProposal(team.signers[name], id, fields, new Date("2026-11-02T00:00:00Z"));
   // Measure 5.7 as the NAIS lists it (the incident response mechanism); the unit load carries no strategy.
   const addMeasure = (db: DuckDBConnection) =>
-    db.run(`INSERT INTO strategy_measures (measure_id, priority_id, seq, text, timeframe, start_year, end_year, ongoing, lead_bodies, source_id, snapshot_sha256, retrieved_at, row_hash)
-            VALUES ('5.7', 5, 7, 'Establish an AI incident response mechanism', '2026-2027', 2026, 2027, false, [], 'nais', '${"c".repeat(64)}', '2026-01-01T00:00:00Z', 'h')`);
+    db.run(
+      `INSERT INTO strategy_measures (measure_id, priority_id, seq, text, timeframe, start_year, end_year, ongoing, lead_bodies, source_id, ` +
+        `snapshot_sha256, retrieved_at, row_hash)
+            VALUES ('5.7', 5, 7, 'Establish an AI incident response mechanism', '2026-2027', 2026, 2027, false, [], 'nais', '${"c".repeat(64)}', ` +
+        `'2026-01-01T00:00:00Z', 'h')`,
+    );
 
   it("refuses a decision under another analyst's name, a forged or moved signature and a disabled account, writing nothing", async () => {
     await withWarehouse(warehouse(), async (db) => {

@@ -107,7 +107,8 @@ describe("the strategy's and the assessment's own figures", () => {
       await approve(db, "RAM.IMPL.MINISTRIES", "2025", 26);
       const rows = await queryRows(
         db,
-        "SELECT indicator_code, figure_kind, due_year, nais_measure, progress_pct, document_not_online, document_section FROM v_strategy_figures ORDER BY indicator_code",
+        "SELECT indicator_code, figure_kind, due_year, nais_measure, progress_pct, document_not_online, document_section FROM v_strategy_figures " +
+          "ORDER BY indicator_code",
       );
       expect(rows).toEqual([
         {

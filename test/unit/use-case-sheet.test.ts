@@ -11,8 +11,21 @@ const yaml = (text: string) => ({
   url: "repo:sources/curated/use-cases.yaml",
   body: new TextEncoder().encode(text),
 });
-const entry = (over: Record<string, string> = {}) =>
-  `  - ${JSON.stringify({ id: "a", name: "A", what_it_does: null, run_by: "MPTC", partner: null, status: null, sector_direction: null, nais_measure: null, link: null, document: "d", section: null, note: null, ...over })}`;
+const plain = {
+  id: "a",
+  name: "A",
+  what_it_does: null,
+  run_by: "MPTC",
+  partner: null,
+  status: null,
+  sector_direction: null,
+  nais_measure: null,
+  link: null,
+  document: "d",
+  section: null,
+  note: null,
+};
+const entry = (over: Record<string, string> = {}) => `  - ${JSON.stringify({ ...plain, ...over })}`;
 
 describe("AI use cases register", () => {
   it("reads the shipped register: the ministry's use cases, each citing a listed document", async () => {

@@ -40,7 +40,8 @@ describe("Views", () => {
         (
           await queryRows<{ name: string }>(
             db,
-            "SELECT view_name AS name FROM duckdb_views() WHERE NOT internal UNION SELECT function_name FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') AND NOT internal",
+            "SELECT view_name AS name FROM duckdb_views() WHERE NOT internal UNION SELECT function_name FROM duckdb_functions() WHERE " +
+              "function_type IN ('macro', 'table_macro') AND NOT internal",
           )
         ).map((r) => r.name),
       );

@@ -21,7 +21,8 @@ const input = (body: Uint8Array, url = apiUrl("IT.NET.USER.ZS"), options: Record
 describe("WDI mirror CSV parser", () => {
   it("reads the rows of the series and countries the API URL asks for", () => {
     const body = csv(
-      "indicator,country,year,value\nIT.NET.USER.ZS,KHM,2023,60.7171\nIT.NET.USER.ZS,THA,2023,89.5\nIT.NET.USER.ZS,JPN,2023,87\nSP.POP.TOTL,KHM,2023,17423880\n",
+      "indicator,country,year,value\nIT.NET.USER.ZS,KHM,2023,60.7171\nIT.NET.USER.ZS,THA,2023,89.5\n" +
+        "IT.NET.USER.ZS,JPN,2023,87\nSP.POP.TOTL,KHM,2023,17423880\n",
     );
     const { rows, rejected } = parseWdiMirrorCsv(
       input(body, apiUrl("IT.NET.USER.ZS"), {
@@ -41,7 +42,8 @@ describe("WDI mirror CSV parser", () => {
 
   it("sets aside bad lines with the series, country and line, and keeps the rest", () => {
     const body = csv(
-      "indicator,country,year,value\nIT.NET.USER.ZS,KHM,2023,n/a\nIT.NET.USER.ZS,KHM,23,1\nIT.NET.USER.ZS,KHM,2022,55\nIT.NET.USER.ZS,KHM,2022,56\nIT.NET.USER.ZS,KHM\n",
+      "indicator,country,year,value\nIT.NET.USER.ZS,KHM,2023,n/a\nIT.NET.USER.ZS,KHM,23,1\n" +
+        "IT.NET.USER.ZS,KHM,2022,55\nIT.NET.USER.ZS,KHM,2022,56\nIT.NET.USER.ZS,KHM\n",
     );
     const { rows, rejected } = parseWdiMirrorCsv(input(body));
     expect(rows.observations!.map((o) => o.value)).toEqual([55]);

@@ -185,7 +185,8 @@ describe("real feeds from other projects' test suites", () => {
       canonical_url: "http://example.org/tests/namespace/result.html",
       title: "If you can read the content of this entry, your aggregator works fine.",
       summary:
-        "For information, see: Who knows an XML document from a hole in the ground? More on Atom aggregator XML namespace conformance tests XML Namespace Conformance Tests",
+        "For information, see: Who knows an XML document from a hole in the ground? More on Atom aggregator XML namespace conformance tests " +
+        "XML Namespace Conformance Tests",
       published_at: "2006-01-18T11:26:54.000Z",
       outlet: "Non-default namespace test",
     });
@@ -348,7 +349,8 @@ describe("real WordPress and Drupal pages through the MPTC press-page scraper", 
     expect(() => parseMptc({ sourceId: "mptc-press", url, body: new Uint8Array() })).toThrow(ParseError);
     const drupal = await page("html_trawl--posts_whitehouse.blogpost.html", url);
     expect(() => parseMptc(drupal)).toThrow(
-      `mptc-press: cannot parse ${url}: page layout not recognised: no article body (".entry-content") and no linked list entries ("article" with ".entry-title a, h2 a, h3 a")`,
+      `mptc-press: cannot parse ${url}: page layout not recognised: no article body (".entry-content") and no linked list entries ("article" ` +
+        `with ".entry-title a, h2 a, h3 a")`,
     );
   });
 });

@@ -32,7 +32,7 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     },
   );
   return {
-    ...describedRecord(ref, String(n.title ?? item.itemKey), { ...n, url: n.canonical_url }),
+    ...describedRecord(ref, n.title ?? item.itemKey, { ...n, url: n.canonical_url }),
     proposal: { tags: tags.map((t) => t.t).join(", "), ...proposal },
   };
 }

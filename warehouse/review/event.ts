@@ -1,7 +1,7 @@
 // A proposed outcome of a governance activity: like a measure status, it lives in its workflow until decided.
 import { recordEventOutcome, type EventOutcome } from "../curation.js";
 import { queryOne } from "../db.js";
-import { describedBase, found, list, webUrl } from "./kind.js";
+import { found, webUrl } from "./kind.js";
 import { proposedId, proposedReview } from "./proposed.js";
 
 export const eventReview = proposedReview({
@@ -9,7 +9,7 @@ export const eventReview = proposedReview({
   async describe(db, ref, proposal) {
     const eventId = proposedId(ref.key);
     const e = found(
-      await queryOne<{ event_id: string; title: string; date_text: string; document_url: string | null }>(
+      await queryOne<{ event_id: string; title: string | null; date_text: string | null; document_url: string | null }>(
         db,
         "SELECT event_id, title, date_text, document_url FROM events WHERE event_id = $id LIMIT 1",
         { id: eventId },
@@ -17,13 +17,9 @@ export const eventReview = proposedReview({
       `${JSON.stringify(eventId)} is not a governance-timeline event in the warehouse`,
     );
     return {
-      ...describedBase(ref),
-      title: `Governance activity ${e.event_id} (${String(e.date_text)}): ${proposal.outcome ?? "?"}${proposal.on_date ? ` on ${proposal.on_date}` : ""}`,
-      summary: String(e.title),
-      url: webUrl(proposal.evidence?.split(",")[0]?.trim()) ?? webUrl(e.document_url),
-      sourceId: null,
-      snapshotSha256: null,
-      proposal,
+      title: `Governance activity ${e.event_id} (${e.date_text}): ${proposal.outcome ?? "?"}${proposal.on_date ? ` on ${proposal.on_date}` : ""}`,
+      summary: e.title,
+      url: webUrl(e.document_url),
     };
   },
   rejected: (merged, key) => ({
@@ -33,19 +29,12 @@ export const eventReview = proposedReview({
     targetKey: proposedId(key),
     effect: "proposal rejected; the activity's outcome is unchanged",
   }),
-  async record({ db, ref, by, at, reason }, merged) {
+  async record({ db, ref }, merged, evidence, options) {
     const eventId = proposedId(ref.key);
     const receipt = await recordEventOutcome(
       db,
-      {
-        eventId,
-        outcome: merged.outcome as EventOutcome,
-        onDate: merged.on_date || null,
-        note: merged.note || reason,
-        evidenceUrls: list(merged.evidence),
-        recordedBy: by,
-      },
-      { now: () => new Date(at) },
+      { eventId, outcome: merged.outcome as EventOutcome, onDate: merged.on_date || null, ...evidence },
+      options,
     );
     return { receipt, effect: `activity ${eventId} recorded as ${merged.outcome}${merged.on_date ? ` on ${merged.on_date}` : ""}` };
   },

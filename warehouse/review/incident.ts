@@ -3,7 +3,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryCount, queryOne, queryRows } from "../db.js";
 import { CurationInputError, text } from "../validate.js";
-import { describedRecord, found, str, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import { describedRecord, found, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
 import { classificationOf, incidentFields, insertReviewedIncident, validateIncidentFields } from "./published-incident.js";
 
 interface CandidateRow {
@@ -31,7 +31,8 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
   );
   const tags = await queryRows<{ dimension: string; tags: string[] }>(
     db,
-    "SELECT dimension, list(tag ORDER BY tag) AS tags FROM v_item_tags_effective WHERE item_kind = 'news' AND item_key = $key AND dimension IN ('harm', 'sector') GROUP BY dimension",
+    `SELECT dimension, list(tag ORDER BY tag) AS tags FROM v_item_tags_effective
+      WHERE item_kind = 'news' AND item_key = $key AND dimension IN ('harm', 'sector') GROUP BY dimension`,
     { key: c.item_key },
   );
   const tagsOf = (d: string) => tags.find((t) => t.dimension === d)?.tags ?? [];
@@ -45,11 +46,11 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     { item: c.item_key, key: ref.key },
   );
   return {
-    ...describedRecord(ref, String(c.title ?? c.item_key), c),
+    ...describedRecord(ref, c.title ?? c.item_key, c),
     proposal: {
       harm_types: tagsOf("harm").join(","),
       sector: tagsOf("sector")[0] ?? "",
-      occurred_on: str(c.day) ?? "",
+      occurred_on: c.day ?? "",
       ai_terms: (c.ai_terms ?? []).join(", "),
       harm_terms: (c.harm_terms ?? []).join(", "),
       ...proposal,
@@ -90,8 +91,8 @@ async function attach(ctx: DecisionContext, item: ReviewItem, c: DecidedCandidat
       inc: target,
       key: ctx.ref.key,
       url: item.url,
-      title: str(c.title),
-      pub: str(c.published_at),
+      title: c.title,
+      pub: c.published_at,
       by: ctx.by,
       at: ctx.at,
       reason: ctx.reason,
@@ -115,9 +116,9 @@ async function publish(ctx: DecisionContext, item: ReviewItem, c: DecidedCandida
     description: merged.description || item.summary,
     merged,
     reportUrls: item.url ? [item.url] : [],
-    sourceId: String(c.source_id),
-    snapshotSha256: String(c.snapshot_sha256),
-    retrievedAt: String(c.retrieved),
+    sourceId: c.source_id,
+    snapshotSha256: c.snapshot_sha256,
+    retrievedAt: c.retrieved,
     by: ctx.by,
     at: ctx.at,
     reason: ctx.reason,
@@ -132,7 +133,8 @@ async function decide(ctx: DecisionContext) {
   const c = found(
     await queryOne<DecidedCandidate>(
       db,
-      "SELECT c.*, n.source_id, n.snapshot_sha256, n.retrieved_at::VARCHAR AS retrieved FROM incident_candidates c JOIN news_items n ON n.item_key = c.item_key WHERE candidate_key = $key LIMIT 1",
+      `SELECT c.*, n.source_id, n.snapshot_sha256, n.retrieved_at::VARCHAR AS retrieved
+         FROM incident_candidates c JOIN news_items n ON n.item_key = c.item_key WHERE candidate_key = $key LIMIT 1`,
       { key: ref.key },
     ),
     `incident candidate ${JSON.stringify(ref.key)} has no news item in the warehouse`,

@@ -110,12 +110,8 @@ export interface ReviewHandler {
 // ---------------------------------------------------------------------------------------------------
 // Helpers several kinds share
 
-export const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-export const webUrl = (v: unknown): string | null => {
-  const s = str(v);
-  return s && /^https?:\/\//i.test(s) ? s : null;
-};
+/** A link a reviewer may follow: http or https only, else none. */
+export const webUrl = (v: string | null | undefined): string | null => (v && /^https?:\/\//i.test(v) ? v : null);
 
 /** A comma-separated field as a list of its non-empty, NFC-normalised items. */
 export const list = (v: string | undefined): string[] =>
@@ -131,15 +127,15 @@ export const describedBase = (ref: ReviewRef) => ({ kind: ref.kind, key: ref.key
 export function describedRecord(
   ref: ReviewRef,
   title: string,
-  r: { summary: unknown; url: unknown; source_id: unknown; snapshot_sha256: unknown },
+  r: { summary: string | null; url: string | null; source_id: string | null; snapshot_sha256: string | null },
 ) {
   return {
     ...describedBase(ref),
     title,
-    summary: str(r.summary),
+    summary: r.summary,
     url: webUrl(r.url),
-    sourceId: str(r.source_id),
-    snapshotSha256: str(r.snapshot_sha256),
+    sourceId: r.source_id,
+    snapshotSha256: r.snapshot_sha256,
   };
 }
 

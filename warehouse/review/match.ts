@@ -3,7 +3,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryCount, queryOne, queryRows } from "../db.js";
 import { CurationInputError } from "../validate.js";
-import { describedBase, found, str, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import { describedBase, found, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
 
 interface MatchRow {
   kept_key: string;
@@ -42,11 +42,13 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
   const cite = m.duplicate_key.startsWith("aiid:") ? `https://incidentdatabase.ai/cite/${m.duplicate_key.slice(5)}` : null;
   return {
     ...describedBase(ref),
-    title: `Same incident? ${String(kept.title)} (${kept.incident_key}) and ${String(duplicate.title)} (${duplicate.incident_key})`,
-    summary: `${String(kept.occurred_on)} and ${String(duplicate.occurred_on)}, ${String(m.days_apart)} days apart; text similarity ${String(m.similarity)}. Approving makes them one incident, the analysts' entry, citing both; rejecting keeps two.`,
+    title: `Same incident? ${kept.title} (${kept.incident_key}) and ${duplicate.title} (${duplicate.incident_key})`,
+    summary:
+      `${kept.occurred_on} and ${duplicate.occurred_on}, ${m.days_apart} days apart; text similarity ${m.similarity}. Approving makes ` +
+      `them one incident, the analysts' entry, citing both; rejecting keeps two.`,
     url: cite ?? webUrl((duplicate.report_urls ?? [])[0]),
-    sourceId: str(duplicate.source_id),
-    snapshotSha256: str(duplicate.snapshot_sha256),
+    sourceId: duplicate.source_id,
+    snapshotSha256: duplicate.snapshot_sha256,
     proposal: { ...proposal },
     relatedIncident: m.kept_key,
   };
@@ -83,7 +85,8 @@ export const matchReview: ReviewHandler = {
       return [];
     return queryRows<{ key: string; source_id: string | null }>(
       db,
-      `SELECT m.match_key AS key, i.source_id FROM incident_matches m LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key
+      `SELECT m.match_key AS key, i.source_id FROM incident_matches m
+          LEFT JOIN (SELECT DISTINCT incident_key, source_id FROM incidents) i ON i.incident_key = m.duplicate_key
         WHERE NOT EXISTS (SELECT 1 FROM incident_match_reviews r WHERE r.match_key = m.match_key) ORDER BY m.match_key`,
     );
   },

@@ -9,7 +9,6 @@ import { CurationInputError, httpUrl } from "../validate.js";
 import {
   describedBase,
   found,
-  str,
   webUrl,
   type DecisionContext,
   type PendingKey,
@@ -39,13 +38,13 @@ function observationRef(key: string): ObservationRef {
   return { sourceId: m[1], indicatorCode: m[2], countryIso3: m[3], period: m[4], value: Number(m[5]) };
 }
 
-/** The queue's entry for one observation row (value read as JSON: a number). */
+/** The queue's entry for one observation row (a finite DOUBLE, which JSON reads give as a number). */
 export interface ObservationRow {
   source_id: string;
   indicator_code: string;
   country_iso3: string;
   period: string;
-  value: number | string;
+  value: number;
 }
 
 export const pendingObservation = (r: ObservationRow): PendingKey => ({
@@ -54,7 +53,7 @@ export const pendingObservation = (r: ObservationRow): PendingKey => ({
     indicatorCode: r.indicator_code,
     countryIso3: r.country_iso3,
     period: r.period,
-    value: Number(r.value),
+    value: r.value,
   }),
   source_id: r.source_id,
 });
@@ -72,15 +71,15 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     ),
     `no ${o.sourceId} value ${o.value} for ${o.indicatorCode}/${o.countryIso3}/${o.period} in the warehouse`,
   );
-  const unit = str(row.unit);
+  const unit = row.unit;
   return {
     ...describedBase(ref),
-    title: `${str(row.name) ?? o.indicatorCode} (${o.countryIso3} ${o.period}): ${o.value}${unit ? ` ${unit}` : ""}`,
+    title: `${row.name ?? o.indicatorCode} (${o.countryIso3} ${o.period}): ${o.value}${unit ? ` ${unit}` : ""}`,
     summary,
     url: webUrl(row.source_url),
     sourceId: o.sourceId,
-    snapshotSha256: str(row.snapshot_sha256),
-    proposal: { value: String(o.value), unit: unit ?? "", source_url: str(row.source_url) ?? "", ...proposal },
+    snapshotSha256: row.snapshot_sha256,
+    proposal: { value: String(o.value), unit: unit ?? "", source_url: row.source_url ?? "", ...proposal },
   };
 }
 
@@ -109,18 +108,14 @@ async function decide(ctx: DecisionContext, summary: string) {
     );
   // An amended figure, approved as it stands, is in the proposal rather than this decision's fields.
   const fields = { ...ctx.proposal, ...ctx.fields };
-  const changed = fields.value !== undefined && Number(fields.value) !== o.value;
+  const analystValue = fields.value === undefined ? undefined : Number(fields.value);
+  const changed = analystValue !== undefined && analystValue !== o.value;
   if (ctx.action !== "reject" && !changed) {
     const logId = await ctx.entry("observation", "value", `${o.value} [${o.sourceId}]`, "approved");
     await review("approve", logId);
     return { logId, effect: `${o.sourceId}'s value ${o.value} for ${target} is approved for publication`, fields };
   }
-  const logId = await ctx.entry(
-    "observation",
-    "value",
-    `${o.value} [${o.sourceId}]`,
-    changed ? `${Number(fields.value)} [analyst]` : "rejected",
-  );
+  const logId = await ctx.entry("observation", "value", `${o.value} [${o.sourceId}]`, changed ? `${analystValue} [analyst]` : "rejected");
   await review("reject", logId);
   let effect = `${o.sourceId}'s value ${o.value} for ${target} is not published`;
   if (changed) {
@@ -129,7 +124,7 @@ async function decide(ctx: DecisionContext, summary: string) {
       db,
       {
         ...o,
-        value: Number(fields.value),
+        value: analystValue!,
         unit: fields.unit || item.proposal.unit || null,
         sourceUrl: httpUrl("fields.source_url", fields.source_url || item.proposal.source_url),
         curatedBy: by,
@@ -137,7 +132,7 @@ async function decide(ctx: DecisionContext, summary: string) {
       },
       { now: () => new Date(at) },
     );
-    effect += `; the analyst's value ${Number(fields.value)} is published instead`;
+    effect += `; the analyst's value ${analystValue} is published instead`;
   }
   return { logId, effect, fields };
 }

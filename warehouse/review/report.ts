@@ -3,7 +3,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryOne } from "../db.js";
 import { text } from "../validate.js";
-import { describedBase, found, str, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
+import { describedBase, found, webUrl, type DecisionContext, type ReviewHandler, type ReviewItem, type ReviewRef } from "./kind.js";
 import { classificationOf, incidentFields, insertReviewedIncident, validateIncidentFields } from "./published-incident.js";
 
 interface ReportRow {
@@ -26,7 +26,7 @@ async function reportRow(db: DuckDBConnection, key: string): Promise<ReportRow> 
 
 async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<string, string>): Promise<ReviewItem> {
   const r = await reportRow(db, ref.key);
-  const what = String(r.what);
+  const what = r.what;
   const links = r.links ?? [];
   return {
     ...describedBase(ref),
@@ -38,8 +38,8 @@ async function describe(db: DuckDBConnection, ref: ReviewRef, proposal: Record<s
     proposal: {
       title: what.split(/(?<=[.!?។])\s/)[0].slice(0, 120),
       description: what,
-      province: str(r.province) ?? "",
-      occurred_on: str(r.occurred) ?? "",
+      province: r.province ?? "",
+      occurred_on: r.occurred ?? "",
       links: links.join(" "),
       ...proposal,
     },
@@ -66,12 +66,12 @@ async function decide(ctx: DecisionContext) {
     candidateKey: incidentKey,
     classification: { ...classification, title: text("fields.title", merged.title) },
     precision,
-    description: merged.description || String(r.what),
+    description: merged.description || r.what,
     merged,
     reportUrls: r.links ?? [],
     sourceId: "public-intake",
-    snapshotSha256: String(r.report_sha256),
-    retrievedAt: String(r.received),
+    snapshotSha256: r.report_sha256,
+    retrievedAt: r.received,
     by: ctx.by,
     at: ctx.at,
     reason: ctx.reason,

@@ -1,8 +1,8 @@
 // The body of a progress report (quarterly, or the end-2026/end-2028 achievement reports): a summary of
 // how the measures stand, a chart by priority, and the measures listed by priority with their evidence.
-import * as Plot from "@observablehq/plot";
 import { html } from "htl";
-import { chartCard, chartWidth, dataTable, downloadCsv, links, progressColors, progressLabels, countTick, num, t } from "./ui.js";
+import { measuresByPriorityChart } from "./charts.js";
+import { chartCard, dataTable, downloadCsv, links, progressColors, progressLabels, t } from "./ui.js";
 
 export function progressCounts(measures, order) {
   return order
@@ -30,18 +30,13 @@ export function progressChart({ measures, priorities, order, title, date, source
     source,
     rows,
     filename,
-    chart: Plot.plot({
+    chart: measuresByPriorityChart(rows, {
+      width,
+      priorities: priorities.map((p) => label.get(p.priority_id)),
+      color: { domain, range: order.map((p) => progressColors[p]) },
+      fill: "progress",
       ariaLabel: t("report.chartAria", { n: rows.length }),
-      width: chartWidth(width),
       height: 40 + priorities.length * 30,
-      marginLeft: 170,
-      x: { label: t("report.measures"), grid: true, tickFormat: (d) => num(d) },
-      y: { label: null, domain: priorities.map((p) => label.get(p.priority_id)) },
-      color: { legend: true, domain, range: order.map((p) => progressColors[p]) },
-      marks: [
-        Plot.barX(rows, Plot.groupY({ x: "count" }, { y: "priority", fill: "progress", tip: { format: { x: countTick } } })),
-        Plot.ruleX([0]),
-      ],
     }),
   });
 }

@@ -149,12 +149,9 @@ export function snapshotBanner(status) {
   const none = (status?.runs ?? []).filter((r) => r.enabled !== false && !r.data_as_of);
   if (snap.length === 0 && none.length === 0) return document.createDocumentFragment();
   const dates = [...new Set(snap.map((r) => day(r.data_as_of)))].sort();
+  const figures = withData("ui.snapshotFigures", { sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ") });
   return html`<div class="banner" role="status" aria-label=${t("ui.aboutThisData")}>
-    ${
-      snap.length
-        ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${withData("ui.snapshotFigures", { sources: snap.map((r) => r.title).join("; "), dates: dates.join(", ") })}</p>`
-        : ""
-    }
+    ${snap.length ? html`<p><strong>${t("ui.offlineSnapshot")}</strong> ${figures}</p>` : ""}
     ${none.length ? html`<p>${withData("ui.noDataYet", { n: none.length, sources: none.map((r) => r.title).join("; ") })}</p>` : ""}
   </div>`;
 }
@@ -162,7 +159,8 @@ export function snapshotBanner(status) {
 /** "Last updated" line: the day the data was built, and the newest capture behind the page. */
 export function lastUpdated(asOf, newest) {
   const iso = (d) => (d ? String(d).slice(0, 10) : "");
-  return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : ""}${t("ui.fullStop")}</p>`;
+  const capture = newest ? html`; ${t("ui.newestCapture")} <time datetime=${iso(newest)}>${day(newest)}</time>` : "";
+  return html`<p class="last-updated">${t("ui.dataBuilt")} <time datetime=${iso(asOf)}>${day(asOf)}</time>${capture}${t("ui.fullStop")}</p>`;
 }
 
 /** A chart whose colour legend names data values (harm types from the taxonomy): its swatches are marked data-content. */
@@ -182,10 +180,12 @@ export function statusBadge(state) {
 
 /** A table of rows with named columns: [{label, value: (row) => node|string, num?}]; on a phone each row stacks as a card (style.css). */
 export function dataTable(rows, columns, { caption } = {}) {
+  const cell = (r, c) =>
+    html`<td class=${c.num ? "num" : ""} data-label=${c.label} data-content=${c.content ? "" : null}>${c.value(r)}</td>`;
   return html`<div class="table-wrap"><table class="data">
     ${caption ? html`<caption class="small muted" style="text-align:left">${caption}</caption>` : ""}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
-    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class=${c.num ? "num" : ""} data-label=${c.label} data-content=${c.content ? "" : null}>${c.value(r)}</td>`)}</tr>`)}</tbody>
+    <tbody>${rows.map((r) => html`<tr>${columns.map((c) => cell(r, c))}</tr>`)}</tbody>
   </table></div>`;
 }
 
