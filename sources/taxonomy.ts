@@ -69,7 +69,14 @@ interface Term {
   term: string;
   /** English terms: a whole-word, case-insensitive pattern. */
   pattern?: RegExp;
-  /** English terms: lower-case ASCII text that every match of `pattern` holds (its longest literal part). */
+  // Shortcuts that decide, or rule out, a match of `pattern` from the text's Latin words (PreparedText.latin).
+  /** The lower-cased first 3 characters a Latin word of the text must begin with, when the term begins with 3 letters or digits. */
+  start?: string;
+  /** A term of ASCII letters and digits alone, lower-cased (a trailing * dropped): it matches where a Latin word is it. */
+  word?: string;
+  /** With `word`: the term ends in *, so a Latin word need only begin with it. */
+  open?: boolean;
+  /** Lower-case ASCII text that every match of `pattern` holds (the term's longest part). */
   needle?: string;
   /** Khmer terms: the term's letters after segmentation and folding (see `words`), spaces removed. */
   letters?: string;
@@ -90,16 +97,21 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 // Boundaries are Latin letters and digits only: Khmer writers often put "AI" straight against Khmer words.
 const LATIN_WORD = "[\\p{Script=Latin}\\p{Nd}]";
 
-function compileEnglish(term: string): Pick<Term, "pattern" | "needle"> {
+function compileEnglish(term: string): Omit<Term, "term" | "letters"> {
   const open = term.endsWith("*");
-  const parts = (open ? term.slice(0, -1) : term).split(/(\s+|-)/);
+  const bare = open ? term.slice(0, -1) : term;
+  const parts = bare.split(/(\s+|-)/);
   const body = parts.map((part) => (/^\s+$/.test(part) ? "[\\s\\-]+" : part === "-" ? "[\\s\\-]?" : escapeRegExp(part))).join("");
   const pattern = new RegExp(`(?<!${LATIN_WORD})${body}${open ? `${LATIN_WORD}*` : `(?!${LATIN_WORD})`}`, "iu");
   // Case folding matches an ASCII letter only with itself, its other case, the Kelvin sign (which lower-cases
-  // to k) and ſ (see PreparedText.lower); a part with any other character gets no needle.
-  const literal = parts.filter((p) => /^[\x21-\x7e]+$/.test(p) && p !== "-");
-  const needle = literal.sort((a, b) => b.length - a.length)[0]?.toLowerCase();
-  return { pattern, ...(needle ? { needle } : {}) };
+  // to k) and ſ (see PreparedText.latin), so lower-cased ASCII compares as the pattern does.
+  const start = /^[A-Za-z0-9]{3}/.exec(parts[0])?.[0].toLowerCase();
+  const word = /^[A-Za-z0-9]+$/.test(bare) ? bare.toLowerCase() : undefined;
+  const needle = parts
+    .filter((p) => /^[\x21-\x7e]+$/.test(p) && p !== "-")
+    .sort((a, b) => b.length - a.length)[0]
+    ?.toLowerCase();
+  return { pattern, ...(start ? { start } : {}), ...(word ? { word, open } : {}), ...(needle ? { needle } : {}) };
 }
 
 function compile(raw: z.infer<typeof taxonomySchema>): Taxonomy {
@@ -250,19 +262,38 @@ function wordsOfNormalised(normalised: string): string[] {
 interface PreparedText {
   text: string;
   /**
-   * `text` lower-cased, to rule out an English term whose needle it lacks before running the term's
-   * pattern; null when the text has a long s (ſ), which the pattern's case folding reads as "s".
+   * The text's Latin words: its runs of Latin letters and digits, where an English term's pattern starts
+   * and ends. Null when the text has a long s (ſ), which the pattern's case folding reads as "s".
    */
-  lower: string | null;
+  latin: {
+    /** `text` lower-cased. */
+    lower: string;
+    /** Each run, lower-cased. */
+    runs: Set<string>;
+    /** The first three characters of each run that has three. */
+    starts: Set<string>;
+  } | null;
   words: string[];
   /** The words run together: a Khmer term can match only where its letters occur here. Empty without Khmer. */
   letters: string;
 }
 
+const NOT_LATIN = /[^\p{Script=Latin}\p{Nd}]+/u; // LATIN_WORD's complement
+
 function prepare(raw: string): PreparedText {
   const text = normaliseText(raw);
   const words = wordsOfNormalised(text);
-  return { text, lower: text.includes("\u017F") ? null : text.toLowerCase(), words, letters: KHMER.test(text) ? words.join("") : "" };
+  let latin: PreparedText["latin"] = null;
+  if (!text.includes("\u017F")) {
+    latin = { lower: text.toLowerCase(), runs: new Set(), starts: new Set() };
+    for (const run of text.split(NOT_LATIN)) {
+      if (run === "") continue;
+      const lower = run.toLowerCase();
+      latin.runs.add(lower);
+      if (lower.length >= 3) latin.starts.add(lower.slice(0, 3));
+    }
+  }
+  return { text, latin, words, letters: KHMER.test(text) ? words.join("") : "" };
 }
 
 /**
@@ -284,8 +315,17 @@ function khmerMatches(textWords: string[], letters: string): boolean {
 }
 
 function termMatches(term: Term, text: PreparedText): boolean {
-  if (term.pattern)
-    return (term.needle === undefined || text.lower === null || text.lower.includes(term.needle)) && term.pattern.test(text.text);
+  if (term.pattern) {
+    const latin = text.latin;
+    if (latin === null) return term.pattern.test(text.text);
+    if (term.start !== undefined && !latin.starts.has(term.start)) return false;
+    if (term.word !== undefined) {
+      if (!term.open) return latin.runs.has(term.word);
+      for (const run of latin.runs) if (run.startsWith(term.word)) return true;
+      return false;
+    }
+    return (term.needle === undefined || latin.lower.includes(term.needle)) && term.pattern.test(text.text);
+  }
   return term.letters !== undefined && term.letters !== "" && text.letters.includes(term.letters) && khmerMatches(text.words, term.letters);
 }
 
@@ -378,11 +418,11 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
   return shared / (a.size + b.size - shared);
 }
 
-/** An item as story grouping sees it: its key, its time (NaN when undated) and its title's shingles. */
+/** An item as story grouping sees it: its key, its time (NaN when undated) and its title ("" when none). */
 export interface StoryCandidate {
   key: string;
   time: number;
-  shingles: Set<string>;
+  title: string;
 }
 
 /**
@@ -394,7 +434,7 @@ export function storyOrder(items: StoryItem[]): StoryCandidate[] {
   for (const item of items) {
     if (byKey.has(item.item_key)) continue;
     const time = item.published_at ? Date.parse(item.published_at) : Number.NaN;
-    byKey.set(item.item_key, { key: item.item_key, time, shingles: titleShingles(item.title ?? "") });
+    byKey.set(item.item_key, { key: item.item_key, time, title: item.title ?? "" });
   }
   return [...byKey.values()].sort((a, b) => {
     const ta = Number.isNaN(a.time) ? Infinity : a.time;
@@ -414,6 +454,7 @@ export function groupStories(items: StoryItem[], options: StoryOptions = {}): Ma
   const windowMs = (options.windowDays ?? 3) * 86_400_000;
 
   const order = storyOrder(items);
+  const shingles = order.map((item) => titleShingles(item.title));
 
   // Union-find over positions in `order`; the root is always the smaller position, i.e. the earliest item.
   const parent = order.map((_, i) => i);
@@ -423,11 +464,11 @@ export function groupStories(items: StoryItem[], options: StoryOptions = {}): Ma
   };
   for (let i = 0; i < order.length; i++) {
     const a = order[i];
-    if (Number.isNaN(a.time) || a.shingles.size === 0) continue;
+    if (Number.isNaN(a.time) || shingles[i].size === 0) continue;
     for (let j = i + 1; j < order.length; j++) {
       const b = order[j];
       if (Number.isNaN(b.time) || b.time - a.time > windowMs) break;
-      if (jaccard(a.shingles, b.shingles) < threshold) continue;
+      if (jaccard(shingles[i], shingles[j]) < threshold) continue;
       const [ra, rb] = [find(i), find(j)];
       if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
     }
