@@ -11,6 +11,7 @@
 //   --derive-sizes L   comma-separated news item counts for derive (default 1000,10000,100000,300000)
 //   --run-items N      news items in the cold and unchanged runs, beside --observations (default 100,000)
 //   --timeout S        seconds one measurement may take before it counts as failed (default 1800)
+//   --only L           comma-separated stages to measure, each with its baseline: rss, stage-load, export, derive, run (default all)
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     "derive-sizes": { type: "string" },
     "run-items": { type: "string" },
     timeout: { type: "string" },
+    only: { type: "string" },
   },
 });
 const quick = values.quick;
@@ -45,7 +47,24 @@ const sizes = {
 };
 sizes.deriveSizes.sort((a, b) => a - b);
 
-const plan: Array<[string, Measure]> = [
+// Each measurement's stage, as --only names it: a bare baseline goes with the stage it is the baseline of.
+const stageOf: Record<Measure["stage"], string> = {
+  rss: "rss",
+  "rss-bare": "rss",
+  "stage-load": "stage-load",
+  "load-bare": "stage-load",
+  export: "export",
+  "export-bare": "export",
+  derive: "derive",
+  "derive-loaded": "derive",
+  run: "run",
+};
+const only = values.only?.split(",").map((s) => s.trim());
+const unknown = only?.filter((s) => !Object.values(stageOf).includes(s));
+if (unknown?.length)
+  throw new Error(`--only: no stage "${unknown.join('", "')}"; the stages are ${[...new Set(Object.values(stageOf))].join(", ")}`);
+
+const fullPlan: Array<[string, Measure]> = [
   ["rss", { stage: "rss", items: sizes.feedItems }],
   ["rss-bare", { stage: "rss-bare", items: sizes.feedItems }],
   ["stage-load", { stage: "stage-load", observations: sizes.observations }],
@@ -57,6 +76,7 @@ const plan: Array<[string, Measure]> = [
   ),
   ["run", { stage: "run", observations: sizes.observations, items: sizes.runItems }],
 ];
+const plan = fullPlan.filter(([, measure]) => !only || only.includes(stageOf[measure.stage]));
 
 /** Runs one measurement in its own Node process (tsx loader) and reads its one JSON line. */
 function inChild(measure: Measure): Promise<Outcome> {
