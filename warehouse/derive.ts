@@ -103,18 +103,18 @@ async function ruleTagsAndCandidates(
       : "(SELECT NULL::VARCHAR AS item_kind, NULL::VARCHAR AS item_key, NULL::VARCHAR AS content_md5 LIMIT 0)";
   await db.run(
     `CREATE OR REPLACE TEMP TABLE derive_changed AS
-       SELECT c.kind, c.key, c.content_md5 FROM derive_current c
+       SELECT c.kind, c.key, c.content_md5, (row_number() OVER (ORDER BY c.kind, c.key) - 1) // ${BATCH} AS batch FROM derive_current c
         WHERE NOT EXISTS (SELECT 1 FROM ${known} d WHERE d.item_kind = c.kind AND d.item_key = c.key AND d.content_md5 = c.content_md5)`,
   );
-  // The changed items' text rows, numbered in batches once: reading a batch is then a range of this
-  // table, not another pass over every item. A news item with no candidate yet is examined for one; an
-  // unchanged item that was no candidate under this taxonomy is none now either.
+  // The changed items' text rows with their batch, joined once: a batch is then read from this table
+  // alone, not by another pass over every item (nor sorted, which held all the text in memory at once).
+  // A news item with no candidate yet is examined for one; an unchanged item that was no candidate under
+  // this taxonomy is none now either.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE derive_todo AS
-       SELECT (row_number() OVER (ORDER BY i.kind, i.key) - 1) // ${BATCH} AS batch, i.kind, i.key, i.title, i.body, i.url, i.published_at,
+       SELECT c.batch, i.kind, i.key, i.title, i.body, i.url, i.published_at,
               i.kind = 'news' AND NOT EXISTS (SELECT 1 FROM incident_candidates ic WHERE ic.item_key = i.key) AS examine
-         FROM (${itemsSql}) i JOIN derive_changed c ON c.kind = i.kind AND c.key = i.key
-        ORDER BY batch`,
+         FROM (${itemsSql}) i JOIN derive_changed c ON c.kind = i.kind AND c.key = i.key`,
   );
   if (retagAll || !keepState) {
     await db.run("DELETE FROM item_tags WHERE made_by = 'rule'");
@@ -348,14 +348,14 @@ export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions
 }
 
 async function stories(db: DuckDBConnection): Promise<number> {
-  const items = await queryRows(db, "SELECT item_key, title, published_at::VARCHAR AS published_at FROM news_items ORDER BY item_key");
-  const groups = groupStoriesByShingles(
-    items.map((i) => ({
-      item_key: String(i.item_key),
-      title: String(i.title ?? ""),
-      published_at: (i.published_at as string | null) ?? null,
-    })),
-  );
+  // Read chunk by chunk into the items: the whole result at once, and a row object per item besides, was
+  // the peak of derive's memory.
+  const items: StoryItem[] = [];
+  const result = await db.stream("SELECT item_key, title, published_at::VARCHAR FROM news_items ORDER BY item_key");
+  for await (const rows of result.yieldRowsJson())
+    for (const [key, title, published] of rows)
+      items.push({ item_key: String(key), title: String(title ?? ""), published_at: (published as string | null) ?? null });
+  const groups = groupStoriesByShingles(items);
   await db.run("DELETE FROM news_stories");
   const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
   await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
