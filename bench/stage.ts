@@ -1,6 +1,8 @@
 // One measurement of `npm run bench`, run in a child process of its own so that its peak resident memory
-// (process.resourceUsage().maxRSS) is that stage's alone. Argument: a JSON `Measure`. Prints one JSON line,
-// a `Measured`. Generation of the data is not timed; only the stage (or its bare baseline) is.
+// (process.resourceUsage().maxRSS) is that stage's alone (derive runs in a child of its own, apart from its
+// setup). Argument: a JSON `Measure`. Prints one JSON line, a `Measured`. Generation of the data is not
+// timed; only the stage (or its bare baseline) is.
+import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +20,8 @@ export type Measure =
   | { stage: "rss" | "rss-bare"; items: number }
   | { stage: "stage-load" | "load-bare" | "export" | "export-bare"; observations: number }
   | { stage: "derive"; items: number; density: Density }
+  /** derive's own part, in a process of its own so its peak RSS is not the setup's: derive on a loaded warehouse file. */
+  | { stage: "derive-loaded"; items: number; warehouse: string }
   | { stage: "run"; observations: number; items: number };
 
 export interface Measured {
@@ -99,7 +103,25 @@ async function inWarehouse<T>(fn: (db: DuckDBConnection, dir: string) => Promise
 
 const obsColumns = "indicator_code, country_iso3, period, value, source_url, source_id, snapshot_sha256, retrieved_at, row_hash";
 
-async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
+const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Runs one measurement in a child process of this script and reads its one JSON line. */
+function inChild(m: Measure): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename, JSON.stringify(m)], {
+      cwd: path.resolve(import.meta.dirname, ".."), // where `--import tsx` resolves
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!) as Measured) : reject(new Error(`${m.stage} exited with ${code}`)),
+    );
+  });
+}
+
+/** The measurement; its peak RSS is this process's unless the stage measured it elsewhere. */
+async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB"> & { peakRssMiB?: number }> {
   switch (m.stage) {
     case "rss": {
       const body = new TextEncoder().encode(rssFeed(m.items));
@@ -140,9 +162,22 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
         });
         return { seconds, count: m.observations };
       });
-    case "derive":
-      return inWarehouse(async (db, dir) => {
-        await stageAndLoad(db, dir, { news_items: newsItems(m.items, m.density) }, "news", "run-1", false);
+    case "derive": {
+      // Generating, staging and loading the items takes more memory than derive; so they are done here and
+      // derive runs on the loaded warehouse in a child process, whose peak RSS is derive's own.
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-bench-"));
+      try {
+        const warehouse = path.join(dir, "bench.duckdb");
+        await withWarehouse(warehouse, (db) =>
+          stageAndLoad(db, dir, { news_items: newsItems(m.items, m.density) }, "news", "run-1", false),
+        );
+        return await inChild({ stage: "derive-loaded", items: m.items, warehouse });
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    }
+    case "derive-loaded":
+      return withWarehouse(m.warehouse, async (db) => {
         const [seconds] = await timed(async () => {
           await db.run("BEGIN TRANSACTION");
           await deriveTables(db, { taxonomyFile, derivedAt: loadedAt });
@@ -150,7 +185,7 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
         });
         const [{ n }] = await queryRows(db, "SELECT count(*) AS n FROM news_stories");
         if (Number(n) !== m.items) throw new Error(`derive: ${n} of ${m.items} items in stories`);
-        return { seconds, count: m.items };
+        return { seconds, count: m.items, peakRssMiB: peakRssMiB() };
       });
     case "run":
       return inWarehouse(async (db, dir) => {
@@ -185,5 +220,5 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB">> {
 }
 
 const result = await measure(JSON.parse(process.argv[2]) as Measure);
-const measured: Measured = { ...result, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+const measured: Measured = { ...result, peakRssMiB: result.peakRssMiB ?? peakRssMiB() };
 process.stdout.write(`${JSON.stringify(measured)}\n`);

@@ -11,8 +11,7 @@
 //   --derive-sizes L   comma-separated news item counts for derive (default 1000,10000,100000,300000)
 //   --run-items N      news items in the cold and unchanged runs, beside --observations (default 100,000)
 //   --timeout S        seconds one measurement may take before it counts as failed (default 1800)
-//   --only L           comma-separated prefixes of measurement names (rss,stage-load,load-bare): only those run,
-//                      and only the figures they give are printed
+//   --only L           comma-separated stages to measure, each with its baseline: rss, stage-load, export, derive, run (default all)
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -48,7 +47,24 @@ const sizes = {
 };
 sizes.deriveSizes.sort((a, b) => a - b);
 
-const plan: Array<[string, Measure]> = [
+// Each measurement's stage, as --only names it: a bare baseline goes with the stage it is the baseline of.
+const stageOf: Record<Measure["stage"], string> = {
+  rss: "rss",
+  "rss-bare": "rss",
+  "stage-load": "stage-load",
+  "load-bare": "stage-load",
+  export: "export",
+  "export-bare": "export",
+  derive: "derive",
+  "derive-loaded": "derive",
+  run: "run",
+};
+const only = values.only?.split(",").map((s) => s.trim());
+const unknown = only?.filter((s) => !Object.values(stageOf).includes(s));
+if (unknown?.length)
+  throw new Error(`--only: no stage "${unknown.join('", "')}"; the stages are ${[...new Set(Object.values(stageOf))].join(", ")}`);
+
+const fullPlan: Array<[string, Measure]> = [
   ["rss", { stage: "rss", items: sizes.feedItems }],
   ["rss-bare", { stage: "rss-bare", items: sizes.feedItems }],
   ["stage-load", { stage: "stage-load", observations: sizes.observations }],
@@ -60,6 +76,7 @@ const plan: Array<[string, Measure]> = [
   ),
   ["run", { stage: "run", observations: sizes.observations, items: sizes.runItems }],
 ];
+const plan = fullPlan.filter(([, measure]) => !only || only.includes(stageOf[measure.stage]));
 
 /** Runs one measurement in its own Node process (tsx loader) and reads its one JSON line. */
 function inChild(measure: Measure): Promise<Outcome> {
@@ -84,15 +101,8 @@ function inChild(measure: Measure): Promise<Outcome> {
   });
 }
 
-const only = values.only
-  ?.split(",")
-  .map((s) => s.trim())
-  .filter((s) => s !== "");
-const chosen = only ? plan.filter(([name]) => only.some((prefix) => name.startsWith(prefix))) : plan;
-if (chosen.length === 0) throw new Error(`--only "${values.only}" names no measurement; they are: ${plan.map(([n]) => n).join(", ")}`);
-
 const measurements: Record<string, Outcome> = {};
-for (const [name, measure] of chosen) {
+for (const [name, measure] of plan) {
   if (!values.json) process.stderr.write(`bench: ${name}…\n`);
   measurements[name] = await inChild(measure);
   // Each result as it comes, so a long full-size run shows what it has measured so far.
@@ -103,14 +113,8 @@ const result = {
   mode: quick ? "quick" : "full",
   sizes,
   measurements,
-  figures: chosenFigures(),
+  figures: figures(measurements, sizes.deriveSizes, quick),
 };
-
-/** Every figure; with --only, those the chosen measurements give (and each chosen one's peak RSS, which names its error if it failed). */
-function chosenFigures() {
-  const all = figures(measurements, sizes.deriveSizes, quick);
-  return only ? Object.fromEntries(Object.entries(all).filter(([name, f]) => f.value !== null || name.startsWith("peak RSS "))) : all;
-}
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);

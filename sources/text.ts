@@ -45,8 +45,13 @@ const segmenter = new Intl.Segmenter("km", { granularity: "word" });
  * and the dictionary splits the two spellings differently.
  */
 export function words(text: string): string[] {
+  return segmentWords(normaliseText(text));
+}
+
+/** `words` of text already normalised (normaliseText): normalising twice can change it, e.g. compose a mark freed from a zero-width space. */
+export function segmentWords(normalised: string): string[] {
   const out: string[] = [];
-  for (const { segment, isWordLike } of segmenter.segment(normaliseText(text).replace(/\u17D2\u178A/g, "\u17D2\u178F"))) {
+  for (const { segment, isWordLike } of segmenter.segment(normalised.replace(/\u17D2\u178A/g, "\u17D2\u178F"))) {
     if (isWordLike) out.push(segment.toLowerCase());
   }
   return out;

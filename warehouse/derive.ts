@@ -6,13 +6,15 @@ import fs from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { groupWorks } from "../sources/publications.js";
 import {
-  detectIncidentCandidate,
+  analyseText,
   groupStories,
   jaccard,
   parseTaxonomy,
   storyOrder,
-  tagText,
+  textWords,
   titleShingles,
+  type IncidentSignal,
+  type StoryCandidate,
   type StoryItem,
   type StoryOptions,
   type Taxonomy,
@@ -41,17 +43,20 @@ const text = (...parts: unknown[]) => parts.filter((p) => typeof p === "string" 
 // Items are tagged this many at a time, so memory is bounded by the batch, not by the warehouse.
 const BATCH = 5000;
 
-/** Every taggable item's text, as SQL: news, publications, incidents and (after migration 011) regional incidents. */
+/**
+ * Every taggable item's text, as SQL: news, publications, incidents and (after migration 011) regional
+ * incidents; news items also with the link and date an incident candidate records.
+ */
 async function taggableItemsSql(db: DuckDBConnection): Promise<string> {
   // A warehouse from before migration 011 has no aiid_asean_incidents table.
   const [{ n: regional }] = await queryRows(
     db,
     "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'aiid_asean_incidents'",
   );
-  return `SELECT 'news' AS kind, item_key AS key, title, summary AS body FROM news_items
-     UNION ALL SELECT 'publication', pub_key, title, abstract FROM publications
-     UNION ALL SELECT 'incident', incident_key, title, description FROM incidents
-     ${Number(regional) > 0 ? "UNION ALL SELECT DISTINCT 'aiid_asean', incident_id, title, description FROM aiid_asean_incidents" : ""}`;
+  return `SELECT 'news' AS kind, item_key AS key, title, summary AS body, canonical_url AS url, published_at::VARCHAR AS published_at FROM news_items
+     UNION ALL SELECT 'publication', pub_key, title, abstract, NULL, NULL FROM publications
+     UNION ALL SELECT 'incident', incident_key, title, description, NULL, NULL FROM incidents
+     ${Number(regional) > 0 ? "UNION ALL SELECT DISTINCT 'aiid_asean', incident_id, title, description, NULL, NULL FROM aiid_asean_incidents" : ""}`;
 }
 
 /** Whether the warehouse keeps derive's state (migration 015); an older one is derived whole each run. */
@@ -76,20 +81,21 @@ async function setState(db: DuckDBConnection, name: string, value: string): Prom
  * Rule tags for the items whose text is new or changed since the last derive (all of them when the
  * taxonomy's hash changed, or without migration 015); tags of items that are gone are dropped. The tags
  * are exactly those a rebuild would make: an item's tags depend only on its text and the taxonomy.
- * Leaves the changed items' keys in the temp table derive_changed (kind, key, content_md5, batch).
+ * The same pass queues new incident candidates (see `candidateRow`) among the changed news items.
  */
-async function ruleTags(
+async function ruleTagsAndCandidates(
   db: DuckDBConnection,
   taxonomy: Taxonomy,
   derivedAt: string,
   retagAll: boolean,
   keepState: boolean,
-): Promise<number> {
+): Promise<{ tags: number; newCandidates: number }> {
+  const itemsSql = await taggableItemsSql(db);
   // One hash per item of all the text rows it has (a key may come from two sources), in a stable order.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE derive_current AS
        SELECT kind, key, md5(string_agg(md5(coalesce(title, '') || chr(1) || coalesce(body, '')), ',' ORDER BY md5(coalesce(title, '') || chr(1) || coalesce(body, '')))) AS content_md5
-         FROM (${await taggableItemsSql(db)}) GROUP BY kind, key`,
+         FROM (${itemsSql}) GROUP BY kind, key`,
   );
   const known =
     keepState && !retagAll
@@ -99,6 +105,16 @@ async function ruleTags(
     `CREATE OR REPLACE TEMP TABLE derive_changed AS
        SELECT c.kind, c.key, c.content_md5, (row_number() OVER (ORDER BY c.kind, c.key) - 1) // ${BATCH} AS batch FROM derive_current c
         WHERE NOT EXISTS (SELECT 1 FROM ${known} d WHERE d.item_kind = c.kind AND d.item_key = c.key AND d.content_md5 = c.content_md5)`,
+  );
+  // The changed items' text rows with their batch, joined once: a batch is then read from this table
+  // alone, not by another pass over every item (nor sorted, which held all the text in memory at once).
+  // A news item with no candidate yet is examined for one; an unchanged item that was no candidate under
+  // this taxonomy is none now either.
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE derive_todo AS
+       SELECT c.batch, i.kind, i.key, i.title, i.body, i.url, i.published_at,
+              i.kind = 'news' AND NOT EXISTS (SELECT 1 FROM incident_candidates ic WHERE ic.item_key = i.key) AS examine
+         FROM (${itemsSql}) i JOIN derive_changed c ON c.kind = i.kind AND c.key = i.key`,
   );
   if (retagAll || !keepState) {
     await db.run("DELETE FROM item_tags WHERE made_by = 'rule'");
@@ -110,15 +126,13 @@ async function ruleTags(
           OR NOT EXISTS (SELECT 1 FROM derive_current c WHERE c.kind = t.item_kind AND c.key = t.item_key))`,
     );
   }
-  const [{ batches }] = await queryRows(db, "SELECT coalesce(max(batch) + 1, 0)::INTEGER AS batches FROM derive_changed");
-  const itemsSql = await taggableItemsSql(db);
+  const [{ batches }] = await queryRows(db, "SELECT coalesce(max(batch) + 1, 0)::INTEGER AS batches FROM derive_todo");
+  let newCandidates = 0;
   for (let batch = 0; batch < Number(batches); batch++) {
-    const items = await queryRows(
-      db,
-      `SELECT i.kind, i.key, i.title, i.body FROM (${itemsSql}) i JOIN derive_changed c ON c.kind = i.kind AND c.key = i.key AND c.batch = $batch`,
-      { batch },
-    );
-    await insertTags(db, taxonomy, items, derivedAt);
+    const items = await queryRows(db, "SELECT kind, key, title, body, url, published_at, examine FROM derive_todo WHERE batch = $batch", {
+      batch,
+    });
+    newCandidates += await insertTagsAndCandidates(db, taxonomy, items, derivedAt);
   }
   if (keepState) {
     if (retagAll) await db.run("DELETE FROM derive_inputs");
@@ -128,24 +142,29 @@ async function ruleTags(
     await db.run("INSERT INTO derive_inputs (item_kind, item_key, content_md5) SELECT kind, key, content_md5 FROM derive_changed");
   }
   await db.run("DROP TABLE derive_current");
+  await db.run("DROP TABLE derive_changed");
+  await db.run("DROP TABLE derive_todo");
   const [{ n }] = await queryRows(db, "SELECT count(*)::INTEGER AS n FROM item_tags WHERE made_by = 'rule'");
-  return Number(n);
+  return { tags: Number(n), newCandidates };
 }
 
-async function insertTags(
+/** Tags every item of a batch and queues the candidates among those to examine; returns the candidates queued. */
+async function insertTagsAndCandidates(
   db: DuckDBConnection,
   taxonomy: Taxonomy,
   items: Array<Record<string, unknown>>,
   derivedAt: string,
-): Promise<void> {
-  const rows: Array<Record<string, unknown>> = [];
+): Promise<number> {
+  const tags: Array<Record<string, unknown>> = [];
+  const candidates: Array<Record<string, unknown>> = [];
   for (const item of items) {
+    const { tags: matches, incident } = analyseText(taxonomy, text(item.title, item.body));
     const seen = new Set<string>();
-    for (const t of tagText(taxonomy, text(item.title, item.body))) {
+    for (const t of matches) {
       const id = `${t.dimension}/${t.tag}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      rows.push({
+      tags.push({
         item_kind: item.kind,
         item_key: item.key,
         dimension: t.dimension,
@@ -155,8 +174,11 @@ async function insertTags(
         made_at: derivedAt,
       });
     }
+    if (item.examine && incident) candidates.push(candidateRow(item, incident, derivedAt));
   }
-  await bulkInsert(db, "item_tags", itemTagColumns, rows);
+  await bulkInsert(db, "item_tags", itemTagColumns, tags);
+  await bulkInsert(db, "incident_candidates", candidateColumns, candidates);
+  return candidates.length;
 }
 
 const itemTagColumns = {
@@ -169,15 +191,75 @@ const itemTagColumns = {
   made_at: "TIMESTAMPTZ",
 } as const;
 
+// Shingles as numbers: a word by its number, a pair of words (a, b) as (a + 1)·2^26 + b, exact below 2^53.
+// Words never hold a space (a space always ends a word), so the pairs are as distinct as titleShingles' "a b".
+const PAIR = 2 ** 26;
+
+/**
+ * The title shingles (titleShingles) of the eligible items (dated, with a title) as ranks, all in one
+ * array: item i's are `ranks[start[i]]` up to `ranks[start[i + 1]]`, ascending; an ineligible item has
+ * none. A rank orders shingles rarest first over the eligible items (ties by number): one total order over
+ * every item's shingles, which is all prefix filtering asks of it. Typed arrays and sorting rather than a
+ * map entry per shingle: there are millions of word pairs, and so many small objects made the garbage
+ * collector the main cost.
+ */
+function rankedShingles(order: StoryCandidate[]): { ranks: Int32Array; start: Int32Array; distinct: number } {
+  const wordNumbers = new Map<string, number>();
+  const numbers: number[] = []; // each item's distinct shingles, item after item
+  const start = new Int32Array(order.length + 1);
+  for (let i = 0; i < order.length; i++) {
+    start[i] = numbers.length;
+    if (Number.isNaN(order[i].time)) continue;
+    const w = textWords(order[i].title).map((word) => {
+      let n = wordNumbers.get(word);
+      if (n === undefined) wordNumbers.set(word, (n = wordNumbers.size));
+      return n;
+    });
+    if (wordNumbers.size > PAIR) throw new Error(`story grouping: more than ${PAIR} distinct words`);
+    const shingles = new Set<number>(w);
+    for (let k = 0; k + 1 < w.length; k++) shingles.add((w[k] + 1) * PAIR + w[k + 1]);
+    for (const s of shingles) numbers.push(s);
+  }
+  start[order.length] = numbers.length;
+
+  const sorted = Float64Array.from(numbers).sort();
+  let distinct = 0;
+  for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k];
+  const ids = Int32Array.from(numbers, (s) => {
+    let [lo, hi] = [0, distinct - 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  });
+  // Ranks by counting sort on frequency, ties by number.
+  const frequency = new Int32Array(distinct);
+  for (const id of ids) frequency[id]++;
+  const next = new Int32Array(order.length + 2); // the next rank to give at each frequency
+  for (const f of frequency) next[f + 1]++;
+  for (let f = 1; f < next.length; f++) next[f] += next[f - 1];
+  const rankOf = frequency.map((f) => next[f]++);
+  const ranks = ids.map((id) => rankOf[id]);
+  for (let i = 0; i < order.length; i++) ranks.subarray(start[i], start[i + 1]).sort();
+  return { ranks, start, distinct };
+}
+
 /**
  * The same stories as groupStories (sources/taxonomy.ts), found in time linear in the items rather than in
  * the items of each window: only pairs sharing a rare shingle are compared (prefix filtering, as in
  * PPJoin). Shingles are ranked rarest first over all items. Two titles A, B with Jaccard ≥ t share at
  * least o = t/(1+t)·(|A|+|B|) shingles, and then also |A| ≥ t·|B|; so with A the smaller, o ≥ 2t/(1+t)·|A|
  * and o ≥ t·|B|, and the rarest shingle they share lies in A's first |A| - ⌈2t/(1+t)·|A|⌉ + 1 (its "mid"
- * prefix) and in B's first |B| - ⌈t·|B|⌉ + 1 (its "probe" prefix). Each item is looked up by both against
- * the earlier items' other prefix, so no pair groupStories would join is missed; pairs are judged by the
- * same test (jaccard, window) and union-find keeps the earliest item as the story key: identical stories.
+ * prefix) and in B's first |B| - ⌈t·|B|⌉ + 1 (its "probe" prefix). Each item looks up its probe prefix
+ * among the earlier items' mid prefixes and its mid prefix among their probe prefixes, rarest shingle
+ * first, so a pair groupStories would join is first met at its rarest shared shingle, at positions i in A
+ * and j in B. From there on they can share at most 1 + min(|A|-1-i, |B|-1-j) shingles; a pair met where
+ * that is less than o is passed over unjudged (positional filtering), which keeps a very common shingle
+ * from costing a comparison with every item in the window that has it. A pair not passed over is judged
+ * by the same test (jaccard, window) and union-find keeps the earliest item as the story key: identical
+ * stories.
  */
 export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions = {}): Map<string, string> {
   const threshold = options.threshold ?? 0.5;
@@ -187,62 +269,93 @@ export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions
 
   // The order groupStories uses; a story's root is its smallest position.
   const order = storyOrder(items);
-  const eligible = (i: number) => !Number.isNaN(order[i].time) && order[i].shingles.size > 0;
+  const { ranks, start, distinct } = rankedShingles(order);
+  const size = (i: number) => start[i + 1] - start[i];
+  // 1e-9: a product like 0.7·10 may come out a hair above 7, and a bound one too strict would miss pairs.
+  const prefixLength = (n: number, overlap: number) => (n === 0 ? 0 : n - Math.ceil(overlap * n - 1e-9) + 1);
+  const probeLength = (i: number) => prefixLength(size(i), threshold);
+  const midLength = (i: number) => prefixLength(size(i), (2 * threshold) / (1 + threshold));
+  const leastShared = (a: number, b: number) => Math.ceil((threshold / (1 + threshold)) * (a + b) - 1e-9);
 
-  const frequency = new Map<string, number>();
-  for (let i = 0; i < order.length; i++) if (eligible(i)) for (const s of order[i].shingles) frequency.set(s, (frequency.get(s) ?? 0) + 1);
-  const rarestFirst = (a: string, b: string) => frequency.get(a)! - frequency.get(b)! || (a < b ? -1 : a > b ? 1 : 0);
-  // 1e-9: a product like 0.7·10 may come out a hair above 7, and a prefix one too short would miss pairs.
-  const prefixLength = (n: number, overlap: number) => n - Math.ceil(overlap * n - 1e-9) + 1;
+  // For each shingle, the items whose probe prefix holds it, in time order, as 2·position + 1 when their
+  // mid prefix holds it too, else 2·position: `entries[listStart[r]]` up to `entries[listStart[r + 1]]`.
+  // `slot[start[i] + k]` is where item i's entry for its k-th shingle stands, so the earlier items come before it.
+  const listStart = new Int32Array(distinct + 1);
+  for (let i = 0; i < order.length; i++) for (let k = 0; k < probeLength(i); k++) listStart[ranks[start[i] + k] + 1]++;
+  for (let r = 0; r < distinct; r++) listStart[r + 1] += listStart[r];
+  const entries = new Int32Array(listStart[distinct]);
+  const slot = new Int32Array(ranks.length);
+  const fill = listStart.slice(0, distinct);
+  for (let i = 0; i < order.length; i++) {
+    const mid = midLength(i);
+    for (let k = 0; k < probeLength(i); k++) {
+      const r = ranks[start[i] + k];
+      slot[start[i] + k] = fill[r];
+      entries[fill[r]++] = 2 * i + (k < mid ? 1 : 0);
+    }
+  }
+
+  /** Where `rank` stands among item j's shingles (it is there). */
+  const positionIn = (j: number, rank: number) => {
+    let [lo, hi] = [start[j], start[j + 1] - 1];
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (ranks[m] < rank) lo = m + 1;
+      else hi = m;
+    }
+    return lo - start[j];
+  };
+  /** jaccard (sources/taxonomy.ts) of two items' shingles, counted by a merge of their ascending ranks. */
+  const similarity = (i: number, j: number) => {
+    let shared = 0;
+    for (let a = start[i], b = start[j]; a < start[i + 1] && b < start[j + 1];) {
+      if (ranks[a] < ranks[b]) a++;
+      else if (ranks[a] > ranks[b]) b++;
+      else {
+        shared++;
+        a++;
+        b++;
+      }
+    }
+    return shared / (size(i) + size(j) - shared);
+  };
 
   const parent = order.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]];
     return i;
   };
-  // Positions (in time order) of the earlier items whose mid or probe prefix holds each shingle.
-  const midIndex = new Map<string, number[]>();
-  const probeIndex = new Map<string, number[]>();
   const comparedWith = new Int32Array(order.length).fill(-1);
-  const compareAlong = (i: number, list: number[] | undefined) => {
-    // Newest first, until the window closes: older entries are out of reach of every later item too.
-    for (let k = (list?.length ?? 0) - 1; k >= 0; k--) {
-      const j = list![k];
-      if (order[i].time - order[j].time > windowMs) break;
-      if (comparedWith[j] === i) continue;
-      comparedWith[j] = i;
-      if (jaccard(order[j].shingles, order[i].shingles) < threshold) continue;
-      const [ra, rb] = [find(i), find(j)];
-      if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-    }
-  };
-  const add = (index: Map<string, number[]>, s: string, i: number) => {
-    const list = index.get(s);
-    if (list) list.push(i);
-    else index.set(s, [i]);
-  };
   for (let i = 0; i < order.length; i++) {
-    if (!eligible(i)) continue;
-    const sorted = [...order[i].shingles].sort(rarestFirst);
-    const probe = sorted.slice(0, prefixLength(sorted.length, threshold));
-    const mid = sorted.slice(0, prefixLength(sorted.length, (2 * threshold) / (1 + threshold)));
-    for (const s of probe) compareAlong(i, midIndex.get(s)); // earlier items no larger than this one
-    for (const s of mid) compareAlong(i, probeIndex.get(s)); // earlier items no smaller than this one
-    for (const s of mid) add(midIndex, s, i);
-    for (const s of probe) add(probeIndex, s, i);
+    const [n, probe, mid] = [size(i), probeLength(i), midLength(i)];
+    for (let k = 0; k < probe; k++) {
+      const r = ranks[start[i] + k];
+      // Newest first, until the window closes.
+      for (let e = slot[start[i] + k] - 1; e >= listStart[r]; e--) {
+        const j = entries[e] >> 1;
+        if (order[i].time - order[j].time > windowMs) break;
+        if (k >= mid && (entries[e] & 1) === 0) continue; // in this item's probe prefix only, and only in j's
+        if (comparedWith[j] === i) continue;
+        if (1 + Math.min(n - 1 - k, size(j) - 1 - positionIn(j, r)) < leastShared(n, size(j))) continue;
+        comparedWith[j] = i;
+        if (similarity(i, j) < threshold) continue;
+        const [ra, rb] = [find(i), find(j)];
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
   }
   return new Map(order.map((item, i) => [item.key, order[find(i)].key]));
 }
 
 async function stories(db: DuckDBConnection): Promise<number> {
-  const items = await queryRows(db, "SELECT item_key, title, published_at::VARCHAR AS published_at FROM news_items ORDER BY item_key");
-  const groups = groupStoriesByShingles(
-    items.map((i) => ({
-      item_key: String(i.item_key),
-      title: String(i.title ?? ""),
-      published_at: (i.published_at as string | null) ?? null,
-    })),
-  );
+  // Read chunk by chunk into the items: the whole result at once, and a row object per item besides, was
+  // the peak of derive's memory.
+  const items: StoryItem[] = [];
+  const result = await db.stream("SELECT item_key, title, published_at::VARCHAR FROM news_items ORDER BY item_key");
+  for await (const rows of result.yieldRowsJson())
+    for (const [key, title, published] of rows)
+      items.push({ item_key: String(key), title: String(title ?? ""), published_at: (published as string | null) ?? null });
+  const groups = groupStoriesByShingles(items);
   await db.run("DELETE FROM news_stories");
   const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
   await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
@@ -267,67 +380,34 @@ async function works(db: DuckDBConnection): Promise<number> {
 }
 
 /**
- * New candidates only: a candidate already queued keeps its review status whatever the rules say now.
- * Only news items whose text changed since the last derive are examined (every item when `all`, i.e.
- * the taxonomy changed): an unchanged item that was no candidate under this taxonomy is none now either.
+ * A news item's incident candidate. New candidates only: a candidate already queued keeps its review
+ * status whatever the rules say now.
  */
-async function candidates(db: DuckDBConnection, taxonomy: Taxonomy, derivedAt: string, all: boolean): Promise<number> {
-  const changedOnly = all ? "" : "AND EXISTS (SELECT 1 FROM derive_changed d WHERE d.kind = 'news' AND d.key = n.item_key)";
-  const [{ batches }] = await queryRows(db, `SELECT (count(*) // ${BATCH} + 1)::INTEGER AS batches FROM news_items`);
-  let made = 0;
-  for (let batch = 0; batch < Number(batches); batch++) {
-    const items = await queryRows(
-      db,
-      `SELECT n.item_key, n.title, n.summary, n.canonical_url, n.published_at::VARCHAR AS published_at FROM news_items n
-        WHERE NOT EXISTS (SELECT 1 FROM incident_candidates c WHERE c.item_key = n.item_key) ${changedOnly}
-          AND hash(n.item_key) % $batches = $batch ORDER BY n.item_key`,
-      { batches: Number(batches), batch },
-    );
-    made += await insertCandidates(db, taxonomy, items, derivedAt);
-  }
-  return made;
+function candidateRow(item: Record<string, unknown>, hit: IncidentSignal, derivedAt: string): Record<string, unknown> {
+  return {
+    candidate_key: `news:${String(item.key)}`,
+    item_key: item.key,
+    title: item.title,
+    url: item.url,
+    published_at: item.published_at,
+    ai_terms: hit.aiTerms,
+    harm_terms: hit.harmTerms,
+    detected_at: derivedAt,
+    review_status: "pending",
+  };
 }
 
-async function insertCandidates(
-  db: DuckDBConnection,
-  taxonomy: Taxonomy,
-  items: Array<Record<string, unknown>>,
-  derivedAt: string,
-): Promise<number> {
-  const rows: Array<Record<string, unknown>> = [];
-  for (const item of items) {
-    const hit = detectIncidentCandidate(taxonomy, text(item.title, item.summary));
-    if (!hit) continue;
-    rows.push({
-      candidate_key: `news:${String(item.item_key)}`,
-      item_key: item.item_key,
-      title: item.title,
-      url: item.canonical_url,
-      published_at: item.published_at,
-      ai_terms: hit.aiTerms,
-      harm_terms: hit.harmTerms,
-      detected_at: derivedAt,
-      review_status: "pending",
-    });
-  }
-  await bulkInsert(
-    db,
-    "incident_candidates",
-    {
-      candidate_key: "VARCHAR",
-      item_key: "VARCHAR",
-      title: "VARCHAR",
-      url: "VARCHAR",
-      published_at: "TIMESTAMPTZ",
-      ai_terms: "VARCHAR[]",
-      harm_terms: "VARCHAR[]",
-      detected_at: "TIMESTAMPTZ",
-      review_status: "VARCHAR",
-    },
-    rows,
-  );
-  return rows.length;
-}
+const candidateColumns = {
+  candidate_key: "VARCHAR",
+  item_key: "VARCHAR",
+  title: "VARCHAR",
+  url: "VARCHAR",
+  published_at: "TIMESTAMPTZ",
+  ai_terms: "VARCHAR[]",
+  harm_terms: "VARCHAR[]",
+  detected_at: "TIMESTAMPTZ",
+  review_status: "VARCHAR",
+} as const;
 
 /**
  * Likely matches between the analysts' incidents (incident-sheet sources) and other sources' records: dates
@@ -421,9 +501,7 @@ export async function deriveTables(db: DuckDBConnection, input: DeriveInput): Pr
   const keepState = await keepsDeriveState(db);
   const taxonomyHash = createHash("sha256").update(source).digest("hex");
   const retagAll = !keepState || (await stateValue(db, "taxonomy_sha256")) !== taxonomyHash;
-  const tags = await ruleTags(db, taxonomy, input.derivedAt, retagAll, keepState);
-  const newCandidates = await candidates(db, taxonomy, input.derivedAt, retagAll);
-  await db.run("DROP TABLE derive_changed");
+  const { tags, newCandidates } = await ruleTagsAndCandidates(db, taxonomy, input.derivedAt, retagAll, keepState);
   if (keepState) await setState(db, "taxonomy_sha256", taxonomyHash);
   const newsInputs = await fingerprint(db, "news_items", "item_key, title, published_at");
   const pubInputs = await fingerprint(db, "publications", "pub_key, source_id, doi, arxiv_id, title, year");
