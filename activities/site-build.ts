@@ -49,6 +49,9 @@ export class SiteBuildError extends Error {
 /** Pinned versions of the client libraries Framework may name but this project does not install. */
 const pinsFile = "client-libraries.json";
 
+/** Framework's cache folder in a working copy's `src/`, where it looks for loader output and bundled modules. */
+const frameworkCache = (src: string, ...parts: string[]) => path.join(src, ".observablehq", "cache", ...parts);
+
 export async function buildSite(options: SiteBuildOptions): Promise<SiteBuildResult> {
   const started = performance.now();
   const output = path.resolve(options.output);
@@ -131,7 +134,7 @@ export async function seedClientLibraries(projectRoot: string, siteDir: string, 
     );
   }
   for (const [name, version] of Object.entries(chosen)) {
-    await fs.mkdir(path.join(srcDir, ".observablehq", "cache", "_npm", `${name}@${version}`), { recursive: true });
+    await fs.mkdir(frameworkCache(srcDir, "_npm", `${name}@${version}`), { recursive: true });
   }
   return chosen;
 }
@@ -158,9 +161,6 @@ async function installedVersion(projectRoot: string, name: string): Promise<stri
     return undefined;
   }
 }
-
-/** Framework's cache folder in a working copy's `src/`, where it looks for loader output and bundled modules. */
-const frameworkCache = (src: string, ...parts: string[]) => path.join(src, ".observablehq", "cache", ...parts);
 
 /**
  * The npm modules Framework bundles into `_node/` at every build from scratch (Plot, d3, Inputs: seconds of
