@@ -247,7 +247,7 @@ export async function describePublicTables(db: DuckDBConnection, date = "2025-01
 async function fileInfo(file: string): Promise<FileInfo> {
   const hash = createHash("sha256");
   let bytes = 0;
-  for await (const chunk of createReadStream(file)) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).byteLength;
   }
@@ -303,6 +303,12 @@ function dedupeLicences(licences: Licence[]): Licence[] {
 const FINGERPRINTS = ".table-fingerprints.json";
 
 interface TableFingerprint {
+  /**
+   * What the rows are made from (dependencyKey): their columns, DuckDB's plan for them and the content of
+   * every table the plan reads. Equal keys, equal rows, without evaluating the table. Absent when the
+   * plan reads something other than tables.
+   */
+  sources?: string;
   /** The columns and an order-independent hash of every row (count and sum of row hashes). */
   content: string;
   rows: number;
@@ -318,14 +324,117 @@ async function readFingerprints(dir: string): Promise<Record<string, TableFinger
   }
 }
 
-/** What a table's files would hold: its columns (names, types, order) and its rows' content. */
-async function contentFingerprint(db: DuckDBConnection, table: string, columns: Column[], date: string): Promise<string> {
+/** What a table's files hold: its columns (names, types, order) and the content of its rows, read from `rows`. */
+async function contentFingerprint(db: DuckDBConnection, columns: Column[], rows: string): Promise<string> {
   const select = columns.map((c) => sqlIdent(c.name)).join(", ");
-  const [{ f }] = await queryRows(
-    db,
-    `SELECT count(*) || ':' || coalesce(sum(hash(${select})::HUGEINT), 0) AS f FROM (${relationOf(table, date)})`,
-  );
+  const [{ f }] = await queryRows(db, `SELECT count(*) || ':' || coalesce(sum(hash(${select})::HUGEINT), 0) AS f FROM ${rows}`);
   return `${JSON.stringify(columns.map((c) => [c.name, c.type]))}|${String(f)}`;
+}
+
+// Plan nodes that read nothing but their children or their own arguments (which the key holds through
+// the relation's SQL and the definitions): intermediate results, constants, and series of numbers or dates.
+const innerScans = /^(COLUMN_DATA|DELIM|CTE|DUMMY|CHUNK)_SCAN$/;
+const seriesFunctions = new Set(["GENERATE_SERIES", "RANGE", "UNNEST"]);
+
+function readsNothingElse(name: string, info: Record<string, unknown>): boolean {
+  if ("Function" in info) return seriesFunctions.has(String(info.Function));
+  return !/SCAN/.test(name) || innerScans.test(name);
+}
+
+interface PlanNode {
+  name: string;
+  extra_info?: Record<string, unknown>;
+  children?: PlanNode[];
+}
+
+/**
+ * Content fingerprints of the warehouse's tables, each computed once per export (a table is read by
+ * several public tables), keyed by the name DuckDB's plans give them (catalog.schema.table).
+ */
+class TableHashes {
+  private readonly hashes = new Map<string, Promise<string>>();
+  private tables?: Promise<Map<string, string[]>>;
+  constructor(private readonly db: DuckDBConnection) {}
+
+  /** The fingerprint of a table a plan scans; undefined for a name that is no table of the catalogue. */
+  async of(name: string): Promise<string | undefined> {
+    this.tables ??= queryRows<{ name: string; column_name: string }>(
+      this.db,
+      `SELECT database_name || '.' || schema_name || '.' || table_name AS name, column_name
+         FROM duckdb_columns() WHERE NOT internal ORDER BY name, column_index`,
+    ).then((rows) => {
+      const byTable = new Map<string, string[]>();
+      for (const r of rows) byTable.set(r.name, [...(byTable.get(r.name) ?? []), r.column_name]);
+      return byTable;
+    });
+    const columns = (await this.tables).get(name);
+    if (!columns) return undefined;
+    let hash = this.hashes.get(name);
+    if (!hash) {
+      const quote = (part: string) => `"${part.replaceAll('"', '""')}"`;
+      const [catalog, schema, ...table] = name.split(".");
+      const from = [catalog, schema, table.join(".")].map(quote).join(".");
+      hash = queryRows<{ f: string }>(
+        this.db,
+        `SELECT count(*) || ':' || coalesce(sum(hash(${columns.map(quote).join(", ")})::HUGEINT), 0) AS f FROM ${from}`,
+      ).then(([{ f }]) => String(f));
+      this.hashes.set(name, hash);
+    }
+    return hash;
+  }
+}
+
+/**
+ * What a public table's rows are made from, cheaply: the exported columns, DuckDB's physical plan for the
+ * rows (which carries the views' and macros' logic as bound, the export date of the views that take it,
+ * and the planner's choices from the tables' statistics), the definitions of every view and macro, and a
+ * content fingerprint of each table the plan scans. Rows are a function of these, so an equal key means
+ * equal rows and the table need not be evaluated to know it is unchanged. Undefined (evaluate the rows)
+ * when the plan reads anything but tables, such as a table function.
+ */
+async function dependencyKey(
+  db: DuckDBConnection,
+  rel: string,
+  columns: Column[],
+  definitions: string,
+  hashes: TableHashes,
+): Promise<{ key: string; scans: string[] } | undefined> {
+  const [{ explain_value: plan }] = await queryRows(db, `EXPLAIN (FORMAT json) SELECT * FROM (${rel})`);
+  const scans = new Set<string>();
+  let tablesOnly = true;
+  const walk = (node: PlanNode) => {
+    const info = node.extra_info ?? {};
+    if (typeof info.Table === "string") scans.add(info.Table);
+    else if (!readsNothingElse(node.name, info)) tablesOnly = false;
+    for (const child of node.children ?? []) walk(child);
+  };
+  for (const node of JSON.parse(String(plan)) as PlanNode[]) walk(node);
+  if (!tablesOnly) return undefined;
+  const contents: Array<[string, string]> = [];
+  for (const name of [...scans].sort()) {
+    const hash = await hashes.of(name);
+    if (hash === undefined) return undefined;
+    contents.push([name, hash]);
+  }
+  const key = createHash("sha256")
+    .update(JSON.stringify({ columns: columns.map((c) => [c.name, c.type]), rel, plan: String(plan), definitions, contents }))
+    .digest("hex");
+  return { key, scans: [...scans] };
+}
+
+/** A digest of every view and macro definition in force, part of each dependencyKey. */
+async function definitionsDigest(db: DuckDBConnection): Promise<string> {
+  const rows = await queryRows(
+    db,
+    `SELECT 'view ' || schema_name || '.' || view_name || ' ' || sql AS d FROM duckdb_views() WHERE NOT internal
+     UNION ALL
+     SELECT 'macro ' || schema_name || '.' || function_name || ' ' || coalesce(macro_definition, '') || ' ' || coalesce(parameters::VARCHAR, '')
+       FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro') AND NOT internal
+     ORDER BY d`,
+  );
+  return createHash("sha256")
+    .update(rows.map((r) => String(r.d)).join("\n"))
+    .digest("hex");
 }
 
 /** What the site shows of a table: its content, or for run bookkeeping the fingerprint of the part the pages show. */
@@ -344,27 +453,33 @@ async function siteFingerprint(db: DuckDBConnection, table: string, content: str
 export const SITE_INPUTS = ".site-inputs";
 
 /**
- * Runs `fn` with v_observations_current read once into a temporary table of the same name, which the
- * views built on it (v_indicator_latest, v_strategy_figures) and the observations_current export then
- * read, as DuckDB looks a name up in the temporary schema first: each would otherwise evaluate the whole
- * bitemporal view again, several times per table (fingerprint, file). The temporary table is this
- * connection's only and is dropped afterwards, so the warehouse's views are as they were.
+ * Runs `fn`, which may ask (`materialise`) for v_observations_current read once into a temporary table of
+ * the same name, which the views built on it (v_indicator_latest, v_strategy_figures) and the
+ * observations_current export then read, as DuckDB looks a name up in the temporary schema first: each
+ * would otherwise evaluate the whole bitemporal view again. It is built at the first table to evaluate that
+ * reads observations, so an export whose observations are unchanged does not read them at all. The
+ * temporary table is this connection's only and is dropped afterwards, so the warehouse's views are as
+ * they were.
  */
-async function withCurrentObservations<T>(db: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
-  await db.run("CREATE OR REPLACE TEMP TABLE v_observations_current AS SELECT * FROM main.v_observations_current");
+async function withCurrentObservations<T>(db: DuckDBConnection, fn: (materialise: () => Promise<void>) => Promise<T>): Promise<T> {
+  let built = false;
+  const materialise = async () => {
+    if (built) return;
+    built = true;
+    await db.run("CREATE OR REPLACE TEMP TABLE v_observations_current AS SELECT * FROM main.v_observations_current");
+  };
   try {
-    return await fn();
+    return await fn(materialise);
   } finally {
-    await db.run("DROP TABLE IF EXISTS temp.v_observations_current");
+    if (built) await db.run("DROP TABLE IF EXISTS temp.v_observations_current");
   }
 }
 
 /**
  * The live export's files of an unchanged table, linked into the staging folder; undefined (write it
- * anew) when the content differs or the live files are not the ones recorded.
+ * anew) when the live files are not the ones recorded.
  */
-async function reuseTable(previous: TableFingerprint | undefined, content: string, table: string, dir: string, staging: string) {
-  if (!previous || previous.content !== content) return undefined;
+async function reuseTable(previous: TableFingerprint, table: string, dir: string, staging: string): Promise<TableFingerprint | undefined> {
   const files: Array<[string, FileInfo]> = [
     [`${table}.parquet`, previous.parquet],
     [`${table}.csv`, previous.csv],
@@ -374,42 +489,63 @@ async function reuseTable(previous: TableFingerprint | undefined, content: strin
     if (!stat || stat.size !== info.bytes) return undefined;
   }
   for (const [name] of files) await linkOrCopy(path.join(dir, name), path.join(staging, name));
-  return { rows: previous.rows, parquet: previous.parquet, csv: previous.csv };
+  return previous;
 }
 
 // The rows of the table being written, sorted once; both files and the checks read them.
 const ROWS = "export_rows";
 
 /**
- * Writes a table's Parquet file and CSV twin from its rows sorted once into a temporary table (the view is
- * evaluated once, not once per file and check). Only the Parquet COPY runs on one thread: its row groups
- * and pages are cut by the threads that write them, where the sort (ordered by every column) and the CSV
- * writer give the same bytes on any number of threads.
+ * The ORDER BY of a table's rows. Every column follows as a tie-breaker, so equal keys cannot reorder
+ * bytes; but where the ORDER BY names every column of the declared primary key, which writeTable checks
+ * before anything is written, no two rows tie and the tie-breakers (the widest part of the sort) would
+ * not move a row.
  */
-async function writeTable(
+function orderOf(table: string, columns: Column[], key: readonly string[] | undefined): string {
+  const orderBy = publicTables[table].orderBy;
+  const named = new Set(orderBy.split(",").map((term) => term.trim().split(/\s+/)[0]));
+  if (key && key.length > 0 && key.every((k) => named.has(k))) return orderBy;
+  return [orderBy, ...columns.map((c) => sqlIdent(c.name))].join(", ");
+}
+
+/**
+ * Evaluates a table into its rows sorted once into a temporary table (the view is evaluated once, not
+ * once per file and check), fingerprints them, and keeps the live files when they hold the same content
+ * (`kept`); otherwise writes the Parquet file and CSV twin. Only the Parquet COPY runs on one thread:
+ * its row groups and pages are cut by the threads that write them, where the sort and the CSV writer
+ * give the same bytes on any number of threads.
+ */
+async function evaluateTable(
   db: DuckDBConnection,
   table: string,
   columns: Column[],
-  staging: string,
+  where: { dir: string; staging: string; previous: TableFingerprint | undefined },
   date: string,
   key: readonly string[] | undefined,
-) {
+  threads: number,
+): Promise<{ fingerprint: TableFingerprint; kept: boolean }> {
   const rel = relationOf(table, date);
-  const order = [publicTables[table].orderBy, ...columns.map((c) => sqlIdent(c.name))].join(", ");
-  const parquet = path.join(staging, `${table}.parquet`);
-  const csv = path.join(staging, `${table}.csv`);
+  const parquet = path.join(where.staging, `${table}.parquet`);
+  const csv = path.join(where.staging, `${table}.csv`);
   const select = columns.map((c) => sqlIdent(c.name)).join(", ");
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${ROWS} AS SELECT ${select} FROM (${rel}) ORDER BY ${order}`);
+  const [{ Count: n }] = await queryRows(
+    db,
+    `CREATE OR REPLACE TEMP TABLE ${ROWS} AS SELECT ${select} FROM (${rel}) ORDER BY ${orderOf(table, columns, key)}`,
+  );
   try {
-    if (key) await checkPrimaryKey(db, table, key, ROWS);
-    const [{ n }] = await queryRows(db, `SELECT count(*) AS n FROM ${ROWS}`);
     const rows = Number(n);
-    const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
+    const content = await contentFingerprint(db, columns, ROWS);
+    // A kept table passed its checks when it was written, and its content has not changed since.
+    if (where.previous?.content === content) {
+      const kept = await reuseTable(where.previous, table, where.dir, where.staging);
+      if (kept) return { fingerprint: { ...kept, content }, kept: true };
+    }
+    if (key) await checkPrimaryKey(db, table, key, ROWS);
     await db.run("SET threads = 1");
     try {
-      await db.run(`COPY (SELECT * FROM ${ROWS}) TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.run(`COPY ${ROWS} TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd)`);
     } finally {
-      await db.run(`SET threads = ${Number(threads)}`);
+      await db.run(`SET threads = ${threads}`);
     }
     const csvSelect = columns.map((c) => `${csvExpression(c.name, c.type)} AS ${sqlIdent(c.name)}`).join(", ");
     const [{ Count: csvRows }] = await queryRows(
@@ -422,7 +558,7 @@ async function writeTable(
     const [{ p }] = await queryRows(db, `SELECT num_rows AS p FROM parquet_file_metadata(${sqlString(parquet)})`);
     if (Number(p) !== rows || Number(csvRows) !== rows)
       throw new Error(`export of ${table}: ${rows} rows, but Parquet holds ${p} and CSV ${csvRows}`);
-    return { rows, parquet: await fileInfo(parquet), csv: await fileInfo(csv) };
+    return { fingerprint: { content, rows, parquet: await fileInfo(parquet), csv: await fileInfo(csv) }, kept: false };
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${ROWS}`);
   }
@@ -508,16 +644,37 @@ export async function exportPublicTables(
     const previous = await readFingerprints(dir);
     const fingerprints: Record<string, TableFingerprint> = {};
     const shown: Record<string, string> = {};
-    await withCurrentObservations(db, async () => {
+    // First what each table is made from, before the temporary table below exists, so the plans name the
+    // warehouse's own tables, as they will in the next export.
+    const definitions = await definitionsDigest(db);
+    const hashes = new TableHashes(db);
+    const sourcesOf: Record<string, Awaited<ReturnType<typeof dependencyKey>>> = {};
+    for (const [table, cols] of Object.entries(schema))
+      sourcesOf[table] = await dependencyKey(db, relationOf(table, date), cols, definitions, hashes);
+    const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
+    await withCurrentObservations(db, async (materialise) => {
       for (const [table, cols] of Object.entries(schema)) {
-        const content = await contentFingerprint(db, table, cols, date);
-        // A kept table passed its checks when it was written, and its content has not changed since.
-        const kept = await reuseTable(previous[table], content, table, dir, staging);
-        const written = kept ?? (await writeTable(db, table, cols, staging, date, metadata.tables[table].primary_key));
-        if (!kept) changed.push(table);
-        tables[table] = { rows: written.rows, ...written.parquet, csv: written.csv };
-        fingerprints[table] = { content, rows: written.rows, parquet: written.parquet, csv: written.csv };
-        shown[table] = await siteFingerprint(db, table, content, date);
+        const sources = sourcesOf[table];
+        const before = previous[table];
+        let fingerprint = sources && before?.sources === sources.key ? await reuseTable(before, table, dir, staging) : undefined;
+        if (!fingerprint) {
+          if (!sources || sources.scans.some((name) => name.endsWith(".main.observations"))) await materialise();
+          const evaluated = await evaluateTable(
+            db,
+            table,
+            cols,
+            { dir, staging, previous: before },
+            date,
+            metadata.tables[table].primary_key,
+            Number(threads),
+          );
+          if (!evaluated.kept) changed.push(table);
+          fingerprint = evaluated.fingerprint;
+        }
+        fingerprint = { ...fingerprint, sources: sources?.key };
+        tables[table] = { rows: fingerprint.rows, ...fingerprint.parquet, csv: fingerprint.csv };
+        fingerprints[table] = fingerprint;
+        shown[table] = await siteFingerprint(db, table, fingerprint.content, date);
       }
     });
     await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
