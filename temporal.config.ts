@@ -192,6 +192,18 @@ export function durationMs(name: string, value: string): number {
   return Number(m[1]) * unitMs[m[2]];
 }
 
+/**
+ * DuckDB's memory limit while the export writes its tables (OBSERVATORY_EXPORT_MEMORY_LIMIT): a DuckDB size
+ * such as 512MB or 2GB; `off` leaves DuckDB's own (80% of RAM).
+ */
+export function exportMemoryLimit(env: Env = process.env): string | null {
+  const value = strFrom(env, "OBSERVATORY_EXPORT_MEMORY_LIMIT", "512MB").trim();
+  if (value === "off") return null;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value))
+    throw new Error(`OBSERVATORY_EXPORT_MEMORY_LIMIT must be a size such as 512MB or 2GB, or off, got "${value}"`);
+  return value;
+}
+
 function resolvePath(env: Env, name: string, fallback: string): string {
   return path.resolve(projectRoot, strFrom(env, name, fallback));
 }
@@ -212,6 +224,7 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
   if (Boolean(certPath) !== Boolean(keyPath)) {
     throw new Error("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together");
   }
+  exportMemoryLimit(env); // read by the export itself; checked here so a bad value stops the worker at its start
   const dataDir = strFrom(env, "OBSERVATORY_DATA_DIR", "data");
   if (env.OBSERVATORY_INTAKE_URL && !/^https?:\/\/[^/]/.test(env.OBSERVATORY_INTAKE_URL)) {
     throw new Error(`OBSERVATORY_INTAKE_URL must be an http(s) URL, got "${env.OBSERVATORY_INTAKE_URL}"`);

@@ -11,6 +11,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { queryRows, sqlIdent, sqlString } from "./db.js";
 import { checkAgainstSchema, citationFor, defaultMetadataFile, licenceOf, loadMetadata, type Licence, type Metadata } from "./metadata.js";
 import { recordTableNames } from "./tables.js";
+import { exportMemoryLimit } from "../temporal.config.js";
 
 export interface PublicTable {
   /** ORDER BY of the written rows. Every column follows as a tie-breaker, so equal keys cannot reorder bytes. */
@@ -152,6 +153,13 @@ export interface ExportOptions {
    * @default true
    */
   release?: boolean;
+  /**
+   * DuckDB's memory limit while the tables are evaluated and written (a DuckDB size such as `512MB`), so
+   * the export spills its sorts and temporary tables to disk instead of holding them; null: no limit of
+   * its own.
+   * @default OBSERVATORY_EXPORT_MEMORY_LIMIT (temporal.config.ts)
+   */
+  memoryLimit?: string | null;
 }
 
 interface FileInfo {
@@ -201,7 +209,9 @@ export function tableSchemaType(duckdbType: string): string | undefined {
 // Spreadsheets run a cell that starts with one of these as a formula; scraped text must stay inert
 // (docs/architecture.md rule 7), so the CSV twin prefixes such text with an apostrophe, as OWASP advises for CSV
 // meant for spreadsheets. The Parquet files keep the text exactly.
-const FORMULA_START = ["=", "+", "-", "@", "\t", "\r"].map((c) => `'${c}'`).join(", ");
+// Matched by the first character's code point (ascii() reads it without building a one-character string
+// per row, as left() does); the empty string's is 0.
+const FORMULA_START = ["=", "+", "-", "@", "\t", "\r"].map((c) => c.codePointAt(0)).join(", ");
 
 function csvExpression(column: string, type: string): string {
   const c = sqlIdent(column);
@@ -209,7 +219,7 @@ function csvExpression(column: string, type: string): string {
   if (type === "TIMESTAMP WITH TIME ZONE") {
     return `replace(strftime(timezone('UTC', ${c}), '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')`;
   }
-  if (type === "VARCHAR") return `CASE WHEN left(${c}, 1) IN (${FORMULA_START}) THEN '''' || ${c} ELSE ${c} END`;
+  if (type === "VARCHAR") return `CASE WHEN ascii(${c}) IN (${FORMULA_START}) THEN '''' || ${c} ELSE ${c} END`;
   return c;
 }
 
@@ -453,6 +463,37 @@ async function siteFingerprint(db: DuckDBConnection, table: string, content: str
 export const SITE_INPUTS = ".site-inputs";
 
 /**
+ * Runs `fn` under DuckDB memory limit `limit` (null: as it is), then sets the limit back to what it was
+ * (as DuckDB shows it, to a tenth of a GiB: RESET would show the default again but leave the buffer pool
+ * at the lower limit). Sorts, joins and temporary tables spill to disk under it, which is all the export
+ * needs; should a statement still find too little memory, `fn` is run again under the previous limit
+ * rather than the export failing for a setting that only saves memory.
+ */
+async function withMemoryLimit(db: DuckDBConnection, limit: string | null, fn: () => Promise<void>): Promise<void> {
+  if (limit === null) return fn();
+  const [{ before }] = await queryRows(db, "SELECT current_setting('memory_limit') AS before");
+  const restore = () => db.run(`SET memory_limit = ${sqlString(String(before))}`);
+  const outOfMemory = (error: unknown) => /^Out of Memory Error/.test((error as Error).message);
+  try {
+    await db.run(`SET memory_limit = ${sqlString(limit)}`);
+  } catch (error) {
+    // DuckDB refuses a limit below what it holds already and cannot free, and may keep the limit anyway.
+    if (!outOfMemory(error)) throw error;
+    await restore();
+    return fn();
+  }
+  try {
+    await fn();
+  } catch (error) {
+    if (!outOfMemory(error)) throw error;
+    await restore();
+    await fn();
+  } finally {
+    await restore();
+  }
+}
+
+/**
  * Runs `fn`, which may ask (`materialise`) for v_observations_current read once into a temporary table of
  * the same name, which the views built on it (v_indicator_latest, v_strategy_figures) and the
  * observations_current export then read, as DuckDB looks a name up in the temporary schema first: each
@@ -652,31 +693,34 @@ export async function exportPublicTables(
     for (const [table, cols] of Object.entries(schema))
       sourcesOf[table] = await dependencyKey(db, relationOf(table, date), cols, definitions, hashes);
     const [{ threads }] = await queryRows(db, "SELECT current_setting('threads') AS threads");
-    await withCurrentObservations(db, async (materialise) => {
-      for (const [table, cols] of Object.entries(schema)) {
-        const sources = sourcesOf[table];
-        const before = previous[table];
-        let fingerprint = sources && before?.sources === sources.key ? await reuseTable(before, table, dir, staging) : undefined;
-        if (!fingerprint) {
-          if (!sources || sources.scans.some((name) => name.endsWith(".main.observations"))) await materialise();
-          const evaluated = await evaluateTable(
-            db,
-            table,
-            cols,
-            { dir, staging, previous: before },
-            date,
-            metadata.tables[table].primary_key,
-            Number(threads),
-          );
-          if (!evaluated.kept) changed.push(table);
-          fingerprint = evaluated.fingerprint;
+    const writeTables = () =>
+      withCurrentObservations(db, async (materialise) => {
+        changed.length = 0; // a second attempt (withMemoryLimit) starts over
+        for (const [table, cols] of Object.entries(schema)) {
+          const sources = sourcesOf[table];
+          const before = previous[table];
+          let fingerprint = sources && before?.sources === sources.key ? await reuseTable(before, table, dir, staging) : undefined;
+          if (!fingerprint) {
+            if (!sources || sources.scans.some((name) => name.endsWith(".main.observations"))) await materialise();
+            const evaluated = await evaluateTable(
+              db,
+              table,
+              cols,
+              { dir, staging, previous: before },
+              date,
+              metadata.tables[table].primary_key,
+              Number(threads),
+            );
+            if (!evaluated.kept) changed.push(table);
+            fingerprint = evaluated.fingerprint;
+          }
+          fingerprint = { ...fingerprint, sources: sources?.key };
+          tables[table] = { rows: fingerprint.rows, ...fingerprint.parquet, csv: fingerprint.csv };
+          fingerprints[table] = fingerprint;
+          shown[table] = await siteFingerprint(db, table, fingerprint.content, date);
         }
-        fingerprint = { ...fingerprint, sources: sources?.key };
-        tables[table] = { rows: fingerprint.rows, ...fingerprint.parquet, csv: fingerprint.csv };
-        fingerprints[table] = fingerprint;
-        shown[table] = await siteFingerprint(db, table, fingerprint.content, date);
-      }
-    });
+      });
+    await withMemoryLimit(db, options.memoryLimit === undefined ? exportMemoryLimit() : options.memoryLimit, writeTables);
     await fs.writeFile(path.join(staging, FINGERPRINTS), `${JSON.stringify(fingerprints)}\n`);
     const siteInputs = createHash("sha256").update(JSON.stringify({ date, shown })).digest("hex");
     await fs.writeFile(path.join(staging, SITE_INPUTS), `${siteInputs}\n`);

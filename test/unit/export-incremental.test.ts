@@ -42,6 +42,11 @@ const observation = (period: string, value: number) => ({
   valid_from: "2026-01-01T00:00:00Z",
 });
 
+const bytesOf = (size: string) => {
+  const [, n, unit] = /^([\d.]+) (\w+)$/.exec(size)!;
+  return Number(n) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].indexOf(unit);
+};
+
 const packageHashes = async (exportsDir: string) => {
   const pkg = JSON.parse(await fs.readFile(path.join(exportsDir, "datapackage.json"), "utf8")) as {
     resources: Array<{ name: string; hash: string }>;
@@ -83,6 +88,63 @@ describe("Incremental export", () => {
         { period: "2023", value: 50.1 },
         { period: "2024", value: 57.2 },
       ]);
+    });
+  });
+  it("rewrites the tables a change reaches through a join, and knows an unchanged one without evaluating it again", async () => {
+    const exportsDir = path.join(dir, "exports");
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await bulkInsert(db, "sources", sourceColumns, [source]);
+      await bulkInsert(db, "observations", { ...Object.fromEntries(columnsOf("observations")), valid_from: "TIMESTAMPTZ" }, [
+        observation("2023", 50.1),
+      ]);
+      await db.run(
+        `INSERT INTO indicators (indicator_code, name, unit, source_id, snapshot_sha256, retrieved_at, row_hash)
+         VALUES ('IT.NET.USER.ZS', 'Internet users', '% of population', 'worldbank-wdi', '${"a".repeat(64)}', TIMESTAMPTZ '2026-01-01 00:00:00+00', 'i1')`,
+      );
+      await exportPublicTables(db, exportsDir, "2026-05-01T08:00:00Z", { release: false });
+      // observations carries the indicator's name, joined in from indicators: renaming it changes observations.parquet.
+      await db.run("UPDATE indicators SET name = 'Individuals using the Internet'");
+      const renamed = await exportPublicTables(db, exportsDir, "2026-05-01T09:00:00Z", { release: false });
+      expect(renamed.changed).toContain("indicators");
+      expect(renamed.changed).toContain("observations");
+      expect(renamed.changed).not.toContain("sources");
+      const [row] = await queryRows(
+        db,
+        `SELECT indicator_name FROM read_parquet(${sqlString(path.join(exportsDir, "observations.parquet"))})`,
+      );
+      expect(row).toEqual({ indicator_name: "Individuals using the Internet" });
+      // Back to the first name: the content is the first export's again, and the tables say so.
+      await db.run("UPDATE indicators SET name = 'Internet users'");
+      const back = await exportPublicTables(db, exportsDir, "2026-05-01T10:00:00Z", { release: false });
+      expect(back.changed).toContain("observations");
+      const again = await exportPublicTables(db, exportsDir, "2026-05-01T11:00:00Z", { release: false });
+      expect(again.changed).toEqual([]);
+      expect(again.tables).toEqual(back.tables);
+    });
+  });
+
+  it("writes the same files under a memory limit too small for the export, and leaves the connection's limit as it was", async () => {
+    await withWarehouse(path.join(dir, "w.duckdb"), async (db) => {
+      await bulkInsert(db, "sources", sourceColumns, [source]);
+      await bulkInsert(
+        db,
+        "observations",
+        { ...Object.fromEntries(columnsOf("observations")), valid_from: "TIMESTAMPTZ" },
+        Array.from({ length: 300 }, (_, i) => observation(String(1700 + i), i * 0.5)),
+      );
+      const [{ limit }] = await queryRows(db, "SELECT current_setting('memory_limit') AS limit");
+      const free = await exportPublicTables(db, path.join(dir, "free"), "2026-05-01T08:00:00Z", { release: false, memoryLimit: null });
+      // 1MB is below what DuckDB holds already (it refuses the setting); 24MB is taken and too little for some statements.
+      for (const memoryLimit of ["1MB", "24MB"]) {
+        const tight = await exportPublicTables(db, path.join(dir, memoryLimit), "2026-05-01T08:00:00Z", { release: false, memoryLimit });
+        expect(tight.tables).toEqual(free.tables);
+      }
+      expect(free.tables.observations.rows).toBe(300);
+      // DuckDB shows the limit cut to a tenth of its unit, and the export sets back the limit shown: at most
+      // a tenth of the unit lower per export (two here), never the export's own.
+      const [{ limit: after }] = await queryRows(db, "SELECT current_setting('memory_limit') AS limit");
+      expect(bytesOf(String(after))).toBeGreaterThanOrEqual(bytesOf(String(limit)) - 0.2 * 1024 ** 3);
+      expect(bytesOf(String(after))).toBeLessThanOrEqual(bytesOf(String(limit)));
     });
   });
 });
