@@ -28,7 +28,8 @@ export function escapeBidi(text: string): string {
 export function normaliseText(text: string): string {
   // ASCII is already NFC; skipping ICU for it matters when a feed has thousands of items.
   const nfc = NON_ASCII.test(text) ? text.normalize("NFC").replace(ZERO_WIDTH, "") : text;
-  return nfc.replace(/\s+/g, " ").trim();
+  // Only runs longer than one space, or other whitespace, need replacing: the same as /\s+/g → " ", without rewriting every single space.
+  return nfc.replace(/\s{2,}|[^\S ]/g, " ").trim();
 }
 
 /** "២០២៤" → "2024"; every other character is left as it is. */
