@@ -33,6 +33,8 @@ export interface Measured {
   peakRssMiB: number;
   /** Parts of the stage, seconds (stage-load: stage, load; run: unchanged). */
   parts?: Record<string, number>;
+  /** Things the stage counted that are not times (run: tables rewritten when unchanged). */
+  counts?: Record<string, number>;
 }
 
 const taxonomyFile = path.resolve(import.meta.dirname, "../sources/taxonomy.yaml");
@@ -213,7 +215,8 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB"> & { pea
         return {
           seconds: cold,
           count: m.observations + m.items,
-          parts: { unchanged, "tables rewritten when unchanged": exported.changed.length },
+          parts: { unchanged },
+          counts: { "tables rewritten when unchanged": exported.changed.length },
         };
       });
   }

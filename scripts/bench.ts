@@ -125,11 +125,12 @@ if (values.json) {
   for (const [name, m] of Object.entries(measurements)) {
     if ("error" in m) console.log(`${name.padEnd(32)} ${m.error}`);
     else {
-      const parts = m.parts
-        ? `  (${Object.entries(m.parts)
-            .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
-            .join(", ")})`
-        : "";
+      // Parts are seconds, counts are counts: "unchanged 1.20 s, tables rewritten when unchanged 0".
+      const details = [
+        ...Object.entries(m.parts ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)} s`),
+        ...Object.entries(m.counts ?? {}).map(([k, v]) => `${k} ${v}`),
+      ];
+      const parts = details.length ? `  (${details.join(", ")})` : "";
       console.log(
         `${name.padEnd(32)} ${m.seconds.toFixed(3).padStart(8)} ${String(m.count).padStart(8)} ${Math.round(m.count / m.seconds)
           .toString()

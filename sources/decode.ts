@@ -89,6 +89,10 @@ function htmlMeta(head: string): string | undefined {
 const WINDOWS_1252_C1 = "€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ";
 const fixWindows1252 = (text: string) => text.replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]);
 
+// ASCII is already NFC; a feed of 20,000 items spends a fifth of its parse in ICU's normaliser otherwise.
+const NON_ASCII = /[^\x00-\x7F]/;
+const nfc = (text: string) => (NON_ASCII.test(text) ? text.normalize("NFC") : text);
+
 type Attempt = { label: string; decidedBy: EncodingSource; what: string };
 
 function tryDecode(
@@ -153,7 +157,7 @@ export function decodeDocument(input: ParseInput, kind: "xml" | "html"): Decoded
     const result = tryDecode(body, attempt.label);
     if ("text" in result) {
       return {
-        text: result.text.normalize("NFC"),
+        text: nfc(result.text),
         decoding: { encoding: result.encoding, decidedBy: attempt.decidedBy, ...(problems.length ? { note: problems.join("; ") } : {}) },
       };
     }
@@ -168,10 +172,10 @@ export function decodeDocument(input: ParseInput, kind: "xml" | "html"): Decoded
     throw new ParseError(input.sourceId, input.url, `cannot decode the text: ${problems.join("; ")}`);
   }
   const utf8 = tryDecode(body, "utf-8");
-  if ("text" in utf8) return { text: utf8.text.normalize("NFC"), decoding: { encoding: "utf-8", decidedBy: "undeclared-utf-8" } };
+  if ("text" in utf8) return { text: nfc(utf8.text), decoding: { encoding: "utf-8", decidedBy: "undeclared-utf-8" } };
   const fallback = fixWindows1252(new TextDecoder(FALLBACK_ENCODING).decode(body));
   return {
-    text: fallback.normalize("NFC"),
+    text: nfc(fallback),
     decoding: { encoding: FALLBACK_ENCODING, decidedBy: "fallback", note: "no encoding declared and the bytes are not UTF-8" },
   };
 }

@@ -355,8 +355,8 @@ function entryText(view: FeedView, el: Element): EntryText {
 }
 
 /** `items[3] "Title"` (RSS) or `entries[3] "Title"` (Atom): the position, and the title or link when it has one. */
-function describeEntry(view: FeedView, i: number, text: EntryText): string {
-  const where = view.format === "atom" ? `entries[${i}]` : `items[${i}]`;
+function describeEntry(format: Format, i: number, text: EntryText): string {
+  const where = format === "atom" ? `entries[${i}]` : `items[${i}]`;
   const label = text.title || text.link;
   return label ? `${where} ${JSON.stringify(label.length > 60 ? `${label.slice(0, 60)}…` : label)}` : where;
 }
@@ -392,17 +392,37 @@ function htmlEntitiesAsNumeric(xml: string): string {
   });
 }
 
+/** What parseRss needs of the namespace-aware view: read out of it at once, so its DOM can go before rss-parser builds its own. */
+interface ViewReading {
+  format: Format;
+  /** Each entry's text, in document order. */
+  texts: EntryText[];
+  language: string | undefined;
+  /** The document for rss-parser when it needs the normalised one (`FeedView.renamed`). */
+  normalised: string | undefined;
+}
+
+function readView(input: ParseInput, xml: string): ViewReading {
+  const view = feedView(input, xml);
+  return {
+    format: view.format,
+    texts: view.entries.map((el) => entryText(view, el)),
+    language: rootLanguage(view),
+    normalised: view.renamed ? view.$.xml() : undefined,
+  };
+}
+
 export async function parseRss(input: ParseInput): Promise<ParseResult> {
   const options = readOptions(input);
   const decoded = decodeDocument(input, "xml");
   const { decoding } = decoded;
   const xml = htmlEntitiesAsNumeric(decoded.text);
-  const view = feedView(input, xml);
+  const view = readView(input, xml);
 
   const problem = (error: unknown) => (error as Error).message.replace(/\s+/g, " ").trim();
   // xml2js (under rss-parser) reports a well-formedness error with its line and column.
   const notWellFormed = (error: unknown) => /\bLine: \d+/.test((error as Error).message);
-  if (view.renamed) {
+  if (view.normalised !== undefined) {
     // cheerio repairs what it reads, so the original must be checked before its normalised copy is used.
     try {
       await feedParser().parseString(xml);
@@ -412,11 +432,11 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
   }
   let feed: Awaited<ReturnType<ReturnType<typeof feedParser>["parseString"]>>;
   try {
-    feed = await feedParser().parseString(view.renamed ? view.$.xml() : xml);
+    feed = await feedParser().parseString(view.normalised ?? xml);
   } catch (error) {
     if (notWellFormed(error)) throw new ParseError(input.sourceId, input.url, `not well-formed XML (${problem(error)})`);
     // rss-parser fails on a channel with no items; an empty feed is not an error.
-    if (view.entries.length === 0) return { rows: { news_items: [] }, rejected: [], decoding };
+    if (view.texts.length === 0) return { rows: { news_items: [] }, rejected: [], decoding };
     throw new ParseError(
       input.sourceId,
       input.url,
@@ -425,26 +445,22 @@ export async function parseRss(input: ParseInput): Promise<ParseResult> {
   }
 
   const outlet = options.outlet ?? (htmlToText(asString(feed.title)) || null);
-  const language = normaliseLanguage(options.language ?? (asString(feed.language) || rootLanguage(view)));
+  const language = normaliseLanguage(options.language ?? (asString(feed.language) || view.language));
   // Relative item links resolve against the site's link, else the feed's own URL.
   const base = canonicalUrl(asString(feed.link)) ?? input.url;
 
   // rss-parser lists entries in document order; when it lost some, the others are matched by link.
   const items: Array<FeedItem | undefined> =
-    feed.items.length === view.entries.length
+    feed.items.length === view.texts.length
       ? feed.items
-      : view.entries.map((el) => {
-          const link = entryText(view, el).link;
-          return link ? feed.items.find((item) => asString(item.link).trim() === link) : undefined;
-        });
+      : view.texts.map(({ link }) => (link ? feed.items.find((item) => asString(item.link).trim() === link) : undefined));
 
   const news: Array<RowOf<"news_items">> = [];
   const rejected: Rejection[] = [];
   const seen = new Set<string>();
-  view.entries.forEach((el, i) => {
-    const text = entryText(view, el);
+  view.texts.forEach((text, i) => {
     // Named only when the entry is rejected.
-    const where = () => describeEntry(view, i, text);
+    const where = () => describeEntry(view.format, i, text);
     const item = items[i];
     if (!item) return rejected.push({ record: where(), reason: "the entry is in the XML but the feed reader returned nothing for it" });
     const title = text.title;

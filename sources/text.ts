@@ -28,7 +28,8 @@ export function escapeBidi(text: string): string {
 export function normaliseText(text: string): string {
   // ASCII is already NFC; skipping ICU for it matters when a feed has thousands of items.
   const nfc = NON_ASCII.test(text) ? text.normalize("NFC").replace(ZERO_WIDTH, "") : text;
-  return nfc.replace(/\s+/g, " ").trim();
+  // Only runs longer than one space, or other whitespace, need replacing: the same as /\s+/g → " ", without rewriting every single space.
+  return nfc.replace(/\s{2,}|[^\S ]/g, " ").trim();
 }
 
 /** "២០២៤" → "2024"; every other character is left as it is. */
@@ -230,12 +231,17 @@ export function canonicalUrl(url: string, options: CanonicalUrlOptions = {}): st
     return null;
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
+  // Each setter re-serialises the URL, so only what needs changing is set (a feed has thousands of links).
   parsed.hash = "";
-  parsed.username = "";
-  parsed.password = "";
-  parsed.hostname = parsed.hostname.toLowerCase();
-  for (const name of [...parsed.searchParams.keys()]) if (isTracking(name)) parsed.searchParams.delete(name);
-  parsed.searchParams.sort();
+  if (parsed.username !== "") parsed.username = "";
+  if (parsed.password !== "") parsed.password = "";
+  const host = parsed.hostname.toLowerCase();
+  if (host !== parsed.hostname) parsed.hostname = host;
+  // An empty query has no parameters to drop or sort; a bare "?" goes below.
+  if (parsed.search !== "") {
+    for (const name of [...parsed.searchParams.keys()]) if (isTracking(name)) parsed.searchParams.delete(name);
+    parsed.searchParams.sort();
+  }
   if (!options.keepTrailingSlash && parsed.pathname.length > 1) parsed.pathname = parsed.pathname.replace(/\/+$/, "") || "/";
   const out = parsed.toString();
   // URL keeps a bare "?" when every parameter was removed.

@@ -347,6 +347,9 @@ export function groupStoriesByShingles(items: StoryItem[], options: StoryOptions
   return new Map(order.map((item, i) => [item.key, order[find(i)].key]));
 }
 
+/** Story rows written by one bulk insert. */
+const STORY_ROWS_PER_INSERT = 50_000;
+
 async function stories(db: DuckDBConnection): Promise<number> {
   // Read chunk by chunk into the items: the whole result at once, and a row object per item besides, was
   // the peak of derive's memory.
@@ -356,8 +359,18 @@ async function stories(db: DuckDBConnection): Promise<number> {
     for (const [key, title, published] of rows)
       items.push({ item_key: String(key), title: String(title ?? ""), published_at: (published as string | null) ?? null });
   const groups = groupStoriesByShingles(items);
+  // The titles are not needed to write the groups; the keys stay alive in `groups`.
+  items.length = 0;
   await db.run("DELETE FROM news_stories");
-  const rows = [...groups].map(([item_key, story_key]) => ({ item_key, story_key }));
+  // Written a chunk at a time: a row object and a JSON line for every item at once was a peak of its own.
+  let rows: Array<{ item_key: string; story_key: string }> = [];
+  for (const [item_key, story_key] of groups) {
+    rows.push({ item_key, story_key });
+    if (rows.length === STORY_ROWS_PER_INSERT) {
+      await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
+      rows = [];
+    }
+  }
   await bulkInsert(db, "news_stories", { item_key: "VARCHAR", story_key: "VARCHAR" }, rows);
   return new Set(groups.values()).size;
 }
