@@ -78,8 +78,17 @@ export async function applySchedules(client: Client, plans: PlannedSchedule[], c
   const wanted = new Set(plans.map((p) => p.scheduleId));
   for (const existing of await listScheduleIds(client)) {
     if (wanted.has(existing)) continue;
-    await client.schedule.getHandle(existing).delete();
-    outcomes.push({ scheduleId: existing, action: "deleted" });
+    // Temporal lists schedules from its visibility store, which lags behind creates and deletes: one deleted
+    // a moment ago may still be listed, and is gone already.
+    const gone = await client.schedule
+      .getHandle(existing)
+      .delete()
+      .then(() => false)
+      .catch((error: unknown) => {
+        if (error instanceof ScheduleNotFoundError) return true;
+        throw error;
+      });
+    if (!gone) outcomes.push({ scheduleId: existing, action: "deleted" });
   }
   return outcomes;
 }
@@ -103,7 +112,15 @@ export interface ScheduleStatus {
 export async function describeSchedules(client: Client): Promise<ScheduleStatus[]> {
   const out: ScheduleStatus[] = [];
   for (const id of await listScheduleIds(client)) {
-    const d = await client.schedule.getHandle(id).describe();
+    // Still listed (the list lags behind deletes) but deleted: not a schedule any more.
+    const d = await client.schedule
+      .getHandle(id)
+      .describe()
+      .catch((error: unknown) => {
+        if (error instanceof ScheduleNotFoundError) return undefined;
+        throw error;
+      });
+    if (d === undefined) continue;
     const action = d.action as { args?: Array<{ sources?: string[] }> };
     out.push({
       scheduleId: id,

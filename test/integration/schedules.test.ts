@@ -9,7 +9,7 @@ import { installRuntime } from "../../worker/index.js";
 import { applySchedules, describeSchedules, listScheduleIds, planSchedules, setPaused } from "../../scripts/lib/schedules.js";
 import { loadRegistry } from "../../sources/registry.js";
 import { loadConfig } from "../../temporal.config.js";
-import { repoRoot } from "../helpers.js";
+import { repoRoot, until } from "../helpers.js";
 
 let env: TestWorkflowEnvironment;
 
@@ -41,7 +41,17 @@ describe("Schedules", () => {
     expect(first.map((o) => o.action)).toEqual(plans.map(() => "created"));
     const second = await applySchedules(env.client, plans, config);
     expect(second.map((o) => o.action)).toEqual(plans.map(() => "updated"));
-    expect(await listScheduleIds(env.client)).toEqual(plans.map((p) => p.scheduleId).sort());
+    // Listing (and so pausing every schedule) reads the visibility store, which catches up with creates a moment later.
+    const everyPlan = plans.map((p) => p.scheduleId).sort();
+    const listedAll = await until(
+      "every created schedule in the list",
+      async () => {
+        const ids = await listScheduleIds(env.client);
+        return ids.length === everyPlan.length ? ids : undefined;
+      },
+      10_000,
+    );
+    expect(listedAll).toEqual(everyPlan);
 
     const daily = await env.client.schedule.getHandle("observatory-daily").describe();
     expect(daily.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
@@ -58,6 +68,15 @@ describe("Schedules", () => {
     const fewer = plans.filter((p) => p.cadence !== "hourly");
     const third = await applySchedules(env.client, fewer, config);
     expect(third).toContainEqual({ scheduleId: "observatory-hourly", action: "deleted" });
-    expect(await listScheduleIds(env.client)).not.toContain("observatory-hourly");
+    // The list comes from Temporal's visibility store, which catches up with a delete a moment later.
+    const listed = await until(
+      "the deleted schedule to leave the list",
+      async () => {
+        const ids = await listScheduleIds(env.client);
+        return ids.includes("observatory-hourly") ? undefined : ids;
+      },
+      10_000,
+    );
+    expect(listed).toEqual(fewer.map((p) => p.scheduleId).sort());
   });
 });
