@@ -10,13 +10,13 @@ import { defineConfig } from "vitest/config";
 const shared = { testTimeout: 120_000, hookTimeout: 600_000, env: { TZ: "UTC" }, globalSetup: ["./test/global-setup.ts"] };
 
 /**
- * A project whose files start a Temporal server, build the site or drive Chromium: on two cores they run one
- * file at a time, and each such project runs in its own group (`groupOrder`), after the unit tests, so two
- * heavy files never compete.
+ * A project whose files start a Temporal server, build the site or drive Chromium. Such a file mostly waits
+ * (on the server, on Framework's child processes, on Chromium), so two of them share the two cores with each
+ * other and with the unit tests: every project is in one group and the run keeps two files going at a time.
  */
-const oneFileAtATime = (name: string, groupOrder: number) => ({
+const heavy = (name: string) => ({
   extends: true as const,
-  test: { ...shared, name, include: [`test/${name}/**/*.test.ts`], fileParallelism: false, sequence: { groupOrder } },
+  test: { ...shared, name, include: [`test/${name}/**/*.test.ts`], sequence: { groupOrder: 0 } },
 });
 
 export default defineConfig({
@@ -27,9 +27,9 @@ export default defineConfig({
       // Unit tests own their temp folders and in-memory servers: their files run in parallel, two at a time
       // (vitest's default is one worker fewer than the cores, which on two cores is one: no parallelism at all).
       { extends: true, test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 0 } } },
-      oneFileAtATime("integration", 1),
-      oneFileAtATime("browser", 2),
-      oneFileAtATime("faults", 3),
+      heavy("integration"),
+      heavy("browser"),
+      heavy("faults"),
     ],
   },
 });
