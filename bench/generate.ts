@@ -18,10 +18,10 @@ export function seeded(seed: number): () => number {
 export const provenance = { source_id: "bench", snapshot_sha256: "b".repeat(64), retrieved_at: "2026-01-01T00:00:00Z" } as const;
 
 /** `n` observations over 200 indicators and 10 countries, one per year from 1960 onwards. */
-export function observations(n: number): Array<RowOf<"observations"> & typeof provenance> {
+export function observations(n: number, from = 0): Array<RowOf<"observations"> & typeof provenance> {
   const countries = ["KHM", "THA", "VNM", "LAO", "MMR", "MYS", "SGP", "IDN", "PHL", "BRN"];
   const rows: Array<RowOf<"observations"> & typeof provenance> = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < from + n; i++) {
     const series = Math.floor(i / 65);
     rows.push({
       indicator_code: `BENCH.${series % 200}.${Math.floor(series / 2000)}`,
@@ -33,6 +33,11 @@ export function observations(n: number): Array<RowOf<"observations"> & typeof pr
     });
   }
   return rows;
+}
+
+/** The same `n` observations as `observations(n)`, made `size` at a time, as a source's pages come. */
+export function* observationPages(n: number, size: number): Generator<Array<RowOf<"observations"> & typeof provenance>> {
+  for (let from = 0; from < n; from += size) yield observations(Math.min(size, n - from), from);
 }
 
 const syllables = [

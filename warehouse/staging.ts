@@ -75,63 +75,78 @@ const LINE_BUFFER_BYTES = 1 << 23;
 const DEFAULT_MAX_LINE = 2 * 1024 * 1024;
 const BIDI_TEST = new RegExp(BIDI_CONTROLS.source);
 
-/** Writes the lines of one table; returns how many rows and the longest line, so the reader can be sized. */
-async function writeLines(
-  file: string,
-  table: RecordTable,
-  rows: StagedRows,
-): Promise<{ count: number; longest: number; provenances: Provenance[] }> {
-  const columns = Object.keys(recordTables[table].columns);
-  const handle = await fs.open(file, "w");
+/**
+ * The line file of one table, written as batches of rows arrive: each batch is encoded and written before
+ * the next is asked for, so the caller can let a capture's rows go once they are added.
+ */
+class TableLines {
+  readonly columns: string[];
   // Lines are encoded straight into one reused buffer: joining millions of short strings first costs more than making them.
-  const buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
-  let used = 0;
-  let count = 0;
-  let longest = 0;
+  private readonly buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
+  private used = 0;
+  count = 0;
+  longest = 0;
   // A line names its provenance by its place in this list; rows of one capture mostly come together.
-  const provenances: Provenance[] = [];
-  const provenanceIndex = new Map<string, number>();
-  let last: Provenance | undefined;
-  let provenance = 0;
-  try {
+  readonly provenances: Provenance[] = [];
+  private readonly provenanceIndex = new Map<string, number>();
+  private last: Provenance | undefined;
+  private provenance = 0;
+
+  private constructor(
+    readonly table: RecordTable,
+    readonly file: string,
+    private readonly handle: fs.FileHandle,
+  ) {
+    this.columns = Object.keys(recordTables[table].columns);
+  }
+
+  static async open(table: RecordTable, file: string): Promise<TableLines> {
+    return new TableLines(table, file, await fs.open(file, "w"));
+  }
+
+  /** Adds rows; each carries its provenance, or `provenance` gives it for all of them. */
+  async add(rows: Iterable<Record<string, unknown>>, provenance?: Provenance): Promise<void> {
+    const { buffer, columns, table } = this;
     for (const row of rows) {
       let content = JSON.stringify(columns.map((c) => row[c] ?? null));
       if (BIDI_TEST.test(content)) {
         const neutral = neutraliseBidi(table, row);
         content = JSON.stringify(columns.map((c) => neutral[c] ?? null));
       }
-      if (
-        !last ||
-        row.source_id !== last.source_id ||
-        row.snapshot_sha256 !== last.snapshot_sha256 ||
-        row.retrieved_at !== last.retrieved_at
-      ) {
-        last = row;
-        const id = JSON.stringify([row.source_id, row.snapshot_sha256, row.retrieved_at]);
-        let index = provenanceIndex.get(id);
-        if (index === undefined) {
-          provenanceIndex.set(id, (index = provenances.length));
-          provenances.push({ source_id: row.source_id, snapshot_sha256: row.snapshot_sha256, retrieved_at: row.retrieved_at });
-        }
-        provenance = index;
-      }
-      const line = `${count}\t${provenance}\t${content}\n`;
-      count++;
+      const line = `${this.count}\t${this.provenanceOf(provenance ?? (row as Record<string, unknown> & Provenance))}\t${content}\n`;
+      this.count++;
       // At most three UTF-8 bytes per UTF-16 unit.
       const most = line.length * 3;
-      longest = Math.max(longest, most);
-      if (most > buffer.length - used) {
-        await handle.write(buffer, 0, used);
-        used = 0;
-      }
-      if (most > buffer.length) await handle.write(line);
-      else used += buffer.write(line, used);
+      if (most > this.longest) this.longest = most;
+      if (most > buffer.length - this.used) await this.flush();
+      if (most > buffer.length) await this.handle.write(line);
+      else this.used += buffer.write(line, this.used);
     }
-    if (used > 0) await handle.write(buffer, 0, used);
-  } finally {
-    await handle.close();
+    await this.flush();
   }
-  return { count, longest, provenances };
+
+  private provenanceOf(row: Provenance): number {
+    const last = this.last;
+    if (last && row.source_id === last.source_id && row.snapshot_sha256 === last.snapshot_sha256 && row.retrieved_at === last.retrieved_at)
+      return this.provenance;
+    this.last = { source_id: row.source_id, snapshot_sha256: row.snapshot_sha256, retrieved_at: row.retrieved_at };
+    const id = JSON.stringify([row.source_id, row.snapshot_sha256, row.retrieved_at]);
+    let index = this.provenanceIndex.get(id);
+    if (index === undefined) {
+      this.provenanceIndex.set(id, (index = this.provenances.length));
+      this.provenances.push(this.last);
+    }
+    return (this.provenance = index);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.used > 0) await this.handle.write(this.buffer, 0, this.used);
+    this.used = 0;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
 }
 
 const provenanceText = (v: unknown) =>
@@ -157,14 +172,56 @@ function typedColumns(table: RecordTable, provenances: Provenance[]): string[] {
   ];
 }
 
+/** A stage being written: rows are added a batch at a time, then `finish` writes the Parquet and the manifest. */
+export interface StageWriter {
+  /**
+   * Adds rows of one table: any iterable, read once, each row with its provenance or `provenance` for all.
+   * The rows are on disk when the promise resolves, so a parser's output for one capture can go then.
+   */
+  add(table: RecordTable, rows: Iterable<Record<string, unknown>>, provenance?: Provenance): Promise<void>;
+  /** Drops repeated keys, writes each table's Parquet and the manifest, and returns the manifest. */
+  finish(captures: StagedCapture[], rejections: StagedRejection[]): Promise<StageManifest>;
+  /** Removes what was written; a stage that is not finished has no manifest and is never loaded. */
+  abandon(): Promise<void>;
+}
+
 /**
- * Writes the staged rows of one source into `dir` (replacing what was there) and returns the manifest.
- * Bidirectional controls are neutralised (neutraliseBidi), each row gets its rowHash, and the first row of
- * each natural key is kept: every later one becomes a rejection naming both captures. A source can really
- * serve one record twice (an OpenAlex cursor repeats a work when the index changes mid-paging); two staged
- * rows with one key would break the warehouse's primary key and, inside the single load transaction, every
- * other source's load with it. Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
+ * Opens a stage for one source in `dir` (replacing what was there). Bidirectional controls are
+ * neutralised (neutraliseBidi), each row gets its rowHash, and the first row of each natural key is
+ * kept: every later one becomes a rejection naming both captures. A source can really serve one record
+ * twice (an OpenAlex cursor repeats a work when the index changes mid-paging); two staged rows with one
+ * key would break the warehouse's primary key and, inside the single load transaction, every other
+ * source's load with it. Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
  */
+export async function openStage(dir: string, sourceId: string): Promise<StageWriter> {
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  const tables = new Map<RecordTable, TableLines>();
+  const closeAll = () => Promise.all([...tables.values()].map((t) => t.close().catch(() => undefined)));
+  const removeLines = () => Promise.all([...tables.values()].map((t) => fs.rm(t.file, { force: true })));
+  return {
+    async add(table, rows, provenance) {
+      let lines = tables.get(table);
+      if (!lines) tables.set(table, (lines = await TableLines.open(table, path.join(dir, `${table}.lines`))));
+      await lines.add(rows, provenance);
+    },
+    async finish(captures, rejections) {
+      try {
+        await closeAll();
+        return await finishStage(dir, sourceId, [...tables.values()], captures, rejections);
+      } finally {
+        // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
+        await removeLines();
+      }
+    },
+    async abandon() {
+      await closeAll();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes the staged rows of one source into `dir` at once (openStage, one batch per table) and returns the manifest. */
 export async function writeStage(
   dir: string,
   sourceId: string,
@@ -172,74 +229,76 @@ export async function writeStage(
   captures: StagedCapture[],
   rejections: StagedRejection[],
 ): Promise<StageManifest> {
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true });
+  const stage = await openStage(dir, sourceId);
+  try {
+    for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>)
+      if (tableRows) await stage.add(table, tableRows);
+  } catch (error) {
+    await stage.abandon();
+    throw error;
+  }
+  return stage.finish(captures, rejections);
+}
+
+async function finishStage(
+  dir: string,
+  sourceId: string,
+  tables: TableLines[],
+  captures: StagedCapture[],
+  rejections: StagedRejection[],
+): Promise<StageManifest> {
   const urlOf = new Map(captures.map((c) => [c.sha256, c.url]));
   const duplicates: StagedRejection[] = [];
   const manifest: StageManifest = { sourceId, tables: {}, captures, rejections: [] };
-  const linesOf = (table: string) => path.join(dir, `${table}.lines`);
-  try {
-    await withMemoryDb(async (db) => {
-      for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>) {
-        if (!tableRows) continue;
-        const linesFile = linesOf(table);
-        const parquetFile = path.join(dir, `${table}.parquet`);
-        const { count, longest, provenances } = await writeLines(linesFile, table, tableRows);
-        if (count === 0) {
-          await fs.rm(linesFile);
-          continue;
-        }
-        const columns = Object.keys(recordTables[table].columns);
-        const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
-        const lines = (extract: string) =>
-          `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
-            auto_detect = false, columns = {'i': 'BIGINT', 'p': 'INTEGER', 'c': 'VARCHAR'},
-            max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)}))`;
-        const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
-        // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
-        const key = recordTables[table].key;
-        const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
-        const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
-        // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
-        // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
-        await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
-        await db.run(
-          `CREATE OR REPLACE TEMP TABLE repeats AS
-         WITH ranked AS (
-                SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
-              ordered AS (
-                SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(row_hash) OVER w = row_hash AS same,
-                       row_number() OVER w AS n
-                  FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
-         SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
-        );
-        const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
-          db,
-          "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
-        );
-        for (const r of repeated) {
-          const here = urlOf.get(r.sha) ?? r.sha;
-          const there = urlOf.get(r.first_sha) ?? r.first_sha;
-          duplicates.push({
-            url: here,
-            record: `${table} ${r.k}`,
-            reason: `duplicate key: the source already gave ${r.k}${here === there ? " earlier in this capture" : ` in ${there}`}${r.same ? " (identical)" : " with different values; the first is kept"}`,
-          });
-        }
-        const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
-        await db.run(
-          `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
-           TO ${sqlString(parquetFile)} (FORMAT parquet)`,
-        );
-        await db.run("DROP TABLE twice; DROP TABLE repeats");
-        await fs.rm(linesFile);
-        manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
+  await withMemoryDb(async (db) => {
+    for (const { table, file: linesFile, count, longest, provenances, columns } of tables) {
+      if (count === 0) continue;
+      const parquetFile = path.join(dir, `${table}.parquet`);
+      const maxLine = Math.max(DEFAULT_MAX_LINE, longest + 1);
+      const lines = (extract: string) =>
+        `(SELECT i, p, c, ${extract} AS l FROM read_csv(${sqlString(linesFile)}, delim = '\t', quote = '', escape = '', header = false,
+          auto_detect = false, columns = {'i': 'BIGINT', 'p': 'INTEGER', 'c': 'VARCHAR'},
+          max_line_size = ${maxLine}, buffer_size = ${Math.max(16 * 1024 * 1024, 4 * maxLine)}))`;
+      const paths = (names: readonly string[]) => sqlList(names.map((n) => `$[${columns.indexOf(n)}]`));
+      // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
+      const key = recordTables[table].key;
+      const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
+      const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
+      // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
+      // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
+      await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
+      await db.run(
+        `CREATE OR REPLACE TEMP TABLE repeats AS
+       WITH ranked AS (
+              SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
+            ordered AS (
+              SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(row_hash) OVER w = row_hash AS same,
+                     row_number() OVER w AS n
+                FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
+       SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
+      );
+      const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
+        db,
+        "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
+      );
+      for (const r of repeated) {
+        const here = urlOf.get(r.sha) ?? r.sha;
+        const there = urlOf.get(r.first_sha) ?? r.first_sha;
+        duplicates.push({
+          url: here,
+          record: `${table} ${r.k}`,
+          reason: `duplicate key: the source already gave ${r.k}${here === there ? " earlier in this capture" : ` in ${there}`}${r.same ? " (identical)" : " with different values; the first is kept"}`,
+        });
       }
-    });
-  } finally {
-    // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
-    await Promise.all(Object.keys(rows).map((table) => fs.rm(linesOf(table), { force: true })));
-  }
+      const later = repeated.length > 0 ? " WHERE i NOT IN (SELECT i FROM repeats)" : "";
+      await db.run(
+        `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
+         TO ${sqlString(parquetFile)} (FORMAT parquet)`,
+      );
+      await db.run("DROP TABLE twice; DROP TABLE repeats");
+      manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
+    }
+  });
   manifest.rejections = [...rejections, ...duplicates];
   await fs.writeFile(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
