@@ -192,16 +192,23 @@ export function durationMs(name: string, value: string): number {
   return Number(m[1]) * unitMs[m[2]];
 }
 
-/**
- * DuckDB's memory limit while the export writes its tables (OBSERVATORY_EXPORT_MEMORY_LIMIT): a DuckDB size
- * such as 512MB or 2GB; `off` leaves DuckDB's own (80% of RAM).
- */
-export function exportMemoryLimit(env: Env = process.env): string | null {
-  const value = strFrom(env, "OBSERVATORY_EXPORT_MEMORY_LIMIT", "512MB").trim();
+/** A DuckDB memory limit from `name`: a DuckDB size such as 512MB or 2GB; `off` (null) leaves DuckDB's own (80% of RAM). */
+function memoryLimitFrom(env: Env, name: string, fallback: string): string | null {
+  const value = strFrom(env, name, fallback).trim();
   if (value === "off") return null;
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value))
-    throw new Error(`OBSERVATORY_EXPORT_MEMORY_LIMIT must be a size such as 512MB or 2GB, or off, got "${value}"`);
+    throw new Error(`${name} must be a size such as 512MB or 2GB, or off, got "${value}"`);
   return value;
+}
+
+/** DuckDB's memory limit while the export writes its tables (OBSERVATORY_EXPORT_MEMORY_LIMIT). */
+export function exportMemoryLimit(env: Env = process.env): string | null {
+  return memoryLimitFrom(env, "OBSERVATORY_EXPORT_MEMORY_LIMIT", "512MB");
+}
+
+/** DuckDB's memory limit while the load merges the stages and derives (OBSERVATORY_LOAD_MEMORY_LIMIT). */
+export function loadMemoryLimit(env: Env = process.env): string | null {
+  return memoryLimitFrom(env, "OBSERVATORY_LOAD_MEMORY_LIMIT", "512MB");
 }
 
 function resolvePath(env: Env, name: string, fallback: string): string {
@@ -224,7 +231,9 @@ export function loadConfig(env: Env = process.env): ObservatoryConfig {
   if (Boolean(certPath) !== Boolean(keyPath)) {
     throw new Error("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together");
   }
-  exportMemoryLimit(env); // read by the export itself; checked here so a bad value stops the worker at its start
+  // Read by the export and the load themselves; checked here so a bad value stops the worker at its start.
+  exportMemoryLimit(env);
+  loadMemoryLimit(env);
   const dataDir = strFrom(env, "OBSERVATORY_DATA_DIR", "data");
   if (env.OBSERVATORY_INTAKE_URL && !/^https?:\/\/[^/]/.test(env.OBSERVATORY_INTAKE_URL)) {
     throw new Error(`OBSERVATORY_INTAKE_URL must be an http(s) URL, got "${env.OBSERVATORY_INTAKE_URL}"`);

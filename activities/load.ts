@@ -64,6 +64,7 @@ export function createLoadActivities(env: ActivityEnv) {
             reports: input.reports,
             manifests,
             taxonomyFile: env.taxonomyFile,
+            log,
           });
           const quality = await runQualityChecks(db, qualityInput(registry, input.runId, loadedAt));
           return { counts, quality };

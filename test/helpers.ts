@@ -231,3 +231,9 @@ export async function stageAndLoad(
     taxonomyFile: load.taxonomyFile,
   });
 }
+
+/** Bytes of a size as DuckDB shows one, e.g. `current_setting('memory_limit')`'s "18.7 GiB". */
+export const bytesOf = (size: string): number => {
+  const [, n, unit] = /^([\d.]+) (\w+)$/.exec(size)!;
+  return Number(n) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].indexOf(unit);
+};

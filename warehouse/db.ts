@@ -236,3 +236,43 @@ export async function bulkInsert(
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
+
+/** Whether DuckDB failed for want of memory: the statement's fault is the limit's, not the data's. */
+export const isOutOfMemory = (error: unknown): boolean => /^Out of Memory Error/.test((error as Error).message);
+
+/**
+ * Runs `fn` under DuckDB memory limit `limit` (null: as it is), then sets the limit back to what it was
+ * (as DuckDB shows it, to a tenth of a GiB: RESET would show the default again but leave the buffer pool
+ * at the lower limit). Sorts, joins, aggregates and temporary tables spill to disk under it; should a
+ * statement still find too little memory, `fn` is run again under the previous limit rather than failing
+ * for a setting that only saves memory. So `fn` must be safe to run twice (a transaction that rolls back).
+ */
+export async function withMemoryLimit<T>(
+  db: DuckDBConnection,
+  limit: string | null,
+  fn: () => Promise<T>,
+  /** Told when `fn` runs again, so a run that took twice as long says why. */
+  onRetry: (message: string) => void = () => {},
+): Promise<T> {
+  if (limit === null) return fn();
+  const [{ before }] = await queryRows(db, "SELECT current_setting('memory_limit') AS before");
+  const restore = () => db.run(`SET memory_limit = ${sqlString(String(before))}`);
+  try {
+    await db.run(`SET memory_limit = ${sqlString(limit)}`);
+  } catch (error) {
+    // DuckDB refuses a limit below what it holds already and cannot free, and may keep the limit anyway.
+    if (!isOutOfMemory(error)) throw error;
+    await restore();
+    return fn();
+  }
+  try {
+    return await fn();
+  } catch (error) {
+    if (!isOutOfMemory(error)) throw error;
+    await restore();
+    onRetry(`DuckDB ran out of memory under ${limit} (${(error as Error).message.split("\n")[0]}); running again under ${String(before)}`);
+    return await fn();
+  } finally {
+    await restore();
+  }
+}

@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { queryRows, sqlIdent, sqlString } from "./db.js";
+import { queryRows, sqlIdent, sqlString, withMemoryLimit } from "./db.js";
 import { checkAgainstSchema, citationFor, defaultMetadataFile, licenceOf, loadMetadata, type Licence, type Metadata } from "./metadata.js";
 import { recordTableNames } from "./tables.js";
 import { exportMemoryLimit } from "../temporal.config.js";
@@ -461,37 +461,6 @@ async function siteFingerprint(db: DuckDBConnection, table: string, content: str
 // The digest of the site's inputs, beside the export it describes; the site build copies it into the built
 // site (activities/site.ts), so the next export can tell whether the site already shows what it holds.
 export const SITE_INPUTS = ".site-inputs";
-
-/**
- * Runs `fn` under DuckDB memory limit `limit` (null: as it is), then sets the limit back to what it was
- * (as DuckDB shows it, to a tenth of a GiB: RESET would show the default again but leave the buffer pool
- * at the lower limit). Sorts, joins and temporary tables spill to disk under it, which is all the export
- * needs; should a statement still find too little memory, `fn` is run again under the previous limit
- * rather than the export failing for a setting that only saves memory.
- */
-async function withMemoryLimit(db: DuckDBConnection, limit: string | null, fn: () => Promise<void>): Promise<void> {
-  if (limit === null) return fn();
-  const [{ before }] = await queryRows(db, "SELECT current_setting('memory_limit') AS before");
-  const restore = () => db.run(`SET memory_limit = ${sqlString(String(before))}`);
-  const outOfMemory = (error: unknown) => /^Out of Memory Error/.test((error as Error).message);
-  try {
-    await db.run(`SET memory_limit = ${sqlString(limit)}`);
-  } catch (error) {
-    // DuckDB refuses a limit below what it holds already and cannot free, and may keep the limit anyway.
-    if (!outOfMemory(error)) throw error;
-    await restore();
-    return fn();
-  }
-  try {
-    await fn();
-  } catch (error) {
-    if (!outOfMemory(error)) throw error;
-    await restore();
-    await fn();
-  } finally {
-    await restore();
-  }
-}
 
 /**
  * Runs `fn`, which may ask (`materialise`) for v_observations_current read once into a temporary table of

@@ -3,10 +3,11 @@
 // source whose own stage cannot be loaded is set aside so that every other source still loads.
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { bulkInsert, inTransaction, queryRows, sqlIdent, sqlString } from "./db.js";
+import { bulkInsert, inTransaction, isOutOfMemory, queryRows, sqlIdent, sqlString, withMemoryLimit } from "./db.js";
 import { deriveTables } from "./derive.js";
 import type { StageManifest } from "./staging.js";
 import { columnsOf, recordTableNames, recordTables, type RecordTable } from "./tables.js";
+import { loadMemoryLimit } from "../temporal.config.js";
 
 /** The sources table's columns and their DuckDB types. */
 export const sourceColumns = {
@@ -277,6 +278,14 @@ export interface LoadInput {
   manifests: Map<string, StageManifest>;
   /** The analyst-editable keyword taxonomy the derived tags and candidates are computed from. */
   taxonomyFile?: string;
+  /**
+   * DuckDB's memory limit for the load (null: DuckDB's own); its joins and temporary tables spill to disk
+   * under it. Should a statement find too little memory, the load runs again under the previous limit.
+   * @default OBSERVATORY_LOAD_MEMORY_LIMIT (temporal.config.ts)
+   */
+  memoryLimit?: string | null;
+  /** Told of what the caller should log: a load run again under more memory. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -306,6 +315,7 @@ export async function stageProblem(db: DuckDBConnection, report: RunReport, mani
       );
       if (dups.length > 0) return `staged ${table} repeats key(s) ${dups.map((d) => `${String(d.k)} (${d.n} times)`).join(", ")}`;
     } catch (error) {
+      if (isOutOfMemory(error)) throw error; // the memory limit's doing, not the stage's
       return `staged ${table} cannot be read: ${(error as Error).message}`;
     }
   }
@@ -319,6 +329,16 @@ export async function stageProblem(db: DuckDBConnection, report: RunReport, mani
  * stops the others. Failures that belong to no one source (the derived tables) still fail the load.
  */
 export async function loadStages(db: DuckDBConnection, input: LoadInput): Promise<Record<string, LoadCounts>> {
+  const limit = input.memoryLimit === undefined ? loadMemoryLimit() : input.memoryLimit;
+  return withMemoryLimit(
+    db,
+    limit,
+    () => loadWithin(db, input),
+    (message) => input.log?.(`load: ${message}`),
+  );
+}
+
+async function loadWithin(db: DuckDBConnection, input: LoadInput): Promise<Record<string, LoadCounts>> {
   const setAside = new Map<string, string>();
   for (const report of input.reports) {
     const manifest = input.manifests.get(report.sourceId);
@@ -332,7 +352,8 @@ export async function loadStages(db: DuckDBConnection, input: LoadInput): Promis
       return await loadOnce(db, input, setAside, progress);
     } catch (error) {
       const culprit = progress.merging;
-      if (culprit === undefined || setAside.has(culprit)) throw error;
+      // Too little memory is no one source's fault: withMemoryLimit runs the whole load again.
+      if (culprit === undefined || setAside.has(culprit) || isOutOfMemory(error)) throw error;
       setAside.set(culprit, `its stage could not be loaded: ${(error as Error).message.split("\n")[0]}`);
     }
   }

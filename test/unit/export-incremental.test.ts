@@ -9,6 +9,7 @@ import { bulkInsert, queryRows, sqlString, withWarehouse } from "../../warehouse
 import { exportPublicTables } from "../../warehouse/export.js";
 import { sourceColumns } from "../../warehouse/load.js";
 import { columnsOf } from "../../warehouse/tables.js";
+import { bytesOf } from "../helpers.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -41,11 +42,6 @@ const observation = (period: string, value: number) => ({
   row_hash: `h${period}`,
   valid_from: "2026-01-01T00:00:00Z",
 });
-
-const bytesOf = (size: string) => {
-  const [, n, unit] = /^([\d.]+) (\w+)$/.exec(size)!;
-  return Number(n) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].indexOf(unit);
-};
 
 const packageHashes = async (exportsDir: string) => {
   const pkg = JSON.parse(await fs.readFile(path.join(exportsDir, "datapackage.json"), "utf8")) as {

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { withTempWarehouse } from "../helpers.js";
+import { bytesOf, withTempWarehouse } from "../helpers.js";
 import { listMigrations, queryRows, withWarehouse } from "../../warehouse/db.js";
 import { exportPublicTables } from "../../warehouse/export.js";
 import { loadStages, type RunReport } from "../../warehouse/load.js";
@@ -170,6 +170,48 @@ describe("Warehouse", () => {
         { run_id: "run-1", status: "ok" },
         { run_id: "run-2", status: "failed" },
       ]);
+    });
+  });
+
+  it("never sets a source aside for DuckDB running out of memory, and loads it all under a limit too small for the load", async () => {
+    const periods = Array.from({ length: 20_000 }, (_, i): [string, number] => [String(1000 + i), i]);
+    const stage = await stageObservations("many", periods);
+    const manifests = new Map([["wb", await readStage(stage)]]);
+    const report: RunReport = {
+      sourceId: "wb",
+      status: "ok",
+      fetched: 1,
+      records: 20_001,
+      rejected: 1,
+      fromSnapshot: true,
+      stageDir: stage,
+    };
+    const input = { runId: "run-1", loadedAt: "2026-01-01T00:00:00Z", sources: [source], reports: [report], manifests };
+    // Under 16MB with no way back, the load runs out of memory: the error is the load's, and nothing is written.
+    await withWarehouse(path.join(temp.dir(), "tight.duckdb"), async (db) => {
+      await db.run("SET memory_limit = '16MB'");
+      await expect(loadStages(db, { ...input, memoryLimit: null })).rejects.toThrow(/^Out of Memory Error/);
+      expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM fetch_runs")).toEqual([{ n: 0 }]);
+      expect(await queryRows(db, "SELECT count(*)::INTEGER AS n FROM observations")).toEqual([{ n: 0 }]);
+    });
+    // Given 16MB as the load's own limit, it runs again under the connection's limit and loads every row.
+    await withWarehouse(path.join(temp.dir(), "w.duckdb"), async (db) => {
+      const [{ limit }] = await queryRows<{ limit: string }>(db, "SELECT current_setting('memory_limit') AS limit");
+      const logs: string[] = [];
+      expect(await loadStages(db, { ...input, memoryLimit: "16MB", log: (m) => logs.push(m) })).toEqual({
+        wb: { newRows: 20_001, updatedRows: 0 },
+      });
+      expect(logs).toEqual([
+        expect.stringMatching(/^load: DuckDB ran out of memory under 16MB \(Out of Memory Error: .*\); running again under /),
+      ]);
+      expect(await queryRows(db, "SELECT status FROM fetch_runs")).toEqual([{ status: "ok" }]);
+      expect(await queryRows(db, "SELECT count(*)::INTEGER AS n, sum(value)::DOUBLE AS total FROM observations")).toEqual([
+        { n: 20_000, total: (19_999 * 20_000) / 2 },
+      ]);
+      // Set back as DuckDB shows it, to a tenth of its unit: at most that much lower, never the load's own.
+      const [{ limit: after }] = await queryRows<{ limit: string }>(db, "SELECT current_setting('memory_limit') AS limit");
+      expect(bytesOf(after)).toBeGreaterThanOrEqual(bytesOf(limit) - 0.1 * 1024 ** 3);
+      expect(bytesOf(after)).toBeLessThanOrEqual(bytesOf(limit));
     });
   });
 
