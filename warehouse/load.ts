@@ -82,6 +82,19 @@ async function mergeTable(
     .join(", ");
   const t = sqlIdent(table);
   const current = spec.mode === "versioned" ? " AND t.valid_to IS NULL" : "";
+  // A source's first load into this table (a new source, a first backfill): nothing to join with, close,
+  // replace or retract, so the stage goes in as it is. stageProblem has checked its keys and source already.
+  const [{ held }] = await queryRows<{ held: boolean }>(db, `SELECT EXISTS (SELECT 1 FROM ${t} WHERE source_id = $sid) AS held`, {
+    sid: sourceId,
+  });
+  if (!held) {
+    const versions = spec.mode === "versioned" ? ", valid_from, valid_to" : "";
+    const inserted = await db.run(
+      `INSERT INTO ${t} (${cols}${versions}) SELECT ${cols}${versions ? ", $at::TIMESTAMPTZ, NULL" : ""} FROM read_parquet(${sqlString(parquet)})`,
+      versions ? { at: loadedAt } : undefined,
+    );
+    return { newRows: inserted.rowsChanged, updatedRows: 0 };
+  }
   await db.run(
     `CREATE OR REPLACE TEMP TABLE staged AS
        SELECT ${columnsOf(table)
