@@ -204,12 +204,16 @@ export function describeDecoding(d: Decoding): string {
 const LEGACY_KHMER_FONT = /\b(?:limon(?:\s+[a-z]\d+)?|abc-[a-z0-9-]+)\b/i;
 const KHMER_UNICODE = /[\u1780-\u17FF\u19E0-\u19FF]/;
 
+const FONT_DECLARATION = /face|font-family/i;
+
 /**
  * The name of a legacy (non-Unicode) Khmer font the markup sets its text in, when the text has no Khmer
  * Unicode letters; undefined otherwise. Looks at `face="..."` and CSS `font-family`.
  */
 export function legacyKhmerFont(markup: string, text: string): string | undefined {
   if (KHMER_UNICODE.test(text)) return undefined;
+  // Most markup names no font at all; one plain scan says so before the full pattern runs.
+  if (!FONT_DECLARATION.test(markup)) return undefined;
   const declared = [...markup.matchAll(/\bface\s*=\s*["']([^"']+)["']|font-family\s*:\s*([^;"'}>]+|"[^"]+"|'[^']+')/gi)].map((m) =>
     (m[1] ?? m[2]).replace(/["']/g, "").trim(),
   );

@@ -134,46 +134,56 @@ interface FeedView {
 
 const isElement = (node: AnyNode): node is Element => node.type === "tag";
 
+/** An element's name as the view reads it (its namespace and local name), set on the element by feedView. */
+const QNAME = Symbol("qname");
+type Named = Element & { [QNAME]?: QName };
+
 /**
  * Parses the XML leniently with cheerio, resolves every element's namespace, and renames the elements
  * rss-parser reads by name (Atom, RSS 1.0 and 0.90 elements, XHTML) to their unprefixed local names.
  */
 function feedView(input: ParseInput, xml: string): FeedView {
   const $ = cheerio.load(xml, { xml: true });
-  // A Map, not a WeakMap: the view lives as long as the parse, and a WeakMap of every element is costly to collect.
-  const names = new Map<Element, QName>();
-  // One QName per distinct name, not one per element.
-  const interned = new Map<string, QName>();
   // Every <entry> and <item>, in document order, for the entries below.
   const candidates: Element[] = [];
   let renamed = false;
-  const walk = (el: Element, scope: ReadonlyMap<string, string>) => {
+  // What an element's name means in a scope of namespace declarations, worked out once per scope and
+  // name (a feed repeats a few names thousands of times): its QName, and whether rss-parser needs it renamed.
+  interface Scope {
+    prefixes: ReadonlyMap<string, string>;
+    names: Map<string, { q: QName; rename: boolean }>;
+  }
+  const meaning = (scope: Scope, name: string) => {
+    const colon = name.indexOf(":");
+    const prefix = colon < 0 ? "" : name.slice(0, colon);
+    const local = colon < 0 ? name : name.slice(colon + 1);
+    const ns = scope.prefixes.get(prefix) ?? (prefix === "" ? "" : `undeclared:${prefix}`);
+    const readByName = ATOM_NAMESPACES.has(ns) || ns === NS.rss1 || ns === NS.rss090 || ns === NS.xhtml || RSS2_NAMESPACES.has(ns);
+    const m = { q: { ns, local }, rename: readByName && prefix !== "" };
+    scope.names.set(name, m);
+    return m;
+  };
+  const walk = (el: Named, scope: Scope) => {
     let inner: Map<string, string> | undefined;
     for (const attr in el.attribs) {
       if (attr === "xmlns" || attr.startsWith("xmlns:"))
-        (inner ??= new Map(scope)).set(attr === "xmlns" ? "" : attr.slice(6), el.attribs[attr].trim());
+        (inner ??= new Map(scope.prefixes)).set(attr === "xmlns" ? "" : attr.slice(6), el.attribs[attr].trim());
     }
-    const here = inner ?? scope;
-    const colon = el.name.indexOf(":");
-    const prefix = colon < 0 ? "" : el.name.slice(0, colon);
-    const local = colon < 0 ? el.name : el.name.slice(colon + 1);
-    const ns = here.get(prefix) ?? (prefix === "" ? "" : `undeclared:${prefix}`);
-    const id = `${ns} ${local}`;
-    let q = interned.get(id);
-    if (!q) interned.set(id, (q = { ns, local }));
-    names.set(el, q);
-    if (local === "entry" || local === "item") candidates.push(el);
-    const readByName = ATOM_NAMESPACES.has(ns) || ns === NS.rss1 || ns === NS.rss090 || ns === NS.xhtml || RSS2_NAMESPACES.has(ns);
-    if (readByName && prefix !== "") {
-      el.name = local;
+    const here = inner ? { prefixes: inner, names: new Map() } : scope;
+    const { q, rename } = here.names.get(el.name) ?? meaning(here, el.name);
+    // Kept on the element itself: a Map of every element cost more to fill, look up and collect.
+    el[QNAME] = q;
+    if (q.local === "entry" || q.local === "item") candidates.push(el);
+    if (rename) {
+      el.name = q.local;
       renamed = true;
     }
     for (const child of el.children) if (isElement(child)) walk(child, here);
   };
   const root = $.root().children().toArray().find(isElement);
   if (!root) throw new ParseError(input.sourceId, input.url, "not an RSS or Atom feed: the document has no root element");
-  walk(root, new Map([["xml", "http://www.w3.org/XML/1998/namespace"]]));
-  const qname = (el: Element) => names.get(el) ?? { ns: "", local: el.name };
+  walk(root, { prefixes: new Map([["xml", "http://www.w3.org/XML/1998/namespace"]]), names: new Map() });
+  const qname = (el: Named) => el[QNAME] ?? { ns: "", local: el.name };
 
   const top = qname(root);
   const unprefixed = (ns: string) => (ns.startsWith("undeclared:") ? undefined : ns);
