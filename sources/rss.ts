@@ -78,7 +78,11 @@ function categoriesOf(item: FeedItem): string[] {
   return [...new Set(names.map(htmlToText).filter((c) => c !== ""))];
 }
 
+// rss-parser's isoDate is Date#toISOString's own output, taken as it is.
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function isoTimestamp(item: FeedItem): string | null {
+  if (typeof item.isoDate === "string" && ISO_UTC.test(item.isoDate)) return item.isoDate;
   for (const candidate of [item.isoDate, item.pubDate]) {
     if (typeof candidate !== "string" || candidate.trim() === "") continue;
     const time = Date.parse(candidate.trim());

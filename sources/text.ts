@@ -232,7 +232,7 @@ export function canonicalUrl(url: string, options: CanonicalUrlOptions = {}): st
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
   // Each setter re-serialises the URL, so only what needs changing is set (a feed has thousands of links).
-  parsed.hash = "";
+  if (parsed.hash !== "") parsed.hash = "";
   if (parsed.username !== "") parsed.username = "";
   if (parsed.password !== "") parsed.password = "";
   const host = parsed.hostname.toLowerCase();
@@ -242,7 +242,8 @@ export function canonicalUrl(url: string, options: CanonicalUrlOptions = {}): st
     for (const name of [...parsed.searchParams.keys()]) if (isTracking(name)) parsed.searchParams.delete(name);
     parsed.searchParams.sort();
   }
-  if (!options.keepTrailingSlash && parsed.pathname.length > 1) parsed.pathname = parsed.pathname.replace(/\/+$/, "") || "/";
+  if (!options.keepTrailingSlash && parsed.pathname.length > 1 && parsed.pathname.endsWith("/"))
+    parsed.pathname = parsed.pathname.replace(/\/+$/, "") || "/";
   const out = parsed.toString();
   // URL keeps a bare "?" when every parameter was removed.
   return out.endsWith("?") ? out.slice(0, -1) : out;
