@@ -26,7 +26,12 @@ export default defineConfig({
     projects: [
       // Unit tests own their temp folders and in-memory servers: their files run in parallel, two at a time
       // (vitest's default is one worker fewer than the cores, which on two cores is one: no parallelism at all).
-      { extends: true, test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      // They mock no module and set no environment variable, so the files of one worker share its imported
+      // modules (isolate: false) instead of importing DuckDB, cheerio and the rest again for each file.
+      {
+        extends: true,
+        test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } },
+      },
       heavy("integration"),
       heavy("browser"),
       heavy("faults"),
