@@ -2,6 +2,7 @@
 // package (unpacked once into the temp folder; no apt, no root), or a system Chromium named by
 // OBSERVATORY_CHROMIUM (e.g. /usr/bin/chromium).
 import { chromium, type Browser } from "playwright-core";
+import { oncePerRun } from "./once-per-run.js";
 
 /**
  * Flags for a headless browser that stays off the network: no background requests, updates or
@@ -28,7 +29,10 @@ export async function launchChromium(): Promise<Browser> {
   }
   const { default: packaged } = await import("@sparticuz/chromium");
   packaged.setGraphicsMode = false;
-  const executablePath = await packaged.executablePath();
+  // The package unpacks its binary to one fixed path in the temp folder. Two test files that unpack it at
+  // once race: one spawns the file while the other is still writing it (spawn ETXTBSY). So one file per
+  // run unpacks it and the others wait for its path.
+  const executablePath = await oncePerRun("chromium", () => packaged.executablePath());
   browserOrigin = `@sparticuz/chromium (${executablePath})`;
   return chromium.launch({
     executablePath,
