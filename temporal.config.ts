@@ -203,12 +203,12 @@ function memoryLimitFrom(env: Env, name: string, fallback: string): string | nul
 
 /** DuckDB's memory limit while the export writes its tables (OBSERVATORY_EXPORT_MEMORY_LIMIT). */
 export function exportMemoryLimit(env: Env = process.env): string | null {
-  return memoryLimitFrom(env, "OBSERVATORY_EXPORT_MEMORY_LIMIT", "512MB");
+  return memoryLimitFrom(env, "OBSERVATORY_EXPORT_MEMORY_LIMIT", "384MB");
 }
 
 /** DuckDB's memory limit while the load merges the stages and derives (OBSERVATORY_LOAD_MEMORY_LIMIT). */
 export function loadMemoryLimit(env: Env = process.env): string | null {
-  return memoryLimitFrom(env, "OBSERVATORY_LOAD_MEMORY_LIMIT", "512MB");
+  return memoryLimitFrom(env, "OBSERVATORY_LOAD_MEMORY_LIMIT", "384MB");
 }
 
 function resolvePath(env: Env, name: string, fallback: string): string {

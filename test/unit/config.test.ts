@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { exportMemoryLimit, loadConfig, loadMemoryLimit } from "../../temporal.config.js";
 
 describe("Memory limit settings", () => {
-  it("default to 512MB, take a DuckDB size, and read off as DuckDB's own", () => {
+  it("default to 384MB, take a DuckDB size, and read off as DuckDB's own", () => {
     for (const [name, read] of [
       ["OBSERVATORY_LOAD_MEMORY_LIMIT", loadMemoryLimit],
       ["OBSERVATORY_EXPORT_MEMORY_LIMIT", exportMemoryLimit],
     ] as const) {
-      expect(read({})).toBe("512MB");
+      expect(read({})).toBe("384MB");
       expect(read({ [name]: " 2GB " })).toBe("2GB");
       expect(read({ [name]: "1.5GiB" })).toBe("1.5GiB");
       expect(read({ [name]: "off" })).toBeNull();
