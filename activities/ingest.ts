@@ -6,7 +6,7 @@ import { describeDecoding } from "../sources/decode.js";
 import { ParseError } from "../sources/parser.js";
 import { parsers } from "../sources/parsers.js";
 import { allowedHosts, startUrls, type SourceEntry } from "../sources/registry.js";
-import { openStage, type Provenance, type StagedCapture, type StagedRejection } from "../warehouse/staging.js";
+import { buildStage, type Provenance, type StagedCapture, type StagedRejection } from "../warehouse/staging.js";
 import type { RecordTable } from "../warehouse/tables.js";
 import { ArchiveCorrupt, sha256Hex, type Capture } from "./archive.js";
 import type { ActivityEnv } from "./env.js";
@@ -257,13 +257,12 @@ export function createIngestActivities(env: ActivityEnv) {
       return withHeartbeats(async () => {
         const entry = await source(input.sourceId);
         const parser = parsers[entry.parser];
-        const rejections: StagedRejection[] = [];
-        const staged: StagedCapture[] = [];
         const stageDir = path.join(config.paths.staged, input.runKey.replace(/[^A-Za-z0-9._-]/g, "_"), entry.id);
         // Each capture's rows are staged as soon as it is parsed and then let go, so a source of many pages
         // holds one page's rows at a time (a million observations would otherwise be held twice over).
-        const stage = await openStage(stageDir, entry.id);
-        try {
+        const manifest = await buildStage(stageDir, entry.id, async (add) => {
+          const rejections: StagedRejection[] = [];
+          const staged: StagedCapture[] = [];
           for (const { contentType, ...capture } of input.captures) {
             const body = await captureBody(entry.id, capture);
             const result = await parsing(() =>
@@ -278,18 +277,15 @@ export function createIngestActivities(env: ActivityEnv) {
             );
             const provenance: Provenance = { source_id: entry.id, snapshot_sha256: capture.sha256, retrieved_at: capture.retrievedAt };
             for (const [table, tableRows] of Object.entries(result.rows) as Array<[RecordTable, Array<Record<string, unknown>>]>)
-              await stage.add(table, tableRows, provenance);
+              await add(table, tableRows, provenance);
             rejections.push(...result.rejected.map((r) => ({ url: capture.url, ...r })));
             const encoding = result.decoding ? describeDecoding(result.decoding) : undefined;
             if (result.decoding && result.decoding.decidedBy !== "undeclared-utf-8" && result.decoding.encoding !== "utf-8")
               log(`${entry.id}: ${capture.url} decoded as ${encoding}`);
             staged.push({ ...capture, ...(encoding ? { encoding } : {}) });
           }
-        } catch (error) {
-          await stage.abandon();
-          throw error;
-        }
-        const manifest = await stage.finish(staged, rejections);
+          return { captures: staged, rejections };
+        });
         // The stage adds a rejection for every repeated key, so the manifest's list is the complete one.
         for (const r of manifest.rejections) log(`${entry.id}: rejected ${r.record} from ${r.url}: ${r.reason}`);
         const records = Object.values(manifest.tables).reduce((n, t) => n + (t?.rows ?? 0), 0);

@@ -13,7 +13,7 @@ import { queryRows, sqlString, withWarehouse } from "../warehouse/db.js";
 import { deriveTables } from "../warehouse/derive.js";
 import { exportPublicTables } from "../warehouse/export.js";
 import { loadStages, type RunReport, type SourceRow } from "../warehouse/load.js";
-import { openStage, writeStage, type StagedCapture, type StageManifest } from "../warehouse/staging.js";
+import { buildStage, writeStage, type StagedCapture, type StageManifest } from "../warehouse/staging.js";
 import { newsItems, observationPages, observations, provenance, rssFeed, type Density } from "./generate.js";
 
 export type Measure =
@@ -213,12 +213,12 @@ async function measure(m: Measure): Promise<Omit<Measured, "peakRssMiB"> & { pea
         // the load records the source as unchanged, derive and the export run.
         // As parseSource does: each page of rows staged as it is made and then let go, so the run never
         // holds every row at once. Making the rows is part of the cold run here, as parsing is in a real one.
-        const rows = async (stageDir: string) => {
-          const stage = await openStage(stageDir, "bench");
-          for (const page of observationPages(m.observations, 20_000)) await stage.add("observations", page);
-          await stage.add("news_items", newsItems(m.items, "sparse"));
-          return stage.finish([capture], []);
-        };
+        const rows = (stageDir: string) =>
+          buildStage(stageDir, "bench", async (add) => {
+            for (const page of observationPages(m.observations, 20_000)) await add("observations", page);
+            await add("news_items", newsItems(m.items, "sparse"));
+            return { captures: [capture], rejections: [] };
+          });
         const start = performance.now();
         await stageAndLoad(db, dir, rows, "news", "run-1", true);
         await exportPublicTables(db, path.join(dir, "exports"), "2026-01-03T00:00:00Z", { release: false });

@@ -172,72 +172,67 @@ function typedColumns(table: RecordTable, provenances: Provenance[]): string[] {
   ];
 }
 
-/** A stage being written: rows are added a batch at a time, then `finish` writes the Parquet and the manifest. */
-export interface StageWriter {
-  /**
-   * Adds rows of one table: any iterable, read once, each row with its provenance or `provenance` for all.
-   * The rows are on disk when the promise resolves, so a parser's output for one capture can go then.
-   */
-  add(table: RecordTable, rows: Iterable<Record<string, unknown>>, provenance?: Provenance): Promise<void>;
-  /** Drops repeated keys, writes each table's Parquet and the manifest, and returns the manifest. */
-  finish(captures: StagedCapture[], rejections: StagedRejection[]): Promise<StageManifest>;
-  /** Removes what was written; a stage that is not finished has no manifest and is never loaded. */
-  abandon(): Promise<void>;
-}
+/**
+ * Adds rows of one table to a stage being written: any iterable, read once, each row with its provenance or
+ * `provenance` for all. The rows are on disk when the promise resolves, so a parser's output for one
+ * capture can go then.
+ */
+export type AddRows = (table: RecordTable, rows: Iterable<Record<string, unknown>>, provenance?: Provenance) => Promise<void>;
 
 /**
- * Opens a stage for one source in `dir` (replacing what was there). Bidirectional controls are
- * neutralised (neutraliseBidi), each row gets its rowHash, and the first row of each natural key is
- * kept: every later one becomes a rejection naming both captures. A source can really serve one record
- * twice (an OpenAlex cursor repeats a work when the index changes mid-paging); two staged rows with one
- * key would break the warehouse's primary key and, inside the single load transaction, every other
- * source's load with it. Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
+ * Writes the stage of one source into `dir` (replacing what was there), its rows added by `fill` a batch
+ * at a time, and returns the manifest of the captures and rejections `fill` returns. Should `fill` fail,
+ * the folder is removed: a stage that is not finished has no manifest and is never loaded.
+ *
+ * Bidirectional controls are neutralised (neutraliseBidi), each row gets its rowHash, and the first row of
+ * each natural key is kept: every later one becomes a rejection naming both captures. A source can really
+ * serve one record twice (an OpenAlex cursor repeats a work when the index changes mid-paging); two staged
+ * rows with one key would break the warehouse's primary key and, inside the single load transaction, every
+ * other source's load with it. Parquet is written by an in-memory DuckDB with the schema from warehouse/tables.ts.
  */
-export async function openStage(dir: string, sourceId: string): Promise<StageWriter> {
+export async function buildStage(
+  dir: string,
+  sourceId: string,
+  fill: (add: AddRows) => Promise<{ captures: StagedCapture[]; rejections: StagedRejection[] }>,
+): Promise<StageManifest> {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
   const tables = new Map<RecordTable, TableLines>();
-  const closeAll = () => Promise.all([...tables.values()].map((t) => t.close().catch(() => undefined)));
-  const removeLines = () => Promise.all([...tables.values()].map((t) => fs.rm(t.file, { force: true })));
-  return {
-    async add(table, rows, provenance) {
-      let lines = tables.get(table);
-      if (!lines) tables.set(table, (lines = await TableLines.open(table, path.join(dir, `${table}.lines`))));
-      await lines.add(rows, provenance);
-    },
-    async finish(captures, rejections) {
-      try {
-        await closeAll();
-        return await finishStage(dir, sourceId, [...tables.values()], captures, rejections);
-      } finally {
-        // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
-        await removeLines();
-      }
-    },
-    async abandon() {
-      await closeAll();
-      await fs.rm(dir, { recursive: true, force: true });
-    },
+  const add: AddRows = async (table, rows, provenance) => {
+    let lines = tables.get(table);
+    if (!lines) tables.set(table, (lines = await TableLines.open(table, path.join(dir, `${table}.lines`))));
+    await lines.add(rows, provenance);
   };
+  let filled: Awaited<ReturnType<typeof fill>>;
+  try {
+    filled = await fill(add);
+  } catch (error) {
+    await Promise.all([...tables.values()].map((t) => t.close().catch(() => undefined)));
+    await fs.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  try {
+    await Promise.all([...tables.values()].map((t) => t.close()));
+    return await finishStage(dir, sourceId, [...tables.values()], filled.captures, filled.rejections);
+  } finally {
+    // A stage that failed half-way leaves no line files behind (and no manifest, so it is never loaded).
+    await Promise.all([...tables.values()].map((t) => fs.rm(t.file, { force: true })));
+  }
 }
 
-/** Writes the staged rows of one source into `dir` at once (openStage, one batch per table) and returns the manifest. */
-export async function writeStage(
+/** Writes the staged rows of one source into `dir` at once (buildStage, one batch per table) and returns the manifest. */
+export function writeStage(
   dir: string,
   sourceId: string,
   rows: Partial<Record<RecordTable, StagedRows>>,
   captures: StagedCapture[],
   rejections: StagedRejection[],
 ): Promise<StageManifest> {
-  const stage = await openStage(dir, sourceId);
-  try {
+  return buildStage(dir, sourceId, async (add) => {
     for (const [table, tableRows] of Object.entries(rows) as Array<[RecordTable, StagedRows | undefined]>)
-      if (tableRows) await stage.add(table, tableRows);
-  } catch (error) {
-    await stage.abandon();
-    throw error;
-  }
-  return stage.finish(captures, rejections);
+      if (tableRows) await add(table, tableRows);
+    return { captures, rejections };
+  });
 }
 
 async function finishStage(
