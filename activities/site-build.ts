@@ -2,12 +2,13 @@
 // failed build leaves the last good site in place, two builds never share Framework's cache, and a build
 // for a test never touches the project's site/dist. The build needs no network: see seedClientLibraries.
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { HostJob, HostReply } from "../site/src/data/lib/host.js";
 
 export interface SiteBuildOptions {
   /** The Framework project: its config file and `src/`. */
@@ -219,51 +220,75 @@ async function dataLoaders(siteDir: string, exportsDir: string): Promise<DataLoa
 }
 
 /**
- * Runs the data loaders ahead of Framework, as many at once as the machine has cores, and leaves each
- * output where Framework's loader cache keeps it; Framework finds them fresh (newer than their loader) and
- * does not run them again. Framework alone runs them one after another, and only after rendering every page.
+ * Runs the data loaders ahead of Framework and leaves each output where Framework's loader cache keeps it;
+ * Framework finds them fresh (newer than their loader) and does not run them again. Framework alone runs
+ * them one after another, each in a process of its own, and only after rendering every page. Here they run
+ * in loader hosts (site/src/data/lib/host.ts), as many at once as the machine has cores, each host taking
+ * the next loader as it finishes one, so Node, tsx and DuckDB start a few times rather than once per loader.
  * A loader that fails fails the build at once, with what it printed last.
  */
 async function runDataLoaders(site: string, loaders: DataLoader[], env: NodeJS.ProcessEnv, onOutput: (chunk: string) => void) {
   const src = path.join(site, "src");
   const failures: string[] = [];
-  const runOne = async (loader: DataLoader) => {
-    const target = frameworkCache(src, loader.output);
-    const partial = `${target}.prebuild-${process.pid}`;
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const out = createWriteStream(partial);
-    await new Promise<void>((resolve, reject) => out.on("open", () => resolve()).on("error", reject));
-    let printed = "";
-    const code = await new Promise<number | null>((resolve, reject) => {
-      // As Framework runs a TypeScript loader (site/observablehq.config.js → interpreters), from the project folder.
-      const child = spawn(process.execPath, ["--import", "tsx/esm", path.join("src", loader.source), ...loader.args], {
-        cwd: site,
-        env,
-        stdio: ["ignore", out, "pipe"],
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        printed = (printed + chunk.toString()).slice(-4000);
-        onOutput(chunk.toString());
-      });
-      child.on("error", reject);
-      child.on("close", resolve);
-    }).finally(() => new Promise((resolve) => out.close(resolve)));
-    if (code === 0) return fs.rename(partial, target);
-    await fs.rm(partial, { force: true });
-    failures.push(
-      `data loader src/${loader.source} ${loader.args.join(" ")} for ${loader.output} exited with code ${code}\n${printed.trimEnd()}`,
-    );
-  };
   const queue = [...loaders];
-  const workers = Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {
-    for (let next = queue.shift(); next && failures.length === 0; next = queue.shift()) await runOne(next);
-  });
-  await Promise.all(workers);
+  for (const loader of loaders) await fs.mkdir(path.dirname(frameworkCache(src, loader.output)), { recursive: true });
+  // One host after another until the queue is empty: a host leaves when its memory has grown, or with a failure.
+  const slot = async () => {
+    while (queue.length > 0 && failures.length === 0) await runHost(site, queue, env, onOutput, failures);
+  };
+  await Promise.all(Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, slot));
   if (failures.length > 0) {
     // The loader's own last line (its error) ends the output, which is what the build activity reports.
     const output = failures.join("\n");
     throw new SiteBuildError(`site build failed (exit 1):\n${output.slice(-4000)}`, output, "exit 1");
   }
+}
+
+/** One loader host: takes loaders off the queue until it retires, the queue is empty or a loader fails. */
+async function runHost(site: string, queue: DataLoader[], env: NodeJS.ProcessEnv, onOutput: (chunk: string) => void, failures: string[]) {
+  const src = path.join(site, "src");
+  // As Framework runs a TypeScript loader (site/observablehq.config.js → interpreters), from the project folder.
+  const host = spawn(process.execPath, ["--import", "tsx/esm", path.join("src", "data", "lib", "host.ts")], {
+    cwd: site,
+    env,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let printed = "";
+  const print = (chunk: Buffer) => {
+    printed = (printed + chunk.toString()).slice(-4000);
+    onOutput(chunk.toString());
+  };
+  host.stdout!.on("data", print);
+  host.stderr!.on("data", print);
+  // Its exit and the end of its output: with an IPC channel Node does not always emit "close".
+  const exited = Promise.all([once(host, "exit"), once(host.stdout!, "close"), once(host.stderr!, "close")]).then(
+    ([[code]]) => code as number | null,
+  );
+  let current: DataLoader | undefined;
+  const describe = (loader: DataLoader) => `data loader ${[`src/${loader.source}`, ...loader.args].join(" ")} for ${loader.output}`;
+  const next = () => {
+    current = failures.length === 0 ? queue.shift() : undefined;
+    if (!current) return host.connected && host.disconnect();
+    printed = "";
+    const job: HostJob = { source: current.source, args: current.args, target: frameworkCache(src, current.output) };
+    // A host gone before its first job is answered is reported when it closes, as the loader it was given.
+    if (host.connected) host.send(job);
+  };
+  host.on("message", (reply: HostReply) => {
+    if (!current) return;
+    if (!reply.ok) {
+      failures.push(`${describe(current)} failed\n${`${printed.trimEnd()}\n${reply.message}`.trim()}`);
+      current = undefined;
+      return;
+    }
+    current = undefined;
+    if (reply.retiring) return; // the host leaves; the slot starts another for the rest of the queue
+    next();
+  });
+  next();
+  const code = await exited;
+  // A host that died in the middle of a loader (killed, out of memory) fails that loader.
+  if (current) failures.push(`${describe(current)} exited with code ${code}\n${printed.trimEnd()}`);
 }
 
 async function runFramework(projectRoot: string, site: string, env: NodeJS.ProcessEnv, onOutput: (chunk: string) => void): Promise<string> {

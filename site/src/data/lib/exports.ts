@@ -27,6 +27,35 @@ export function hasTable(name: string): boolean {
   return existsSync(path.join(exportsDir, `${checkName(name)}.parquet`));
 }
 
+/**
+ * A loader the site build runs inside its loader host (lib/host.ts), a process it shares with other
+ * loaders, rather than as a script of its own: the arguments Framework would pass it and where its output
+ * goes. Unset when Framework, a test or a person runs the loader as a script.
+ */
+export interface HostedRun {
+  args: string[];
+  write: (text: string) => void;
+}
+
+let hosted: HostedRun | undefined;
+
+/** Sets (or, with undefined, clears) the loader run that the host is about to import. */
+export function hostRun(run: HostedRun | undefined): void {
+  hosted = run;
+}
+
+/** Why a loader gave up, thrown instead of ending the process when the loader runs in the host. */
+export class LoaderFailure extends Error {
+  override name = "LoaderFailure";
+}
+
+/** Ends the loader with a one-line reason: as a script, on stderr with exit code 1; in the host, as a LoaderFailure. */
+export function fail(message: string): never {
+  if (hosted) throw new LoaderFailure(message);
+  console.error(message);
+  process.exit(1);
+}
+
 export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
@@ -65,15 +94,10 @@ export interface DataPackage {
 /** The export's datapackage.json: the catalogue, and (`created`) the moment the data was built. */
 export function dataPackage(): DataPackage {
   const file = path.join(exportsDir, "datapackage.json");
-  if (!existsSync(file)) {
-    console.error(`${file} is missing; run the pipeline first.`);
-    process.exit(1);
-  }
+  if (!existsSync(file)) fail(`${file} is missing; run the pipeline first.`);
   const pkg = JSON.parse(readFileSync(file, "utf8")) as DataPackage;
-  if (!pkg.created || Number.isNaN(Date.parse(pkg.created)) || !Array.isArray(pkg.resources)) {
-    console.error(`${file} has no valid "created" date or "resources" list.`);
-    process.exit(1);
-  }
+  if (!pkg.created || Number.isNaN(Date.parse(pkg.created)) || !Array.isArray(pkg.resources))
+    fail(`${file} has no valid "created" date or "resources" list.`);
   return pkg;
 }
 
@@ -87,27 +111,27 @@ export function asOf(): string {
 
 /** A parameterised loader's `--name=value` arguments (Framework passes the route's parameters so). */
 export function loaderParams(names: string[]): Record<string, string> {
-  const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])), strict: false });
+  const { values } = parseArgs({
+    args: hosted?.args ?? process.argv.slice(2),
+    options: Object.fromEntries(names.map((n) => [n, { type: "string" as const }])),
+    strict: false,
+  });
   const out: Record<string, string> = {};
   for (const n of names) {
     const v = values[n];
-    if (typeof v !== "string" || v === "") {
-      console.error(`missing --${n}=… parameter`);
-      process.exit(1);
-    }
+    if (typeof v !== "string" || v === "") fail(`missing --${n}=… parameter`);
     out[n] = v;
   }
   return out;
 }
 
-/** Writes JSON to stdout; refuses to publish an empty dataset (a blank chart hides a broken run). */
+/** Writes JSON to stdout (or the host's run); refuses to publish an empty dataset (a blank chart hides a broken run). */
 export function emit(name: string, data: Record<string, unknown[] | unknown>, required: string[]): void {
   for (const key of required) {
     const value = data[key];
-    if (!Array.isArray(value) || value.length === 0) {
-      console.error(`${name}: "${key}" is empty; is ${exportsDir} populated? Run the pipeline first.`);
-      process.exit(1);
-    }
+    if (!Array.isArray(value) || value.length === 0) fail(`${name}: "${key}" is empty; is ${exportsDir} populated? Run the pipeline first.`);
   }
-  process.stdout.write(JSON.stringify(data));
+  const text = JSON.stringify(data);
+  if (hosted) hosted.write(text);
+  else process.stdout.write(text);
 }

@@ -1,16 +1,13 @@
 // One quarter's progress report (the NAIS's quarterly check): measures and their progress at the quarter's
 // end (or the build date, for the quarter still running), status changes recorded in the quarter, governance
 // activities done or due in it, incidents, news and research of the quarter.
-import { asOf, emit, hasTable, loaderParams, query, table } from "../lib/exports.js";
+import { asOf, emit, fail, hasTable, loaderParams, query, table } from "../lib/exports.js";
 import { measuresOn, progressOrder } from "../lib/progress.js";
 import { parseQuarter } from "../../components/quarters.js";
 
 const { quarter } = loaderParams(["quarter"]);
 const q = parseQuarter(quarter);
-if (!q) {
-  console.error(`report: ${quarter} is not a quarter (YYYY-Qn)`);
-  process.exit(1);
-}
+if (!q) fail(`report: ${quarter} is not a quarter (YYYY-Qn)`);
 const built = asOf();
 const interim = q.end > built;
 const judgedOn = interim ? built : q.end;

@@ -1,0 +1,66 @@
+// The site build runs its data loaders in a few shared processes (site/src/data/lib/host.ts). Faults
+// injected into one loader: it ends its process with SIGKILL, or it throws. Either way the build fails
+// naming that loader, and the site already published stays as it was.
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildSite } from "../../activities/site-build.js";
+import { repoRoot } from "../helpers.js";
+import { sharedExport } from "../shared-site.js";
+
+let dir: string;
+let exportsDir: string;
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "observatory-loader-host-"));
+  exportsDir = (await sharedExport()).config.paths.exports;
+}, 600_000);
+
+afterAll(async () => {
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+/** A copy of the Framework project with one more data loader, `zz-fault.json.ts` (the last of the page loaders). */
+async function siteWith(name: string, loader: string): Promise<string> {
+  const siteDir = path.join(dir, name);
+  await fs.cp(path.join(repoRoot, "site"), siteDir, {
+    recursive: true,
+    filter: (from) => !path.basename(from).startsWith(".") && from !== path.join(repoRoot, "site", "dist"),
+  });
+  await fs.writeFile(path.join(siteDir, "src", "data", "zz-fault.json.ts"), loader);
+  return siteDir;
+}
+
+/** Builds `siteDir` over a published site and returns the build's error, after checking the published site is untouched. */
+async function failedBuild(siteDir: string): Promise<Error> {
+  const output = path.join(dir, `${path.basename(siteDir)}-dist`);
+  await fs.mkdir(output, { recursive: true });
+  await fs.writeFile(path.join(output, "index.html"), "the site published before\n");
+  const error = await buildSite({ siteDir, output, exportsDir, projectRoot: repoRoot }).then(
+    () => new Error("the build succeeded"),
+    (e: Error) => e,
+  );
+  await expect(fs.readFile(path.join(output, "index.html"), "utf8")).resolves.toBe("the site published before\n");
+  expect((await fs.readdir(dir)).filter((n) => n.startsWith(".site-build-"))).toEqual([]);
+  return error;
+}
+
+describe("The site build's loader hosts", () => {
+  it("fail the build naming the loader whose process was killed under it", async () => {
+    const siteDir = await siteWith("killed", `process.stderr.write("about to die\\n");\nprocess.kill(process.pid, "SIGKILL");\n`);
+    const error = await failedBuild(siteDir);
+    expect(error.message).toMatch(/^site build failed \(exit 1\):/);
+    expect(error.message).toContain("data loader src/data/zz-fault.json.ts for data/zz-fault.json exited with code null");
+    expect(error.message).toContain("about to die");
+  }, 300_000);
+
+  it("fail the build with the loader's own error when it throws", async () => {
+    const siteDir = await siteWith("throws", `throw new Error("the fault injected here");\n`);
+    const error = await failedBuild(siteDir);
+    expect(error.message).toContain("data loader src/data/zz-fault.json.ts for data/zz-fault.json failed");
+    expect(error.message).toContain("Error: the fault injected here");
+    // The loaders before it succeeded, and none is given to a host once one has failed.
+    expect(error.message.match(/^data loader /gm)).toHaveLength(1);
+  }, 300_000);
+});
