@@ -41,7 +41,10 @@ async function run(job: HostJob): Promise<HostReply> {
   const partial = `${job.target}.host-${process.pid}`;
   await fs.writeFile(partial, chunks.join(""));
   await fs.rename(partial, job.target);
-  return { ok: true, retiring: process.memoryUsage().rss > RETIRE_RSS };
+  const rss = process.memoryUsage().rss;
+  if (rss <= RETIRE_RSS) return { ok: true, retiring: false };
+  process.stderr.write(`loader host: ${Math.round(rss / 2 ** 20)} MiB after src/${job.source}; a new host takes the loaders still to run\n`);
+  return { ok: true, retiring: true };
 }
 
 // Jobs run one at a time, in the order they come.
