@@ -54,6 +54,19 @@ describe("The overview site", () => {
     expect(worldbank.freshness_label).toMatch(/^snapshot of 2026-\d\d-\d\d$/);
   });
 
+  it("gives the overview the indicators page's headline figures and Cambodian series, not the whole indicators file", async () => {
+    const data = await readAll(path.join(dist, "_file", "data"), ".json");
+    const byName = (prefix: string) => JSON.parse([...data.entries()].find(([name]) => path.basename(name).startsWith(prefix))![1]);
+    const indicators = byName("indicators.");
+    const headline = byName("headline.");
+    expect(headline.latest).toEqual(indicators.latest);
+    expect(headline.series).toEqual(indicators.series.filter((d: { country_iso3: string }) => d.country_iso3 === "KHM"));
+    expect(headline.series.length).toBeGreaterThan(0);
+    const overview = await fs.readFile(path.join(dist, "index.html"), "utf8");
+    const attached = [...overview.matchAll(/registerFile\("\.\/data\/([a-z-]+)\.json"/g)].map((m) => m[1]).sort();
+    expect(attached).toEqual(["headline", "latest", "runs", "strategy"]);
+  });
+
   it("renders the overview page and loads nothing from another host", async () => {
     const html = await fs.readFile(path.join(dist, "index.html"), "utf8");
     expect(html).toContain("Cambodia National AI Observatory");
