@@ -47,13 +47,16 @@ async function run(job: HostJob): Promise<HostReply> {
   return { ok: true, retiring: true };
 }
 
-// Jobs run one at a time, in the order they come.
+// Jobs run one at a time, in the order they come; none runs once the host has answered that it is leaving.
 let queue = Promise.resolve();
+let leaving = false;
 process.on("message", (job: HostJob) => {
   queue = queue.then(async () => {
+    if (leaving) return;
     const reply = await run(job);
+    leaving = !reply.ok || reply.retiring;
     process.send!(reply, () => {
-      if (!reply.ok || reply.retiring) process.disconnect();
+      if (leaving) process.disconnect();
     });
   });
 });
