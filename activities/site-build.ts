@@ -67,6 +67,7 @@ export async function buildSite(options: SiteBuildOptions): Promise<SiteBuildRes
     await seedClientLibraries(options.projectRoot, options.siteDir, src);
     const modules = options.moduleCacheDir ? await moduleCache(options.moduleCacheDir, options.projectRoot) : undefined;
     if (modules) await modules.restore(src);
+    await writeKhmerTwins(site, options.exportsDir);
     await runDataLoaders(site, await dataLoaders(options.siteDir, options.exportsDir), env, onOutput);
     const printed = await runFramework(options.projectRoot, site, env, onOutput);
     if (modules) await modules.keep(src);
@@ -217,6 +218,33 @@ async function dataLoaders(siteDir: string, exportsDir: string): Promise<DataLoa
       loaders.push({ source: report, output: `data/reports/${quarter}.json`, args: [`--quarter=${quarter}`] });
   }
   return loaders;
+}
+
+/**
+ * The Khmer edition's pages, written where Framework keeps its page loaders' output (`src/km/*.md.js` print
+ * the same text), so that Framework finds them fresh instead of starting a Node process for each of two
+ * dozen pages. They come from the site's own sources, not from the data.
+ */
+async function writeKhmerTwins(site: string, exportsDir: string): Promise<void> {
+  const { dynamicPaths } = (await import(pathToFileURL(path.join(site, "routes.js")).href)) as {
+    dynamicPaths: (exportsDir: string) => string[];
+  };
+  const { khmerPage, khmerPageOf } = (await import(pathToFileURL(path.join(site, "src", "km", "khmer-page.js")).href)) as {
+    khmerPage: (page: string) => string;
+    khmerPageOf: (route: string) => string;
+  };
+  for (const route of dynamicPaths(exportsDir).filter((r) => r.startsWith("/km/"))) {
+    const page = khmerPageOf(route);
+    let text: string;
+    try {
+      text = khmerPage(page);
+    } catch (error) {
+      throw new SiteBuildError(`site build failed: the Khmer page ${route}: ${(error as Error).message}`, "", "Khmer page");
+    }
+    const target = frameworkCache(path.join(site, "src"), "km", `${page}.md`);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, text);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fontFaceStyle } from "./fonts.js";
-import { reportQuarters } from "./report-quarters.js";
+import { dynamicPaths, sidebarPages } from "./routes.js";
 import { canonical, editionOf, twinOf } from "./src/components/editions.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,25 +21,6 @@ function message(key, lang) {
 }
 
 const escapeAttr = (s) => String(s).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-
-/** The sidebar's pages, in order, each with its catalogue title key ("title.indicators"). */
-const sidebarPages = [
-  "/indicators",
-  "/strategy",
-  "/governance",
-  "/incidents",
-  "/report",
-  "/report-status",
-  "/publications",
-  "/use-cases",
-  "/news",
-  "/reports/",
-  "/open-data",
-  "/methodology",
-];
-
-/** Every page that is not a quarterly report; the Khmer edition has a twin of each. */
-const khmerTwins = ["/", ...sidebarPages, "/reports/end-2026", "/reports/end-2028"];
 
 function sidebar(lang) {
   const prefix = lang === "km" ? "/km" : "";
@@ -108,10 +89,7 @@ export default {
       pages: [{ name: message("nav.khmerHome", "km"), path: "/km/" }, ...sidebar("km")],
     },
   ],
-  dynamicPaths: () => {
-    const quarters = reportQuarters(exportsDir).map((q) => `/reports/${q}`);
-    return [...quarters, ...khmerTwins.map((p) => `/km${p}`), ...quarters.map((p) => `/km${p}`)];
-  },
+  dynamicPaths: () => dynamicPaths(exportsDir),
   head: ({ path }) =>
     `<link rel="icon" href="data:,"><meta name="description" content="${escapeAttr(message("site.description", editionOf(path)))}">` +
     editionHead(path) +

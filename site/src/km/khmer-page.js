@@ -1,4 +1,4 @@
-// Prints an English page's source as its Khmer twin: the same Markdown and code, with the front matter's
+// An English page's source as its Khmer twin: the same Markdown and code, with the front matter's
 // title taken from the catalogue (the pages themselves pick their strings by the edition at run time).
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -22,10 +22,16 @@ function readdirParam(dir) {
   return file;
 }
 
-export function printKhmerPage(page) {
+/** The Khmer twin of `page`, as its page loader prints it (the site build writes it ahead of Framework). */
+export function khmerPage(page) {
   const { file, key } = englishSource(page);
   const title = catalogue[`title.${key}`]?.km;
   if (!title) throw new Error(`the catalogue has no Khmer title.${key}`);
-  const source = readFileSync(file, "utf8").replace(/^title: .*$/m, `title: ${JSON.stringify(title)}`);
-  process.stdout.write(source);
+  return readFileSync(file, "utf8").replace(/^title: .*$/m, `title: ${JSON.stringify(title)}`);
+}
+
+/** The page (`indicators`, `reports/index`) whose Khmer twin a route of the Khmer edition (`/km/indicators`, `/km/reports/`) is. */
+export function khmerPageOf(route) {
+  const page = route.replace(/^\/km\/?/, "");
+  return page === "" || page.endsWith("/") ? `${page}index` : page;
 }

@@ -1,6 +1,6 @@
 // The Khmer twin of a report page (the index, the achievement reports and each quarter): see khmer-page.js.
 import { parseArgs } from "node:util";
-import { printKhmerPage } from "../khmer-page.js";
+import { khmerPage } from "../khmer-page.js";
 
 const { values } = parseArgs({ options: { quarter: { type: "string" } } });
-printKhmerPage(`reports/${values.quarter}`);
+process.stdout.write(khmerPage(`reports/${values.quarter}`));
