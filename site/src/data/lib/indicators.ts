@@ -15,8 +15,11 @@ const MAX_VALUES = 2300;
 /** Indicators with no value yet that the page names as waiting (the bundled export has 12). */
 const MAX_WAITING = 12;
 
-/** The indicators page's data, from the export. */
-export async function readIndicators() {
+/**
+ * What the indicators page and the overview both show: the indicators picked (as a SQL subquery), each
+ * value of theirs, and Cambodia's latest value of each with its metadata.
+ */
+async function readPicked() {
   // The one metadata file (warehouse/indicator-metadata.json) covers codes the export does not describe.
   const fallback = readIndicatorMetadata();
 
@@ -44,10 +47,6 @@ export async function readIndicators() {
       WINDOW w AS (ORDER BY list_contains(${described}, indicator_code) DESC, khm_points DESC, indicator_code)
     )
     SELECT indicator_code FROM ranked WHERE rank = 1 OR (rank <= ${MAX_INDICATORS} AND running <= ${MAX_VALUES}))`;
-  const [totals] = await query(`
-    SELECT count(DISTINCT indicator_code)::INTEGER AS indicators, count(*)::INTEGER AS "values"
-      FROM ${table("observations_current")} WHERE value IS NOT NULL`);
-
   // Each value with its period's first day (sources/period.ts), which the page plots the series by.
   const series: Array<Record<string, unknown> & { period_start: string | null }> = (
     await query(`
@@ -57,6 +56,36 @@ export async function readIndicators() {
      WHERE o.value IS NOT NULL AND o.indicator_code IN ${picked}
      ORDER BY o.indicator_code, o.country_iso3, o.period`)
   ).map((r) => ({ ...r, period_start: periodStart(String(r.period)) }));
+  const latestRows = await query(`
+    SELECT l.indicator_code, l.indicator_name AS name, l.unit, l.latest_period AS period, l.latest_value AS value,
+           l.previous_period, l.previous_value, l.change, l.pct_change, l.retrieved_at::VARCHAR AS retrieved_at, l.value_source,
+           o.source_url, (SELECT count(*) FROM ${table("observations_current")} c
+                           WHERE c.indicator_code = l.indicator_code AND c.country_iso3 = 'KHM' AND c.value IS NOT NULL)::INTEGER AS points
+      FROM ${table("indicator_latest")} l
+      LEFT JOIN ${table("observations_current")} o
+        ON o.indicator_code = l.indicator_code AND o.country_iso3 = l.country_iso3 AND o.period = l.latest_period
+     WHERE l.country_iso3 = 'KHM' AND l.indicator_code IN ${picked}
+    QUALIFY row_number() OVER (PARTITION BY l.indicator_code ORDER BY o.value_source = 'analyst' DESC, o.source_id) = 1
+     ORDER BY l.indicator_code`);
+  const latest = latestRows.map((l) => {
+    const m = metaByCode.get(l.indicator_code as string);
+    return { ...l, unit: (m?.unit_override as string | null) ?? l.unit, ram_dimension: m?.ram_dimension ?? null, nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? null };
+  });
+  return { built, fallback, metaByCode, picked, series, latest };
+}
+
+/** The overview's headline figures: Cambodia's latest value of each picked indicator, and Cambodia's series of them. */
+export async function readHeadline() {
+  const { built, latest, series } = await readPicked();
+  return { as_of: built, latest, series: series.filter((d) => d.country_iso3 === "KHM") };
+}
+
+/** The indicators page's data, from the export. */
+export async function readIndicators() {
+  const { built, fallback, metaByCode, picked, series, latest } = await readPicked();
+  const [totals] = await query(`
+    SELECT count(DISTINCT indicator_code)::INTEGER AS indicators, count(*)::INTEGER AS "values"
+      FROM ${table("observations_current")} WHERE value IS NOT NULL`);
   // One row per indicator: its name and note from the source that holds the Cambodian values; the picked
   // ones, and (the page lists them as waiting) up to MAX_WAITING with no value yet.
   const waiting = `(
@@ -69,17 +98,6 @@ export async function readIndicators() {
      WHERE i.indicator_code IN ${picked} OR i.indicator_code IN ${waiting}
     QUALIFY row_number() OVER (PARTITION BY i.indicator_code ORDER BY i.unit IS NULL, i.source_id) = 1
      ORDER BY i.indicator_code`);
-  const latestRows = await query(`
-    SELECT l.indicator_code, l.indicator_name AS name, l.unit, l.latest_period AS period, l.latest_value AS value,
-           l.previous_period, l.previous_value, l.change, l.pct_change, l.retrieved_at::VARCHAR AS retrieved_at, l.value_source,
-           o.source_url, (SELECT count(*) FROM ${table("observations_current")} c
-                           WHERE c.indicator_code = l.indicator_code AND c.country_iso3 = 'KHM' AND c.value IS NOT NULL)::INTEGER AS points
-      FROM ${table("indicator_latest")} l
-      LEFT JOIN ${table("observations_current")} o
-        ON o.indicator_code = l.indicator_code AND o.country_iso3 = l.country_iso3 AND o.period = l.latest_period
-     WHERE l.country_iso3 = 'KHM' AND l.indicator_code IN ${picked}
-    QUALIFY row_number() OVER (PARTITION BY l.indicator_code ORDER BY o.value_source = 'analyst' DESC, o.source_id) = 1
-     ORDER BY l.indicator_code`);
   // Who produced each indicator's values and, where a bundled capture replayed them from a mirror's file,
   // which mirror and commit: the source line names both.
   const provenance = await query(`
@@ -93,10 +111,6 @@ export async function readIndicators() {
     ? await query(`SELECT iso3, name, asean_member FROM ${table("geographies")} ORDER BY iso3 = 'KHM' DESC, name`)
     : [];
 
-  const latest = latestRows.map((l) => {
-    const m = metaByCode.get(l.indicator_code as string);
-    return { ...l, unit: (m?.unit_override as string | null) ?? l.unit, ram_dimension: m?.ram_dimension ?? null, nais_priority: m?.nais_priority ?? null, definition: m?.definition ?? null };
-  });
   const indicators = definitions.map((d) => {
     const m = metaByCode.get(d.indicator_code as string);
     const produced = provenance.filter((p) => p.indicator_code === d.indicator_code);
