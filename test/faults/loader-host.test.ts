@@ -28,9 +28,11 @@ afterAll(async () => {
 /** A copy of the Framework project with one more data loader, `zz-fault.json.ts` (the last of the page loaders). */
 async function siteWith(name: string, loader: string): Promise<string> {
   const siteDir = path.join(dir, name);
-  await fs.cp(path.join(repoRoot, "site"), siteDir, {
+  const site = path.join(repoRoot, "site");
+  // Without its build output or Framework's cache (dot folders), as the build's own working copy.
+  await fs.cp(site, siteDir, {
     recursive: true,
-    filter: (from) => !path.basename(from).startsWith(".") && from !== path.join(repoRoot, "site", "dist"),
+    filter: (from) => !path.basename(from).startsWith(".") && path.relative(site, from) !== "dist",
   });
   await fs.writeFile(path.join(siteDir, "src", "data", "zz-fault.json.ts"), loader);
   return siteDir;
