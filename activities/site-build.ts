@@ -296,7 +296,10 @@ async function runHost(site: string, queue: DataLoader[], env: NodeJS.ProcessEnv
   const describe = (loader: DataLoader) => `data loader ${[`src/${loader.source}`, ...loader.args].join(" ")} for ${loader.output}`;
   const next = () => {
     current = failures.length === 0 ? queue.shift() : undefined;
-    if (!current) return host.connected && host.disconnect();
+    if (!current) {
+      if (host.connected) host.disconnect();
+      return;
+    }
     printed = "";
     const job: HostJob = { source: current.source, args: current.args, target: frameworkCache(src, current.output) };
     // A host gone before its first job is answered is reported when it closes, as the loader it was given.
