@@ -258,24 +258,35 @@ async function finishStage(
       // rowKey's text, "W91" or "SP.POP.TOTL/KHM/2023", from the content as written.
       const key = recordTables[table].key;
       const keyText = key.map((_, n) => `coalesce(l[${n + 1}], 'null')`).join(" || '/' || ");
-      const keyed = `(SELECT i, p, c, ${keyText} AS k FROM ${lines(`json_extract_string(c, ${paths(key)})`)})`;
-      // Two streaming passes, so no table of every line is held: the keys given twice (a hash aggregate of
-      // the keys alone), then the Parquet. Only rows of a repeated key are ever held, to name them.
-      await db.run(`CREATE OR REPLACE TEMP TABLE twice AS SELECT k FROM ${keyed} GROUP BY k HAVING count(*) > 1`);
+      const keyPaths = lines(`json_extract_string(c, ${paths(key)})`);
+      // Two streaming passes, so no table of every line is held: the 64-bit hashes of keys given twice (a
+      // hash aggregate of one number a line, far cheaper than of the keys' text), then the Parquet. Only the
+      // rows of those hashes are ever held, grouped by the key's parts, so two keys that share a hash are
+      // told apart there and are not repeats; nor are "A/B"+"C" and "A"+"B/C", whose texts are alike.
+      const keyParts = key.map((_, n) => `l[${n + 1}]`).join(", ");
+      const keyHash = `hash(${keyParts})`;
       await db.run(
-        `CREATE OR REPLACE TEMP TABLE repeats AS
-       WITH ranked AS (
-              SELECT i, k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, left(sha256(c), 32) AS row_hash FROM ${keyed} SEMI JOIN twice USING (k)),
-            ordered AS (
-              SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(row_hash) OVER w = row_hash AS same,
-                     row_number() OVER w AS n
-                FROM ranked WINDOW w AS (PARTITION BY k ORDER BY i))
-       SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
+        `CREATE OR REPLACE TEMP TABLE twice AS SELECT h FROM (SELECT ${keyHash} AS h FROM ${keyPaths}) GROUP BY h HAVING count(*) > 1`,
       );
-      const repeated = await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
-        db,
-        "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
-      );
+      const [{ candidates }] = await queryRows<{ candidates: number }>(db, "SELECT count(*)::INTEGER AS candidates FROM twice");
+      if (candidates > 0)
+        await db.run(
+          `CREATE OR REPLACE TEMP TABLE repeats AS
+           WITH ranked AS (
+                  SELECT i, l, ${keyText} AS k, ${provenanceOf(provenances, "snapshot_sha256")} AS sha, c
+                    FROM ${keyPaths} WHERE ${keyHash} IN (SELECT h FROM twice)),
+                ordered AS (
+                  SELECT i, k, sha, first_value(sha) OVER w AS first_sha, first_value(c) OVER w = c AS same, row_number() OVER w AS n
+                    FROM ranked WINDOW w AS (PARTITION BY ${keyParts} ORDER BY i))
+           SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
+        );
+      const repeated =
+        candidates === 0
+          ? []
+          : await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
+              db,
+              "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
+            );
       for (const r of repeated) {
         const here = urlOf.get(r.sha) ?? r.sha;
         const there = urlOf.get(r.first_sha) ?? r.first_sha;
@@ -290,7 +301,7 @@ async function finishStage(
         `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
          TO ${sqlString(parquetFile)} (FORMAT parquet)`,
       );
-      await db.run("DROP TABLE twice; DROP TABLE repeats");
+      await db.run(`DROP TABLE twice${candidates > 0 ? "; DROP TABLE repeats" : ""}`);
       manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
     }
   });

@@ -14,6 +14,7 @@ import { createObservatoryWorker, installRuntime } from "../../worker/index.js";
 import { loadConfig, type ObservatoryConfig } from "../../temporal.config.js";
 import { queryRows, withWarehouse } from "../../warehouse/db.js";
 import { recordTableNames } from "../../warehouse/tables.js";
+import { describeFailure } from "../../workflows/failures.js";
 import { pipeline, type PipelineSummary } from "../../workflows/index.js";
 import { repoRoot, sharedWorkflowBundle, tempConfig, withSharedBundle } from "../helpers.js";
 import { copyOfSharedExport } from "../shared-site.js";
@@ -167,6 +168,16 @@ async function world(name: string) {
   return { port, env, config, dbFile: path.join(made.dir, "temporal.sqlite") };
 }
 
+/** The run's summary; should the run fail, an error naming the innermost failure (the activity's own message and type). */
+async function resultOf(handle: Awaited<ReturnType<typeof start>>): Promise<PipelineSummary> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const { message, type } = describeFailure(error);
+    throw new Error(`the run failed: ${type ? `${type}: ` : ""}${message}`, { cause: error });
+  }
+}
+
 const start = (client: Client, config: ObservatoryConfig, runKey: string) =>
   client.workflow.start(pipeline, {
     taskQueue: config.temporal.taskQueue,
@@ -203,7 +214,7 @@ describe("Fault: a lost worker or server costs seconds", () => {
       const killed = performance.now();
       worker = await startWorkerProcess(w.env);
       const restarted = performance.now();
-      const summary: PipelineSummary = await handle.result();
+      const summary: PipelineSummary = await resultOf(handle);
       const seconds = (performance.now() - restarted) / 1000;
       console.error(
         `fault killed-worker: finished ${seconds.toFixed(1)} s after the new worker polled (${((restarted - killed) / 1000).toFixed(1)} s to ` +

@@ -105,6 +105,32 @@ describe("writeStage", () => {
     expect(text).toBe('ផែនការ \\u202Eevil\t"quoted"\nline');
   });
 
+  it("tells keys apart by their parts, not by their joined text, and finds repeats of a many-part key", async () => {
+    const obs = (indicator_code: string, country_iso3: string, period: string, value: number) => ({
+      indicator_code,
+      country_iso3,
+      period,
+      value,
+      source_url: "https://example.org/a",
+      ...prov,
+    });
+    // "A/KHM" + "2020" and "A" + "KHM/2020" join to one text; they are two keys.
+    const rows = [obs("A/KHM", "2020", "2021", 1), obs("A", "KHM/2020", "2021", 2), obs("A", "KHM", "2020", 3), obs("A", "KHM", "2020", 4)];
+    const manifest = await writeStage(dir, "strategy", { observations: rows }, captures, []);
+    expect(manifest.tables.observations?.rows).toBe(3);
+    expect(manifest.rejections).toEqual([
+      {
+        url: "https://example.org/a",
+        record: "observations A/KHM/2020",
+        reason: "duplicate key: the source already gave A/KHM/2020 earlier in this capture with different values; the first is kept",
+      },
+    ]);
+    const values = await withMemoryDb((db) =>
+      queryRows(db, `SELECT value FROM read_parquet(${sqlString(path.join(dir, "observations.parquet"))}) ORDER BY value`),
+    );
+    expect(values.map((v) => v.value)).toEqual([1, 2, 3]);
+  });
+
   it("reads rows from any iterable, once", async () => {
     function* rows() {
       for (let i = 0; i < 5; i++) yield { measure_id: `M${i}`, priority_id: i, ...prov };
