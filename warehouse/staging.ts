@@ -269,7 +269,8 @@ async function finishStage(
         `CREATE OR REPLACE TEMP TABLE twice AS SELECT h FROM (SELECT ${keyHash} AS h FROM ${keyPaths}) GROUP BY h HAVING count(*) > 1`,
       );
       const [{ candidates }] = await queryRows<{ candidates: number }>(db, "SELECT count(*)::INTEGER AS candidates FROM twice");
-      if (candidates > 0)
+      let repeated: Array<{ k: string; sha: string; first_sha: string; same: boolean }> = [];
+      if (candidates > 0) {
         await db.run(
           `CREATE OR REPLACE TEMP TABLE repeats AS
            WITH ranked AS (
@@ -280,13 +281,8 @@ async function finishStage(
                     FROM ranked WINDOW w AS (PARTITION BY ${keyParts} ORDER BY i))
            SELECT i, k, sha, first_sha, same FROM ordered WHERE n > 1`,
         );
-      const repeated =
-        candidates === 0
-          ? []
-          : await queryRows<{ k: string; sha: string; first_sha: string; same: boolean }>(
-              db,
-              "SELECT k, sha, first_sha, same FROM repeats ORDER BY i",
-            );
+        repeated = await queryRows(db, "SELECT k, sha, first_sha, same FROM repeats ORDER BY i");
+      }
       for (const r of repeated) {
         const here = urlOf.get(r.sha) ?? r.sha;
         const there = urlOf.get(r.first_sha) ?? r.first_sha;
@@ -301,7 +297,7 @@ async function finishStage(
         `COPY (SELECT ${typedColumns(table, provenances).join(", ")} FROM ${lines(`json_extract_string(c, ${paths(columns)})`)}${later})
          TO ${sqlString(parquetFile)} (FORMAT parquet)`,
       );
-      await db.run(`DROP TABLE twice${candidates > 0 ? "; DROP TABLE repeats" : ""}`);
+      await db.run("DROP TABLE twice; DROP TABLE IF EXISTS repeats");
       manifest.tables[table] = { file: `${table}.parquet`, rows: count - repeated.length };
     }
   });
