@@ -43,7 +43,7 @@ const at = (iso: string) => createActivities({ config, projectRoot: repoRoot, lo
 
 beforeAll(async () => {
   ({ config, dir } = await tempConfig());
-  // tempConfig builds the site into its own folder, never the repository's site/dist.
+  // tempConfig builds the site into its own folder, never the working tree's build output.
   // An earlier day than the exports below, so its release is one they must leave alone.
   await offlineExport(config, "fault-export", testClock("2031-05-01T06:00:00Z"));
 }, 300_000);

@@ -169,7 +169,7 @@ async function world(name: string) {
 }
 
 /** The run's summary; should the run fail, an error naming the innermost failure (the activity's own message and type). */
-async function resultOf(handle: Awaited<ReturnType<typeof start>>): Promise<PipelineSummary> {
+async function resultOf(handle: { result(): Promise<PipelineSummary> }): Promise<PipelineSummary> {
   try {
     return await handle.result();
   } catch (error) {
@@ -258,7 +258,7 @@ describe("Fault: a lost worker or server costs seconds", () => {
         const restarted = performance.now();
         connection = await Connection.connect({ address: w.env.TEMPORAL_ADDRESS });
         const client = new Client({ connection });
-        const summary: PipelineSummary = await client.workflow.getHandle(handle.workflowId).result();
+        const summary: PipelineSummary = await resultOf(client.workflow.getHandle<typeof pipeline>(handle.workflowId));
         const seconds = (performance.now() - restarted) / 1000;
         console.error(
           `fault killed-dev-server (${moment}): finished ${seconds.toFixed(1)} s after the server came back (down 2 s); loadStaged attempts ` +
