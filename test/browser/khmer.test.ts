@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveStatic } from "../../scripts/lib/static-server.js";
 import { launchChromium } from "../browser-launch.js";
 import { sharedSite } from "../shared-site.js";
-import { pages, settled, watchProblems } from "./site-pages.js";
+import { pages, screenshot, settled, watchProblems } from "./site-pages.js";
 
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots-km");
 const khmerDigits = /[០-៩]/;
@@ -119,49 +119,50 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
     expect(khmer).toContain("2026-Q4.html");
   });
 
+  // Several pages at a time, each in its own tab (as in site.test.ts); concurrent tests use their context's expect.
   for (const route of pages) {
-    it(`loads /km/${route} at 1280 and 360 px in Khmer with no errors, no missing string and no overflow`, async () => {
-      for (const width of [1280, 360]) {
-        const { page, problems } = await visit(`km/${route}`, width);
-        try {
-          expect(problems).toEqual([]);
-          expect(await page.locator(".observablehq--error").count()).toBe(0);
-          expect(await missingStrings(page)).toEqual([]);
-          // Nothing the page itself writes is left in English (data values are marked data-content).
-          if (width === 1280) expect(await untranslatedRuns(page)).toEqual([]);
-          await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("km");
-          // The heading and the "data built" line are Khmer, the date with Khmer digits and a Khmer month name.
-          await expect(page.locator("h1").textContent()).resolves.toMatch(/[\u1780-\u17FF]/);
-          await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(/ទិន្នន័យរៀបចំនៅ [០-៩]+ វិច្ឆិកា [០-៩]{4}/);
-          // hreflang alternates name both editions of this page.
-          const alternates = await page
-            .locator('link[rel~="alternate"][hreflang]')
-            .evaluateAll((ls) => ls.map((l) => `${l.getAttribute("hreflang")} ${new URL((l as HTMLLinkElement).href).pathname}`));
-          expect(alternates).toHaveLength(2);
-          expect(alternates[0]).toMatch(new RegExp(`^en /${route.replace(/\/$/, "")}`));
-          expect(alternates[1]).toMatch(new RegExp(`^km /km/${route.replace(/\/$/, "")}`));
-          if (width === 360) {
-            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-            expect(overflow).toBeLessThanOrEqual(1);
-            // Stacked subscripts need room: no Khmer text line set tighter than 1.5 times its font size.
-            const tight = await page.evaluate(
-              () =>
-                Array.from(document.querySelectorAll("#observablehq-main :is(h1, h2, h3, p, td, th, li, span, label)"))
-                  .filter((el) => /[\u1780-\u17FF]/.test(el.textContent ?? "") && (el as HTMLElement).offsetParent !== null)
-                  .map((el) => getComputedStyle(el))
-                  .filter((s) => s.lineHeight !== "normal" && parseFloat(s.lineHeight) < 1.5 * parseFloat(s.fontSize)).length,
-            );
-            expect(tight).toBe(0);
+    it.concurrent(
+      `loads /km/${route} at 1280 and 360 px in Khmer with no errors, no missing string and no overflow`,
+      async ({ expect }) => {
+        for (const width of [1280, 360]) {
+          const { page, problems } = await visit(`km/${route}`, width);
+          try {
+            expect(problems).toEqual([]);
+            expect(await page.locator(".observablehq--error").count()).toBe(0);
+            expect(await missingStrings(page)).toEqual([]);
+            // Nothing the page itself writes is left in English (data values are marked data-content).
+            if (width === 1280) expect(await untranslatedRuns(page)).toEqual([]);
+            await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("km");
+            // The heading and the "data built" line are Khmer, the date with Khmer digits and a Khmer month name.
+            await expect(page.locator("h1").textContent()).resolves.toMatch(/[\u1780-\u17FF]/);
+            await expect(page.locator(".last-updated").first().textContent()).resolves.toMatch(/ទិន្នន័យរៀបចំនៅ [០-៩]+ វិច្ឆិកា [០-៩]{4}/);
+            // hreflang alternates name both editions of this page.
+            const alternates = await page
+              .locator('link[rel~="alternate"][hreflang]')
+              .evaluateAll((ls) => ls.map((l) => `${l.getAttribute("hreflang")} ${new URL((l as HTMLLinkElement).href).pathname}`));
+            expect(alternates).toHaveLength(2);
+            expect(alternates[0]).toMatch(new RegExp(`^en /${route.replace(/\/$/, "")}`));
+            expect(alternates[1]).toMatch(new RegExp(`^km /km/${route.replace(/\/$/, "")}`));
+            if (width === 360) {
+              const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+              expect(overflow).toBeLessThanOrEqual(1);
+              // Stacked subscripts need room: no Khmer text line set tighter than 1.5 times its font size.
+              const tight = await page.evaluate(
+                () =>
+                  Array.from(document.querySelectorAll("#observablehq-main :is(h1, h2, h3, p, td, th, li, span, label)"))
+                    .filter((el) => /[\u1780-\u17FF]/.test(el.textContent ?? "") && (el as HTMLElement).offsetParent !== null)
+                    .map((el) => getComputedStyle(el))
+                    .filter((s) => s.lineHeight !== "normal" && parseFloat(s.lineHeight) < 1.5 * parseFloat(s.fontSize)).length,
+              );
+              expect(tight).toBe(0);
+            }
+            await screenshot(page, "screenshots-km", `km-${route.replace(/\W+/g, "_") || "index"}-${width}`);
+          } finally {
+            await page.close();
           }
-          await page.screenshot({
-            path: path.join(screenshots, `km-${route.replace(/\W+/g, "_") || "index"}-${width}.png`),
-            fullPage: true,
-          });
-        } finally {
-          await page.close();
         }
-      }
-    });
+      },
+    );
   }
 
   it("draws the Khmer headings with the Noto Sans Khmer web font the site serves itself", async () => {

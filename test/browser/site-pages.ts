@@ -1,5 +1,8 @@
 /// <reference lib="dom" />
 // What the browser tests of both editions share: the pages the site has, and how a visit watches a page.
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { Page } from "playwright-core";
 
 /** The quarterly report the tests open. */
@@ -54,4 +57,19 @@ export function watchProblems(page: Page, origin: string): string[] {
 /** Framework renders cells after the module loads; wait until the main column has settled. */
 export async function settled(page: Page): Promise<void> {
   await page.waitForFunction(() => document.querySelector("#observablehq-main h1") && !document.querySelector(".observablehq--loading"));
+}
+
+/**
+ * Whether the page visits keep a full-page screenshot of each page for a person to look at
+ * (OBSERVATORY_TEST_SCREENSHOTS=1). Off by default: encoding them was a fifth of the browser tests' time,
+ * and no test reads them.
+ */
+export const keepScreenshots = process.env.OBSERVATORY_TEST_SCREENSHOTS === "1";
+
+/** Saves a full-page screenshot as `<tmp>/observatory-test-results/<folder>/<name>.png` when keepScreenshots. */
+export async function screenshot(page: Page, folder: string, name: string): Promise<void> {
+  if (!keepScreenshots) return;
+  const dir = path.join(os.tmpdir(), "observatory-test-results", folder);
+  await fs.mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }

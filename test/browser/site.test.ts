@@ -13,9 +13,10 @@ import { serveStatic } from "../../scripts/lib/static-server.js";
 import type { ObservatoryConfig } from "../../temporal.config.js";
 import { launchChromium } from "../browser-launch.js";
 import { khmerIncident, khmerNews, sharedSite } from "../shared-site.js";
-import { pages, quarter, settled, watchProblems } from "./site-pages.js";
+import { pages, quarter, screenshot, settled, watchProblems } from "./site-pages.js";
 
-// Kept after the run for a person to look at, outside the working tree.
+// The printed report kept after the run for a person to look at, outside the working tree (the pages' screenshots
+// too with OBSERVATORY_TEST_SCREENSHOTS=1: site-pages.ts).
 const screenshots = path.join(os.tmpdir(), "observatory-test-results", "screenshots");
 let config: ObservatoryConfig;
 let dist: string;
@@ -76,8 +77,10 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
     expect(buildSeconds).toBeLessThanOrEqual(buildWallSeconds);
   });
 
+  // Each page in a tab of its own, several at a time: a visit mostly waits (for the network to be idle half a
+  // second), and the waits overlap. Concurrent tests assert with their own context's expect.
   for (const route of pages) {
-    it(`loads /${route} at 1280 and 360 px with no errors, no failed and no third-party requests`, async () => {
+    it.concurrent(`loads /${route} at 1280 and 360 px with no errors, no failed and no third-party requests`, async ({ expect }) => {
       for (const width of [1280, 360]) {
         const { page, problems } = await visit(route, width);
         try {
@@ -92,7 +95,7 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             expect(overflow).toBeLessThanOrEqual(1);
           }
-          await page.screenshot({ path: path.join(screenshots, `${route.replace(/\W+/g, "_") || "index"}-${width}.png`), fullPage: true });
+          await screenshot(page, "screenshots", `${route.replace(/\W+/g, "_") || "index"}-${width}`);
         } finally {
           await page.close();
         }
@@ -191,7 +194,7 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
   });
 
   for (const route of chartPages) {
-    it(`draws labelled charts with marks on /${route}, each with its source, date and a CSV link`, async () => {
+    it.concurrent(`draws labelled charts with marks on /${route}, each with its source, date and a CSV link`, async ({ expect }) => {
       const { page } = await visit(route);
       try {
         const charts = page.locator("figure.chart-card");
