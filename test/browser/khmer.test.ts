@@ -156,7 +156,7 @@ describe("The Khmer edition in Chromium", { timeout: 120_000 }, () => {
               );
               expect(tight).toBe(0);
             }
-            await screenshot(page, "screenshots-km", `km-${route.replace(/\W+/g, "_") || "index"}-${width}`);
+            await screenshot(page, path.join(screenshots, `km-${route.replace(/\W+/g, "_") || "index"}-${width}.png`));
           } finally {
             await page.close();
           }

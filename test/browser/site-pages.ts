@@ -1,8 +1,5 @@
 /// <reference lib="dom" />
 // What the browser tests of both editions share: the pages the site has, and how a visit watches a page.
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { Page } from "playwright-core";
 
 /** The quarterly report the tests open. */
@@ -64,12 +61,9 @@ export async function settled(page: Page): Promise<void> {
  * (OBSERVATORY_TEST_SCREENSHOTS=1). Off by default: encoding them was a fifth of the browser tests' time,
  * and no test reads them.
  */
-export const keepScreenshots = process.env.OBSERVATORY_TEST_SCREENSHOTS === "1";
+const keepScreenshots = process.env.OBSERVATORY_TEST_SCREENSHOTS === "1";
 
-/** Saves a full-page screenshot as `<tmp>/observatory-test-results/<folder>/<name>.png` when keepScreenshots. */
-export async function screenshot(page: Page, folder: string, name: string): Promise<void> {
-  if (!keepScreenshots) return;
-  const dir = path.join(os.tmpdir(), "observatory-test-results", folder);
-  await fs.mkdir(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+/** Saves a full-page screenshot of the page as `file` (a PNG in a folder that exists) when keepScreenshots. */
+export async function screenshot(page: Page, file: string): Promise<void> {
+  if (keepScreenshots) await page.screenshot({ path: file, fullPage: true });
 }

@@ -95,7 +95,7 @@ describe("The public site in Chromium", { timeout: 90_000 }, () => {
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             expect(overflow).toBeLessThanOrEqual(1);
           }
-          await screenshot(page, "screenshots", `${route.replace(/\W+/g, "_") || "index"}-${width}`);
+          await screenshot(page, path.join(screenshots, `${route.replace(/\W+/g, "_") || "index"}-${width}.png`));
         } finally {
           await page.close();
         }
