@@ -155,13 +155,13 @@ async function attemptsOf(client: Client, workflowId: string, activityType: stri
   return last;
 }
 
+/** An activity kind's start-to-close timeout, in seconds. */
+const startToCloseSeconds = (settings: ObservatoryConfig["activities"]["load"]) =>
+  durationMs("startToCloseTimeout", settings.startToCloseTimeout) / 1000;
+
 /** The shortest start-to-close timeout among the activities a run without a site build uses, in seconds. */
-const shortestStartToClose = (config: ObservatoryConfig) =>
-  Math.min(
-    ...[config.activities.fetch, config.activities.parse, config.activities.load, config.activities.export].map((a) =>
-      durationMs("startToCloseTimeout", a.startToCloseTimeout),
-    ),
-  ) / 1000;
+const shortestStartToClose = ({ activities: a }: ObservatoryConfig) =>
+  Math.min(...[a.fetch, a.parse, a.load, a.export].map(startToCloseSeconds));
 
 async function world(name: string) {
   const port = await freePort();
@@ -240,7 +240,7 @@ describe("Fault: a lost worker or server costs seconds", () => {
       // The second attempt started because the first stopped heartbeating, and the run ended before even
       // the first attempt's start-to-close timeout could have fired.
       expect(await attemptsOf(client, handle.workflowId, "loadStaged")).toEqual({ attempts: 2, retriedAfter: "HEARTBEAT" });
-      expect((performance.now() - killed) / 1000).toBeLessThan(durationMs("load", w.config.activities.load.startToCloseTimeout) / 1000);
+      expect((performance.now() - killed) / 1000).toBeLessThan(startToCloseSeconds(w.config.activities.load));
       expect(summary.partial).toBe(false);
       // The run's review workflows go on reading the warehouse in the worker after the run returns; DuckDB
       // admits one process, so the worker stops before the warehouse is compared.
